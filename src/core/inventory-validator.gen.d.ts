@@ -1,0 +1,10 @@
+// Types for the generated standalone validator (scripts/gen-validator.mjs).
+export interface ValidationError {
+  instancePath: string
+  schemaPath: string
+  keyword: string
+  params: Record<string, unknown>
+  message?: string
+}
+export declare const validate: ((data: unknown) => boolean) & { errors?: ValidationError[] | null }
+export default validate

@@ -1,0 +1,61 @@
+// Reads inventory files named by globs (one or many, comma or newline separated) and hands
+// their bytes to the pure parser. The only file I/O of inventory loading.
+
+import { readFile, stat } from 'node:fs/promises'
+import { isAbsolute, relative, resolve } from 'node:path'
+import { glob, isDynamicPattern } from 'tinyglobby'
+import { InputError } from '../core/errors.js'
+import { type LoadedInventory, MAX_FILE_BYTES, parseInventory } from '../core/inventory.js'
+
+export function splitGlobs(spec: string | string[]): string[] {
+  const parts = Array.isArray(spec) ? spec : [spec]
+  return parts
+    .flatMap((p) => p.split(/[\n,]/))
+    .map((p) => p.trim())
+    .filter(Boolean)
+}
+
+/** Files matching the globs, sorted per pattern, deduplicated, relative to cwd for messages. */
+export async function resolveInventoryFiles(spec: string | string[], cwd = process.cwd()): Promise<string[]> {
+  const patterns = splitGlobs(spec)
+  if (patterns.length === 0) throw new InputError('no inventory given: pass -i <file or glob> (input `inventory`)')
+  const out: string[] = []
+  const missing: string[] = []
+  for (const pattern of patterns) {
+    let matches: string[]
+    if (isDynamicPattern(pattern)) {
+      matches = (await glob(pattern, { cwd, absolute: true, onlyFiles: true, dot: false })).sort()
+    } else {
+      const abs = isAbsolute(pattern) ? pattern : resolve(cwd, pattern)
+      matches = (await stat(abs).then((s) => s.isFile(), () => false)) ? [abs] : []
+    }
+    if (matches.length === 0) missing.push(pattern)
+    for (const m of matches) if (!out.includes(m)) out.push(m)
+  }
+  if (missing.length > 0) {
+    throw new InputError(missing.map((p) => ({ message: `no inventory file matches "${p}" (relative to ${cwd})` })))
+  }
+  return out
+}
+
+export async function loadInventory(spec: string | string[], cwd = process.cwd()): Promise<LoadedInventory> {
+  const files = await resolveInventoryFiles(spec, cwd)
+  const contents = await Promise.all(
+    files.map(async (abs) => {
+      const size = (await stat(abs)).size
+      const path = displayPath(abs, cwd)
+      if (size > MAX_FILE_BYTES) {
+        throw new InputError([
+          { source: { file: path, line: 1, col: 1 }, message: `file is ${size} bytes; the limit is ${MAX_FILE_BYTES}` },
+        ])
+      }
+      return { path, content: new Uint8Array(await readFile(abs)) }
+    }),
+  )
+  return parseInventory(contents)
+}
+
+function displayPath(abs: string, cwd: string): string {
+  const rel = relative(cwd, abs)
+  return rel.startsWith('..') ? abs : rel
+}
