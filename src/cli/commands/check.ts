@@ -1,0 +1,195 @@
+// dkp-fleet check: pre-flight checks without changing anything.
+//   check --manifests DIR --target-kubernetes 1.NN [--format text|json|sarif] [--output FILE]
+//         [--fail-on error|warning|none]
+// scans repository manifests for removed APIs and needs no cluster. The live mode (`-i <glob>`
+// with `--kubeconfig F`: health gates, Helm releases, last-applied, live kinds) plugs in
+// through `LiveCheck`; until it is wired, asking for it is a usage error.
+
+import { writeFile } from 'node:fs/promises'
+import { isAbsolute, resolve } from 'node:path'
+import { compatRule } from '../../core/compat/rules.js'
+import { parseMinor } from '../../core/compat/table.js'
+import { InputError } from '../../core/errors.js'
+import { countBySeverity, type Finding, type RuleDescriptor } from '../../core/findings.js'
+import type { SourceRef } from '../../core/model.js'
+import { exitCodeFor, type FailOn, isFailOn } from '../../core/report/exit-code.js'
+import { renderJson } from '../../core/report/json.js'
+import {
+  type CheckReport,
+  type ClusterSummary,
+  type ScanStats,
+  TOOL_INFORMATION_URI,
+  TOOL_NAME,
+} from '../../core/report/model.js'
+import { renderSarif } from '../../core/report/sarif.js'
+import { renderText, summaryLine } from '../../core/report/text.js'
+import { scanManifestPaths } from '../../effects/manifest-files.js'
+import { parseFlags } from '../args.js'
+import type { CliIO, Command } from '../io.js'
+
+export const FORMATS = ['text', 'json', 'sarif'] as const
+export type Format = (typeof FORMATS)[number]
+
+export interface CheckOptions {
+  manifests: string[]
+  /** As given, without a leading `v` (e.g. `1.29` or `1.29.6`). */
+  targetKubernetes?: string
+  format: Format
+  output?: string
+  failOn: FailOn
+  inventory: string[]
+  kubeconfig?: string
+}
+
+/** What a live check (health gates + live removed-API scan) contributes to the report. */
+export interface LiveCheckResult {
+  findings: Finding[]
+  clusters: ClusterSummary[]
+  /** Target resolved from the inventory (used when --target-kubernetes is absent). */
+  target: { kubernetes?: string; dkp?: string }
+  /** Inventory line of each cluster: where SARIF places that cluster's findings. */
+  clusterSources: Map<string, SourceRef>
+  /** Where findings with no cluster line point (the management entry or inventory file). */
+  fallback?: SourceRef
+  /** Rule descriptors of the live checks (health gates); compat rules are added anyway. */
+  rules?: RuleDescriptor[]
+  scanned?: Pick<ScanStats, 'clusters' | 'helmReleases' | 'objects'>
+}
+
+/** The extension point for the live mode: called when `-i` or `--kubeconfig` is given. */
+export type LiveCheck = (options: CheckOptions, io: CliIO) => Promise<LiveCheckResult>
+
+export const liveCheckNotAvailable: LiveCheck = async () => {
+  throw new InputError(
+    'check: live checks against clusters (-i/--kubeconfig) are not available in this build yet; scan repository files with --manifests DIR --target-kubernetes 1.NN',
+  )
+}
+
+const USAGE = `Usage: dkp-fleet check [--manifests DIR]... [--target-kubernetes 1.NN] [-i <glob> --kubeconfig F]
+                       [--format text|json|sarif] [--output FILE] [--fail-on error|warning|none]
+
+Reports Kubernetes APIs that the target version no longer serves (and, with a fleet, the health
+gates). With only --manifests and --target-kubernetes it scans files and needs no cluster.
+  --manifests DIR            directory (or file) of YAML/JSON manifests; repeatable
+  --target-kubernetes 1.NN   target Kubernetes version (1.29, v1.29.6)
+  --format                   text (default), json, sarif
+  --output FILE              write the report to FILE instead of stdout
+  --fail-on                  exit 1 on findings of this severity or worse: error (default), warning, none
+`
+
+export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
+  const { values } = parseFlags(argv, {
+    manifests: { type: 'string', multiple: true },
+    'target-kubernetes': { type: 'string' },
+    format: { type: 'string', default: 'text' },
+    output: { type: 'string', short: 'o' },
+    'fail-on': { type: 'string', default: 'error' },
+    inventory: { type: 'string', short: 'i', multiple: true },
+    kubeconfig: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  })
+  if (values.help) return 'help'
+  const problems: string[] = []
+  const format = values.format as string
+  if (!(FORMATS as readonly string[]).includes(format))
+    problems.push(`--format must be one of ${FORMATS.join(', ')} (got "${format}")`)
+  const failOn = values['fail-on'] as string
+  if (!isFailOn(failOn)) problems.push(`--fail-on must be one of error, warning, none (got "${failOn}")`)
+  let targetKubernetes: string | undefined
+  const t = values['target-kubernetes']
+  if (t !== undefined) {
+    try {
+      parseMinor(t)
+      targetKubernetes = t.trim().replace(/^v/, '')
+    } catch (err) {
+      problems.push(`--target-kubernetes: ${(err as Error).message}`)
+    }
+  }
+  const manifests = values.manifests ?? []
+  const inventory = values.inventory ?? []
+  const live = inventory.length > 0 || values.kubeconfig !== undefined
+  if (!live) {
+    if (manifests.length === 0)
+      problems.push('nothing to check: pass --manifests DIR (and/or -i <glob> --kubeconfig F)')
+    if (targetKubernetes === undefined && t === undefined)
+      problems.push(
+        '--target-kubernetes is required when no inventory is given (e.g. --target-kubernetes 1.29)',
+      )
+  }
+  if (problems.length > 0) throw new InputError(problems.map((message) => ({ message: `check: ${message}` })))
+  return {
+    manifests,
+    ...(targetKubernetes !== undefined ? { targetKubernetes } : {}),
+    format: format as Format,
+    ...(values.output !== undefined ? { output: values.output } : {}),
+    failOn: failOn as FailOn,
+    inventory,
+    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+  }
+}
+
+/** Runs a check: repository scan, plus the live check when an inventory or kubeconfig is given. */
+export async function runCheck(
+  options: CheckOptions,
+  io: CliIO,
+  live: LiveCheck = liveCheckNotAvailable,
+): Promise<number> {
+  const liveResult = options.inventory.length > 0 || options.kubeconfig ? await live(options, io) : undefined
+  const targetKubernetes = options.targetKubernetes ?? liveResult?.target.kubernetes
+  if (targetKubernetes === undefined)
+    throw new InputError(
+      'check: no target Kubernetes version: pass --target-kubernetes 1.NN or set target.kubernetes',
+    )
+
+  const findings: Finding[] = [...(liveResult?.findings ?? [])]
+  const scanned: ScanStats = { ...(liveResult?.scanned ?? {}) }
+  if (options.manifests.length > 0) {
+    const repo = await scanManifestPaths(options.manifests, { target: targetKubernetes, base: io.cwd })
+    findings.push(...repo.findings)
+    scanned.files = repo.files
+    scanned.documents = repo.documents
+    scanned.bytes = repo.bytes
+  }
+  const report: CheckReport = {
+    tool: { name: TOOL_NAME, version: io.env.DKP_FLEET_VERSION ?? '0.1.0' },
+    target: { ...(liveResult?.target ?? {}), kubernetes: targetKubernetes },
+    findings,
+    ...(liveResult ? { clusters: liveResult.clusters } : {}),
+    ...(options.manifests.length > 0 ? { manifests: options.manifests } : {}),
+    scanned,
+  }
+  const liveRules = new Map((liveResult?.rules ?? []).map((r) => [r.id, r]))
+  const rendered =
+    options.format === 'json'
+      ? renderJson(report)
+      : options.format === 'sarif'
+        ? renderSarif(report, {
+            informationUri: TOOL_INFORMATION_URI,
+            rules: (id) => liveRules.get(id) ?? compatRule(id),
+            ...(liveResult ? { clusterSources: liveResult.clusterSources } : {}),
+            ...(liveResult?.fallback ? { fallback: liveResult.fallback } : {}),
+            srcRoot: io.cwd,
+          })
+        : renderText(report)
+
+  if (options.output !== undefined) {
+    const path = isAbsolute(options.output) ? options.output : resolve(io.cwd, options.output)
+    await writeFile(path, rendered)
+    io.stderr(
+      `${summaryLine(report, countBySeverity(findings))}; ${options.format} report written to ${options.output}\n`,
+    )
+  } else {
+    io.stdout(rendered)
+    if (options.format !== 'text') io.stderr(`${summaryLine(report, countBySeverity(findings))}\n`)
+  }
+  return exitCodeFor(findings, options.failOn)
+}
+
+export const command: Command = async (argv, io) => {
+  const options = parseCheckArgs(argv)
+  if (options === 'help') {
+    io.stdout(USAGE)
+    return 0
+  }
+  return runCheck(options, io)
+}
