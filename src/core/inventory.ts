@@ -1,8 +1,9 @@
 // Inventory files (YAML text) → one validated Inventory. Pure: the caller reads the files.
 // Every problem is located (file:line:col + field path) and all of them are reported at once.
 
-import { validate as validateDocument } from './inventory-validator.gen.js'
+import { isScalar } from 'yaml'
 import { InputError, type InputProblem } from './errors.js'
+import { validate as validateDocument } from './inventory-validator.gen.js'
 import type {
   BackupSettings,
   CatalogApp,
@@ -17,8 +18,22 @@ import type {
   Target,
   Workspace,
 } from './model.js'
-import { defaultKubernetesFor, dkpMinor, kubernetesSupportedBy, normalizeDkp, normalizeKubernetes } from './versions.js'
-import { at, fieldPath, keyAt, nodeAt, type PathSegment, parseYamlFile, type SourceDoc } from './yaml-source.js'
+import {
+  defaultKubernetesFor,
+  dkpMinor,
+  kubernetesSupportedBy,
+  normalizeDkp,
+  normalizeKubernetes,
+} from './versions.js'
+import {
+  at,
+  fieldPath,
+  keyAt,
+  nodeAt,
+  type PathSegment,
+  parseYamlFile,
+  type SourceDoc,
+} from './yaml-source.js'
 
 export interface InventoryFile {
   /** Path as shown in messages (relative to the working directory). */
@@ -41,6 +56,8 @@ interface AjvError {
   keyword: string
   params: Record<string, unknown>
   message?: string
+  /** Set on errors of a `propertyNames` subschema: the offending key. */
+  propertyName?: string
 }
 
 const DEFAULT_BACKUP_MAX_AGE = '24h'
@@ -60,13 +77,19 @@ const items = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
 export function parseInventory(files: InventoryFile[]): LoadedInventory {
   const problems: InputProblem[] = []
   const docs: ParsedDoc[] = []
+  // A file or document that could not be read may hold target/management: don't also claim they are missing.
+  let unreadable = false
   if (files.length === 0) throw new InputError('no inventory files given')
 
   for (const file of files) {
     const text = decodeText(file, problems)
-    if (text === undefined) continue
+    if (text === undefined) {
+      unreadable = true
+      continue
+    }
     const parsed = parseYamlFile(file.path, text)
     problems.push(...parsed.problems)
+    if (parsed.problems.length > 0) unreadable = true
     for (const src of parsed.docs) {
       if (src.doc.contents === null) continue // an empty document (e.g. a trailing ---)
       let value: unknown
@@ -74,22 +97,38 @@ export function parseInventory(files: InventoryFile[]): LoadedInventory {
         value = src.doc.toJS({ maxAliasCount: 100 })
       } catch (err) {
         problems.push({ source: at(src, null), message: `cannot read document: ${(err as Error).message}` })
+        unreadable = true
         continue
       }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        problems.push({ source: at(src, null), message: 'a Fleet document must be a mapping (apiVersion: dkp-fleet/v1, kind: Fleet, ...)' })
+      if (value === null || value === undefined) continue // `---` with nothing after it: an empty document
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        problems.push({
+          source: at(src, null),
+          message: 'a Fleet document must be a mapping (apiVersion: dkp-fleet/v1, kind: Fleet, ...)',
+        })
+        unreadable = true
         continue
       }
       const errors = validateDocument(value) ? [] : (validateDocument.errors ?? [])
       problems.push(...schemaProblems(src, value, errors))
       // Semantic checks still run on what the schema accepted, so one run reports everything.
-      docs.push({ src, value: pruneInvalid(value as Raw, errors), invalid: new Set(errors.map((e) => e.instancePath)) })
+      docs.push({
+        src,
+        value: pruneInvalid(value as Raw, errors),
+        invalid: new Set(errors.map((e) => e.instancePath)),
+      })
     }
   }
   if (docs.length === 0 && problems.length === 0) {
-    throw new InputError(files.map((f) => ({ source: { file: f.path, line: 1, col: 1 }, message: 'no Fleet document found' })))
+    throw new InputError(
+      files.map((f) => ({ source: { file: f.path, line: 1, col: 1 }, message: 'no Fleet document found' })),
+    )
   }
-  const result = buildInventory(docs, files.map((f) => f.path))
+  const result = buildInventory(
+    docs,
+    files.map((f) => f.path),
+    unreadable,
+  )
   problems.push(...result.problems)
   if (problems.length > 0 || !result.inventory) throw new InputError(sortProblems(problems, files))
   return { inventory: result.inventory, warnings: result.warnings }
@@ -97,7 +136,11 @@ export function parseInventory(files: InventoryFile[]): LoadedInventory {
 
 function sortProblems(problems: InputProblem[], files: InventoryFile[]): InputProblem[] {
   const order = new Map(files.map((f, i) => [f.path, i]))
-  const key = (p: InputProblem) => [order.get(p.source?.file ?? '') ?? -1, p.source?.line ?? 0, p.source?.col ?? 0]
+  const key = (p: InputProblem) => [
+    order.get(p.source?.file ?? '') ?? -1,
+    p.source?.line ?? 0,
+    p.source?.col ?? 0,
+  ]
   return problems
     .map((p, i) => ({ p, i, k: key(p) }))
     .sort((a, b) => a.k[0]! - b.k[0]! || a.k[1]! - b.k[1]! || a.k[2]! - b.k[2]! || a.i - b.i)
@@ -111,8 +154,10 @@ function pruneInvalid(value: Raw, errors: AjvError[]): Raw {
     const path = e.instancePath.split('/').slice(1).map(unescapePointer).map(toSegment)
     if (e.keyword === 'additionalProperties') path.push(String(e.params.additionalProperty))
     let parent: unknown = value
-    for (const seg of path.slice(0, -1)) parent = (parent as Record<string | number, unknown> | undefined)?.[seg]
-    if (parent && typeof parent === 'object') (parent as Record<string | number, unknown>)[path.at(-1)!] = undefined
+    for (const seg of path.slice(0, -1))
+      parent = (parent as Record<string | number, unknown> | undefined)?.[seg]
+    if (parent && typeof parent === 'object')
+      (parent as Record<string | number, unknown>)[path.at(-1)!] = undefined
   }
   return value
 }
@@ -154,13 +199,25 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
     if (ok(mid)) lo = mid
     else hi = mid - 1
   }
+  // bytes[lo] is where decoding fails; when it breaks a multi-byte sequence that started
+  // earlier (a Latin-1 "é" is a lead byte followed by ASCII), point at that sequence's start.
+  for (let k = 1; k <= 3 && lo - k >= 0; k++) {
+    const b = bytes[lo - k]!
+    if (b < 0x80) break
+    if (b >= 0xc0) {
+      const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2
+      if (lo - k + length > lo) return lo - k
+      break
+    }
+  }
   return lo
 }
 
 // ---- schema errors → located, readable problems ----
 
 const PATTERN_HINTS: Record<string, string> = {
-  dnsLabel: 'must be a lowercase DNS label (a-z, 0-9, "-", at most 63 characters, no leading or trailing "-")',
+  dnsLabel:
+    'must be a lowercase DNS label (a-z, 0-9, "-", at most 63 characters, no leading or trailing "-")',
   dnsSubdomain: 'must be a lowercase DNS name (a-z, 0-9, "-", ".")',
   dkpVersion: 'must be a DKP version like v2.8.1',
   kubernetesVersion: 'must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)',
@@ -168,6 +225,7 @@ const PATTERN_HINTS: Record<string, string> = {
   duration: 'must be a duration like 24h, 90m or 7d',
   kubeconfigEnv: 'must be an environment variable name',
   window: 'must be a time like 02:00',
+  commandArgs: 'must be one line (no newline, carriage return or NUL byte)',
 }
 
 function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): InputProblem[] {
@@ -179,17 +237,42 @@ function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): Inp
   const relevant = errors.filter((e) => {
     if (e.keyword === 'type' && anyOfPaths.has(e.instancePath)) return false
     if (e.keyword === 'anyOf')
-      return !errors.some((o) => o !== e && o.keyword !== 'anyOf' && under(e.instancePath, o) && !(o.keyword === 'type' && o.instancePath === e.instancePath))
+      return !errors.some(
+        (o) =>
+          o !== e &&
+          o.keyword !== 'anyOf' &&
+          under(e.instancePath, o) &&
+          !(o.keyword === 'type' && o.instancePath === e.instancePath),
+      )
     return true
   })
   const seen = new Set<string>()
   for (const e of relevant) {
     const path = e.instancePath.split('/').slice(1).map(unescapePointer).map(toSegment)
     let problem: InputProblem
+    // A bad key (propertyNames): one problem at the key itself, not the whole mapping.
+    if (e.keyword === 'propertyNames' || e.propertyName !== undefined) {
+      const prop = String(e.propertyName ?? e.params.propertyName)
+      problem = {
+        source: at(src, keyAt(src, path, prop)),
+        path: fieldPath([...path, prop]),
+        message: 'must be a flag name without dashes: lowercase letters, digits and "-" (e.g. ami)',
+      }
+      const key = `${problem.path}|${problem.message}`
+      if (!seen.has(key)) {
+        seen.add(key)
+        out.push(problem)
+      }
+      continue
+    }
     switch (e.keyword) {
       case 'required': {
         const prop = String(e.params.missingProperty)
-        problem = { source: at(src, nodeAt(src, path)), path: fieldPath([...path, prop]), message: 'required field is missing' }
+        problem = {
+          source: at(src, nodeAt(src, path)),
+          path: fieldPath([...path, prop]),
+          message: 'required field is missing',
+        }
         break
       }
       case 'additionalProperties': {
@@ -203,9 +286,13 @@ function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): Inp
         }
         break
       }
-      case 'type':
-        problem = located(src, path, typeMessage(String(e.params.type), valueAt(value, path)))
+      case 'type': {
+        // The hint quotes what the user wrote (`1.10`), not the number YAML made of it (1.1).
+        const node = nodeAt(src, path)
+        const written = isScalar(node) && typeof node.source === 'string' ? node.source : undefined
+        problem = located(src, path, typeMessage(String(e.params.type), valueAt(value, path), written))
         break
+      }
       case 'enum':
         problem = located(src, path, `must be one of: ${(e.params.allowedValues as unknown[]).join(', ')}`)
         break
@@ -213,7 +300,11 @@ function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): Inp
         problem = located(src, path, `must be "${String(e.params.allowedValue)}"`)
         break
       case 'pattern':
-        problem = located(src, path, `${patternHint(e.schemaPath, path)} (got ${JSON.stringify(valueAt(value, path))})`)
+        problem = located(
+          src,
+          path,
+          `${patternHint(e.schemaPath, path)} (got ${JSON.stringify(valueAt(value, path))})`,
+        )
         break
       case 'anyOf':
         problem = located(
@@ -255,8 +346,9 @@ const unescapePointer = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~')
 const toSegment = (s: string): PathSegment => (/^\d+$/.test(s) ? Number(s) : s)
 const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`)
 
-function typeMessage(expected: string, actual: unknown): string {
-  const quoteHint = expected === 'string' && typeof actual === 'number' ? ` (quote it: "${actual}")` : ''
+function typeMessage(expected: string, actual: unknown, written?: string): string {
+  const quoteHint =
+    expected === 'string' && typeof actual === 'number' ? ` (quote it: "${written ?? actual}")` : ''
   return `must be ${article(expected)}, not ${describe(actual)}${quoteHint}`
 }
 
@@ -277,16 +369,39 @@ function patternHint(schemaPath: string, path: PathSegment[]): string {
   const def = /#\/definitions\/([A-Za-z]+)\//.exec(schemaPath)?.[1]
   if (def && PATTERN_HINTS[def]) return PATTERN_HINTS[def]
   const last = String(path.at(-1))
-  return PATTERN_HINTS[last] ?? PATTERN_HINTS[last === 'start' || last === 'end' ? 'window' : ''] ?? 'has an invalid format'
+  return (
+    PATTERN_HINTS[last] ??
+    PATTERN_HINTS[last === 'start' || last === 'end' ? 'window' : ''] ??
+    'has an invalid format'
+  )
 }
 
 // Keys allowed at a schema location, for "unknown field" messages. Kept next to the schema
 // shape; a unit test checks them against schema/fleet.schema.json.
 export const ALLOWED_KEYS: Record<string, string[]> = {
-  root: ['apiVersion', 'kind', 'metadata', 'target', 'management', 'workspaces', 'clusters', 'rollout', 'backup'],
+  root: [
+    'apiVersion',
+    'kind',
+    'metadata',
+    'target',
+    'management',
+    'workspaces',
+    'clusters',
+    'rollout',
+    'backup',
+  ],
   metadata: ['name'],
   target: ['dkp', 'kubernetes'],
-  management: ['name', 'provider', 'namespace', 'kubeconfigEnv', 'kommander', 'nodepools', 'controlPlane', 'window'],
+  management: [
+    'name',
+    'provider',
+    'namespace',
+    'kubeconfigEnv',
+    'kommander',
+    'nodepools',
+    'controlPlane',
+    'window',
+  ],
   kommander: ['args'],
   rollout: ['maxParallel', 'failureThreshold'],
   backup: ['enabled', 'reason', 'namespace', 'storageLocation', 'maxAge', 'ttl'],
@@ -362,8 +477,7 @@ interface Built {
   warnings: InputProblem[]
 }
 
-
-function buildInventory(docs: ParsedDoc[], files: string[]): Built {
+function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false): Built {
   const problems: InputProblem[] = []
   const warnings: InputProblem[] = []
   const here = (src: SourceDoc, path: PathSegment[]) => at(src, nodeAt(src, path))
@@ -389,9 +503,18 @@ function buildInventory(docs: ParsedDoc[], files: string[]): Built {
   const backupDoc = singles('backup')
   const metadataDoc = singles('metadata')
   const firstSource = docs[0] ? at(docs[0].src, null) : { file: files[0] ?? '', line: 1, col: 1 }
-  if (!targetDoc) problems.push({ source: firstSource, path: 'target', message: 'no file defines target (exactly one is required)' })
-  if (!managementDoc)
-    problems.push({ source: firstSource, path: 'management', message: 'no file defines management (exactly one is required)' })
+  if (!targetDoc && !unreadable)
+    problems.push({
+      source: firstSource,
+      path: 'target',
+      message: 'no file defines target (exactly one is required)',
+    })
+  if (!managementDoc && !unreadable)
+    problems.push({
+      source: firstSource,
+      path: 'management',
+      message: 'no file defines management (exactly one is required)',
+    })
 
   // target
   let target: Target | undefined
@@ -401,7 +524,8 @@ function buildInventory(docs: ParsedDoc[], files: string[]): Built {
     targetSource = here(targetDoc.src, ['target'])
     const dkp = normalizeDkp(rawTarget.dkp)!
     target = { dkp }
-    if (typeof rawTarget.kubernetes === 'string') target.kubernetes = normalizeKubernetes(rawTarget.kubernetes)!
+    if (typeof rawTarget.kubernetes === 'string')
+      target.kubernetes = normalizeKubernetes(rawTarget.kubernetes)!
     const release = dkpMinor(dkp)
     if (!release && !target.kubernetes && !targetDoc.invalid.has('/target/kubernetes')) {
       problems.push({
@@ -419,7 +543,11 @@ function buildInventory(docs: ParsedDoc[], files: string[]): Built {
     if (target.kubernetes) {
       const unsupported = kubernetesSupportedBy(dkp, target.kubernetes)
       if (unsupported)
-        problems.push({ source: here(targetDoc.src, ['target', 'kubernetes']), path: 'target.kubernetes', message: unsupported })
+        problems.push({
+          source: here(targetDoc.src, ['target', 'kubernetes']),
+          path: 'target.kubernetes',
+          message: unsupported,
+        })
     } else if (release?.inferred) {
       warnings.push({
         source: here(targetDoc.src, ['target', 'dkp']),
@@ -445,7 +573,8 @@ function buildInventory(docs: ParsedDoc[], files: string[]): Built {
     }
     if (raw.kubeconfigEnv !== undefined) management.kubeconfigEnv = String(raw.kubeconfigEnv)
     if (raw.nodepools !== undefined) management.nodepools = nodepoolsOf(raw.nodepools)
-    if (isObject(raw.window)) management.window = windowOf(raw.window, src, ['management', 'window'], problems)
+    if (isObject(raw.window))
+      management.window = windowOf(raw.window, src, ['management', 'window'], problems)
   }
 
   // workspaces
@@ -468,7 +597,12 @@ function buildInventory(docs: ParsedDoc[], files: string[]): Built {
         return
       }
       workspaceAt.set(name, source)
-      const ws: Workspace = { name, apps: appsOf(raw.apps, src, [...path, 'apps'], problems), projects: [], source }
+      const ws: Workspace = {
+        name,
+        apps: appsOf(raw.apps, src, [...path, 'apps'], problems),
+        projects: [],
+        source,
+      }
       if (typeof raw.namespace === 'string') ws.namespace = raw.namespace
       const projectAt = new Map<string, SourceRef>()
       items(raw.projects).forEach((p, j) => {
@@ -485,12 +619,18 @@ function buildInventory(docs: ParsedDoc[], files: string[]): Built {
           return
         }
         projectAt.set(p.name, psource)
-        ws.projects.push({ name: p.name, apps: appsOf(p.apps, src, [...ppath, 'apps'], problems), source: psource })
+        ws.projects.push({
+          name: p.name,
+          apps: appsOf(p.apps, src, [...ppath, 'apps'], problems),
+          source: psource,
+        })
       })
       workspaces.push(ws)
     })
   }
-  const invalidWorkspaceNames = docs.some((d) => [...d.invalid].some((p) => /^\/workspaces(\/\d+(\/name)?)?$/.test(p)))
+  const invalidWorkspaceNames = docs.some((d) =>
+    [...d.invalid].some((p) => /^\/workspaces(\/\d+(\/name)?)?$/.test(p)),
+  )
 
   // clusters
   const clusters: Cluster[] = []
@@ -593,13 +733,15 @@ function buildInventory(docs: ParsedDoc[], files: string[]): Built {
   const rolloutRaw = isObject(rolloutDoc?.value.rollout) ? (rolloutDoc.value.rollout as Raw) : {}
   const rollout = {
     maxParallel: typeof rolloutRaw.maxParallel === 'number' ? rolloutRaw.maxParallel : 1,
-    failureThreshold: typeof rolloutRaw.failureThreshold === 'number' ? rolloutRaw.failureThreshold : 1,
+    failureThreshold: typeof rolloutRaw.failureThreshold === 'number' ? rolloutRaw.failureThreshold : 0,
   }
   const backupRaw = isObject(backupDoc?.value.backup) ? (backupDoc.value.backup as Raw) : {}
   const backup: BackupSettings = {
     enabled: backupRaw.enabled !== false,
     namespace: typeof backupRaw.namespace === 'string' ? backupRaw.namespace : 'kommander',
-    maxAgeSeconds: parseDuration(typeof backupRaw.maxAge === 'string' ? backupRaw.maxAge : DEFAULT_BACKUP_MAX_AGE),
+    maxAgeSeconds: parseDuration(
+      typeof backupRaw.maxAge === 'string' ? backupRaw.maxAge : DEFAULT_BACKUP_MAX_AGE,
+    ),
   }
   if (typeof backupRaw.reason === 'string') backup.reason = backupRaw.reason
   if (typeof backupRaw.storageLocation === 'string') backup.storageLocation = backupRaw.storageLocation
@@ -608,12 +750,16 @@ function buildInventory(docs: ParsedDoc[], files: string[]): Built {
     problems.push({
       source: here(backupDoc.src, ['backup', 'enabled']),
       path: 'backup.reason',
-      message: 'required when backup.enabled is false: say why this fleet upgrades without a backup (shown in every summary)',
+      message:
+        'required when backup.enabled is false: say why this fleet upgrades without a backup (shown in every summary)',
     })
   }
 
   const metadata = metadataDoc?.value.metadata
-  const fleet = (isObject(metadata) && typeof metadata.name === 'string' ? metadata.name : undefined) ?? management?.name ?? 'fleet'
+  const fleet =
+    (isObject(metadata) && typeof metadata.name === 'string' ? metadata.name : undefined) ??
+    management?.name ??
+    'fleet'
   if (!target || !management) return { problems, warnings }
   return {
     problems,
@@ -662,9 +808,22 @@ function normalizeArgs(raw: unknown): CommandArgs {
   return out
 }
 
-function windowOf(raw: Raw, src: SourceDoc, path: PathSegment[], problems: InputProblem[]): MaintenanceWindow {
+function windowOf(
+  raw: Raw,
+  src: SourceDoc,
+  path: PathSegment[],
+  problems: InputProblem[],
+): MaintenanceWindow {
   const window: MaintenanceWindow = {
-    days: (raw.days as MaintenanceWindow['days'] | undefined) ?? ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+    days: (raw.days as MaintenanceWindow['days'] | undefined) ?? [
+      'mon',
+      'tue',
+      'wed',
+      'thu',
+      'fri',
+      'sat',
+      'sun',
+    ],
     start: String(raw.start),
     end: String(raw.end),
     timezone: (raw.timezone as string | undefined) ?? 'UTC',
@@ -678,7 +837,7 @@ function windowOf(raw: Raw, src: SourceDoc, path: PathSegment[], problems: Input
       message: `unknown time zone "${window.timezone}" (use an IANA name like Europe/Berlin or UTC)`,
     })
   }
-  if (window.start === window.end) {
+  if (typeof raw.start === 'string' && raw.start === raw.end) {
     problems.push({
       source: at(src, nodeAt(src, [...path, 'end'])),
       path: `${fieldPath(path)}.end`,
@@ -693,6 +852,7 @@ const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, 
 /** `1h30m` → 5400 (seconds). The schema has already checked the form. */
 export function parseDuration(text: string): number {
   let total = 0
-  for (const m of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]!]!
+  for (const m of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)/g))
+    total += Number(m[1]) * UNIT_SECONDS[m[2]!]!
   return total
 }

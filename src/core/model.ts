@@ -105,7 +105,7 @@ export interface BackupSettings {
 export interface Rollout {
   /** Concurrency inside a wave (the workflow's max-parallel). */
   maxParallel: number
-  /** Failed clusters that halt later waves. */
+  /** Failed or unfinished clusters tolerated before later waves halt (default 0: the first failure halts). */
   failureThreshold: number
 }
 

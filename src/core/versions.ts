@@ -109,11 +109,16 @@ export function checkDkpPath(from: string, to: string): PathCheck {
 /** Kubernetes rule: no minor skipped, never a downgrade. */
 export function checkKubernetesPath(from: string, to: string): PathCheck {
   if (compareVersions(to, from) < 0) {
-    return { ok: false, path: [from], reason: `Kubernetes ${to} is older than the running ${from}: no downgrade` }
+    return {
+      ok: false,
+      path: [from],
+      reason: `Kubernetes ${to} is older than the running ${from}: no downgrade`,
+    }
   }
   const [fm, fn] = from.replace(/^v/, '').split('.').map(Number) as [number, number]
   const [tm, tn] = to.replace(/^v/, '').split('.').map(Number) as [number, number]
-  if (tm !== fm) return { ok: false, path: [from, to], reason: `Kubernetes ${from} → ${to} changes the major version` }
+  if (tm !== fm)
+    return { ok: false, path: [from, to], reason: `Kubernetes ${from} → ${to} changes the major version` }
   if (tn - fn <= 1) return { ok: true, path: [from, to] }
   const through = Array.from({ length: tn - fn - 1 }, (_, i) => `1.${fn + 1 + i}.x`)
   const path = [from, ...through, to]
@@ -134,7 +139,8 @@ export function kubernetesSupportedBy(dkp: string, kubernetes: string): string |
   const k = minorOf(kubernetes)
   const newest = minorOf(release.kubernetes)
   const below = (a: string, b: string) => compareVersions(`${a}.0`, `${b}.0`) < 0
-  if (below(newest, k)) return `Kubernetes ${kubernetes} is newer than DKP ${dkp} supports (up to ${newest}.x)`
+  if (below(newest, k))
+    return `Kubernetes ${kubernetes} is newer than DKP ${dkp} supports (up to ${newest}.x)`
   if (below(k, release.oldestKubernetes))
     return `Kubernetes ${kubernetes} is older than DKP ${dkp} supports (from ${release.oldestKubernetes})`
   return undefined

@@ -57,7 +57,8 @@ function findTooDeep(node: Node | null, depth: number): Node | undefined {
   return undefined
 }
 
-const isPairLike = (x: unknown): x is Pair => typeof x === 'object' && x !== null && 'key' in x && 'value' in x
+const isPairLike = (x: unknown): x is Pair =>
+  typeof x === 'object' && x !== null && 'key' in x && 'value' in x
 
 /** Location of a node (its first character), or of the document when the node is absent. */
 export function at(src: SourceDoc, node: Node | null | undefined): SourceRef {

@@ -1,0 +1,4 @@
+// Entry of the dkp-fleet CLI bundle (dist/cli.js). Nothing else lives here.
+import { main } from './cli/main.js'
+
+process.exitCode = await main(process.argv.slice(2))

@@ -1,0 +1,27 @@
+import { formatProblem } from '../../core/errors.js'
+import { buildPlan } from '../../core/plan.js'
+import { renderPlan } from '../../core/text.js'
+import { loadInventory } from '../../effects/inventory-files.js'
+import { parseFlags } from '../args.js'
+import type { Command } from '../io.js'
+
+export const command: Command = async (argv, io) => {
+  const { values } = parseFlags(argv, {
+    inventory: { type: 'string', short: 'i', multiple: true },
+    target: { type: 'string' },
+    'target-kubernetes': { type: 'string' },
+    kubeconfig: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  })
+  const { inventory, warnings } = await loadInventory(values.inventory ?? [], io.cwd)
+  for (const w of warnings) io.stderr(`warning: ${formatProblem(w)}\n`)
+  const options = { targetDkp: values.target, targetKubernetes: values['target-kubernetes'] }
+  let live
+  if (values.kubeconfig) {
+    const { readLiveVersionsFromFile } = await import('../../effects/live.js')
+    live = await readLiveVersionsFromFile(values.kubeconfig, inventory, options)
+  }
+  const plan = buildPlan(inventory, { ...options, live })
+  io.stdout(values.json ? `${JSON.stringify(plan)}\n` : renderPlan(plan))
+  return 0
+}

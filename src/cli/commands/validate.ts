@@ -1,0 +1,15 @@
+import { formatProblem } from '../../core/errors.js'
+import { loadInventory } from '../../effects/inventory-files.js'
+import { parseFlags } from '../args.js'
+import type { Command } from '../io.js'
+
+export const command: Command = async (argv, io) => {
+  const { values } = parseFlags(argv, { inventory: { type: 'string', short: 'i', multiple: true } })
+  const { inventory, warnings } = await loadInventory(values.inventory ?? [], io.cwd)
+  for (const w of warnings) io.stderr(`warning: ${formatProblem(w)}\n`)
+  const managed = inventory.clusters.filter((c) => !c.attached).length
+  io.stdout(
+    `${inventory.files.join(', ')}: valid (fleet ${inventory.fleet}, target DKP ${inventory.target.dkp}, ${inventory.workspaces.length} workspace(s), ${managed} managed and ${inventory.clusters.length - managed} attached cluster(s))\n`,
+  )
+  return 0
+}

@@ -1,0 +1,344 @@
+// Inventory (+ optional live versions) → the upgrade plan: an ordered DAG of steps, the
+// managed clusters grouped into waves, and the matrix the workflow fans out over.
+// Pure and deterministic: the same inventory gives byte-identical JSON and the same digest.
+
+import { createHash } from 'node:crypto'
+import { InputError, type InputProblem } from './errors.js'
+import { type Inventory, isManaged, type ManagedCluster } from './model.js'
+import { type PlanStage, UPGRADE_ORDER } from './stages.js'
+import {
+  checkDkpPath,
+  checkKubernetesPath,
+  defaultKubernetesFor,
+  dkpMinor,
+  kubernetesSupportedBy,
+  minorOf,
+  normalizeDkp,
+  normalizeKubernetes,
+} from './versions.js'
+
+export const PLAN_API_VERSION = 'dkp-fleet/v1'
+
+/** GitHub runs at most 256 jobs from one matrix: a wave is split where it exceeds this. */
+export const MAX_WAVE_SIZE = 256
+
+export interface PlanStep {
+  /** `<stage>:<cluster>` */
+  id: string
+  stage: PlanStage
+  cluster: string
+  /** Direct dependencies; ordering is transitive (a step runs after everything it reaches). */
+  needs: string[]
+  /** Managed-cluster steps: the wave they belong to. */
+  wave?: number
+  /** The version this step brings the cluster to (DKP for platform stages, Kubernetes for `kubernetes`). */
+  to?: string
+  /** Live state (plan with a kubeconfig): the version found; not part of the digest. */
+  from?: string
+  /** Live state: the step's done-condition already holds; not part of the digest. */
+  done?: boolean
+}
+
+export interface MatrixEntry {
+  cluster: string
+  wave: number
+}
+
+export interface PlanWave {
+  wave: number
+  include: MatrixEntry[]
+}
+
+export interface AttachedEntry {
+  cluster: string
+  workspace: string
+  note: string
+  /** Live Kubernetes version (KommanderCluster status), when known. */
+  kubernetes?: string
+  /** What the attached cluster must reach outside DKP, when it is behind. */
+  gap?: string
+}
+
+export interface Plan {
+  apiVersion: typeof PLAN_API_VERSION
+  fleet: string
+  management: string
+  target: { dkp: string; kubernetes: string }
+  /** Live versions found when the plan read the cluster (not part of the digest). */
+  from?: { dkp?: string; kubernetes?: string }
+  rollout: { maxParallel: number; failureThreshold: number }
+  /** Why the backup step is left out, when the inventory turned backups off. */
+  backupDisabled?: string
+  /** Which stages have work (jobs for the others are skipped). */
+  stages: Record<PlanStage, boolean>
+  steps: PlanStep[]
+  matrix: { include: MatrixEntry[] }
+  waves: PlanWave[]
+  attached: AttachedEntry[]
+  digest: string
+}
+
+/** What a plan job read from the live fleet. Everything optional: a fresh cluster may lack some. */
+export interface LiveVersions {
+  /** DKP (Kommander) version running on the management cluster. */
+  dkp?: string
+  /** Kubernetes version per cluster name (management, managed and attached). */
+  kubernetes: Record<string, string | undefined>
+  /** Step ids whose done-condition already holds. */
+  done?: string[]
+}
+
+export interface PlanOptions {
+  /** Overrides target.dkp (e.g. the workflow's dispatch input). */
+  targetDkp?: string
+  /** Overrides target.kubernetes. */
+  targetKubernetes?: string
+  live?: LiveVersions
+}
+
+export const ATTACHED_NOTE =
+  'attached: the Kommander stages upgrade its platform and catalog apps; DKP does not upgrade its Kubernetes (use the provider tools, after Kommander is upgraded)'
+
+export function resolveTarget(inv: Inventory, opts: PlanOptions = {}): { dkp: string; kubernetes: string } {
+  const problems: InputProblem[] = []
+  let dkp = inv.target.dkp
+  if (opts.targetDkp !== undefined) {
+    const normalized = normalizeDkp(opts.targetDkp)
+    if (!normalized)
+      problems.push({ path: 'target', message: `"${opts.targetDkp}" is not a DKP version like v2.8.1` })
+    else dkp = normalized
+  }
+  let kubernetes: string | undefined
+  if (opts.targetKubernetes !== undefined) {
+    kubernetes = normalizeKubernetes(opts.targetKubernetes)
+    if (!kubernetes)
+      problems.push({
+        path: 'target-kubernetes',
+        message: `"${opts.targetKubernetes}" is not a Kubernetes version like 1.28.7`,
+      })
+  } else if (inv.target.kubernetes && minorOf(dkp) === minorOf(inv.target.dkp)) {
+    kubernetes = inv.target.kubernetes
+  }
+  kubernetes ??= defaultKubernetesFor(dkp)
+  if (!kubernetes) {
+    problems.push({
+      source: inv.targetSource,
+      path: 'target.kubernetes',
+      message: `DKP ${dkp} is not in the built-in release table; set target.kubernetes`,
+    })
+  } else if (dkpMinor(dkp)?.nkp) {
+    problems.push({
+      source: inv.targetSource,
+      path: 'target.dkp',
+      message: `${dkp} is an NKP release; dkp-fleet drives DKP 2.x only`,
+    })
+  } else {
+    const unsupported = kubernetesSupportedBy(dkp, kubernetes)
+    if (unsupported)
+      problems.push({ source: inv.targetSource, path: 'target.kubernetes', message: unsupported })
+  }
+  if (problems.length > 0) throw new InputError(problems)
+  return { dkp, kubernetes: kubernetes! }
+}
+
+export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
+  const target = resolveTarget(inv, opts)
+  const live = opts.live
+  const mgmt = inv.management.name
+  checkPaths(inv, target, live)
+
+  const steps: PlanStep[] = []
+  let previous: string[] = []
+  const add = (stage: PlanStage, cluster: string, to: string, needs = previous, wave?: number): PlanStep => {
+    const step: PlanStep = { id: `${stage}:${cluster}`, stage, cluster, needs }
+    if (wave !== undefined) step.wave = wave
+    step.to = to
+    steps.push(step)
+    return step
+  }
+  const chain = (stage: PlanStage, to: string) => {
+    previous = [add(stage, mgmt, to).id]
+  }
+
+  // Management stages, in the order of the DKP upgrade guide (reference/dkp.md §1).
+  chain('check', target.dkp)
+  if (inv.backup.enabled) chain('backup', target.dkp)
+  chain('kommander', target.dkp)
+  if (inv.workspaces.length > 0) chain('workspaces', target.dkp)
+  if (inv.workspaces.some((w) => w.apps.length > 0)) chain('workspace-apps', target.dkp)
+  if (inv.workspaces.some((w) => w.projects.some((p) => p.apps.length > 0))) chain('project-apps', target.dkp)
+  chain('custom-apps', target.kubernetes)
+  chain('capi-components', target.dkp)
+  chain('core-addons', target.dkp)
+  chain('kubernetes', target.kubernetes)
+
+  // Managed clusters, wave by wave: each wave starts when the previous one has finished.
+  const waves = groupWaves(inv.clusters.filter(isManaged))
+  for (const wave of waves) {
+    const last: string[] = []
+    for (const { cluster } of wave.include) {
+      const addons = add('core-addons', cluster, target.dkp, previous, wave.wave)
+      last.push(add('kubernetes', cluster, target.kubernetes, [addons.id], wave.wave).id)
+    }
+    previous = last
+  }
+  chain('verify', target.dkp)
+
+  const attached = inv.clusters
+    .filter((c) => c.attached)
+    .map((c) => attachedEntry(c.name, c.workspace, target, live?.kubernetes[c.name]))
+
+  const stages = Object.fromEntries(
+    UPGRADE_ORDER.map((s) => [s, steps.some((step) => step.stage === s)]),
+  ) as Record<PlanStage, boolean>
+
+  const plan: Plan = {
+    apiVersion: PLAN_API_VERSION,
+    fleet: inv.fleet,
+    management: mgmt,
+    target,
+    rollout: { ...inv.rollout },
+    stages,
+    steps,
+    matrix: { include: waves.flatMap((w) => w.include) },
+    waves,
+    attached,
+    digest: '',
+  }
+  if (!inv.backup.enabled) plan.backupDisabled = inv.backup.reason ?? 'turned off in the inventory'
+  plan.digest = planDigest(plan)
+  if (live) markLive(plan, live)
+  return plan
+}
+
+/**
+ * Canaries form wave 0; then the inventory's waves in ascending order, numbered 1, 2, ...
+ * (so `wave: 1..3` stay 1..3); a wave over MAX_WAVE_SIZE clusters continues in the next number.
+ */
+export function groupWaves(clusters: ManagedCluster[]): PlanWave[] {
+  const byWave = new Map<number, ManagedCluster[]>()
+  for (const c of clusters) {
+    const key = c.canary ? 0 : c.wave
+    const list = byWave.get(key)
+    if (list) list.push(c)
+    else byWave.set(key, [c])
+  }
+  const waves: PlanWave[] = []
+  let next = 1
+  for (const key of [...byWave.keys()].sort((a, b) => a - b)) {
+    const members = byWave.get(key)!
+    for (let i = 0; i < members.length; i += MAX_WAVE_SIZE) {
+      const wave = key === 0 && i === 0 ? 0 : next++
+      waves.push({
+        wave,
+        include: members.slice(i, i + MAX_WAVE_SIZE).map((c) => ({ cluster: c.name, wave })),
+      })
+    }
+  }
+  return waves
+}
+
+function attachedEntry(
+  cluster: string,
+  workspace: string,
+  target: { dkp: string; kubernetes: string },
+  kubernetes: string | undefined,
+): AttachedEntry {
+  const entry: AttachedEntry = { cluster, workspace, note: ATTACHED_NOTE }
+  if (kubernetes) {
+    entry.kubernetes = kubernetes
+    const unsupported = kubernetesSupportedBy(target.dkp, kubernetes)
+    if (unsupported) entry.gap = `${unsupported}: upgrade it with its provider's tools after Kommander`
+    else if (minorOf(kubernetes) !== minorOf(target.kubernetes))
+      entry.gap = `runs ${kubernetes}; the managed fleet moves to ${target.kubernetes}: upgrade it outside DKP when its provider supports it`
+  }
+  return entry
+}
+
+/** Refuses targets that skip a DKP or Kubernetes minor, or go backwards, for live versions. */
+function checkPaths(
+  inv: Inventory,
+  target: { dkp: string; kubernetes: string },
+  live: LiveVersions | undefined,
+) {
+  if (!live) return
+  const problems: InputProblem[] = []
+  if (live.dkp) {
+    const path = checkDkpPath(live.dkp, target.dkp)
+    if (!path.ok) problems.push({ source: inv.targetSource, path: 'target.dkp', message: path.reason! })
+  }
+  const konvoyClusters = [inv.management.name, ...inv.clusters.filter(isManaged).map((c) => c.name)]
+  for (const name of konvoyClusters) {
+    const running = live.kubernetes[name]
+    if (!running) continue
+    const path = checkKubernetesPath(running, target.kubernetes)
+    if (!path.ok) {
+      const source =
+        name === inv.management.name
+          ? inv.management.source
+          : inv.clusters.find((c) => c.name === name)?.source
+      problems.push({ source, path: 'target.kubernetes', message: `cluster ${name}: ${path.reason!}` })
+    }
+  }
+  if (problems.length > 0) throw new InputError(problems)
+}
+
+function markLive(plan: Plan, live: LiveVersions) {
+  const done = new Set(live.done ?? [])
+  plan.from = {}
+  if (live.dkp) plan.from.dkp = live.dkp
+  const mgmtKubernetes = live.kubernetes[plan.management]
+  if (mgmtKubernetes) plan.from.kubernetes = mgmtKubernetes
+  for (const step of plan.steps) {
+    const from =
+      step.stage === 'kubernetes'
+        ? live.kubernetes[step.cluster]
+        : step.cluster === plan.management
+          ? live.dkp
+          : undefined
+    if (from) step.from = from
+    if (done.has(step.id)) step.done = true
+  }
+}
+
+/**
+ * sha256 over the inventory-derived plan: target, steps and their order, waves and attached
+ * clusters. Live marks are excluded, so a plan job with a kubeconfig and a later job without
+ * one agree on the digest for the same inventory commit.
+ */
+export function planDigest(plan: Plan): string {
+  const hash = createHash('sha256')
+  hash.update(
+    JSON.stringify({
+      apiVersion: plan.apiVersion,
+      fleet: plan.fleet,
+      management: plan.management,
+      target: plan.target,
+      rollout: plan.rollout,
+      backupDisabled: plan.backupDisabled ?? null,
+      waves: plan.waves.map((w) => [w.wave, w.include.map((e) => e.cluster)]),
+      attached: plan.attached.map((a) => [a.cluster, a.workspace]),
+    }),
+  )
+  // Steps of one wave share their needs array: hash each distinct array once.
+  const needsDigest = new Map<string[], string>()
+  for (const s of plan.steps) {
+    let needs = needsDigest.get(s.needs)
+    if (needs === undefined) {
+      needs = createHash('sha256').update(JSON.stringify(s.needs)).digest('hex')
+      needsDigest.set(s.needs, needs)
+    }
+    hash.update(`\n${s.id}|${needs}|${s.wave ?? ''}|${s.to ?? ''}`)
+  }
+  return `sha256:${hash.digest('hex')}`
+}
+
+/** Steps of one cluster (the management cluster's own steps when cluster is the management). */
+export function stepsFor(plan: Plan, cluster: string): PlanStep[] {
+  return plan.steps.filter((s) => s.cluster === cluster)
+}
+
+/** Managed clusters of a wave, in plan order. */
+export function clustersInWave(plan: Plan, wave: number): string[] {
+  return plan.waves.find((w) => w.wave === wave)?.include.map((e) => e.cluster) ?? []
+}

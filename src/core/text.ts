@@ -1,0 +1,108 @@
+// Plain-text tables for terminals, and the plan rendered as one. Pure formatting.
+
+import type { Plan, PlanStep } from './plan.js'
+
+/** Left-aligned columns separated by two spaces; the header row is upper-cased. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  return [line(header.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n')
+}
+
+/** Above this many steps the managed clusters are summarised per wave. */
+const FULL_TABLE_STEPS = 80
+
+export function renderPlan(plan: Plan): string {
+  const out: string[] = []
+  const from = plan.from?.dkp
+    ? ` (running ${plan.from.dkp}${plan.from.kubernetes ? `, Kubernetes ${plan.from.kubernetes}` : ''})`
+    : ''
+  out.push(
+    `Fleet ${plan.fleet}: upgrade to DKP ${plan.target.dkp}, Kubernetes ${plan.target.kubernetes}${from}`,
+    `Management cluster ${plan.management}; ${plan.matrix.include.length} managed cluster(s) in ${plan.waves.length} wave(s); ${plan.attached.length} attached`,
+    `Digest ${plan.digest}`,
+    '',
+  )
+  if (plan.backupDisabled) out.push(`Backup: OFF (${plan.backupDisabled})`, '')
+
+  const live = plan.steps.some((s) => s.done !== undefined || s.from !== undefined)
+  const header = ['#', 'step', 'stage', 'cluster', 'wave', 'to', ...(live ? ['state'] : []), 'needs']
+  const row = (s: PlanStep, i: number) => [
+    String(i + 1),
+    s.id,
+    s.stage,
+    s.cluster,
+    s.wave === undefined ? '-' : String(s.wave),
+    s.to ?? '-',
+    ...(live ? [s.done ? 'done' : s.from ? `at ${s.from}` : 'pending'] : []),
+    needsText(s, plan),
+  ]
+  if (plan.steps.length <= FULL_TABLE_STEPS) {
+    out.push(table(header, plan.steps.map(row)))
+  } else {
+    const management = plan.steps.filter((s) => s.wave === undefined)
+    out.push(
+      table(
+        header,
+        management.map((s) => row(s, plan.steps.indexOf(s))),
+      ),
+    )
+    out.push(
+      '',
+      `Managed clusters: core-addons then kubernetes for each cluster, wave by wave (${plan.steps.length} steps in all; --json lists every step).`,
+    )
+  }
+
+  out.push(
+    '',
+    `Waves (up to ${plan.rollout.maxParallel} cluster(s) at once; later waves halt after more than ${plan.rollout.failureThreshold} failed cluster(s)):`,
+  )
+  if (plan.waves.length === 0) out.push('  none: no managed clusters')
+  else
+    out.push(
+      table(
+        ['wave', 'clusters', 'names'],
+        plan.waves.map((w) => [
+          String(w.wave) + (w.wave === 0 ? ' (canary)' : ''),
+          String(w.include.length),
+          names(w.include.map((e) => e.cluster)),
+        ]),
+      ),
+    )
+  if (plan.attached.length > 0) {
+    out.push(
+      '',
+      'Attached clusters (the Kommander stages upgrade their apps; DKP does not upgrade their Kubernetes):',
+    )
+    out.push(
+      table(
+        ['cluster', 'workspace', 'kubernetes', 'note'],
+        plan.attached.map((a) => [
+          a.cluster,
+          a.workspace,
+          a.kubernetes ?? '?',
+          a.gap ?? 'upgrade outside DKP, after Kommander',
+        ]),
+      ),
+    )
+  }
+  return `${out.join('\n')}\n`
+}
+
+function needsText(step: PlanStep, plan: Plan): string {
+  if (step.needs.length === 0) return '-'
+  if (step.needs.length <= 2) return step.needs.join(', ')
+  const waves = new Set(step.needs.map((id) => plan.steps.find((s) => s.id === id)?.wave))
+  const wave = waves.size === 1 ? [...waves][0] : undefined
+  return wave === undefined
+    ? `${step.needs.length} steps`
+    : `all ${step.needs.length} clusters of wave ${wave}`
+}
+
+function names(list: string[], max = 8): string {
+  return list.length <= max ? list.join(', ') : `${list.slice(0, max).join(', ')}, … (+${list.length - max})`
+}
