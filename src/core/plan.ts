@@ -290,8 +290,9 @@ function markLive(plan: Plan, live: LiveVersions) {
   const mgmtKubernetes = live.kubernetes[plan.management]
   if (mgmtKubernetes) plan.from.kubernetes = mgmtKubernetes
   for (const step of plan.steps) {
+    // Kubernetes-valued steps report the cluster's Kubernetes; platform steps the running DKP.
     const from =
-      step.stage === 'kubernetes'
+      step.stage === 'kubernetes' || step.stage === 'custom-apps'
         ? live.kubernetes[step.cluster]
         : step.cluster === plan.management
           ? live.dkp
