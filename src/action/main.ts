@@ -1,0 +1,60 @@
+// The action: parse inputs once, run one stage, publish outputs and the summary. Importing
+// this module has no side effects (src/index.ts calls run()).
+
+import * as core from '@actions/core'
+import { formatProblem, InputError, messageOf } from '../core/errors.js'
+import { GitHubReporter } from '../effects/github.js'
+import { loadInventory } from '../effects/inventory-files.js'
+import { publishPlan, reportInventoryWarnings } from '../stages/plan.js'
+import { type ActionInputs, parseInputs } from './inputs.js'
+
+export async function run(): Promise<void> {
+  const reporter = new GitHubReporter()
+  try {
+    const inputs = parseInputs((name) => core.getInput(name))
+    if (inputs.kubeconfig) {
+      const { maskKubeconfig } = await import('../effects/kubeconfig.js')
+      maskKubeconfig(inputs.kubeconfig, reporter)
+    }
+    await runStage(inputs, reporter)
+  } catch (err) {
+    if (err instanceof InputError) {
+      for (const p of err.problems) reporter.error(p.source ? `${p.path ? `${p.path}: ` : ''}${p.message}` : formatProblem(p), p.source)
+      core.setFailed(`invalid input: ${err.problems.length} problem(s), listed above`)
+    } else {
+      core.setFailed(messageOf(err))
+    }
+  } finally {
+    reporter.flushNotes()
+  }
+}
+
+async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise<void> {
+  if (inputs.stage === 'plan') {
+    const { inventory, warnings } = await loadInventory(inputs.inventory)
+    reportInventoryWarnings(warnings, reporter)
+    let live
+    if (inputs.kubeconfig) {
+      const { readLiveVersionsFromContent } = await import('../effects/live.js')
+      live = await readLiveVersionsFromContent(inputs.kubeconfig, inventory, {
+        targetDkp: inputs.target,
+        targetKubernetes: inputs.targetKubernetes,
+      }, reporter)
+    }
+    const plan = publishPlan(inventory, reporter, {
+      targetDkp: inputs.target,
+      targetKubernetes: inputs.targetKubernetes,
+      live,
+      outDir: process.env.RUNNER_TEMP,
+    })
+    if (inputs.planDigest && inputs.planDigest !== plan.digest) {
+      throw new Error(`the plan (${plan.digest}) differs from the plan job's (${inputs.planDigest}): the inventory or target changed between jobs`)
+    }
+    return
+  }
+  if (inputs.stage === 'status' || inputs.stage === 'pause' || inputs.stage === 'resume') {
+    return (await import('./control.js')).runControl({ ...inputs, stage: inputs.stage }, reporter)
+  }
+  const { executeStage } = await import('./stage-job.js')
+  await executeStage(inputs, reporter)
+}

@@ -1,0 +1,73 @@
+// The post step: runs after every job that ran a stage, also when it failed or was cancelled.
+// Releases a lock the job still holds, records an unfinished stage as `cancelled`, and removes
+// the temp kubeconfigs.
+
+import { rmSync } from 'node:fs'
+import * as core from '@actions/core'
+import { messageOf } from '../core/errors.js'
+import { escapeHtml } from '../core/markdown.js'
+import { GitHubReporter } from '../effects/github.js'
+import type { JobState } from '../stages/execute.js'
+import { parseInputs } from './inputs.js'
+import { STATE_KEY } from './stage-job.js'
+
+export async function runPost(): Promise<void> {
+  const raw = core.getState(STATE_KEY)
+  if (!raw) return
+  let state: JobState
+  try {
+    state = JSON.parse(raw) as JobState
+  } catch {
+    return
+  }
+  const reporter = new GitHubReporter()
+  try {
+    if (state.lock || (state.stepId && !state.finished)) await cleanUpCluster(state, reporter)
+  } catch (err) {
+    core.warning(`post step: ${messageOf(err)}`)
+  } finally {
+    for (const dir of state.tempDirs ?? []) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function cleanUpCluster(state: JobState, reporter: GitHubReporter) {
+  const inputs = parseInputs((name) => core.getInput(name))
+  const { loadInventory } = await import('../effects/inventory-files.js')
+  const { inventory } = await loadInventory(inputs.inventory)
+  const { connectManagement, runnerIdentity } = await import('../stages/execute.js')
+  const { kube } = await connectManagement(inventory, { kubeconfig: { content: inputs.kubeconfig }, env: process.env, allowKubeconfigEnv: false }, reporter)
+  try {
+    if (state.lock) {
+      const { releaseLease } = await import('../effects/lease.js')
+      const released = await releaseLease(kube, state.lock.namespace, state.lock.cluster, state.lock.holder)
+      if (released) core.info(`released the lock on ${state.lock.cluster} left by the cancelled stage`)
+    }
+    if (state.stepId && !state.finished) {
+      const [stage, cluster] = state.stepId.split(':') as [string, string]
+      const runner = runnerIdentity(process.env)
+      const { RunRecord } = await import('../effects/run-record.js')
+      const { buildPlan } = await import('../core/plan.js')
+      const plan = buildPlan(inventory, { targetDkp: inputs.target, targetKubernetes: inputs.targetKubernetes })
+      const finished = new Date().toISOString()
+      await new RunRecord(kube, inventory.management.namespace, inventory.fleet).append({
+        stepId: state.stepId,
+        stage,
+        cluster,
+        status: 'cancelled',
+        started: state.started ?? finished,
+        finished,
+        planDigest: plan.digest,
+        runId: runner.runId,
+        actor: runner.actor,
+        commands: [],
+        message: 'the job ended before the stage finished (cancelled or the runner was lost)',
+      })
+      reporter.summary(
+        `## ${escapeHtml(stage)} on ${escapeHtml(cluster)}: 🛑 cancelled\n\nThe job ended before the stage finished. Re-run it: the stage reads live state first and continues where the cluster is.\n`,
+      )
+      core.setOutput('result', JSON.stringify({ stage, cluster, status: 'cancelled', started: state.started, finished, commands: [] }))
+    }
+  } finally {
+    kube.close()
+  }
+}

@@ -1,0 +1,177 @@
+// Runs dkp: argument arrays (never a shell), the job's environment passed through (provider
+// credentials), output streamed line by line, the last lines kept for the failure report, and
+// the whole process tree killed on timeout or cancellation.
+
+import { spawn } from 'node:child_process'
+import { WorkError } from '../core/errors.js'
+
+/** One dkp invocation: the arguments after `dkp`, without `--kubeconfig` (the runner adds it). */
+export interface DkpCommand {
+  args: string[]
+  /** Shown in logs and summaries. */
+  description?: string
+  /** Only reads (e.g. `--dry-run`): runs in dry-run mode too. */
+  readOnly?: boolean
+}
+
+export interface DkpRunResult {
+  exitCode: number
+  durationMs: number
+  stdout: string
+  /** Last lines of combined output, for reports. */
+  tail: string[]
+}
+
+export interface DkpRunnerOptions {
+  binary: string
+  kubeconfigPath: string
+  /** Lines of output handed to the log as they arrive. */
+  onLine?: (line: string) => void
+  /** Kept for the failure report. */
+  tailLines?: number
+  env?: NodeJS.ProcessEnv
+  /** Seconds between SIGTERM and SIGKILL when stopping dkp. */
+  killGraceMs?: number
+}
+
+export const TAIL_LINES = 50
+
+/** `dkp upgrade kommander --kubeconfig=/tmp/…` as shown to users (quoted where needed). */
+export function commandLine(binaryName: string, args: readonly string[]): string {
+  return [binaryName, ...args].map(shellQuote).join(' ')
+}
+
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
+}
+
+/** A dkp command failed: carries the command line, exit code and last output lines. */
+export class DkpError extends WorkError {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly tail: string[],
+    readonly reason: 'exit' | 'timeout' | 'cancelled' | 'spawn',
+    detail?: string,
+  ) {
+    const what =
+      reason === 'timeout'
+        ? 'timed out and was killed'
+        : reason === 'cancelled'
+          ? 'was cancelled and killed'
+          : reason === 'spawn'
+            ? `could not start: ${detail}`
+            : `exited with code ${exitCode}`
+    super(`${command} ${what}${tail.length ? `; last output:\n${tail.map((l) => `  ${l}`).join('\n')}` : ''}`)
+    this.name = 'DkpError'
+  }
+}
+
+export class DkpRunner {
+  /** Command lines started by run() (changing commands), in order: the `commands` of a result. */
+  readonly executed: string[] = []
+
+  constructor(private readonly opts: DkpRunnerOptions) {}
+
+  get binary(): string {
+    return this.opts.binary
+  }
+
+  /** The full argv for a command, `--kubeconfig` appended. */
+  argv(cmd: DkpCommand): string[] {
+    return [...cmd.args, `--kubeconfig=${this.opts.kubeconfigPath}`]
+  }
+
+  /** The command line users see (`dkp …`), as recorded in results and summaries. */
+  display(cmd: DkpCommand): string {
+    return commandLine('dkp', this.argv(cmd))
+  }
+
+  /** Runs one command; throws DkpError on a non-zero exit, timeout or abort. */
+  async run(cmd: DkpCommand, signal: AbortSignal): Promise<DkpRunResult> {
+    if (!cmd.readOnly) this.executed.push(this.display(cmd))
+    const result = await this.spawn(cmd, signal)
+    if (result.exitCode !== 0) throw new DkpError(this.display(cmd), result.exitCode, result.tail, 'exit')
+    return result
+  }
+
+  /** Runs one command and returns whatever it exits with (for read-only probes). */
+  spawn(cmd: DkpCommand, signal: AbortSignal): Promise<DkpRunResult> {
+    const argv = this.argv(cmd)
+    const started = Date.now()
+    const tailMax = this.opts.tailLines ?? TAIL_LINES
+    const tail: string[] = []
+    const out: string[] = []
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(new DkpError(this.display(cmd), null, [], abortReason(signal)))
+        return
+      }
+      const child = spawn(this.opts.binary, argv, {
+        env: { ...process.env, ...this.opts.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Own process group: a timeout kills dkp and everything it started.
+        detached: true,
+      })
+      let killTimer: NodeJS.Timeout | undefined
+      const killTree = () => {
+        if (child.pid === undefined || child.exitCode !== null) return
+        try {
+          process.kill(-child.pid, 'SIGTERM')
+        } catch {}
+        killTimer = setTimeout(() => {
+          try {
+            process.kill(-child.pid!, 'SIGKILL')
+          } catch {}
+        }, this.opts.killGraceMs ?? 5000)
+        killTimer.unref()
+      }
+      const onAbort = () => killTree()
+      signal.addEventListener('abort', onAbort, { once: true })
+      const exitKill = () => killTree()
+      process.once('exit', exitKill)
+
+      const lines = (stream: NodeJS.ReadableStream, keep: boolean) => {
+        let partial = ''
+        stream.setEncoding('utf8')
+        stream.on('data', (chunk: string) => {
+          const parts = (partial + chunk).split(/\r?\n/)
+          partial = parts.pop() ?? ''
+          for (const line of parts) emit(line, keep)
+        })
+        stream.on('end', () => {
+          if (partial) emit(partial, keep)
+        })
+      }
+      const emit = (line: string, keep: boolean) => {
+        if (keep) out.push(line)
+        tail.push(line)
+        if (tail.length > tailMax) tail.shift()
+        this.opts.onLine?.(line)
+      }
+      lines(child.stdout!, true)
+      lines(child.stderr!, false)
+      child.on('error', (err) => {
+        cleanup()
+        reject(new DkpError(this.display(cmd), null, tail, 'spawn', err.message))
+      })
+      child.on('close', (code, sig) => {
+        cleanup()
+        if (signal.aborted) {
+          reject(new DkpError(this.display(cmd), code, tail, abortReason(signal)))
+          return
+        }
+        resolve({ exitCode: code ?? (sig ? 128 : 1), durationMs: Date.now() - started, stdout: out.join('\n'), tail })
+      })
+      const cleanup = () => {
+        signal.removeEventListener('abort', onAbort)
+        process.removeListener('exit', exitKill)
+        if (killTimer) clearTimeout(killTimer)
+      }
+    })
+  }
+}
+
+function abortReason(signal: AbortSignal): 'timeout' | 'cancelled' {
+  return signal.reason instanceof Error && signal.reason.name === 'TimeoutError' ? 'timeout' : 'cancelled'
+}

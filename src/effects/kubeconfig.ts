@@ -1,0 +1,125 @@
+// Kubeconfigs: where the management one comes from, masking its secret fields (not the whole
+// text: GitHub drops outputs containing a masked value), 0600 temp files removed at the end,
+// and managed clusters' kubeconfigs read from Secrets on the management cluster.
+
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { InputError } from '../core/errors.js'
+import type { Inventory } from '../core/model.js'
+import type { Reporter } from './reporter.js'
+
+/** Fields whose values are credentials wherever they appear in a kubeconfig. */
+const SECRET_KEYS = new Set([
+  'token',
+  'password',
+  'client-key-data',
+  'client-certificate-data',
+  'certificate-authority-data',
+  'id-token',
+  'refresh-token',
+  'client-secret',
+  'access-token',
+  'secret',
+])
+
+/** Every credential value in a kubeconfig (YAML or JSON), for masking. */
+export function secretValues(content: string): string[] {
+  let doc: unknown
+  try {
+    doc = parse(content)
+  } catch {
+    return []
+  }
+  const found = new Set<string>()
+  const walk = (node: unknown, key?: string) => {
+    if (typeof node === 'string') {
+      if (key && (SECRET_KEYS.has(key) || /token|secret|password/i.test(key)) && node.length >= 8) found.add(node)
+      return
+    }
+    if (Array.isArray(node)) for (const item of node) walk(item)
+    else if (node && typeof node === 'object') {
+      const obj = node as Record<string, unknown>
+      // exec plugin env entries: { name: AWS_SECRET_ACCESS_KEY, value: ... }
+      if (typeof obj.name === 'string' && typeof obj.value === 'string' && /token|secret|key|password/i.test(obj.name)) {
+        found.add(obj.value)
+      }
+      for (const [k, v] of Object.entries(obj)) walk(v, k)
+    }
+  }
+  walk(doc)
+  // A base64 secret is often printed decoded too (PEM keys): mask each decoded line as well.
+  for (const value of [...found]) {
+    if (!/^[A-Za-z0-9+/=\s]+$/.test(value) || value.length < 32) continue
+    const decoded = Buffer.from(value, 'base64').toString('utf8')
+    for (const line of decoded.split('\n')) if (line.trim().length >= 16 && !line.startsWith('-----')) found.add(line.trim())
+  }
+  return [...found]
+}
+
+export function maskKubeconfig(content: string, reporter: Pick<Reporter, 'secret'>): void {
+  for (const value of secretValues(content)) reporter.secret(value)
+}
+
+const tempDirs = new Set<string>()
+
+/** Writes a kubeconfig to a fresh 0700 directory as a 0600 file; removed by removeTempKubeconfigs. */
+export function writeTempKubeconfig(content: string, label = 'mgmt'): string {
+  const base = process.env.RUNNER_TEMP || tmpdir()
+  const dir = mkdtempSync(join(base, 'dkp-fleet-kube-'))
+  chmodSync(dir, 0o700)
+  const file = join(dir, `${label.replace(/[^a-z0-9-]/gi, '_')}.kubeconfig`)
+  writeFileSync(file, content, { mode: 0o600 })
+  tempDirs.add(dir)
+  return file
+}
+
+export function tempKubeconfigDirs(): string[] {
+  return [...tempDirs]
+}
+
+export function removeTempKubeconfigs(dirs: Iterable<string> = tempDirs): void {
+  for (const dir of [...dirs]) {
+    rmSync(dir, { recursive: true, force: true })
+    tempDirs.delete(dir)
+  }
+}
+
+export interface KubeconfigSource {
+  /** Content given directly (the action's `kubeconfig` input). */
+  content?: string
+  /** A file (the CLI's --kubeconfig). */
+  path?: string
+}
+
+/**
+ * The management kubeconfig content: explicit content or file first, then the environment
+ * variable the inventory names (`management.kubeconfigEnv`), then $KUBECONFIG (CLI only).
+ */
+export function managementKubeconfig(
+  inventory: Inventory | undefined,
+  source: KubeconfigSource,
+  env: NodeJS.ProcessEnv,
+  options: { allowKubeconfigEnv: boolean },
+): { content: string; from: string } {
+  if (source.content) return { content: source.content, from: 'the kubeconfig input' }
+  if (source.path) return { content: readKubeconfigFile(source.path), from: source.path }
+  const envName = inventory?.management.kubeconfigEnv
+  if (envName && env[envName]) return { content: env[envName]!, from: `$${envName}` }
+  if (options.allowKubeconfigEnv && env.KUBECONFIG) {
+    const first = env.KUBECONFIG.split(':')[0]!
+    return { content: readKubeconfigFile(first), from: `$KUBECONFIG (${first})` }
+  }
+  throw new InputError(
+    `no kubeconfig for the management cluster: pass --kubeconfig FILE (action input \`kubeconfig\`)${envName ? ` or set $${envName}` : ', or set management.kubeconfigEnv in the inventory'}`,
+  )
+}
+
+function readKubeconfigFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new InputError(`cannot read kubeconfig ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+}

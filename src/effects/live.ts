@@ -1,0 +1,58 @@
+// Live versions for `plan` with a kubeconfig: what DKP and Kubernetes versions the fleet runs
+// and which plan steps are already done, read through each stage's own done-condition.
+
+import { readFileSync } from 'node:fs'
+import type { Inventory } from '../core/model.js'
+import { buildPlan, type LiveVersions, type PlanOptions } from '../core/plan.js'
+import type { PlanStage } from '../core/stages.js'
+import { makeEnv } from '../stages/execute.js'
+import { K, type KommanderCluster } from '../stages/kinds.js'
+import { loadStage } from '../stages/registry.js'
+import { Kube } from './kube.js'
+import { ConsoleReporter, type Reporter } from './reporter.js'
+import { maskKubeconfig } from './kubeconfig.js'
+
+export async function readLiveVersionsFromFile(path: string, inventory: Inventory, options: PlanOptions = {}): Promise<LiveVersions> {
+  return readLiveVersionsFromContent(readFileSync(path, 'utf8'), inventory, options)
+}
+
+export async function readLiveVersionsFromContent(
+  content: string,
+  inventory: Inventory,
+  options: PlanOptions = {},
+  reporter: Pick<Reporter, 'secret'> = new ConsoleReporter(),
+): Promise<LiveVersions> {
+  maskKubeconfig(content, reporter)
+  const kube = Kube.fromString(content)
+  try {
+    return await readLiveVersions(kube, inventory, options)
+  } finally {
+    kube.close()
+  }
+}
+
+/** Versions from the stages' own status reads; `done` lists the plan steps already at target. */
+export async function readLiveVersions(kube: Kube, inventory: Inventory, options: PlanOptions = {}): Promise<LiveVersions> {
+  const plan = buildPlan(inventory, { targetDkp: options.targetDkp, targetKubernetes: options.targetKubernetes })
+  const env = makeEnv({ inventory, plan }, kube, new AbortController().signal, () => new Date())
+  const live: LiveVersions = { kubernetes: {}, done: [] }
+  const modules = new Map<PlanStage, Awaited<ReturnType<typeof loadStage>>>()
+  for (const step of plan.steps) {
+    if (step.stage === 'verify' || step.stage === 'check') continue
+    let module = modules.get(step.stage)
+    if (!module) {
+      module = await loadStage(step.stage)
+      modules.set(step.stage, module)
+    }
+    const state = await module.status(env, step.cluster)
+    if (state.done) live.done!.push(step.id)
+    if (step.stage === 'kommander' && state.from) live.dkp = state.from
+    if (step.stage === 'kubernetes' && state.from) live.kubernetes[step.cluster] = state.from
+  }
+  const kommanderClusters = await env.snapshot.list<KommanderCluster>(...K.kommanderCluster)
+  for (const c of inventory.clusters.filter((c) => c.attached)) {
+    const kc = kommanderClusters.find((k) => k.metadata.name === c.name)
+    if (kc?.status?.kubernetesVersion) live.kubernetes[c.name] = kc.status.kubernetesVersion.replace(/^v/, '')
+  }
+  return live
+}

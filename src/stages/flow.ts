@@ -1,0 +1,122 @@
+// Building blocks of the stage shape, shared by every stage module: run dkp commands (or list
+// them in a dry run), wait for convergence with progress lines, and skip with evidence.
+
+import { WorkError } from '../core/errors.js'
+import type { DkpCommand } from '../effects/dkp-runner.js'
+import type { StageContext, StageOutcome, StepState } from './types.js'
+
+/** Runs the commands in order inside a log group; in a dry run prints them instead. */
+export async function act(ctx: StageContext, commands: DkpCommand[]): Promise<void> {
+  if (commands.length === 0) return
+  const dkp = await ctx.dkp()
+  for (const cmd of commands) {
+    const line = dkp.display(cmd)
+    if (ctx.dryRun && !cmd.readOnly) {
+      ctx.reporter.info(`dry run: would run ${line}`)
+      continue
+    }
+    await ctx.reporter.group(cmd.description ? `${cmd.description}: ${line}` : line, async () => {
+      const result = await dkp.run(cmd, ctx.signal)
+      ctx.reporter.info(`exit 0 after ${(result.durationMs / 1000).toFixed(1)} s`)
+    })
+  }
+}
+
+export interface WaitOptions {
+  /** Poll interval (default 5 s; DKP_FLEET_POLL_MS overrides for tests and demos). */
+  intervalMs?: number
+  /** Give up earlier than the stage deadline. */
+  timeoutMs?: number
+}
+
+export function pollInterval(fallback = 5000): number {
+  const env = Number(process.env.DKP_FLEET_POLL_MS)
+  return Number.isFinite(env) && env > 0 ? env : fallback
+}
+
+/**
+ * Polls `check` until it reports done, logging progress when it changes. Ends with a
+ * WorkError naming what is still pending at the deadline; aborts with the stage's signal.
+ */
+export async function waitFor(
+  ctx: Pick<StageContext, 'signal' | 'deadline' | 'reporter' | 'now'>,
+  what: string,
+  check: () => Promise<StepState>,
+  options: WaitOptions = {},
+): Promise<StepState> {
+  const interval = options.intervalMs ?? pollInterval()
+  const deadline = Math.min(ctx.deadline, options.timeoutMs ? Date.now() + options.timeoutMs : Number.POSITIVE_INFINITY)
+  let last = ''
+  const started = Date.now()
+  for (;;) {
+    if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new WorkError(`cancelled while waiting for ${what}`)
+    const state = await check()
+    if (state.done) {
+      ctx.reporter.info(`${what}: done after ${((Date.now() - started) / 1000).toFixed(0)} s`)
+      return state
+    }
+    const progress = state.pending.join('; ')
+    if (progress !== last) {
+      ctx.reporter.info(`waiting for ${what}: ${progress}`)
+      last = progress
+    }
+    if (Date.now() + interval > deadline) {
+      throw new WorkError(`timed out waiting for ${what}; still pending: ${progress || 'unknown'}`)
+    }
+    await sleep(interval, ctx.signal)
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** The outcome of a step already at target: nothing run, the evidence kept. */
+export function skipped(state: StepState, to?: string, message = 'already at target'): StageOutcome {
+  const outcome: StageOutcome = { status: 'skipped', commands: [], message, evidence: state.evidence }
+  if (state.from) outcome.from = state.from
+  if (to) outcome.to = to
+  return outcome
+}
+
+/**
+ * The common shape for a stage whose done-condition can be read: skip when done, else run the
+ * commands, wait for the done-condition, and report. Stages with special needs compose the
+ * pieces above themselves.
+ */
+export async function upgradeStep(
+  ctx: StageContext,
+  spec: {
+    what: string
+    to: string
+    state: () => Promise<StepState>
+    commands: (state: StepState) => DkpCommand[] | Promise<DkpCommand[]>
+    wait?: WaitOptions
+  },
+): Promise<StageOutcome> {
+  const before = await spec.state()
+  if (before.done) return skipped(before, spec.to)
+  const commands = await spec.commands(before)
+  const outcome: StageOutcome = { status: ctx.dryRun ? 'dry-run' : 'upgraded', to: spec.to, commands, evidence: [] }
+  if (before.from) outcome.from = before.from
+  ctx.reporter.info(`${spec.what}: ${before.pending.join('; ') || 'not at target'}`)
+  await act(ctx, commands)
+  if (ctx.dryRun) {
+    outcome.message = `would upgrade: ${before.pending.join('; ')}`
+    return outcome
+  }
+  const after = await waitFor(ctx, spec.what, async () => {
+    ctx.snapshot.refresh()
+    return spec.state()
+  }, spec.wait)
+  outcome.evidence = after.evidence
+  return outcome
+}

@@ -1,0 +1,63 @@
+// The `plan` stage: inventory (+ live versions when a kubeconfig is given) → plan, published
+// as outputs for the jobs that follow, a job summary, and a plan file.
+
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { InputProblem } from '../core/errors.js'
+import type { Inventory } from '../core/model.js'
+import { buildPlan, type LiveVersions, type Plan } from '../core/plan.js'
+import { planSummary } from '../core/markdown.js'
+import type { Reporter } from '../effects/reporter.js'
+
+/**
+ * GitHub allows 1 MB of outputs per job, counted in UTF-16 units. Above this size the `plan`
+ * output carries the plan without its step list; the full plan is in the plan file.
+ */
+export const PLAN_OUTPUT_LIMIT = 200_000
+
+export interface PlanStageOptions {
+  targetDkp?: string
+  targetKubernetes?: string
+  live?: LiveVersions
+  /** Directory for plan.json (RUNNER_TEMP in the action). */
+  outDir?: string
+}
+
+export function publishPlan(inventory: Inventory, reporter: Reporter, opts: PlanStageOptions): Plan {
+  const plan = buildPlan(inventory, opts)
+  const json = JSON.stringify(plan)
+  let planFile: string | undefined
+  if (opts.outDir) {
+    planFile = join(opts.outDir, `dkp-fleet-plan-${plan.digest.slice(7, 19)}.json`)
+    writeFileSync(planFile, `${json}\n`)
+    reporter.output('plan-file', planFile)
+  }
+  reporter.output('plan', json.length <= PLAN_OUTPUT_LIMIT ? json : compactPlan(plan))
+  reporter.output('digest', plan.digest)
+  reporter.output('matrix', JSON.stringify(plan.matrix))
+  reporter.output('waves', JSON.stringify(plan.waves))
+  reporter.output('wave-count', String(plan.waves.length))
+  reporter.output('stages', JSON.stringify(plan.stages))
+  reporter.output('has-managed', String(plan.matrix.include.length > 0))
+  reporter.output('kommander-version', plan.from?.dkp ?? '')
+  reporter.output('kubernetes-version', plan.from?.kubernetes ?? '')
+  reporter.summary(planSummary(plan))
+  reporter.info(
+    `plan ${plan.digest}: ${plan.steps.length} steps, ${plan.matrix.include.length} managed cluster(s) in ${plan.waves.length} wave(s), ${plan.attached.length} attached${planFile ? `; full plan in ${planFile}` : ''}`,
+  )
+  return plan
+}
+
+/** The plan without its step list, for outputs of very large fleets. */
+function compactPlan(plan: Plan): string {
+  const { steps, matrix, waves, ...rest } = plan
+  return JSON.stringify({
+    ...rest,
+    stepCount: steps.length,
+    truncated: 'steps, matrix and waves are in the plan file and in the matrix/waves outputs; the plan exceeds GitHub output limits',
+  })
+}
+
+export function reportInventoryWarnings(warnings: InputProblem[], reporter: Reporter) {
+  for (const w of warnings) reporter.warning(`${w.path ? `${w.path}: ` : ''}${w.message}`, w.source)
+}

@@ -1,0 +1,132 @@
+// `verify`: reads the whole fleet back and checks every plan step's done-condition. Matrix
+// jobs' outputs collapse on GitHub, so this reads live state rather than trusting outputs.
+// With `wave: N` it is the gate before wave N: it fails when the management steps are not done
+// or when failed/unfinished clusters of earlier waves exceed the rollout's failureThreshold
+// (the number of failed clusters tolerated; 0, the default, halts on the first failure).
+
+import { WorkError } from '../core/errors.js'
+import type { PlanStep } from '../core/plan.js'
+import { loadStage } from './registry.js'
+import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
+
+interface StepCheck {
+  step: PlanStep
+  state: StepState
+}
+
+async function checkSteps(env: StageEnv, steps: PlanStep[]): Promise<StepCheck[]> {
+  const modules = new Map<string, StageModule>()
+  const out: StepCheck[] = []
+  for (const step of steps) {
+    let module = modules.get(step.stage)
+    if (!module) {
+      module = await loadStage(step.stage)
+      modules.set(step.stage, module)
+    }
+    out.push({ step, state: await module.status(env, step.cluster) })
+  }
+  return out
+}
+
+const verifiable = (s: PlanStep) => s.stage !== 'verify' && s.stage !== 'check'
+
+export const stage: StageModule = {
+  name: 'verify',
+  scope: 'management',
+  mutating: false,
+  requires: () => [],
+
+  async status(env) {
+    const checks = await checkSteps(env, env.plan.steps.filter(verifiable))
+    const gaps = checks.filter((c) => !c.state.done)
+    return {
+      done: gaps.length === 0,
+      evidence: checks.filter((c) => c.state.done).map((c) => `${c.step.id}: done`),
+      pending: gaps.map((c) => `${c.step.id}: ${c.state.pending.join(', ') || 'not done'}`),
+    }
+  },
+
+  async run(ctx: StageContext): Promise<StageOutcome> {
+    const wave = ctx.extra.wave
+    return wave === undefined ? verifyAll(ctx) : verifyBeforeWave(ctx, wave)
+  },
+}
+
+async function verifyAll(ctx: StageContext): Promise<StageOutcome> {
+  const checks = await checkSteps(ctx, ctx.plan.steps.filter(verifiable))
+  const gaps = checks.filter((c) => !c.state.done)
+  const deferred = await deferredClusters(ctx)
+  for (const c of checks)
+    ctx.reporter.info(
+      `${c.state.done ? 'ok  ' : 'GAP '} ${c.step.id}${c.state.done ? '' : `: ${c.state.pending.join(', ')}`}`,
+    )
+  if (gaps.length > 0) {
+    const lines = gaps.map(
+      (c) =>
+        `${c.step.id}: ${c.state.pending.join(', ') || 'not done'}${deferred.has(c.step.cluster) ? ' (deferred: outside its maintenance window)' : ''}`,
+    )
+    throw new WorkError(
+      `the fleet is not at the plan's target: ${gaps.length} of ${checks.length} step(s) not done:\n${lines.join('\n')}`,
+    )
+  }
+  return {
+    status: 'skipped',
+    to: ctx.target.dkp,
+    commands: [],
+    message: `verified: all ${checks.length} steps of the plan are done (DKP ${ctx.target.dkp}, Kubernetes ${ctx.target.kubernetes})`,
+    evidence: checks.flatMap((c) => c.state.evidence.map((e) => `${c.step.id}: ${e}`)),
+  }
+}
+
+async function verifyBeforeWave(ctx: StageContext, wave: number): Promise<StageOutcome> {
+  const plan = ctx.plan
+  if (!plan.waves.some((w) => w.wave === wave)) {
+    throw new WorkError(
+      `the plan has no wave ${wave} (waves: ${plan.waves.map((w) => w.wave).join(', ') || 'none'})`,
+    )
+  }
+  const management = await checkSteps(
+    ctx,
+    plan.steps.filter((s) => s.wave === undefined && verifiable(s)),
+  )
+  const managementGaps = management.filter((c) => !c.state.done)
+  if (managementGaps.length > 0) {
+    throw new WorkError(
+      `wave ${wave} cannot start: management steps not done: ${managementGaps.map((c) => `${c.step.id} (${c.state.pending.join(', ')})`).join('; ')}`,
+    )
+  }
+  const earlier = plan.steps.filter((s) => s.wave !== undefined && s.wave < wave)
+  const checks = await checkSteps(ctx, earlier)
+  const unfinished = new Map<string, string[]>()
+  for (const c of checks) {
+    if (c.state.done) continue
+    const list = unfinished.get(c.step.cluster) ?? []
+    list.push(`${c.step.stage}: ${c.state.pending.join(', ') || 'not done'}`)
+    unfinished.set(c.step.cluster, list)
+  }
+  const threshold = plan.rollout.failureThreshold
+  const summary = [...unfinished].map(([cluster, why]) => `${cluster} (${why.join('; ')})`)
+  const clusters = new Set(earlier.map((s) => s.cluster)).size
+  if (unfinished.size > threshold) {
+    throw new WorkError(
+      `wave ${wave} halted: ${unfinished.size} cluster(s) of earlier waves failed or are unfinished, failureThreshold is ${threshold}: ${summary.join('; ')}`,
+    )
+  }
+  return {
+    status: 'skipped',
+    commands: [],
+    message:
+      unfinished.size === 0
+        ? `wave ${wave} may start: the management cluster and all ${clusters} cluster(s) of earlier waves are done`
+        : `wave ${wave} may start: ${unfinished.size} unfinished cluster(s) of earlier waves are within the failureThreshold of ${threshold}: ${summary.join('; ')}`,
+    evidence: checks.filter((c) => c.state.done).map((c) => `${c.step.id}: done`),
+  }
+}
+
+/** Clusters whose last recorded result is `deferred` (outside their window). */
+async function deferredClusters(ctx: StageContext): Promise<Set<string>> {
+  const entries = await ctx.record.entries()
+  const last = new Map<string, string>()
+  for (const e of entries) last.set(e.cluster, e.status)
+  return new Set([...last].filter(([, status]) => status === 'deferred').map(([c]) => c))
+}
