@@ -1,0 +1,58 @@
+// dkp-fleet status [-i <glob>] [--kubeconfig F] [--json]: one table of the fleet from live
+// state plus the run record (versions, last step, locks, pause, each plan step's done-condition).
+// Without -i, the local demo fleet's inventory is used when `dkp-fleet fleet up` is running.
+
+import { InputError } from '../../core/errors.js'
+import { ConsoleReporter } from '../../effects/reporter.js'
+import type { FleetConnectOptions } from '../../stages/fleet-status.js'
+import { parseFlags } from '../args.js'
+import type { CliIO, Command } from '../io.js'
+
+export const FLEET_FLAGS = {
+  inventory: { type: 'string', short: 'i', multiple: true },
+  kubeconfig: { type: 'string' },
+  target: { type: 'string' },
+  'target-kubernetes': { type: 'string' },
+} as const
+
+/** Connect options for status, pause and resume; -i falls back to the running demo fleet's inventory. */
+export async function fleetOptions(
+  values: { inventory?: string[]; kubeconfig?: string; target?: string; 'target-kubernetes'?: string },
+  io: CliIO,
+  command: string,
+): Promise<FleetConnectOptions> {
+  let inventory = values.inventory ?? []
+  if (inventory.length === 0) {
+    const { readFleetState } = await import('../../fleet/fleet.js')
+    const state = readFleetState(io.env)
+    const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG?.split(':')[0]
+    if (state && (!kubeconfig || kubeconfig === state.kubeconfig)) inventory = state.inventory
+    else
+      throw new InputError(
+        `usage: dkp-fleet ${command} -i <inventory> [--kubeconfig F]: the inventory names the fleet and its management cluster`,
+      )
+  }
+  return {
+    inventory,
+    kubeconfig: { path: values.kubeconfig },
+    allowKubeconfigEnv: true,
+    target: values.target,
+    targetKubernetes: values['target-kubernetes'],
+    env: io.env,
+    cwd: io.cwd,
+  }
+}
+
+export const command: Command = async (argv, io) => {
+  const { values } = parseFlags(argv, { ...FLEET_FLAGS, json: { type: 'boolean', default: false } })
+  const { connectFleet, readFleetStatus, renderFleetStatus } = await import('../../stages/fleet-status.js')
+  const reporter = new ConsoleReporter(io.stderr)
+  const fleet = await connectFleet(await fleetOptions(values, io, 'status'), reporter)
+  try {
+    const status = await readFleetStatus(fleet.env)
+    io.stdout(values.json ? `${JSON.stringify(status, null, 2)}\n` : renderFleetStatus(status))
+    return 0
+  } finally {
+    fleet.close()
+  }
+}
