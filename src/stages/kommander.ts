@@ -1,0 +1,93 @@
+// `kommander`: `dkp upgrade kommander` on the management cluster (reference/dkp.md §1 step 1,
+// §2.1), the inventory's `management.kommander.args` passed as flags (air-gapped bundles).
+// Done when HelmRelease kommander/kommander asks for and released `v<T>`, every HelmRelease in
+// `kommander` is Ready, the platform AppDeployments there run their ClusterApp versions, and
+// KommanderCore agrees (2.7+). Refuses a path that skips a minor or goes backwards.
+
+import { InputError, WorkError } from '../core/errors.js'
+import type { CommandArgs } from '../core/model.js'
+import { checkDkpPath } from '../core/versions.js'
+import type { DkpCommand } from '../effects/dkp-runner.js'
+import { upgradeStep } from './flow.js'
+import { type AppDeployment, type HelmRelease, K, type KommanderApp } from './kinds.js'
+import { KOMMANDER_NS, type KommanderCoreLike, kommanderState } from './kommander-state.js'
+import type { StageEnv, StageModule, StageOutcome, StepState } from './types.js'
+
+/** `{ charts-bundle: [a, b], x: y }` → `--charts-bundle=a --charts-bundle=b --x=y` (repeatable flags repeat). */
+export function flagArgs(args: CommandArgs): string[] {
+  const out: string[] = []
+  for (const [flag, value] of Object.entries(args)) {
+    const name = flag.replace(/^-+/, '')
+    for (const v of Array.isArray(value) ? value : [value]) out.push(`--${name}=${v}`)
+  }
+  return out
+}
+
+/** Flags the runner sets itself: the inventory must not override where dkp connects. */
+const RESERVED_FLAGS = new Set(['kubeconfig', 'context'])
+
+export function kommanderCommand(env: StageEnv): DkpCommand {
+  const reserved = Object.keys(env.inventory.management.kommander.args).filter((f) =>
+    RESERVED_FLAGS.has(f.replace(/^-+/, '')),
+  )
+  if (reserved.length > 0) {
+    throw new InputError(
+      `management.kommander.args: --${reserved.join(', --')} cannot be set there: dkp-fleet passes the management cluster's kubeconfig itself`,
+    )
+  }
+  return {
+    args: ['upgrade', 'kommander', ...flagArgs(env.inventory.management.kommander.args)],
+    description: `upgrade Kommander to ${env.target.dkp}`,
+  }
+}
+
+/** Stage 1's done-condition, read from the management cluster (one list per kind). */
+export async function kommanderStatus(env: StageEnv): Promise<StepState> {
+  const [helmReleases, appDeployments, clusterApps, apps, kommanderCores] = await Promise.all([
+    env.snapshot.list<HelmRelease>(...K.helmRelease, KOMMANDER_NS),
+    env.snapshot.list<AppDeployment>(...K.appDeployment, KOMMANDER_NS),
+    env.snapshot.list<KommanderApp>(...K.clusterApp),
+    env.snapshot.list<KommanderApp>(...K.app, KOMMANDER_NS),
+    env.snapshot.list<KommanderCoreLike & { apiVersion: string; kind: string; metadata: { name?: string } }>(
+      ...K.kommanderCore,
+    ),
+  ])
+  return kommanderState({
+    target: env.target.dkp,
+    helmReleases,
+    appDeployments,
+    clusterApps,
+    apps,
+    kommanderCores,
+  })
+}
+
+export const stage: StageModule = {
+  name: 'kommander',
+  scope: 'management',
+  mutating: true,
+  requires: (cluster) => [{ stage: 'backup', cluster }],
+  status: (env) => kommanderStatus(env),
+
+  async run(ctx): Promise<StageOutcome> {
+    const to = ctx.target.dkp
+    const outcome = await upgradeStep(ctx, {
+      what: `Kommander ${to}`,
+      to,
+      state: () => kommanderStatus(ctx),
+      commands: (state) => {
+        if (!state.from) {
+          const missing = state.pending.find((p) => p.includes('not found'))
+          if (missing) throw new WorkError(`cannot upgrade Kommander: ${missing}`)
+        } else {
+          const path = checkDkpPath(state.from, to)
+          if (!path.ok) throw new WorkError(`refusing to upgrade Kommander: ${path.reason}`)
+        }
+        return [kommanderCommand(ctx)]
+      },
+    })
+    if (outcome.status !== 'dry-run') outcome.outputs = { 'kommander-version': to }
+    else if (outcome.from) outcome.outputs = { 'kommander-version': outcome.from }
+    return outcome
+  },
+}
