@@ -55,8 +55,10 @@ export async function executeStage(inputs: ActionInputs, reporter: GitHubReporte
     // The version now running: the target once upgraded or found at target; else what was found
     // (a dry run, deferred or cancelled job has not moved it).
     const running = result.status === 'upgraded' || result.status === 'skipped' ? result.to : result.from
-    if (result.stage === 'kommander' && result.status !== 'failed') reporter.output('kommander-version', running ?? '')
-    if (result.stage === 'kubernetes' && result.status !== 'failed') reporter.output('kubernetes-version', running ?? '')
+    if (result.stage === 'kommander' && result.status !== 'failed')
+      reporter.output('kommander-version', running ?? '')
+    if (result.stage === 'kubernetes' && result.status !== 'failed')
+      reporter.output('kubernetes-version', running ?? '')
     reporter.summary(resultSummary(result))
     const line = `${result.stepId}: ${result.status}${result.message ? ` — ${result.message.split('\n')[0]}` : ''}`
     if (result.status === 'failed' || result.status === 'cancelled') throw new WorkError(result.message ?? line)

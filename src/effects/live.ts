@@ -25,16 +25,21 @@ export async function readLiveVersionsFromContent(
   maskKubeconfig(content, reporter)
   const kube = Kube.fromString(content)
   try {
-    return await readLiveVersions(kube, inventory, options)
+    return await readLiveVersions(kube, inventory, options, reporter)
   } finally {
     kube.close()
   }
 }
 
 /** Versions from the stages' own status reads; `done` lists the plan steps already at target. */
-export async function readLiveVersions(kube: Kube, inventory: Inventory, options: PlanOptions = {}): Promise<LiveVersions> {
+export async function readLiveVersions(
+  kube: Kube,
+  inventory: Inventory,
+  options: PlanOptions = {},
+  reporter?: Pick<Reporter, 'secret'>,
+): Promise<LiveVersions> {
   const plan = buildPlan(inventory, { targetDkp: options.targetDkp, targetKubernetes: options.targetKubernetes })
-  const env = makeEnv({ inventory, plan }, kube, new AbortController().signal, () => new Date())
+  const env = makeEnv({ inventory, plan }, kube, new AbortController().signal, () => new Date(), undefined, reporter)
   const live: LiveVersions = { kubernetes: {}, done: [] }
   const modules = new Map<PlanStage, Awaited<ReturnType<typeof loadStage>>>()
   for (const step of plan.steps) {

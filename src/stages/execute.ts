@@ -158,6 +158,7 @@ export function makeEnv(
   signal: AbortSignal,
   now: () => Date,
   dkp?: () => Promise<DkpRunner>,
+  reporter?: Pick<Reporter, 'secret'>,
 ): StageEnv {
   const env: StageEnv = {
     inventory: loaded.inventory,
@@ -170,6 +171,7 @@ export function makeEnv(
     now,
   }
   if (dkp) env.dkp = dkp
+  if (reporter) env.reporter = reporter
   return env
 }
 
@@ -250,7 +252,7 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     dkpRunner ??= await resolveDkp(options, plan, kubeconfigPath, reporter)
     return dkpRunner
   }
-  const env = makeEnv(loaded, kube, AbortSignal.any(signals), now, dkp)
+  const env = makeEnv(loaded, kube, AbortSignal.any(signals), now, dkp, reporter)
   let outcome: StageOutcome
   try {
     outcome = await guarded(async () => {
@@ -357,7 +359,7 @@ async function resolveDkp(options: RunOptions, plan: Plan, kubeconfigPath: strin
   const { DkpRunner } = await import('../effects/dkp-runner.js')
   const { installDkpForStage } = await import('./dkp-binary.js')
   const binary = await installDkpForStage(options.dkp, plan.target.dkp, reporter, options.env, (r) => options.onDkp?.(r.dir))
-  return new DkpRunner({ binary, kubeconfigPath, onLine: (line) => reporter.info(line) })
+  return new DkpRunner({ binary, kubeconfigPath, env: options.env, onLine: (line) => reporter.info(line) })
 }
 
 const dirOf = (file: string) => file.slice(0, file.lastIndexOf('/'))

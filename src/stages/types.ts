@@ -54,6 +54,8 @@ export interface StageEnv {
   record: RunRecord
   /** Present in stage jobs: read-only dkp probes (e.g. `upgrade addons --dry-run`). */
   dkp?: () => Promise<DkpRunner>
+  /** Where workload kubeconfigs read from Secrets get their secret fields masked (and logs go). */
+  reporter?: Pick<Reporter, 'secret'>
   /** Aborted on timeout or cancellation. */
   signal: AbortSignal
   now: () => Date
