@@ -70,6 +70,8 @@ export class DkpError extends WorkError {
 export class DkpRunner {
   /** Command lines started by run() (changing commands), in order: the `commands` of a result. */
   readonly executed: string[] = []
+  /** The command line running right now, for timeout and cancellation reports. */
+  running: string | undefined
 
   constructor(private readonly opts: DkpRunnerOptions) {}
 
@@ -99,6 +101,7 @@ export class DkpRunner {
   spawn(cmd: DkpCommand, signal: AbortSignal): Promise<DkpRunResult> {
     const argv = this.argv(cmd)
     const started = Date.now()
+    this.running = this.display(cmd)
     const tailMax = this.opts.tailLines ?? TAIL_LINES
     const tail: string[] = []
     const out: string[] = []
@@ -164,6 +167,7 @@ export class DkpRunner {
         resolve({ exitCode: code ?? (sig ? 128 : 1), durationMs: Date.now() - started, stdout: out.join('\n'), tail })
       })
       const cleanup = () => {
+        this.running = undefined
         signal.removeEventListener('abort', onAbort)
         process.removeListener('exit', exitKill)
         if (killTimer) clearTimeout(killTimer)

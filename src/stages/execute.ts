@@ -314,7 +314,9 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     outcome = {
       status: cancelled ? 'cancelled' : 'failed',
       commands: [],
-      message: timeout.aborted ? `timed out after ${options.timeoutMs / 60000} minute(s): ${messageOf(err)}` : messageOf(err),
+      message: timeout.aborted
+        ? `timed out after ${duration(options.timeoutMs)}${dkpRunner?.running ? ` while running ${dkpRunner.running} (killed)` : ''}: ${messageOf(err)}`
+        : messageOf(err),
     }
   } finally {
     await lock?.release().catch((err) => reporter.warning(`could not release the lock on ${cluster}: ${messageOf(err)}`))
@@ -332,6 +334,10 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
   removeTempKubeconfigs([dirOf(kubeconfigPath)])
   kube.close()
   return result
+}
+
+function duration(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} minute(s)` : `${Math.round(ms / 1000)} s`
 }
 
 /** Runs `fn`, rejecting as soon as `signal` aborts (the stage's own awaits may not see it). */
