@@ -10,8 +10,11 @@ import type { ActionInputs } from './inputs.js'
 export const STATE_KEY = 'dkp-fleet-job'
 
 export async function executeStage(inputs: ActionInputs, reporter: GitHubReporter): Promise<void> {
-  if (inputs.stage === 'check' && !inputs.inventory)
-    return (await import('./check-job.js')).manifestsOnlyCheck(inputs, reporter)
+  // check without a management kubeconfig: the repository scan only (check-job.ts)
+  if (inputs.stage === 'check') {
+    const { checkWithoutCluster } = await import('./check-job.js')
+    if (await checkWithoutCluster(inputs, reporter)) return
+  }
   // The runner sends SIGTERM/SIGINT on cancellation: abort the stage so dkp is killed and the
   // lock released; the post step records what was left.
   const cancel = new AbortController()

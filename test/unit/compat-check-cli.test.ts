@@ -129,10 +129,7 @@ describe('dkp-fleet check --manifests (no cluster, no inventory)', () => {
       /--manifests does-not-exist: no such file or directory/,
     ],
     [['--manifests', 'x', '--bogus'], /usage: Unknown option '--bogus'/],
-    [
-      ['-i', 'fleet.yaml', '--kubeconfig', 'k'],
-      /live checks against clusters .* are not available in this build yet/,
-    ],
+    [['-i', 'fleet.yaml', '--kubeconfig', 'k'], /no inventory file matches "fleet\.yaml"/],
   ])('rejects %j with exit code 2 and one clear message', async (args, message) => {
     const r = await check(args)
     expect(r.code).toBe(2)

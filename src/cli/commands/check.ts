@@ -3,7 +3,8 @@
 //         [--fail-on error|warning|none]
 // scans repository manifests for removed APIs and needs no cluster. The live mode (`-i <glob>`
 // with `--kubeconfig F`: health gates, Helm releases, last-applied, live kinds) plugs in
-// through `LiveCheck`; until it is wired, asking for it is a usage error.
+// through `LiveCheck`: src/stages/check.ts, loaded only when asked for (it brings the
+// Kubernetes client).
 
 import { writeFile } from 'node:fs/promises'
 import { isAbsolute, resolve } from 'node:path'
@@ -59,19 +60,18 @@ export interface LiveCheckResult {
 /** The extension point for the live mode: called when `-i` or `--kubeconfig` is given. */
 export type LiveCheck = (options: CheckOptions, io: CliIO) => Promise<LiveCheckResult>
 
-export const liveCheckNotAvailable: LiveCheck = async () => {
-  throw new InputError(
-    'check: live checks against clusters (-i/--kubeconfig) are not available in this build yet; scan repository files with --manifests DIR --target-kubernetes 1.NN',
-  )
-}
-
-const USAGE = `Usage: dkp-fleet check [--manifests DIR]... [--target-kubernetes 1.NN] [-i <glob> --kubeconfig F]
+const USAGE = `Usage: dkp-fleet check [--manifests DIR]... [--target-kubernetes 1.NN] [-i <glob> [--kubeconfig F]]
                        [--format text|json|sarif] [--output FILE] [--fail-on error|warning|none]
 
 Reports Kubernetes APIs that the target version no longer serves (and, with a fleet, the health
 gates). With only --manifests and --target-kubernetes it scans files and needs no cluster.
+  -i, --inventory <glob>     the fleet inventory: health gates and the live removed-API scan of
+                             the management cluster and every managed/attached cluster
+  --kubeconfig F             management kubeconfig (default: the inventory's kubeconfigEnv, then
+                             $KUBECONFIG); managed clusters are read through their Secrets
   --manifests DIR            directory (or file) of YAML/JSON manifests; repeatable
-  --target-kubernetes 1.NN   target Kubernetes version (1.29, v1.29.6)
+  --target-kubernetes 1.NN   target Kubernetes version (1.29, v1.29.6); with -i it defaults to
+                             the inventory's target and only retargets the removed-API scan
   --format                   text (default), json, sarif
   --output FILE              write the report to FILE instead of stdout
   --fail-on                  exit 1 on findings of this severity or worse: error (default), warning, none
@@ -132,7 +132,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
 export async function runCheck(
   options: CheckOptions,
   io: CliIO,
-  live: LiveCheck = liveCheckNotAvailable,
+  live: LiveCheck = liveFleetCheck,
 ): Promise<number> {
   const liveResult = options.inventory.length > 0 || options.kubeconfig ? await live(options, io) : undefined
   const targetKubernetes = options.targetKubernetes ?? liveResult?.target.kubernetes
@@ -191,5 +191,9 @@ export const command: Command = async (argv, io) => {
     io.stdout(USAGE)
     return 0
   }
-  return runCheck(options, io)
+  return runCheck(options, io, liveFleetCheck)
 }
+
+/** The live mode, loaded on demand (the Kubernetes client stays out of file-only checks). */
+export const liveFleetCheck: LiveCheck = async (options, io) =>
+  (await import('../../stages/check.js')).liveCheck(options, io)
