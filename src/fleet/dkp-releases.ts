@@ -1,0 +1,491 @@
+// What a DKP release ships, as far as the local test fleet needs it: Kommander chart and
+// ClusterApp versions, Flux, platform apps, CAPI providers and their controller images, and
+// the core addons per provider. Pure: every value is a function of the DKP version alone.
+//
+// Sources (reference/dkp.md §3): the Kommander chart (`v` + DKP version), the `kommander`
+// ClusterApp (0.X.Y; 2.3's exceptions), Flux and the default Kubernetes are confirmed or taken
+// from the reference's table. Everything else here is INFERRED (invented but plausible: app
+// names from kommander-applications, versions near the real ones of the time) and is only
+// test-fleet data; the product never reads this module.
+
+import { defaultKubernetesFor, minorOf } from '../core/versions.js'
+
+/** Minor releases this table knows, oldest first. */
+export const KNOWN_MINORS = ['2.2', '2.3', '2.4', '2.5', '2.6', '2.7', '2.8'] as const
+type Minor = (typeof KNOWN_MINORS)[number]
+
+export type AppScope = 'management' | 'workspace' | 'project'
+
+export interface PlatformApp {
+  appId: string
+  /** Bare app version (also its chart version): `1.13.2`. */
+  version: string
+  /** Where the app is deployed by default: on mgmt (`kommander` ns), per workspace, per project. */
+  scopes: AppScope[]
+}
+
+export interface CapiComponent {
+  /** clusterctl Provider object name (`cluster-api`, `infrastructure-aws`, …). */
+  name: string
+  /** clusterctl `providerName`. */
+  providerName: string
+  type:
+    | 'CoreProvider'
+    | 'BootstrapProvider'
+    | 'ControlPlaneProvider'
+    | 'InfrastructureProvider'
+    | 'CertManager'
+  namespace: string
+  /** v-prefixed: `v1.5.3`. */
+  version: string
+  deployments: { name: string; container: string; image: string }[]
+  /** Infrastructure providers: the `konvoy.d2iq.io/provider` values they serve. */
+  serves?: string[]
+}
+
+export interface Addon {
+  /** Name stem of the CRS/ConfigMap `<addon>-<cluster>`. */
+  name: string
+  /** v-prefixed image tag. */
+  version: string
+  image: string
+}
+
+export interface DkpRelease {
+  /** `v2.8.1` */
+  dkp: string
+  minor: string
+  patch: number
+  /** Default Kubernetes, bare: `1.28.7`. */
+  kubernetes: string
+  /** Kommander chart version = `v` + DKP version. */
+  kommanderChart: string
+  /** Bare version of the `kommander` ClusterApp: `0.8.1`. */
+  kommanderApp: string
+  flux: string
+  /** Platform apps (without kommander itself, whose HelmReleases the CLI manages directly). */
+  platformApps: PlatformApp[]
+  /** Providers `dkp upgrade addons|update controlplane|update nodepool` accept. */
+  providers: string[]
+  capi: CapiComponent[]
+}
+
+function parseDkp(dkp: string): { minor: Minor; patch: number; version: string } {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(dkp.trim())
+  if (!m) throw new Error(`not a DKP version: ${dkp}`)
+  const minor = `${m[1]}.${m[2]}`
+  if (!(KNOWN_MINORS as readonly string[]).includes(minor))
+    throw new Error(`DKP ${dkp} is not in the test fleet's release table (${KNOWN_MINORS.join(', ')})`)
+  return { minor: minor as Minor, patch: Number(m[3]), version: `v${m[1]}.${m[2]}.${m[3]}` }
+}
+
+export function isKnownDkp(dkp: string): boolean {
+  try {
+    parseDkp(dkp)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const idx = (minor: Minor): number => KNOWN_MINORS.indexOf(minor)
+/** Column of a per-minor row: 2.2 … 2.8. */
+const col = <T>(row: readonly T[], minor: Minor): T => row[idx(minor)] as T
+
+function bumpPatch(version: string, by: number): string {
+  const [a, b, c] = version.split('.')
+  return `${a}.${b}.${Number(c) + by}`
+}
+
+// Flux per release (C: KA tags via reference §3).
+function fluxFor(minor: Minor, patch: number): string {
+  switch (minor) {
+    case '2.2':
+      return patch === 0 ? '0.27.4' : patch <= 2 ? '0.29.5' : '0.31.3'
+    case '2.3':
+      return '0.31.4'
+    case '2.4':
+      return patch === 0 ? '0.36.0' : '0.37.0'
+    case '2.5':
+      return '0.40.2'
+    case '2.6':
+      return '0.41.2'
+    case '2.7':
+      return '2.1.2'
+    case '2.8':
+      return '2.2.3'
+  }
+}
+
+// `kommander` ClusterApp (C: KA tags): 0.X.Y, except 2.3.0 → 0.3.1 and 2.3.1/2.3.2 → 0.3.2.
+function kommanderAppFor(minor: Minor, patch: number): string {
+  if (minor === '2.3') return patch === 0 ? '0.3.1' : patch <= 2 ? '0.3.2' : `0.3.${patch + 1}`
+  return `0.${minor.split('.')[1]}.${patch}`
+}
+
+// (I) Platform apps: base version per minor 2.2…2.8; `patchBumps` apps move their patch with
+// the DKP patch (so a patch upgrade also moves some apps).
+const PLATFORM: { appId: string; scopes: AppScope[]; patchBumps?: boolean; versions: readonly string[] }[] = [
+  {
+    appId: 'cert-manager',
+    scopes: ['management', 'workspace'],
+    versions: ['1.7.1', '1.7.1', '1.10.0', '1.10.1', '1.11.2', '1.12.4', '1.13.2'],
+  },
+  {
+    appId: 'traefik',
+    scopes: ['management', 'workspace'],
+    patchBumps: true,
+    versions: ['10.3.0', '10.9.1', '10.30.1', '10.30.1', '10.30.2', '23.0.1', '25.0.0'],
+  },
+  {
+    appId: 'kube-prometheus-stack',
+    scopes: ['management', 'workspace'],
+    versions: ['34.9.3', '34.9.3', '42.1.1', '45.2.0', '46.8.0', '48.3.1', '51.2.0'],
+  },
+  {
+    appId: 'grafana-logging',
+    scopes: ['management', 'workspace'],
+    versions: ['6.22.0', '6.28.0', '6.38.1', '6.50.7', '6.57.4', '6.58.9', '6.59.4'],
+  },
+  {
+    appId: 'grafana-loki',
+    scopes: ['management'],
+    versions: ['0.33.1', '0.48.4', '0.48.6', '0.69.3', '0.69.16', '0.69.16', '0.76.1'],
+  },
+  {
+    appId: 'velero',
+    scopes: ['management'],
+    versions: ['3.1.5', '3.1.6', '3.1.6', '3.2.0', '4.0.3', '5.0.2', '5.1.6'],
+  },
+  {
+    appId: 'gatekeeper',
+    scopes: ['management', 'workspace'],
+    patchBumps: true,
+    versions: ['3.7.0', '3.8.1', '3.10.0', '3.11.0', '3.12.0', '3.13.0', '3.13.4'],
+  },
+  {
+    appId: 'kommander-ui',
+    scopes: ['management'],
+    patchBumps: true,
+    versions: ['7.52.2', '8.43.3', '9.44.1', '10.31.0', '11.11.3', '12.20.4', '13.39.2'],
+  },
+  {
+    appId: 'dex',
+    scopes: ['management'],
+    versions: ['2.9.18', '2.11.1', '2.11.1', '2.12.0', '2.13.10', '2.14.0', '2.14.3'],
+  },
+  {
+    appId: 'reloader',
+    scopes: ['management', 'workspace'],
+    versions: ['0.0.110', '0.0.117', '0.0.125', '1.0.5', '1.0.29', '1.0.40', '1.0.52'],
+  },
+  {
+    appId: 'fluent-bit',
+    scopes: ['workspace'],
+    versions: ['0.19.21', '0.20.9', '0.21.3', '0.24.0', '0.25.0', '0.37.1', '0.40.0'],
+  },
+  {
+    appId: 'kubernetes-dashboard',
+    scopes: ['management'],
+    versions: ['5.1.1', '5.10.0', '5.11.0', '6.0.0', '6.0.8', '6.0.8', '6.0.8'],
+  },
+  {
+    appId: 'project-grafana-logging',
+    scopes: ['project'],
+    versions: ['6.22.0', '6.28.0', '6.38.1', '6.50.7', '6.57.4', '6.58.9', '6.59.4'],
+  },
+]
+
+// Providers the CLI accepts (reference §2): 2.2 aws/azure/preprovisioned; 2.3 + eks, vsphere;
+// from 2.4 + gcp (I).
+function providersFor(minor: Minor): string[] {
+  if (minor === '2.2') return ['aws', 'azure', 'preprovisioned']
+  if (minor === '2.3') return ['aws', 'azure', 'eks', 'preprovisioned', 'vsphere']
+  return ['aws', 'azure', 'eks', 'gcp', 'preprovisioned', 'vsphere']
+}
+
+// (I) CAPI providers: core/kubeadm, infrastructure providers, cert-manager. 2.2.3 CAPPP v0.8.3
+// and CAPZ v1.3.1 are confirmed; the rest is inferred.
+const CAPI_CORE = ['v1.1.3', 'v1.1.5', 'v1.2.4', 'v1.3.5', 'v1.4.4', 'v1.5.3', 'v1.5.5'] as const
+const INFRA: {
+  short: string
+  providerName: string
+  serves: string[]
+  image: string
+  versions: readonly (string | null)[]
+}[] = [
+  {
+    short: 'capa',
+    providerName: 'aws',
+    serves: ['aws', 'eks'],
+    image: 'registry.k8s.io/cluster-api-aws/cluster-api-aws-controller',
+    versions: ['v1.4.1', 'v1.5.0', 'v2.0.2', 'v2.1.4', 'v2.2.1', 'v2.2.4', 'v2.3.0'],
+  },
+  {
+    short: 'capz',
+    providerName: 'azure',
+    serves: ['azure'],
+    image: 'registry.k8s.io/cluster-api-azure/cluster-api-azure-controller',
+    versions: ['v1.3.1', 'v1.4.2', 'v1.5.3', 'v1.8.2', 'v1.9.4', 'v1.10.4', 'v1.11.2'],
+  },
+  {
+    short: 'capv',
+    providerName: 'vsphere',
+    serves: ['vsphere'],
+    image: 'registry.k8s.io/cluster-api-vsphere/cluster-api-vsphere-controller',
+    versions: [null, 'v1.2.0', 'v1.4.1', 'v1.5.3', 'v1.6.1', 'v1.7.4', 'v1.8.4'],
+  },
+  {
+    short: 'cappp',
+    providerName: 'preprovisioned',
+    serves: ['preprovisioned'],
+    image: 'docker.io/mesosphere/cluster-api-preprovisioned-controller',
+    versions: ['v0.8.3', 'v0.9.2', 'v0.10.3', 'v0.11.3', 'v0.12.1', 'v0.13.4', 'v0.14.1'],
+  },
+  {
+    short: 'capg',
+    providerName: 'gcp',
+    serves: ['gcp'],
+    image: 'registry.k8s.io/cluster-api-gcp/cluster-api-gcp-controller',
+    versions: [null, null, 'v1.1.0', 'v1.2.0', 'v1.3.1', 'v1.4.0', 'v1.5.0'],
+  },
+]
+
+function capiFor(minor: Minor): CapiComponent[] {
+  const core = col(CAPI_CORE, minor)
+  const certManager = `v${col(PLATFORM.find((a) => a.appId === 'cert-manager')!.versions, minor)}`
+  const out: CapiComponent[] = [
+    {
+      name: 'cluster-api',
+      providerName: 'cluster-api',
+      type: 'CoreProvider',
+      namespace: 'capi-system',
+      version: core,
+      deployments: [
+        {
+          name: 'capi-controller-manager',
+          container: 'manager',
+          image: `registry.k8s.io/cluster-api/cluster-api-controller:${core}`,
+        },
+      ],
+    },
+    {
+      name: 'bootstrap-kubeadm',
+      providerName: 'kubeadm',
+      type: 'BootstrapProvider',
+      namespace: 'capi-kubeadm-bootstrap-system',
+      version: core,
+      deployments: [
+        {
+          name: 'capi-kubeadm-bootstrap-controller-manager',
+          container: 'manager',
+          image: `registry.k8s.io/cluster-api/kubeadm-bootstrap-controller:${core}`,
+        },
+      ],
+    },
+    {
+      name: 'control-plane-kubeadm',
+      providerName: 'kubeadm',
+      type: 'ControlPlaneProvider',
+      namespace: 'capi-kubeadm-control-plane-system',
+      version: core,
+      deployments: [
+        {
+          name: 'capi-kubeadm-control-plane-controller-manager',
+          container: 'manager',
+          image: `registry.k8s.io/cluster-api/kubeadm-control-plane-controller:${core}`,
+        },
+      ],
+    },
+  ]
+  for (const infra of INFRA) {
+    const version = col(infra.versions, minor)
+    if (!version) continue
+    out.push({
+      name: `infrastructure-${infra.providerName}`,
+      providerName: infra.providerName,
+      type: 'InfrastructureProvider',
+      namespace: `${infra.short}-system`,
+      version,
+      serves: infra.serves,
+      deployments: [
+        {
+          name: `${infra.short}-controller-manager`,
+          container: 'manager',
+          image: `${infra.image}:${version}`,
+        },
+      ],
+    })
+  }
+  out.push({
+    name: 'cert-manager',
+    providerName: 'cert-manager',
+    type: 'CertManager',
+    namespace: 'cert-manager',
+    version: certManager,
+    deployments: ['controller', 'cainjector', 'webhook'].map((part) => ({
+      name: part === 'controller' ? 'cert-manager' : `cert-manager-${part}`,
+      container: `cert-manager-${part}`,
+      image: `quay.io/jetstack/cert-manager-${part}:${certManager}`,
+    })),
+  })
+  return out
+}
+
+/** Everything the test fleet needs to know about one DKP release. */
+export function dkpRelease(dkp: string): DkpRelease {
+  const { minor, patch, version } = parseDkp(dkp)
+  const kubernetes = defaultKubernetesFor(version)
+  if (!kubernetes) throw new Error(`no default Kubernetes for DKP ${version}`)
+  return {
+    dkp: version,
+    minor,
+    patch,
+    kubernetes,
+    kommanderChart: version,
+    kommanderApp: kommanderAppFor(minor, patch),
+    flux: fluxFor(minor, patch),
+    platformApps: PLATFORM.map((a) => ({
+      appId: a.appId,
+      version: a.patchBumps ? bumpPatch(col(a.versions, minor), patch) : col(a.versions, minor),
+      scopes: a.scopes,
+    })),
+    providers: providersFor(minor),
+    capi: capiFor(minor),
+  }
+}
+
+/** Platform apps of a release deployed in one scope. */
+export function platformAppsFor(dkp: string, scope: AppScope): PlatformApp[] {
+  return dkpRelease(dkp).platformApps.filter((a) => a.scopes.includes(scope))
+}
+
+/** The infrastructure provider component serving a `konvoy.d2iq.io/provider` value. */
+export function infraProviderFor(dkp: string, provider: string): CapiComponent | undefined {
+  return dkpRelease(dkp).capi.find((c) => c.serves?.includes(provider))
+}
+
+// ---------------------------------------------------------------------------------------
+// Core addons (reference §5 order; aws list confirmed by the 2.3 docs, the others inferred).
+
+const ADDONS_BY_PROVIDER: Record<string, string[]> = {
+  aws: [
+    'calico-cni-installation',
+    'tigera-operator',
+    'aws-ebs-csi',
+    'cluster-autoscaler',
+    'node-feature-discovery',
+    'nvidia-feature-discovery',
+  ],
+  azure: [
+    'calico-cni-installation',
+    'tigera-operator',
+    'azure-disk-csi',
+    'cluster-autoscaler',
+    'node-feature-discovery',
+    'nvidia-feature-discovery',
+  ],
+  eks: [
+    'calico-cni-installation',
+    'tigera-operator',
+    'cluster-autoscaler',
+    'node-feature-discovery',
+    'nvidia-feature-discovery',
+  ],
+  vsphere: [
+    'calico-cni-installation',
+    'tigera-operator',
+    'vsphere-csi',
+    'cluster-autoscaler',
+    'node-feature-discovery',
+    'nvidia-feature-discovery',
+  ],
+  preprovisioned: [
+    'calico-cni-installation',
+    'tigera-operator',
+    'local-volume-provisioner',
+    'cluster-autoscaler',
+    'node-feature-discovery',
+    'nvidia-feature-discovery',
+  ],
+  gcp: [
+    'calico-cni-installation',
+    'tigera-operator',
+    'gcp-pd-csi',
+    'cluster-autoscaler',
+    'node-feature-discovery',
+    'nvidia-feature-discovery',
+  ],
+  aks: ['cluster-autoscaler', 'node-feature-discovery', 'nvidia-feature-discovery'],
+}
+
+// (I) addon versions per minor 2.2…2.8 and their images.
+const ADDON_VERSIONS: Record<string, { image: string; versions: readonly (string | null)[] }> = {
+  'calico-cni-installation': {
+    image: 'quay.io/calico/node',
+    versions: ['v3.22.1', 'v3.22.1', 'v3.24.1', 'v3.24.5', 'v3.25.1', 'v3.26.1', 'v3.26.4'],
+  },
+  'tigera-operator': {
+    image: 'quay.io/tigera/operator',
+    versions: ['v1.25.3', 'v1.25.3', 'v1.28.1', 'v1.28.5', 'v1.29.3', 'v1.30.4', 'v1.30.9'],
+  },
+  'aws-ebs-csi': {
+    image: 'registry.k8s.io/provider-aws/aws-ebs-csi-driver',
+    versions: ['v1.5.1', 'v1.9.0', 'v1.12.0', 'v1.14.1', 'v1.19.0', 'v1.22.0', 'v1.25.0'],
+  },
+  'azure-disk-csi': {
+    image: 'mcr.microsoft.com/oss/kubernetes-csi/azuredisk-csi',
+    versions: ['v1.13.0', 'v1.19.0', 'v1.23.0', 'v1.26.2', 'v1.27.1', 'v1.28.3', 'v1.29.1'],
+  },
+  'vsphere-csi': {
+    image: 'gcr.io/cloud-provider-vsphere/csi/release/driver',
+    versions: ['v2.4.0', 'v2.5.1', 'v2.6.2', 'v2.7.0', 'v3.0.2', 'v3.0.3', 'v3.1.2'],
+  },
+  'local-volume-provisioner': {
+    image: 'registry.k8s.io/sig-storage/local-volume-provisioner',
+    versions: ['v2.4.0', 'v2.4.0', 'v2.5.0', 'v2.5.0', 'v2.5.0', 'v2.5.0', 'v2.6.0'],
+  },
+  'gcp-pd-csi': {
+    image: 'registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver',
+    versions: ['v1.4.0', 'v1.6.1', 'v1.7.1', 'v1.8.5', 'v1.10.1', 'v1.10.4', 'v1.12.2'],
+  },
+  'node-feature-discovery': {
+    image: 'registry.k8s.io/nfd/node-feature-discovery',
+    versions: ['v0.10.1', 'v0.10.1', 'v0.11.3', 'v0.12.1', 'v0.13.2', 'v0.14.1', 'v0.14.3'],
+  },
+  'nvidia-feature-discovery': {
+    image: 'nvcr.io/nvidia/gpu-feature-discovery',
+    versions: ['v0.5.0', 'v0.6.1', 'v0.6.2', 'v0.7.0', 'v0.8.0', 'v0.8.1', 'v0.8.2'],
+  },
+}
+
+// cluster-autoscaler follows the release's Kubernetes minor (I).
+const AUTOSCALER_PATCH: Record<string, number> = {
+  '1.22': 2,
+  '1.23': 1,
+  '1.24': 0,
+  '1.25': 0,
+  '1.26': 1,
+  '1.27': 2,
+  '1.28': 0,
+}
+
+export function addonProviders(): string[] {
+  return Object.keys(ADDONS_BY_PROVIDER)
+}
+
+/** Core addons of a provider in the order `dkp upgrade addons` processes them. */
+export function addonsFor(dkp: string, provider: string): Addon[] {
+  const { minor } = parseDkp(dkp)
+  const names = ADDONS_BY_PROVIDER[provider]
+  if (!names) throw new Error(`no core addons known for provider ${provider}`)
+  const kubeMinor = minorOf(dkpRelease(dkp).kubernetes)
+  return names.map((name) => {
+    if (name === 'cluster-autoscaler') {
+      const version = `v${kubeMinor}.${AUTOSCALER_PATCH[kubeMinor] ?? 0}`
+      return { name, version, image: 'registry.k8s.io/autoscaling/cluster-autoscaler' }
+    }
+    const row = ADDON_VERSIONS[name]!
+    return { name, version: col(row.versions, minor) ?? 'v0.0.0', image: row.image }
+  })
+}
