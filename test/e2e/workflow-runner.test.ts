@@ -1,0 +1,291 @@
+// The workflow runner itself, on small synthetic workflows (no cluster): the GitHub semantics
+// the pipeline e2e tests rely on — job-level status functions over ancestors, the
+// `!cancelled() && !failure()` pattern after a skipped job, matrix expansion from JSON,
+// max-parallel, fail-fast, collapsing matrix outputs, masked outputs dropped, empty
+// matrices failing, INPUT_* and STATE_* for a JavaScript action and its post step,
+// continue-on-error, and reusable-workflow calls.
+
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { expandMatrix, parseCommandFile, runWorkflow, type WorkflowRun } from './workflow-runner.js'
+
+function workspace(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wf-self-'))
+  for (const [name, content] of Object.entries(files)) {
+    const path = join(dir, name)
+    mkdirSync(join(path, '..'), { recursive: true })
+    writeFileSync(path, content)
+  }
+  return dir
+}
+
+// A JavaScript action without dependencies: echoes its input as an output, saves state, can fail.
+const ACTION = {
+  'act/action.yml': `name: t\ndescription: t\ninputs:\n  value: { description: v, default: dflt }\n  fail: { description: f, default: 'false' }\noutputs:\n  echo: { description: e }\nruns:\n  using: node24\n  main: main.mjs\n  post: post.mjs\n`,
+  'act/main.mjs': `import { appendFileSync } from 'node:fs'
+const v = process.env.INPUT_VALUE
+appendFileSync(process.env.GITHUB_OUTPUT, 'echo<<EOF_1\\n' + v + '\\nEOF_1\\n')
+appendFileSync(process.env.GITHUB_STATE, 'seen<<EOF_2\\n' + v + '\\nEOF_2\\n')
+appendFileSync(process.env.GITHUB_STEP_SUMMARY, '# ' + v + '\\n')
+if (v.startsWith('secret')) console.log('::add-mask::' + v)
+console.log('input=' + v + ' runner_temp=' + (process.env.RUNNER_TEMP ? 'set' : 'unset'))
+if (process.env.INPUT_FAIL === 'true') { console.log('::error::failing as asked'); process.exitCode = 1 }
+`,
+  'act/post.mjs': `console.log('post saw ' + process.env.STATE_seen)\n`,
+}
+
+const run = (
+  ws: string,
+  file: string,
+  extra: Partial<Parameters<typeof runWorkflow>[0]> = {},
+): Promise<WorkflowRun> =>
+  runWorkflow({ file, event: 'workflow_dispatch', workspace: ws, env: { PATH: process.env.PATH }, ...extra })
+
+describe('workflow runner semantics', () => {
+  it('parses output files: k=v and heredoc blocks', () => {
+    expect(parseCommandFile('a=1\nb<<X\nline 1\nline=2\nX\nc=x=y\n')).toEqual({
+      a: '1',
+      b: 'line 1\nline=2',
+      c: 'x=y',
+    })
+    expect(() => parseCommandFile('a<<X\nnever closed\n')).toThrow(/matching delimiter/)
+  })
+
+  it('expands matrices like GitHub for include-only and dimension forms', () => {
+    expect(
+      expandMatrix({
+        include: [
+          { cluster: 'a', wave: 1 },
+          { cluster: 'b', wave: 1 },
+        ],
+      }),
+    ).toEqual([
+      { cluster: 'a', wave: 1 },
+      { cluster: 'b', wave: 1 },
+    ])
+    expect(expandMatrix({ os: ['l', 'm'], include: [{ os: 'l', extra: 1 }, { os: 'w' }] })).toEqual([
+      { os: 'l', extra: 1 },
+      { os: 'm' },
+      { os: 'w' },
+    ])
+    expect(() => expandMatrix({ include: [] })).toThrow(/does not contain any values/)
+    expect(() => expandMatrix({ include: null })).toThrow()
+  })
+
+  it('status functions, skipped ancestors, needs outputs, matrix from JSON, max-parallel, collapsing outputs', async () => {
+    const ws = workspace({
+      ...ACTION,
+      'wf.yml': `on:
+  workflow_dispatch:
+    inputs:
+      flag: { type: boolean, default: false }
+permissions: {}
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    outputs:
+      list: \${{ steps.p.outputs.list }}
+    steps:
+      - id: p
+        run: echo 'list=[{"n":"a"},{"n":"b"},{"n":"c"}]' >> "$GITHUB_OUTPUT"
+  optional:
+    needs: plan
+    if: \${{ inputs.flag }}
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo never
+  default-after-skip:
+    needs: [plan, optional]
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo skipped because an ancestor was skipped
+  pattern-after-skip:
+    needs: [plan, optional]
+    if: \${{ !cancelled() && !failure() }}
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo runs
+  fan:
+    needs: [plan, pattern-after-skip]
+    if: \${{ !cancelled() && !failure() }}
+    runs-on: ubuntu-latest
+    strategy:
+      max-parallel: 2
+      matrix:
+        include: \${{ fromJSON(needs.plan.outputs.list) }}
+    outputs:
+      last: \${{ steps.a.outputs.echo }}
+    steps:
+      - id: a
+        uses: ./act
+        with:
+          value: leg-\${{ matrix.n }}
+      - run: sleep 0.3
+`,
+    })
+    const r = await run(ws, 'wf.yml')
+    const j = (id: string) => r.jobs.get(id)!
+    expect(j('optional').result).toBe('skipped')
+    expect(j('default-after-skip').result).toBe('skipped')
+    expect(j('pattern-after-skip').result).toBe('success')
+    expect(j('fan').result).toBe('success')
+    expect(j('fan').legs.map((l) => l.matrix?.n)).toEqual(['a', 'b', 'c'])
+    expect(j('fan').peakParallel).toBe(2)
+    // One set of outputs for all legs: the last leg to finish wins.
+    expect(['leg-a', 'leg-b', 'leg-c']).toContain(j('fan').outputs.last)
+    const step = j('fan').legs[0]!.steps[0]!
+    expect(step.inputs).toEqual({ value: 'leg-a' })
+    expect(step.log).toContain('input=leg-a runner_temp=set')
+    expect(step.summary).toBe('# leg-a\n')
+    expect(step.post?.log).toContain('post saw leg-a')
+    expect(r.result).toBe('success')
+  })
+
+  it('fail-fast cancels legs not started; continue-on-error keeps the job green; failure() after a failure', async () => {
+    const ws = workspace({
+      ...ACTION,
+      'wf.yml': `on: workflow_dispatch
+permissions: {}
+jobs:
+  fast:
+    runs-on: ubuntu-latest
+    strategy:
+      max-parallel: 1
+      matrix:
+        v: [x, y, z]
+    steps:
+      - uses: ./act
+        with: { value: '\${{ matrix.v }}', fail: "\${{ matrix.v == 'x' }}" }
+  tolerant:
+    runs-on: ubuntu-latest
+    steps:
+      - id: f
+        uses: ./act
+        continue-on-error: true
+        with: { fail: true }
+      - if: steps.f.outcome == 'failure'
+        run: echo saw the failure
+  after:
+    needs: fast
+    if: failure()
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo cleanup
+`,
+    })
+    const r = await run(ws, 'wf.yml')
+    expect(r.jobs.get('fast')!.result).toBe('failure')
+    expect(r.jobs.get('fast')!.legs.map((l) => l.result)).toEqual(['failure', 'cancelled', 'cancelled'])
+    expect(r.jobs.get('fast')!.legs[0]!.annotations).toContainEqual({
+      level: 'error',
+      message: 'failing as asked',
+      step: '__self',
+    })
+    const tolerant = r.jobs.get('tolerant')!
+    expect(tolerant.result).toBe('success')
+    expect(tolerant.legs[0]!.steps.map((s) => [s.outcome, s.conclusion])).toEqual([
+      ['failure', 'success'],
+      ['success', 'success'],
+    ])
+    expect(r.jobs.get('after')!.result).toBe('success')
+  })
+
+  it('drops a job output holding a masked value; fails an empty matrix; asks for approvals', async () => {
+    const ws = workspace({
+      ...ACTION,
+      'wf.yml': `on: workflow_dispatch
+permissions: {}
+jobs:
+  masked:
+    runs-on: ubuntu-latest
+    environment: prod
+    outputs:
+      leaked: \${{ steps.a.outputs.echo }}
+    steps:
+      - id: a
+        uses: ./act
+        with: { value: secret-1234 }
+  empty:
+    needs: masked
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        include: \${{ fromJSON('[]') }}
+    steps:
+      - run: echo never
+`,
+    })
+    const approvals: string[] = []
+    const r = await run(ws, 'wf.yml', {
+      approve: ({ job, environment }) => {
+        approvals.push(`${job}:${environment}`)
+        return true
+      },
+    })
+    expect(approvals).toEqual(['masked:prod'])
+    expect(r.jobs.get('masked')!.outputs).toEqual({})
+    expect(r.jobs.get('masked')!.legs[0]!.annotations.map((a) => a.message)).toContain(
+      "Skip output 'leaked' since it may contain secret.",
+    )
+    expect(r.jobs.get('masked')!.legs[0]!.steps[0]!.log).toContain('input=***')
+    expect(r.jobs.get('empty')!.result).toBe('failure')
+    expect(r.jobs.get('empty')!.reason).toMatch(/does not contain any values/)
+    const rejected = await run(ws, 'wf.yml', { approve: () => false })
+    expect(rejected.jobs.get('masked')!.result).toBe('failure')
+    expect(rejected.jobs.get('empty')!.result).toBe('skipped')
+  })
+
+  it('runs a reusable workflow with its inputs and secrets and returns its outputs', async () => {
+    const ws = workspace({
+      ...ACTION,
+      'called.yml': `on:
+  workflow_call:
+    inputs:
+      value: { type: string, required: true }
+      on: { type: boolean, default: false }
+    secrets:
+      TOKEN: { required: true }
+    outputs:
+      echoed: { value: '\${{ jobs.inner.outputs.out }}' }
+permissions: {}
+jobs:
+  inner:
+    runs-on: ubuntu-latest
+    outputs:
+      out: \${{ steps.a.outputs.echo }}
+    steps:
+      - id: a
+        uses: ./act
+        with: { value: "\${{ inputs.value }}-\${{ inputs.on }}-\${{ secrets.TOKEN != '' }}" }
+`,
+      'caller.yml': `on: workflow_dispatch
+permissions: {}
+jobs:
+  call:
+    uses: acme/repo/.github/workflows/called.yml@v1
+    with:
+      value: hello
+      on: true
+    secrets:
+      TOKEN: \${{ secrets.MY_TOKEN }}
+  use:
+    needs: call
+    runs-on: ubuntu-latest
+    steps:
+      - run: test "$V" = hello-true-true
+        env:
+          V: \${{ needs.call.outputs.echoed }}
+`,
+    })
+    const r = await run(ws, 'caller.yml', {
+      secrets: { MY_TOKEN: 't0k3n' },
+      workflows: { 'acme/repo/.github/workflows/called.yml': join(ws, 'called.yml') },
+    })
+    expect(r.jobs.get('call')!.result).toBe('success')
+    expect(r.jobs.get('call')!.outputs).toEqual({ echoed: 'hello-true-true' })
+    expect(r.jobs.get('call')!.called!.jobs.get('inner')!.id).toBe('call / inner')
+    expect(r.jobs.get('use')!.result).toBe('success')
+  })
+})

