@@ -300,14 +300,20 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
         extra: { manifests: options.manifests, failOn: options.failOn, wave: options.wave, reason: options.reason },
       }
       const unmet = await unmetPrerequisites(module, env, cluster)
-      if (unmet.length > 0) {
-        const message = `refusing to start ${stepId}: ${unmet.join('; ')}`
-        if (options.dryRun) return { status: 'dry-run', commands: [], message } satisfies StageOutcome
-        throw new WorkError(message)
-      }
       const managed = inventory.clusters.find((c) => c.name === cluster && !c.attached)
       if (managed && !managed.attached) ctx.managed = managed
-      return module.run(ctx)
+      if (unmet.length === 0) return module.run(ctx)
+      const message = `refusing to start ${stepId}: ${unmet.join('; ')}`
+      if (!options.dryRun) throw new WorkError(message)
+      // A dry run of a whole pipeline meets unmet prerequisites at every stage after the first:
+      // still show what this stage would run against the cluster as it is now.
+      const note = `a real run would wait: ${unmet.join('; ')}`
+      try {
+        const preview = await module.run(ctx)
+        return { ...preview, status: 'dry-run', message: preview.message ? `${preview.message}; ${note}` : note }
+      } catch (err) {
+        return { status: 'dry-run', commands: [], message: `${note}; with the cluster as it is now: ${messageOf(err)}` }
+      }
     }, AbortSignal.any(signals))
   } catch (err) {
     const cancelled = options.signal?.aborted || controller.signal.aborted
