@@ -1,8 +1,9 @@
 // Bundles the action, the post step, the CLI and the dev-fleet programs into dist/ as ESM.
 // client-node sits behind dynamic import() so the plan path never loads it (code splitting).
 // The inventory JSON Schema is compiled to a standalone ajv validator first (no ajv compile at start-up).
-import { build } from 'esbuild'
+
 import { rmSync } from 'node:fs'
+import { build } from 'esbuild'
 import { generateValidator } from './gen-validator.mjs'
 
 await generateValidator()

@@ -11,11 +11,14 @@ export async function generateValidator() {
   let code = standaloneCode(ajv, validate)
   // Standalone code require()s ajv runtime helpers; turn them into ESM imports that behave
   // the same under Node, vitest and esbuild (fast-deep-equal has no __esModule flag).
-  const imports = new Map([['require("ajv/dist/runtime/equal").default', "import __equal from 'fast-deep-equal'"]])
+  const imports = new Map([
+    ['require("ajv/dist/runtime/equal").default', "import __equal from 'fast-deep-equal'"],
+  ])
   for (const [call, statement] of imports) {
     if (code.includes(call)) code = `${statement}\n${code.replaceAll(call, '__equal')}`
   }
-  if (/\brequire\(/.test(code)) throw new Error('generated validator still calls require(): map the helper in gen-validator.mjs')
+  if (/\brequire\(/.test(code))
+    throw new Error('generated validator still calls require(): map the helper in gen-validator.mjs')
   code = code.replace('"use strict";', '')
   writeFileSync(
     'src/core/inventory-validator.gen.js',

@@ -42,7 +42,12 @@ if (needsKube && !env.KUBE_BIN_DIR && !env.KUBE_IT_SKIP) {
   })
 }
 
-if (!step('bundle dist/ (npm run build)', () => spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit', env }).status === 0)) {
+if (
+  !step(
+    'bundle dist/ (npm run build)',
+    () => spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit', env }).status === 0,
+  )
+) {
   process.exit(1)
 }
 

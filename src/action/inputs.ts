@@ -3,7 +3,7 @@
 // (a unit test checks both directions).
 
 import { InputError, type InputProblem } from '../core/errors.js'
-import { isStageName, type StageName, STAGES } from '../core/stages.js'
+import { isStageName, STAGES, type StageName } from '../core/stages.js'
 import { normalizeDkp, normalizeKubernetes } from '../core/versions.js'
 
 export interface ActionInputs {
@@ -82,7 +82,8 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
   if (!inventory && !manifestsOnlyCheck) bad('inventory', 'required: the inventory file(s) or glob(s)')
 
   const cluster = opt('cluster')
-  if (cluster !== undefined && !NAME.test(cluster)) bad('cluster', `"${cluster}" is not a cluster name (a DNS label)`)
+  if (cluster !== undefined && !NAME.test(cluster))
+    bad('cluster', `"${cluster}" is not a cluster name (a DNS label)`)
 
   let wave: number | undefined
   const waveText = opt('wave')
@@ -93,7 +94,7 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
 
   const planDigest = opt('plan-digest')
   if (planDigest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(planDigest))
-    bad('plan-digest', 'must be the plan job\'s `digest` output (sha256:<64 hex>)')
+    bad('plan-digest', "must be the plan job's `digest` output (sha256:<64 hex>)")
 
   const version = (name: InputName, normalize: (v: string) => string | undefined, example: string) => {
     const v = opt(name)
@@ -107,7 +108,8 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
   const dkpVersion = version('dkp-version', normalizeDkp, 'v2.8.1')
 
   const dkpSha256 = opt('dkp-sha256')?.toLowerCase()
-  if (dkpSha256 !== undefined && !/^[0-9a-f]{64}$/.test(dkpSha256)) bad('dkp-sha256', 'must be 64 hex characters')
+  if (dkpSha256 !== undefined && !/^[0-9a-f]{64}$/.test(dkpSha256))
+    bad('dkp-sha256', 'must be 64 hex characters')
 
   let timeoutMinutes = 60
   const timeoutText = opt('timeout-minutes')
@@ -118,7 +120,8 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
   }
 
   const failOnText = opt('fail-on') ?? 'error'
-  if (!['error', 'warning', 'none'].includes(failOnText)) bad('fail-on', `must be error, warning or none, not "${failOnText}"`)
+  if (!['error', 'warning', 'none'].includes(failOnText))
+    bad('fail-on', `must be error, warning or none, not "${failOnText}"`)
 
   const inputs: ActionInputs = {
     stage: stageText as StageName,

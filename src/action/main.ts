@@ -3,6 +3,7 @@
 
 import * as core from '@actions/core'
 import { formatProblem, InputError, messageOf } from '../core/errors.js'
+import type { LiveVersions } from '../core/plan.js'
 import { GitHubReporter } from '../effects/github.js'
 import { loadInventory } from '../effects/inventory-files.js'
 import { publishPlan, reportInventoryWarnings } from '../stages/plan.js'
@@ -19,7 +20,8 @@ export async function run(): Promise<void> {
     await runStage(inputs, reporter)
   } catch (err) {
     if (err instanceof InputError) {
-      for (const p of err.problems) reporter.error(p.source ? `${p.path ? `${p.path}: ` : ''}${p.message}` : formatProblem(p), p.source)
+      for (const p of err.problems)
+        reporter.error(p.source ? `${p.path ? `${p.path}: ` : ''}${p.message}` : formatProblem(p), p.source)
       core.setFailed(`invalid input: ${err.problems.length} problem(s), listed above`)
     } else {
       core.setFailed(messageOf(err))
@@ -33,13 +35,18 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
   if (inputs.stage === 'plan') {
     const { inventory, warnings } = await loadInventory(inputs.inventory)
     reportInventoryWarnings(warnings, reporter)
-    let live
+    let live: LiveVersions | undefined
     if (inputs.kubeconfig) {
       const { readLiveVersionsFromContent } = await import('../effects/live.js')
-      live = await readLiveVersionsFromContent(inputs.kubeconfig, inventory, {
-        targetDkp: inputs.target,
-        targetKubernetes: inputs.targetKubernetes,
-      }, reporter)
+      live = await readLiveVersionsFromContent(
+        inputs.kubeconfig,
+        inventory,
+        {
+          targetDkp: inputs.target,
+          targetKubernetes: inputs.targetKubernetes,
+        },
+        reporter,
+      )
     }
     const plan = publishPlan(inventory, reporter, {
       targetDkp: inputs.target,
@@ -48,7 +55,9 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
       outDir: process.env.RUNNER_TEMP,
     })
     if (inputs.planDigest && inputs.planDigest !== plan.digest) {
-      throw new Error(`the plan (${plan.digest}) differs from the plan job's (${inputs.planDigest}): the inventory or target changed between jobs`)
+      throw new Error(
+        `the plan (${plan.digest}) differs from the plan job's (${inputs.planDigest}): the inventory or target changed between jobs`,
+      )
     }
     return
   }

@@ -64,7 +64,8 @@ export async function executeStage(inputs: ActionInputs, reporter: GitHubReporte
       reporter.output('kubernetes-version', running ?? '')
     reporter.summary(resultSummary(result))
     const line = `${result.stepId}: ${result.status}${result.message ? ` — ${result.message.split('\n')[0]}` : ''}`
-    if (result.status === 'failed' || result.status === 'cancelled') throw new WorkError(result.message ?? line)
+    if (result.status === 'failed' || result.status === 'cancelled')
+      throw new WorkError(result.message ?? line)
     if (result.status === 'deferred') reporter.warning(line)
     else reporter.info(line)
   } finally {

@@ -9,12 +9,27 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   schema: { summary: 'print the inventory JSON Schema', load: () => import('./commands/schema.js') },
   plan: { summary: 'print the upgrade plan (table, or --json)', load: () => import('./commands/plan.js') },
   check: { summary: 'pre-flight health and compatibility checks', load: () => import('./commands/check.js') },
-  run: { summary: 'run one stage: run <stage> -i <glob> [--cluster X]', load: () => import('./commands/run.js') },
-  install: { summary: 'install the pinned dkp CLI, print its path', load: () => import('./commands/install.js') },
-  status: { summary: 'fleet status from live state and the run record', load: () => import('./commands/status.js') },
-  pause: { summary: 'pause the fleet upgrade (stages end deferred)', load: () => import('./commands/pause.js') },
+  run: {
+    summary: 'run one stage: run <stage> -i <glob> [--cluster X]',
+    load: () => import('./commands/run.js'),
+  },
+  install: {
+    summary: 'install the pinned dkp CLI, print its path',
+    load: () => import('./commands/install.js'),
+  },
+  status: {
+    summary: 'fleet status from live state and the run record',
+    load: () => import('./commands/status.js'),
+  },
+  pause: {
+    summary: 'pause the fleet upgrade (stages end deferred)',
+    load: () => import('./commands/pause.js'),
+  },
   resume: { summary: 'resume a paused fleet upgrade', load: () => import('./commands/resume.js') },
-  fleet: { summary: 'fleet up|down: a local simulated DKP fleet (dev/demo)', load: () => import('./commands/fleet.js') },
+  fleet: {
+    summary: 'fleet up|down: a local simulated DKP fleet (dev/demo)',
+    load: () => import('./commands/fleet.js'),
+  },
 }
 
 export function usage(): string {

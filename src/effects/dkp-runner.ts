@@ -164,7 +164,12 @@ export class DkpRunner {
           reject(new DkpError(this.display(cmd), code, tail, abortReason(signal)))
           return
         }
-        resolve({ exitCode: code ?? (sig ? 128 : 1), durationMs: Date.now() - started, stdout: out.join('\n'), tail })
+        resolve({
+          exitCode: code ?? (sig ? 128 : 1),
+          durationMs: Date.now() - started,
+          stdout: out.join('\n'),
+          tail,
+        })
       })
       const cleanup = () => {
         this.running = undefined

@@ -35,14 +35,19 @@ export function secretValues(content: string): string[] {
   const found = new Set<string>()
   const walk = (node: unknown, key?: string) => {
     if (typeof node === 'string') {
-      if (key && (SECRET_KEYS.has(key) || /token|secret|password/i.test(key)) && node.length >= 8) found.add(node)
+      if (key && (SECRET_KEYS.has(key) || /token|secret|password/i.test(key)) && node.length >= 8)
+        found.add(node)
       return
     }
     if (Array.isArray(node)) for (const item of node) walk(item)
     else if (node && typeof node === 'object') {
       const obj = node as Record<string, unknown>
       // exec plugin env entries: { name: AWS_SECRET_ACCESS_KEY, value: ... }
-      if (typeof obj.name === 'string' && typeof obj.value === 'string' && /token|secret|key|password/i.test(obj.name)) {
+      if (
+        typeof obj.name === 'string' &&
+        typeof obj.value === 'string' &&
+        /token|secret|key|password/i.test(obj.name)
+      ) {
         found.add(obj.value)
       }
       for (const [k, v] of Object.entries(obj)) walk(v, k)
@@ -53,7 +58,8 @@ export function secretValues(content: string): string[] {
   for (const value of [...found]) {
     if (!/^[A-Za-z0-9+/=\s]+$/.test(value) || value.length < 32) continue
     const decoded = Buffer.from(value, 'base64').toString('utf8')
-    for (const line of decoded.split('\n')) if (line.trim().length >= 16 && !line.startsWith('-----')) found.add(line.trim())
+    for (const line of decoded.split('\n'))
+      if (line.trim().length >= 16 && !line.startsWith('-----')) found.add(line.trim())
   }
   return [...found]
 }
@@ -120,6 +126,8 @@ function readKubeconfigFile(path: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (err) {
-    throw new InputError(`cannot read kubeconfig ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw new InputError(
+      `cannot read kubeconfig ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    )
   }
 }

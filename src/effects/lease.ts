@@ -85,13 +85,18 @@ export class ClusterLock {
         )
       }
       if (holder && holder !== opts.holder) {
-        opts.warn?.(`taking over the expired lock on ${opts.cluster} from ${holder} (last renewed ${current.spec.renewTime ?? '?'})`)
+        opts.warn?.(
+          `taking over the expired lock on ${opts.cluster} from ${holder} (last renewed ${current.spec.renewTime ?? '?'})`,
+        )
       }
       const taken: Lease = {
         ...current,
         spec: {
           ...fresh.spec,
-          acquireTime: holder === opts.holder ? (current.spec.acquireTime ?? fresh.spec.acquireTime) : fresh.spec.acquireTime,
+          acquireTime:
+            holder === opts.holder
+              ? (current.spec.acquireTime ?? fresh.spec.acquireTime)
+              : fresh.spec.acquireTime,
           leaseTransitions: (current.spec.leaseTransitions ?? 0) + (holder === opts.holder ? 0 : 1),
         },
       }
@@ -126,17 +131,23 @@ export class ClusterLock {
     } catch (err) {
       if (this.released) return
       if (isConflict(err) || isNotFound(err)) {
-        const current = await this.kube.get<Lease>(LEASE_API, 'Lease', this.name, this.opts.namespace).catch(() => undefined)
+        const current = await this.kube
+          .get<Lease>(LEASE_API, 'Lease', this.name, this.opts.namespace)
+          .catch(() => undefined)
         if (current?.spec?.holderIdentity === this.opts.holder) {
           this.lease = current
           this.schedule(0)
           return
         }
-        this.lose(`the lock on ${this.opts.cluster} was taken by ${current?.spec?.holderIdentity ?? 'nobody (deleted)'}`)
+        this.lose(
+          `the lock on ${this.opts.cluster} was taken by ${current?.spec?.holderIdentity ?? 'nobody (deleted)'}`,
+        )
         return
       }
       if (now().getTime() + 1000 >= expiresAt(this.lease)) {
-        this.lose(`the lock on ${this.opts.cluster} expired: renewing failed until the lease ran out (${(err as Error).message})`)
+        this.lose(
+          `the lock on ${this.opts.cluster} expired: renewing failed until the lease ran out (${(err as Error).message})`,
+        )
         return
       }
       warn?.(`renewing the lock on ${this.opts.cluster} failed, retrying: ${(err as Error).message}`)
@@ -160,11 +171,19 @@ export class ClusterLock {
 }
 
 /** Deletes the Lease when `holder` holds it; used by release and by the post step. */
-export async function releaseLease(kube: Kube, namespace: string, cluster: string, holder: string): Promise<boolean> {
+export async function releaseLease(
+  kube: Kube,
+  namespace: string,
+  cluster: string,
+  holder: string,
+): Promise<boolean> {
   const current = await kube.get<Lease>(LEASE_API, 'Lease', leaseName(cluster), namespace)
   if (!current || current.spec?.holderIdentity !== holder) return false
   try {
-    await kube.replace<Lease>({ ...current, spec: { ...current.spec, holderIdentity: undefined, renewTime: undefined } })
+    await kube.replace<Lease>({
+      ...current,
+      spec: { ...current.spec, holderIdentity: undefined, renewTime: undefined },
+    })
     await kube.delete(LEASE_API, 'Lease', leaseName(cluster), namespace)
     return true
   } catch (err) {

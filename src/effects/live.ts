@@ -9,10 +9,14 @@ import { makeEnv } from '../stages/execute.js'
 import { K, type KommanderCluster } from '../stages/kinds.js'
 import { loadStage } from '../stages/registry.js'
 import { Kube } from './kube.js'
-import { ConsoleReporter, type Reporter } from './reporter.js'
 import { maskKubeconfig } from './kubeconfig.js'
+import { ConsoleReporter, type Reporter } from './reporter.js'
 
-export async function readLiveVersionsFromFile(path: string, inventory: Inventory, options: PlanOptions = {}): Promise<LiveVersions> {
+export async function readLiveVersionsFromFile(
+  path: string,
+  inventory: Inventory,
+  options: PlanOptions = {},
+): Promise<LiveVersions> {
   return readLiveVersionsFromContent(readFileSync(path, 'utf8'), inventory, options)
 }
 
@@ -38,8 +42,18 @@ export async function readLiveVersions(
   options: PlanOptions = {},
   reporter?: Pick<Reporter, 'secret'>,
 ): Promise<LiveVersions> {
-  const plan = buildPlan(inventory, { targetDkp: options.targetDkp, targetKubernetes: options.targetKubernetes })
-  const env = makeEnv({ inventory, plan }, kube, new AbortController().signal, () => new Date(), undefined, reporter)
+  const plan = buildPlan(inventory, {
+    targetDkp: options.targetDkp,
+    targetKubernetes: options.targetKubernetes,
+  })
+  const env = makeEnv(
+    { inventory, plan },
+    kube,
+    new AbortController().signal,
+    () => new Date(),
+    undefined,
+    reporter,
+  )
   const live: LiveVersions = { kubernetes: {}, done: [] }
   const modules = new Map<PlanStage, Awaited<ReturnType<typeof loadStage>>>()
   for (const step of plan.steps) {

@@ -96,13 +96,19 @@ export class RunRecord {
         throw err
       }
     }
-    throw new WorkError(`could not update the run record ${this.namespace}/${recordName(this.fleet)}: too many concurrent writers`)
+    throw new WorkError(
+      `could not update the run record ${this.namespace}/${recordName(this.fleet)}: too many concurrent writers`,
+    )
   }
 
   async pause(): Promise<PauseMarker | undefined> {
     const cm = await this.kube.get<ConfigMap>('v1', 'ConfigMap', pauseName(this.fleet), this.namespace)
     if (!cm?.data?.reason) return undefined
-    return { reason: cm.data.reason, by: cm.data.by ?? 'unknown', at: cm.data.at ?? cm.metadata.creationTimestamp ?? '' }
+    return {
+      reason: cm.data.reason,
+      by: cm.data.by ?? 'unknown',
+      at: cm.data.at ?? cm.metadata.creationTimestamp ?? '',
+    }
   }
 
   async setPause(marker: PauseMarker): Promise<void> {
@@ -121,7 +127,10 @@ export class RunRecord {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err
       const cm = await this.kube.get<ConfigMap>('v1', 'ConfigMap', pauseName(this.fleet), this.namespace)
-      await this.kube.replace<ConfigMap>({ ...body, metadata: { ...body.metadata, resourceVersion: cm?.metadata.resourceVersion } })
+      await this.kube.replace<ConfigMap>({
+        ...body,
+        metadata: { ...body.metadata, resourceVersion: cm?.metadata.resourceVersion },
+      })
     }
   }
 

@@ -1,7 +1,7 @@
 // The dkp binary a stage runs: the pinned version (input `dkp-version`, else the target DKP
 // release), installed and verified by the installer, or the pre-installed `dkp-path`.
 
-import { installDkp, type InstallResult } from '../effects/dkp-install.js'
+import { type InstallResult, installDkp } from '../effects/dkp-install.js'
 import type { Reporter } from '../effects/reporter.js'
 import type { DkpSource } from './execute.js'
 
@@ -21,7 +21,9 @@ export async function installDkpForStage(
     log: { info: (m) => reporter.info(m), warning: (m) => reporter.warning(m) },
     cwd: env.GITHUB_WORKSPACE ?? process.cwd(),
   })
-  reporter.info(`dkp ${result.version} (${result.source}, sha256 ${result.sha256.slice(0, 12)}…): ${result.binary}`)
+  reporter.info(
+    `dkp ${result.version} (${result.source}, sha256 ${result.sha256.slice(0, 12)}…): ${result.binary}`,
+  )
   if (result.pinLine) {
     reporter.summary(
       `> **Pin the dkp checksum.** No sha256 was known for dkp ${result.version}; this run trusted the download on first use. Add this to the action's \`with:\` block:\n>\n> \`${result.pinLine}\`\n`,

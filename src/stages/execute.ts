@@ -77,14 +77,22 @@ export interface JobState {
 export function runnerIdentity(env: NodeJS.ProcessEnv): Runner {
   if (env.GITHUB_RUN_ID) {
     const runId = `${env.GITHUB_REPOSITORY ?? 'repo'}/actions/runs/${env.GITHUB_RUN_ID}/attempts/${env.GITHUB_RUN_ATTEMPT ?? '1'}`
-    return { runId, actor: env.GITHUB_ACTOR ?? 'github-actions', holder: `${runId} job ${env.GITHUB_JOB ?? '?'}` }
+    return {
+      runId,
+      actor: env.GITHUB_ACTOR ?? 'github-actions',
+      holder: `${runId} job ${env.GITHUB_JOB ?? '?'}`,
+    }
   }
   let user = 'unknown'
   try {
     user = userInfo().username
   } catch {}
   const host = hostname()
-  return { runId: `local:${host}:${process.pid}`, actor: `${user}@${host}`, holder: `${user}@${host} pid ${process.pid}` }
+  return {
+    runId: `local:${host}:${process.pid}`,
+    actor: `${user}@${host}`,
+    holder: `${user}@${host} pid ${process.pid}`,
+  }
 }
 
 export interface Loaded {
@@ -112,12 +120,16 @@ export function resolveCluster(stage: PlanStage, inventory: Inventory, requested
   const mgmt = inventory.management.name
   if (!PER_CLUSTER_STAGES.has(stage)) {
     if (requested && requested !== mgmt) {
-      throw new InputError(`stage ${stage} runs on the management cluster ${mgmt}; cluster "${requested}" does not apply`)
+      throw new InputError(
+        `stage ${stage} runs on the management cluster ${mgmt}; cluster "${requested}" does not apply`,
+      )
     }
     return mgmt
   }
   if (!requested) {
-    throw new InputError(`stage ${stage} needs the cluster input: the management cluster (${mgmt}) or a managed cluster from the matrix`)
+    throw new InputError(
+      `stage ${stage} needs the cluster input: the management cluster (${mgmt}) or a managed cluster from the matrix`,
+    )
   }
   if (requested === mgmt) return mgmt
   const cluster = inventory.clusters.find((c) => c.name === requested)
@@ -128,7 +140,9 @@ export function resolveCluster(stage: PlanStage, inventory: Inventory, requested
     )
   }
   if (cluster.attached) {
-    throw new InputError(`cluster ${requested} is attached: DKP does not run ${stage} on it (upgrade its Kubernetes with its provider's tools)`)
+    throw new InputError(
+      `cluster ${requested} is attached: DKP does not run ${stage} on it (upgrade its Kubernetes with its provider's tools)`,
+    )
   }
   return requested
 }
@@ -266,7 +280,12 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
           } satisfies StageOutcome
         }
         const target = inventory.clusters.find((c) => c.name === cluster)
-        const window = cluster === inventory.management.name ? inventory.management.window : target && !target.attached ? target.window : undefined
+        const window =
+          cluster === inventory.management.name
+            ? inventory.management.window
+            : target && !target.attached
+              ? target.window
+              : undefined
         if (window && !inWindow(window, now())) {
           const next = nextOpening(window, now())
           return {
@@ -297,7 +316,12 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
         runner,
         dryRun: options.dryRun,
         deadline: Date.now() + options.timeoutMs,
-        extra: { manifests: options.manifests, failOn: options.failOn, wave: options.wave, reason: options.reason },
+        extra: {
+          manifests: options.manifests,
+          failOn: options.failOn,
+          wave: options.wave,
+          reason: options.reason,
+        },
       }
       const unmet = await unmetPrerequisites(module, env, cluster)
       const managed = inventory.clusters.find((c) => c.name === cluster && !c.attached)
@@ -310,9 +334,17 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
       const note = `a real run would wait: ${unmet.join('; ')}`
       try {
         const preview = await module.run(ctx)
-        return { ...preview, status: 'dry-run', message: preview.message ? `${preview.message}; ${note}` : note }
+        return {
+          ...preview,
+          status: 'dry-run',
+          message: preview.message ? `${preview.message}; ${note}` : note,
+        }
       } catch (err) {
-        return { status: 'dry-run', commands: [], message: `${note}; with the cluster as it is now: ${messageOf(err)}` }
+        return {
+          status: 'dry-run',
+          commands: [],
+          message: `${note}; with the cluster as it is now: ${messageOf(err)}`,
+        }
       }
     }, AbortSignal.any(signals))
   } catch (err) {
@@ -325,7 +357,9 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
         : messageOf(err),
     }
   } finally {
-    await lock?.release().catch((err) => reporter.warning(`could not release the lock on ${cluster}: ${messageOf(err)}`))
+    await lock
+      ?.release()
+      .catch((err) => reporter.warning(`could not release the lock on ${cluster}: ${messageOf(err)}`))
     state.lock = undefined
   }
   const result = finish(outcome)
@@ -352,7 +386,9 @@ function guarded<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
     const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new WorkError('cancelled'))
     if (signal.aborted) return onAbort()
     signal.addEventListener('abort', onAbort, { once: true })
-    fn().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    fn()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort))
   })
 }
 
@@ -362,15 +398,25 @@ async function unmetPrerequisites(module: StageModule, env: StageEnv, cluster: s
     if (!env.plan.steps.some((s) => s.id === `${req.stage}:${req.cluster}`)) continue
     const other = await loadStage(req.stage)
     const state = await other.status(env, req.cluster)
-    if (!state.done) unmet.push(`${req.stage} is not done on ${req.cluster} (${state.pending.join(', ') || 'not at target'})`)
+    if (!state.done)
+      unmet.push(
+        `${req.stage} is not done on ${req.cluster} (${state.pending.join(', ') || 'not at target'})`,
+      )
   }
   return unmet
 }
 
-async function resolveDkp(options: RunOptions, plan: Plan, kubeconfigPath: string, reporter: Reporter): Promise<DkpRunner> {
+async function resolveDkp(
+  options: RunOptions,
+  plan: Plan,
+  kubeconfigPath: string,
+  reporter: Reporter,
+): Promise<DkpRunner> {
   const { DkpRunner } = await import('../effects/dkp-runner.js')
   const { installDkpForStage } = await import('./dkp-binary.js')
-  const binary = await installDkpForStage(options.dkp, plan.target.dkp, reporter, options.env, (r) => options.onDkp?.(r.dir))
+  const binary = await installDkpForStage(options.dkp, plan.target.dkp, reporter, options.env, (r) =>
+    options.onDkp?.(r.dir),
+  )
   return new DkpRunner({ binary, kubeconfigPath, env: options.env, onLine: (line) => reporter.info(line) })
 }
 
@@ -389,9 +435,22 @@ export function resultSummary(result: StageResult): string {
       [[result.stepId, result.status, result.from ?? '', result.to ?? '', result.started, result.finished]],
     ),
   ]
-  if (result.message) lines.push('', result.status === 'failed' ? `**Failed:** ${escapeHtml(result.message.split('\n')[0]!)}` : escapeHtml(result.message.split('\n')[0]!))
+  if (result.message)
+    lines.push(
+      '',
+      result.status === 'failed'
+        ? `**Failed:** ${escapeHtml(result.message.split('\n')[0]!)}`
+        : escapeHtml(result.message.split('\n')[0]!),
+    )
   if (result.message?.includes('\n')) {
-    lines.push('', '<details><summary>Details and last output</summary>', '', `<pre>${escapeHtmlBlock(result.message)}</pre>`, '', '</details>')
+    lines.push(
+      '',
+      '<details><summary>Details and last output</summary>',
+      '',
+      `<pre>${escapeHtmlBlock(result.message)}</pre>`,
+      '',
+      '</details>',
+    )
   }
   if (result.commands.length > 0) {
     lines.push('', result.status === 'dry-run' ? 'Commands that would run:' : 'Commands run:', '')
@@ -406,5 +465,7 @@ export function resultSummary(result: StageResult): string {
 }
 
 function statusIcon(status: StageResult['status']): string {
-  return { upgraded: '✅', skipped: '⏭️', failed: '❌', cancelled: '🛑', deferred: '⏸️', 'dry-run': '📝' }[status]
+  return { upgraded: '✅', skipped: '⏭️', failed: '❌', cancelled: '🛑', deferred: '⏸️', 'dry-run': '📝' }[
+    status
+  ]
 }

@@ -45,11 +45,17 @@ export async function waitFor(
   options: WaitOptions = {},
 ): Promise<StepState> {
   const interval = options.intervalMs ?? pollInterval()
-  const deadline = Math.min(ctx.deadline, options.timeoutMs ? Date.now() + options.timeoutMs : Number.POSITIVE_INFINITY)
+  const deadline = Math.min(
+    ctx.deadline,
+    options.timeoutMs ? Date.now() + options.timeoutMs : Number.POSITIVE_INFINITY,
+  )
   let last = ''
   const started = Date.now()
   for (;;) {
-    if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new WorkError(`cancelled while waiting for ${what}`)
+    if (ctx.signal.aborted)
+      throw ctx.signal.reason instanceof Error
+        ? ctx.signal.reason
+        : new WorkError(`cancelled while waiting for ${what}`)
     const state = await check()
     if (state.done) {
       ctx.reporter.info(`${what}: done after ${((Date.now() - started) / 1000).toFixed(0)} s`)
@@ -105,7 +111,12 @@ export async function upgradeStep(
   const before = await spec.state()
   if (before.done) return skipped(before, spec.to)
   const commands = await spec.commands(before)
-  const outcome: StageOutcome = { status: ctx.dryRun ? 'dry-run' : 'upgraded', to: spec.to, commands, evidence: [] }
+  const outcome: StageOutcome = {
+    status: ctx.dryRun ? 'dry-run' : 'upgraded',
+    to: spec.to,
+    commands,
+    evidence: [],
+  }
   if (before.from) outcome.from = before.from
   ctx.reporter.info(`${spec.what}: ${before.pending.join('; ') || 'not at target'}`)
   await act(ctx, commands)
@@ -113,10 +124,15 @@ export async function upgradeStep(
     outcome.message = `would upgrade: ${before.pending.join('; ')}`
     return outcome
   }
-  const after = await waitFor(ctx, spec.what, async () => {
-    ctx.snapshot.refresh()
-    return spec.state()
-  }, spec.wait)
+  const after = await waitFor(
+    ctx,
+    spec.what,
+    async () => {
+      ctx.snapshot.refresh()
+      return spec.state()
+    },
+    spec.wait,
+  )
   outcome.evidence = after.evidence
   return outcome
 }

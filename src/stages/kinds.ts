@@ -53,12 +53,18 @@ export interface NamespacedRef extends KubeObject {
 }
 
 export interface KommanderCluster extends KubeObject {
-  spec?: { kubeconfigRef?: { name?: string }; clusterRef?: { capiCluster?: { name?: string; namespace?: string } } }
+  spec?: {
+    kubeconfigRef?: { name?: string }
+    clusterRef?: { capiCluster?: { name?: string; namespace?: string } }
+  }
   status?: { phase?: string; kubernetesVersion?: string }
 }
 
 export interface CapiCluster extends KubeObject {
-  spec?: { paused?: boolean; controlPlaneRef?: { apiVersion?: string; kind?: string; name?: string; namespace?: string } }
+  spec?: {
+    paused?: boolean
+    controlPlaneRef?: { apiVersion?: string; kind?: string; name?: string; namespace?: string }
+  }
   status?: { phase?: string; conditions?: Condition[] }
 }
 
@@ -95,7 +101,10 @@ export interface Machine extends KubeObject {
 export const CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name'
 export const PROVIDER_LABEL = 'konvoy.d2iq.io/provider'
 
-export function condition(obj: { status?: { conditions?: Condition[] } } | undefined, type: string): Condition | undefined {
+export function condition(
+  obj: { status?: { conditions?: Condition[] } } | undefined,
+  type: string,
+): Condition | undefined {
   return obj?.status?.conditions?.find((c) => c.type === type)
 }
 
@@ -103,4 +112,5 @@ export const isTrue = (obj: { status?: { conditions?: Condition[] } } | undefine
   condition(obj, type)?.status === 'True'
 
 /** `kommander/kommander` style reference for messages. */
-export const ref = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`)
+export const ref = (o: KubeObject) =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`

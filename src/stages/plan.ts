@@ -4,9 +4,9 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { InputProblem } from '../core/errors.js'
+import { planSummary } from '../core/markdown.js'
 import type { Inventory } from '../core/model.js'
 import { buildPlan, type LiveVersions, type Plan } from '../core/plan.js'
-import { planSummary } from '../core/markdown.js'
 import type { Reporter } from '../effects/reporter.js'
 
 /**
@@ -54,7 +54,8 @@ function compactPlan(plan: Plan): string {
   return JSON.stringify({
     ...rest,
     stepCount: steps.length,
-    truncated: 'steps, matrix and waves are in the plan file and in the matrix/waves outputs; the plan exceeds GitHub output limits',
+    truncated:
+      'steps, matrix and waves are in the plan file and in the matrix/waves outputs; the plan exceeds GitHub output limits',
   })
 }
 

@@ -15,7 +15,11 @@ export class Snapshot {
    * apiVersion (`cluster.x-k8s.io/v1beta1`, `v1`) or a bare group (`helm.toolkit.fluxcd.io`)
    * read at its preferred version. A kind the server does not serve lists as empty.
    */
-  async list<T extends KubeObject = AnyObject>(groupOrApiVersion: string, kind: string, namespace?: string): Promise<T[]> {
+  async list<T extends KubeObject = AnyObject>(
+    groupOrApiVersion: string,
+    kind: string,
+    namespace?: string,
+  ): Promise<T[]> {
     const all = ((await this.load(groupOrApiVersion, kind)) ?? []) as T[]
     return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace)
   }
@@ -37,7 +41,8 @@ export class Snapshot {
   /** Forgets cached lists (all, or of the given kinds) so the next read is fresh. */
   refresh(...kinds: string[]): void {
     if (kinds.length === 0) this.lists.clear()
-    else for (const key of [...this.lists.keys()]) if (kinds.includes(key.split('|')[1]!)) this.lists.delete(key)
+    else
+      for (const key of [...this.lists.keys()]) if (kinds.includes(key.split('|')[1]!)) this.lists.delete(key)
   }
 
   private load(groupOrApiVersion: string, kind: string): Promise<KubeObject[] | undefined> {

@@ -1,5 +1,5 @@
 import { formatProblem } from '../../core/errors.js'
-import { buildPlan } from '../../core/plan.js'
+import { buildPlan, type LiveVersions } from '../../core/plan.js'
 import { renderPlan } from '../../core/text.js'
 import { loadInventory } from '../../effects/inventory-files.js'
 import { parseFlags } from '../args.js'
@@ -16,7 +16,7 @@ export const command: Command = async (argv, io) => {
   const { inventory, warnings } = await loadInventory(values.inventory ?? [], io.cwd)
   for (const w of warnings) io.stderr(`warning: ${formatProblem(w)}\n`)
   const options = { targetDkp: values.target, targetKubernetes: values['target-kubernetes'] }
-  let live
+  let live: LiveVersions | undefined
   if (values.kubeconfig) {
     const { readLiveVersionsFromFile } = await import('../../effects/live.js')
     live = await readLiveVersionsFromFile(values.kubeconfig, inventory, options)

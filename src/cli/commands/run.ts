@@ -44,14 +44,23 @@ export const command: Command = async (argv, io) => {
     true,
   )
   const [stage, ...extra] = positionals
-  if (!stage || extra.length > 0 || !isStageName(stage) || !(UPGRADE_ORDER as readonly string[]).includes(stage)) {
-    throw new InputError(`usage: dkp-fleet run <stage> -i <inventory> [--cluster NAME]; stages: ${UPGRADE_ORDER.join(', ')}`)
+  if (
+    !stage ||
+    extra.length > 0 ||
+    !isStageName(stage) ||
+    !(UPGRADE_ORDER as readonly string[]).includes(stage)
+  ) {
+    throw new InputError(
+      `usage: dkp-fleet run <stage> -i <inventory> [--cluster NAME]; stages: ${UPGRADE_ORDER.join(', ')}`,
+    )
   }
   const timeout = Number(values['timeout-minutes'])
   if (!(timeout > 0)) throw new InputError('--timeout-minutes must be a positive number')
   const failOn = values['fail-on']
-  if (failOn !== 'error' && failOn !== 'warning' && failOn !== 'none') throw new InputError('--fail-on must be error, warning or none')
-  if (values.wave !== undefined && !/^\d+$/.test(values.wave)) throw new InputError('--wave must be a wave number')
+  if (failOn !== 'error' && failOn !== 'warning' && failOn !== 'none')
+    throw new InputError('--fail-on must be error, warning or none')
+  if (values.wave !== undefined && !/^\d+$/.test(values.wave))
+    throw new InputError('--wave must be a wave number')
 
   const reporter = new ConsoleReporter(io.stderr)
   // Locally, a dkp already on PATH is the expected one (e.g. the demo fleet's stand-in); its
@@ -96,10 +105,15 @@ export const command: Command = async (argv, io) => {
     )
     if (values.json) io.stdout(`${JSON.stringify(result)}\n`)
     else {
-      const versions = result.from ? ` (${result.from} → ${result.to ?? '?'})` : result.to ? ` (to ${result.to})` : ''
+      const versions = result.from
+        ? ` (${result.from} → ${result.to ?? '?'})`
+        : result.to
+          ? ` (to ${result.to})`
+          : ''
       io.stdout(`${result.stepId}: ${result.status}${versions}\n`)
       if (result.message) io.stdout(`  ${result.message.replace(/\n/g, '\n  ')}\n`)
-      for (const c of result.commands) io.stdout(`  ${result.status === 'dry-run' ? 'would run' : 'ran'}: ${c}\n`)
+      for (const c of result.commands)
+        io.stdout(`  ${result.status === 'dry-run' ? 'would run' : 'ran'}: ${c}\n`)
     }
     return result.status === 'failed' || result.status === 'cancelled' ? 1 : 0
   } finally {
