@@ -255,7 +255,7 @@ function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): Inp
       const prop = String(e.propertyName ?? e.params.propertyName)
       problem = {
         source: at(src, keyAt(src, path, prop)),
-        path: fieldPath([...path, prop]),
+        path: fieldPath([...path, clipKey(prop)]),
         message: 'must be a flag name without dashes: lowercase letters, digits and "-" (e.g. ami)',
       }
       const key = `${problem.path}|${problem.message}`
@@ -281,7 +281,7 @@ function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): Inp
         const hint = suggest(prop, allowed)
         problem = {
           source: at(src, keyAt(src, path, prop)),
-          path: fieldPath([...path, prop]),
+          path: fieldPath([...path, clipKey(prop)]),
           message: `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`,
         }
         break
@@ -303,7 +303,7 @@ function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): Inp
         problem = located(
           src,
           path,
-          `${patternHint(e.schemaPath, path)} (got ${JSON.stringify(valueAt(value, path))})`,
+          `${patternHint(e.schemaPath, path)} (got ${shown(valueAt(value, path))})`,
         )
         break
       case 'anyOf':
@@ -356,8 +356,23 @@ function describe(v: unknown): string {
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'a list'
   if (typeof v === 'object') return 'a mapping'
-  return `${typeof v} ${JSON.stringify(v)}`
+  return `${typeof v} ${shown(v)}`
 }
+
+/** A value as quoted in a message, cut to a readable length (a 5 MB string is not echoed back). */
+function shown(v: unknown, max = 80): string {
+  const text = JSON.stringify(v) ?? String(v)
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`
+}
+
+/** Names for a message, at most `max` of them (a fleet may define a thousand workspaces). */
+const listed = (names: string[], max = 20) =>
+  names.length === 0
+    ? 'none'
+    : `${names.slice(0, max).join(', ')}${names.length > max ? `, … (${names.length} in all)` : ''}`
+
+/** A key as shown in a field path, cut like shown(). */
+const clipKey = (key: string, max = 80) => (key.length <= max ? key : `${key.slice(0, max)}…`)
 
 function valueAt(value: unknown, path: PathSegment[]): unknown {
   let v = value
@@ -446,6 +461,7 @@ function suggest(word: string, options: string[]): string | undefined {
   let best: string | undefined
   let bestDistance = 3
   for (const o of options) {
+    if (Math.abs(word.length - o.length) >= bestDistance) continue
     const d = editDistance(word.toLowerCase(), o.toLowerCase())
     if (d < bestDistance) {
       best = o
@@ -664,7 +680,7 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
         problems.push({
           source: here(src, [...path, 'workspace']),
           path: `${fieldPath(path)}.workspace`,
-          message: `unknown workspace "${workspace}"${hint ? ` (did you mean "${hint}"?)` : ''}; defined workspaces: ${[...workspaceAt.keys()].join(', ') || 'none'}`,
+          message: `unknown workspace "${workspace}"${hint ? ` (did you mean "${hint}"?)` : ''}; defined workspaces: ${listed([...workspaceAt.keys()])}`,
         })
       }
       if (raw.attached === true) {

@@ -11,7 +11,7 @@ export function escapeHtml(text: string): string {
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;')
     .replace(/\|/g, '&#124;')
-    .replace(/\r?\n/g, ' ')
+    .replace(/\r\n?|\n/g, ' ') // a lone CR ends a line in Markdown too
 }
 
 /** Escapes text for a <pre> block, keeping its line breaks. */

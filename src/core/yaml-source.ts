@@ -43,6 +43,10 @@ export function parseYamlFile(file: string, text: string): { docs: SourceDoc[]; 
 }
 
 function firstLine(message: string): string {
+  // The parser recurses per nesting level: a document nested a few thousand levels deep ends
+  // its descent with a RangeError, which the parser reports as an error of the document.
+  if (message.includes('Maximum call stack size exceeded'))
+    return `document nested too deeply to read (the limit is ${MAX_DEPTH} levels)`
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
 }
 

@@ -18,9 +18,10 @@ const SUMMARY_LIMIT = 1024 * 1024 - 4096
  * line as a command when, after `TrimStart()` (which also drops U+0085), it starts with `::`,
  * or when it contains the legacy `##[` anywhere (actions/runner ActionCommand.cs: TryParseV2,
  * then TryParse). A zero-width space breaks both forms without changing what a reader sees.
+ * (U+001C–U+001F are not .NET white space; treating them as such only breaks more.)
  */
 export function neutralize(text: string): string {
-  return text.replace(/(^|[\r\n])([\s\u0085]*)::/g, '$1$2:\u200b:').replace(/##\[/g, '##\u200b[')
+  return text.replace(/(^|[\r\n])([\s\u0085\u001c-\u001f]*)::/g, '$1$2:\u200b:').replace(/##\[/g, '##\u200b[')
 }
 
 export class GitHubReporter implements Reporter {

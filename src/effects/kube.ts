@@ -12,7 +12,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import { KubeConfig } from '@kubernetes/client-node'
-import { WorkError } from '../core/errors.js'
+import { InputError, WorkError } from '../core/errors.js'
 
 export interface OwnerReference {
   apiVersion: string
@@ -141,6 +141,33 @@ interface What {
 }
 
 /**
+ * Loads a kubeconfig, turning a parse error into a message without the content: the YAML
+ * parser quotes the offending lines, and a kubeconfig's lines are credentials.
+ */
+function loadKubeconfig(load: () => void, what: string): void {
+  try {
+    load()
+  } catch (err) {
+    const e = err as {
+      name?: string
+      reason?: string
+      mark?: { line: number; column: number }
+      code?: string
+    }
+    if (e.name === 'YAMLException') {
+      const at = e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : ''
+      throw new InputError(`${what} is not valid YAML or JSON${at}: ${e.reason ?? 'parse error'}`)
+    }
+    if (e.code === 'ENOENT' || e.code === 'EACCES') throw new InputError(`cannot read ${what}: ${e.code}`)
+    throw new InputError(
+      `${what} is not a usable kubeconfig: ${String((err as Error).message)
+        .split('\n')[0]!
+        .slice(0, 200)}`,
+    )
+  }
+}
+
+/**
  * A failed API call. The message names verb, kind, namespace/name, HTTP status and the server's
  * message; never credentials. `code` is the HTTP status, 0 when no response arrived.
  */
@@ -242,14 +269,14 @@ export class Kube {
   /** Loads a kubeconfig file (YAML or JSON). */
   static fromFile(path: string, options: KubeOptions = {}): Kube {
     const kc = new KubeConfig()
-    kc.loadFromFile(path)
+    loadKubeconfig(() => kc.loadFromFile(path), path)
     return new Kube(kc, options)
   }
 
   /** Loads kubeconfig content (the Action's `kubeconfig` input, a Secret's value). */
   static fromString(text: string, options: KubeOptions = {}): Kube {
     const kc = new KubeConfig()
-    kc.loadFromString(text)
+    loadKubeconfig(() => kc.loadFromString(text), 'the kubeconfig')
     return new Kube(kc, options)
   }
 
