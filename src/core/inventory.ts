@@ -2,6 +2,7 @@
 // Every problem is located (file:line:col + field path) and all of them are reported at once.
 
 import { isScalar } from 'yaml'
+import { RESERVED_FLAGS } from './command-args.js'
 import { InputError, type InputProblem } from './errors.js'
 import { validate as validateDocument } from './inventory-validator.gen.js'
 import type {
@@ -771,6 +772,8 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
     })
   }
 
+  for (const doc of docs) checkReservedFlags(doc, problems)
+
   const metadata = metadataDoc?.value.metadata
   const fleet =
     (isObject(metadata) && typeof metadata.name === 'string' ? metadata.name : undefined) ??
@@ -781,6 +784,44 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
     problems,
     warnings,
     inventory: { fleet, target, management, workspaces, clusters, rollout, backup, files, targetSource },
+  }
+}
+
+/** Every `args` map of a document, with its path. */
+function argsPaths(value: Raw): PathSegment[][] {
+  const paths: PathSegment[][] = []
+  const pools = (base: PathSegment[], raw: unknown) =>
+    items(raw).forEach((p, j) => {
+      if (isObject(p) && isObject(p.args)) paths.push([...base, 'nodepools', j, 'args'])
+    })
+  const m = value.management
+  if (isObject(m)) {
+    if (isObject(m.kommander) && isObject(m.kommander.args)) paths.push(['management', 'kommander', 'args'])
+    if (isObject(m.controlPlane) && isObject(m.controlPlane.args))
+      paths.push(['management', 'controlPlane', 'args'])
+    pools(['management'], m.nodepools)
+  }
+  items(value.clusters).forEach((c, i) => {
+    if (!isObject(c)) return
+    if (isObject(c.controlPlane) && isObject(c.controlPlane.args))
+      paths.push(['clusters', i, 'controlPlane', 'args'])
+    pools(['clusters', i], c.nodepools)
+  })
+  return paths
+}
+
+/** Flags dkp-fleet sets itself (where dkp connects, what it targets) cannot come from `args`. */
+function checkReservedFlags(doc: ParsedDoc, problems: InputProblem[]) {
+  for (const path of argsPaths(doc.value)) {
+    const args = valueAt(doc.value, path) as Raw
+    for (const key of Object.keys(args)) {
+      if (!RESERVED_FLAGS.has(key)) continue
+      problems.push({
+        source: at(doc.src, keyAt(doc.src, path, key)),
+        path: fieldPath([...path, key]),
+        message: `--${key} is set by dkp-fleet itself and cannot be passed through args`,
+      })
+    }
   }
 }
 

@@ -4,8 +4,8 @@
 // `kommander` is Ready, the platform AppDeployments there run their ClusterApp versions, and
 // KommanderCore agrees (2.7+). Refuses a path that skips a minor or goes backwards.
 
+import { toFlags } from '../core/command-args.js'
 import { InputError, WorkError } from '../core/errors.js'
-import type { CommandArgs } from '../core/model.js'
 import { checkDkpPath } from '../core/versions.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
 import { upgradeStep } from './flow.js'
@@ -13,30 +13,9 @@ import { type AppDeployment, type HelmRelease, K, type KommanderApp } from './ki
 import { KOMMANDER_NS, type KommanderCoreLike, kommanderState } from './kommander-state.js'
 import type { StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
-/** `{ charts-bundle: [a, b], x: y }` → `--charts-bundle=a --charts-bundle=b --x=y` (repeatable flags repeat). */
-export function flagArgs(args: CommandArgs): string[] {
-  const out: string[] = []
-  for (const [flag, value] of Object.entries(args)) {
-    const name = flag.replace(/^-+/, '')
-    for (const v of Array.isArray(value) ? value : [value]) out.push(`--${name}=${v}`)
-  }
-  return out
-}
-
-/** Flags the runner sets itself: the inventory must not override where dkp connects. */
-const RESERVED_FLAGS = new Set(['kubeconfig', 'context'])
-
 export function kommanderCommand(env: StageEnv): DkpCommand {
-  const reserved = Object.keys(env.inventory.management.kommander.args).filter((f) =>
-    RESERVED_FLAGS.has(f.replace(/^-+/, '')),
-  )
-  if (reserved.length > 0) {
-    throw new InputError(
-      `management.kommander.args: --${reserved.join(', --')} cannot be set there: dkp-fleet passes the management cluster's kubeconfig itself`,
-    )
-  }
   return {
-    args: ['upgrade', 'kommander', ...flagArgs(env.inventory.management.kommander.args)],
+    args: ['upgrade', 'kommander', ...toFlags(env.inventory.management.kommander.args)],
     description: `upgrade Kommander to ${env.target.dkp}`,
   }
 }

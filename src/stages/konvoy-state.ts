@@ -76,15 +76,6 @@ export function lowestVersion(versions: (string | undefined)[]): string | undefi
 
 // ------------------------------------------------------------------------------- flags
 
-/** Inventory args → dkp flags: `{ ami: 'ami-1', x: ['a','b'] }` → `--ami=ami-1 --x=a --x=b`. */
-export function argsToFlags(args: CommandArgs | undefined): string[] {
-  const out: string[] = []
-  for (const [key, value] of Object.entries(args ?? {})) {
-    for (const v of Array.isArray(value) ? value : [value]) out.push(`--${key}=${v}`)
-  }
-  return out
-}
-
 // ------------------------------------------------------------------------------- parts
 
 /** The state of one control plane or node pool. */

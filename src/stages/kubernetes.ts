@@ -6,12 +6,12 @@
 // target but still rolling is waited for, not updated again. The pause marker is honoured
 // between node pools.
 
+import { toFlags } from '../core/command-args.js'
 import { InputError, WorkError } from '../core/errors.js'
 import { checkKubernetesPath } from '../core/versions.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
 import { act, pollInterval, skipped, waitFor } from './flow.js'
 import {
-  argsToFlags,
   CLUSTER_NAME_LABEL,
   type KonvoyCluster,
   type KubernetesView,
@@ -46,7 +46,7 @@ function controlPlaneCommand(kc: KonvoyCluster, target: string): DkpCommand {
       '-n',
       kc.namespace,
       `--kubernetes-version=${vVersion(target)}`,
-      ...argsToFlags(kc.controlPlaneArgs),
+      ...toFlags(kc.controlPlaneArgs),
     ],
     description: `update the control plane of ${kc.name} to Kubernetes ${vVersion(target)}`,
   }
@@ -67,7 +67,7 @@ function nodePoolCommand(
       '-n',
       kc.namespace,
       `--kubernetes-version=${vVersion(target)}`,
-      ...argsToFlags(pool.args),
+      ...toFlags(pool.args),
     ],
     description: `update node pool ${pool.name} of ${kc.name} to Kubernetes ${vVersion(target)}`,
   }

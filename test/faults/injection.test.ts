@@ -30,7 +30,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { commandLine, DkpRunner } from '../../src/effects/dkp-runner.js'
 import { GitHubReporter, neutralize } from '../../src/effects/github.js'
-import { argsToFlags } from '../../src/stages/konvoy-state.js'
+import { toFlags } from '../../src/core/command-args.js'
 import { generateFleet } from '../helpers/fleet-gen.js'
 
 const DIST = resolve(process.env.DKP_FLEET_DIST ?? 'dist')
@@ -410,7 +410,7 @@ describe('dkp commands are argument arrays', () => {
     const record = join(work, 'argv.json')
     const runner = new DkpRunner({ binary: recorder, kubeconfigPath: '/tmp/k', env: { DKP_RECORD: record } })
     for (const p of payloads()) {
-      const args = ['update', 'nodepool', 'aws', ...argsToFlags({ ami: p, 'extra-flag': [p, 'b'] })]
+      const args = ['update', 'nodepool', 'aws', ...toFlags({ ami: p, 'extra-flag': [p, 'b'] })]
       await runner.run({ args }, new AbortController().signal)
       expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual([...args, '--kubeconfig=/tmp/k'])
     }

@@ -17,7 +17,7 @@ let shim: Shim
 beforeAll(async () => {
   const { inventory } = await loadInventory(inventoryFile)
   await seedFleet(tc.kube, inventory, { dkp: 'v2.7.1' })
-  sim = startSimulator(tc.kube, { intervalMs: 50 })
+  sim = await startSimulator(tc.kube, { intervalMs: 50 })
   shim = await makeShim('dry-run')
 })
 afterAll(() => sim?.stop())

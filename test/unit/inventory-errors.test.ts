@@ -48,6 +48,25 @@ const c1 = ['  - name: c1', '    workspace: team-a', '    provider: aws'] // lin
 const DNS = 'must be a lowercase DNS label'
 
 const CASES: Case[] = [
+  // ---- args that would redirect dkp ----
+  {
+    name: 'args may not set flags dkp-fleet sets itself (kubeconfig, context, cluster-name, ...)',
+    files: withClusters(
+      '  - name: c1',
+      '    workspace: team-a',
+      '    provider: aws',
+      '    controlPlane: { args: { context: other, ami: ami-1 } }',
+      '    nodepools: [{ name: c1-md-0, args: { kubernetes-version: v1.30.0 } }]',
+    ),
+    expect: [
+      [`${F}:15:29`, 'clusters[0].controlPlane.args.context', '--context is set by dkp-fleet itself'],
+      [
+        `${F}:16:42`,
+        'clusters[0].nodepools[0].args.kubernetes-version',
+        '--kubernetes-version is set by dkp-fleet itself',
+      ],
+    ],
+  },
   // ---- wrong types ----
   {
     name: 'target.dkp written as a number',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { toFlags } from '../../src/core/command-args.js'
 import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/stages/kinds.js'
-import { flagArgs, kommanderCommand } from '../../src/stages/kommander.js'
 import {
   appIdOf,
   catalogAppState,
@@ -386,7 +386,7 @@ describe('catalogAppState', () => {
 describe('commands', () => {
   it('passes kommander args as --flag=value, repeating repeatable flags', () => {
     expect(
-      flagArgs({
+      toFlags({
         'charts-bundle': ['a.tar.gz', 'b.tar.gz'],
         'kommander-applications-repository': 'kommander-applications-v2.8.1.tar.gz',
       }),
@@ -395,16 +395,6 @@ describe('commands', () => {
       '--charts-bundle=b.tar.gz',
       '--kommander-applications-repository=kommander-applications-v2.8.1.tar.gz',
     ])
-  })
-
-  it('refuses kommander args that would redirect dkp to another cluster', () => {
-    const env = {
-      inventory: { management: { kommander: { args: { kubeconfig: '/elsewhere' } } } },
-      target: { dkp: 'v2.8.1' },
-    }
-    expect(() => kommanderCommand(env as unknown as StageEnv)).toThrow(
-      "management.kommander.args: --kubeconfig cannot be set there: dkp-fleet passes the management cluster's kubeconfig itself",
-    )
   })
 
   it('builds catalogapp commands with --workspace (and --project)', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { toFlags } from '../../src/core/command-args.js'
 import type { KubeadmControlPlane, Machine, MachineDeployment } from '../../src/stages/kinds.js'
 import {
   addonsState,
-  argsToFlags,
   bareVersion,
   capiControllersState,
   clusterResourceSetsOf,
@@ -144,12 +144,12 @@ describe('versions', () => {
     expect(lowestVersion([])).toBeUndefined()
   })
   it('turns inventory args into flags', () => {
-    expect(argsToFlags({ ami: 'ami-1', 'instance-type': ['m5.large', 'm5.xlarge'] })).toEqual([
+    expect(toFlags({ ami: 'ami-1', 'instance-type': ['m5.large', 'm5.xlarge'] })).toEqual([
       '--ami=ami-1',
       '--instance-type=m5.large',
       '--instance-type=m5.xlarge',
     ])
-    expect(argsToFlags(undefined)).toEqual([])
+    expect(toFlags(undefined)).toEqual([])
   })
 })
 
