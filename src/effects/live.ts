@@ -4,10 +4,9 @@
 import { readFileSync } from 'node:fs'
 import type { Inventory } from '../core/model.js'
 import { buildPlan, type LiveVersions, type PlanOptions } from '../core/plan.js'
-import type { PlanStage } from '../core/stages.js'
 import { makeEnv } from '../stages/execute.js'
 import { K, type KommanderCluster } from '../stages/kinds.js'
-import { loadStage } from '../stages/registry.js'
+import { readStepStates } from '../stages/step-states.js'
 import { Kube } from './kube.js'
 import { maskKubeconfig } from './kubeconfig.js'
 import { ConsoleReporter, type Reporter } from './reporter.js'
@@ -55,19 +54,15 @@ export async function readLiveVersions(
     reporter,
   )
   const live: LiveVersions = { kubernetes: {}, done: [] }
-  const modules = new Map<PlanStage, Awaited<ReturnType<typeof loadStage>>>()
-  for (const step of plan.steps) {
-    if (step.stage === 'verify' || step.stage === 'check') continue
-    let module = modules.get(step.stage)
-    if (!module) {
-      module = await loadStage(step.stage)
-      modules.set(step.stage, module)
-    }
-    const state = await module.status(env, step.cluster)
+  const steps = plan.steps.filter((s) => s.stage !== 'verify' && s.stage !== 'check')
+  const states = await readStepStates(env, steps)
+  steps.forEach((step, i) => {
+    const state = states[i]!
+    if (state instanceof Error) throw state
     if (state.done) live.done!.push(step.id)
     if (step.stage === 'kommander' && state.from) live.dkp = state.from
     if (step.stage === 'kubernetes' && state.from) live.kubernetes[step.cluster] = state.from
-  }
+  })
   const kommanderClusters = await env.snapshot.list<KommanderCluster>(...K.kommanderCluster)
   for (const c of inventory.clusters.filter((c) => c.attached)) {
     const kc = kommanderClusters.find((k) => k.metadata.name === c.name)

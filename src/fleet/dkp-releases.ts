@@ -477,8 +477,9 @@ export function addonProviders(): string[] {
 /** Core addons of a provider in the order `dkp upgrade addons` processes them. */
 export function addonsFor(dkp: string, provider: string): Addon[] {
   const { minor } = parseDkp(dkp)
-  const names = ADDONS_BY_PROVIDER[provider]
-  if (!names) throw new Error(`no core addons known for provider ${provider}`)
+  // (I) Providers the schema accepts but DKP 2.x did not ship addons for (NKP-era nutanix,
+  // vcd): the provider-independent addons, so a demo fleet can still be seeded.
+  const names = ADDONS_BY_PROVIDER[provider] ?? ['cluster-autoscaler', 'node-feature-discovery']
   const kubeMinor = minorOf(dkpRelease(dkp).kubernetes)
   return names.map((name) => {
     if (name === 'cluster-autoscaler') {

@@ -9,9 +9,7 @@
 // `dkp-fleet/v1`, `kind` `FleetStatus`; every key is always present (null when unknown); new
 // keys may be added, none renamed or removed. docs/safety.md documents it.
 
-import { messageOf } from '../core/errors.js'
 import { code, escapeHtml, mdTable } from '../core/markdown.js'
-import type { PlanStage } from '../core/stages.js'
 import { table } from '../core/text.js'
 import type { KubeObject } from '../effects/kube.js'
 import type { KubeconfigSource } from '../effects/kubeconfig.js'
@@ -34,8 +32,8 @@ import {
   type KommanderCluster,
   type MachineDeployment,
 } from './kinds.js'
-import { loadStage } from './registry.js'
-import type { StageEnv, StageModule } from './types.js'
+import { readStepStates } from './step-states.js'
+import type { StageEnv } from './types.js'
 
 export const STATUS_API_VERSION = 'dkp-fleet/v1'
 export const STATUS_KIND = 'FleetStatus'
@@ -281,15 +279,6 @@ async function readLocks(env: StageEnv): Promise<LockStatus[]> {
   return out.sort((a, b) => a.cluster.localeCompare(b.cluster))
 }
 
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++] as T)
-    }),
-  )
-}
-
 const bare = (v: string | undefined | null) => (v ? v.replace(/^v/, '') : null)
 const first = (lines: string[]) => lines.filter(Boolean).join('; ')
 
@@ -313,20 +302,6 @@ export async function readFleetStatus(
     readLocks(env),
   ])
 
-  // Steps: each stage module's done-condition; a module that is missing or fails is "unknown".
-  const modules = new Map<PlanStage, Promise<StageModule | Error>>()
-  const moduleFor = (s: PlanStage) => {
-    let m = modules.get(s)
-    if (!m) {
-      m = loadStage(s).catch((err: unknown) =>
-        /Cannot find module|ERR_MODULE_NOT_FOUND/.test(messageOf(err))
-          ? new Error(`the ${s} stage module is not available in this build`)
-          : new Error(`the ${s} stage module failed to load: ${messageOf(err)}`),
-      )
-      modules.set(s, m)
-    }
-    return m
-  }
   const latestByStep = new Map<string, RecordEntry>()
   const latestByCluster = new Map<string, RecordEntry>()
   for (const e of entries) {
@@ -351,20 +326,20 @@ export async function readFleetStatus(
     }
   })
   const direct = steps.filter((s) => s.stage !== 'verify')
-  await pool(direct, options.concurrency ?? 16, async (step) => {
-    const module = await moduleFor(step.stage as PlanStage)
-    if (module instanceof Error) {
-      step.detail = module.message
+  // Steps: each stage module's done-condition; a module that is missing or fails is "unknown".
+  const planSteps = direct.map((d) => plan.steps.find((s) => s.id === d.id)!)
+  const states = await readStepStates(env, planSteps, options.concurrency)
+  direct.forEach((step, i) => {
+    const state = states[i]!
+    if (state instanceof Error) {
+      step.detail = /Cannot find module|ERR_MODULE_NOT_FOUND/.test(state.message)
+        ? `the ${step.stage} stage module is not available in this build`
+        : `could not read: ${state.message}`
       return
     }
-    try {
-      const state = await module.status(env, step.cluster)
-      step.state = state.done ? 'done' : 'pending'
-      step.from = bare(state.from)
-      step.detail = state.done ? first(state.evidence) : first(state.pending) || 'not at target'
-    } catch (err) {
-      step.detail = `could not read: ${messageOf(err)}`
-    }
+    step.state = state.done ? 'done' : 'pending'
+    step.from = bare(state.from)
+    step.detail = state.done ? first(state.evidence) : first(state.pending) || 'not at target'
   })
   // verify holds when every other step (but check) does: derived rather than read twice.
   for (const step of steps.filter((s) => s.stage === 'verify')) {

@@ -6,7 +6,7 @@
 
 import { WorkError } from '../core/errors.js'
 import type { PlanStep } from '../core/plan.js'
-import { loadStage } from './registry.js'
+import { readStepStates } from './step-states.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
 interface StepCheck {
@@ -15,17 +15,17 @@ interface StepCheck {
 }
 
 async function checkSteps(env: StageEnv, steps: PlanStep[]): Promise<StepCheck[]> {
-  const modules = new Map<string, StageModule>()
-  const out: StepCheck[] = []
-  for (const step of steps) {
-    let module = modules.get(step.stage)
-    if (!module) {
-      module = await loadStage(step.stage)
-      modules.set(step.stage, module)
+  const states = await readStepStates(env, steps)
+  return steps.map((step, i) => {
+    const state = states[i]!
+    return {
+      step,
+      state:
+        state instanceof Error
+          ? { done: false, evidence: [], pending: [`could not read: ${state.message}`] }
+          : state,
     }
-    out.push({ step, state: await module.status(env, step.cluster) })
-  }
-  return out
+  })
 }
 
 const verifiable = (s: PlanStep) => s.stage !== 'verify' && s.stage !== 'check'
