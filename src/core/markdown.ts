@@ -2,6 +2,7 @@
 // the summary renders HTML, and a cluster name must never become markup.
 
 import type { Plan } from './plan.js'
+import { listOf } from './text.js'
 
 export function escapeHtml(text: string): string {
   return text
@@ -88,7 +89,7 @@ export function planSummary(plan: Plan): string {
         plan.waves.map((w) => [
           `${w.wave}${w.wave === 0 ? ' (canary)' : ''}`,
           String(w.include.length),
-          truncateList(
+          listOf(
             w.include.map((e) => e.cluster),
             30,
           ),
@@ -114,8 +115,4 @@ export function planSummary(plan: Plan): string {
     )
   }
   return `${out.join('\n')}\n`
-}
-
-function truncateList(list: string[], max: number): string {
-  return list.length <= max ? list.join(', ') : `${list.slice(0, max).join(', ')}, … (+${list.length - max})`
 }

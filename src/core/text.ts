@@ -69,7 +69,7 @@ export function renderPlan(plan: Plan): string {
         plan.waves.map((w) => [
           String(w.wave) + (w.wave === 0 ? ' (canary)' : ''),
           String(w.include.length),
-          names(w.include.map((e) => e.cluster)),
+          listOf(w.include.map((e) => e.cluster)),
         ]),
       ),
     )
@@ -103,6 +103,7 @@ function needsText(step: PlanStep, plan: Plan): string {
     : `all ${step.needs.length} clusters of wave ${wave}`
 }
 
-function names(list: string[], max = 8): string {
+/** `a, b, c, … (+7)`: a list cut to `max` names. */
+export function listOf(list: readonly string[], max = 8): string {
   return list.length <= max ? list.join(', ') : `${list.slice(0, max).join(', ')}, … (+${list.length - max})`
 }
