@@ -35,19 +35,29 @@ async function cleanUpCluster(state: JobState, reporter: GitHubReporter) {
   const { loadInventory } = await import('../effects/inventory-files.js')
   const { inventory } = await loadInventory(inputs.inventory)
   const { connectManagement, runnerIdentity } = await import('../stages/execute.js')
-  const { kube } = await connectManagement(inventory, { kubeconfig: { content: inputs.kubeconfig }, env: process.env, allowKubeconfigEnv: false }, reporter)
+  const { kube, kubeconfigPath } = await connectManagement(
+    inventory,
+    { kubeconfig: { content: inputs.kubeconfig }, env: process.env, allowKubeconfigEnv: false },
+    reporter,
+  )
   try {
     if (state.lock) {
       const { releaseLease } = await import('../effects/lease.js')
       const released = await releaseLease(kube, state.lock.namespace, state.lock.cluster, state.lock.holder)
-      if (released) core.info(`released the lock on ${state.lock.cluster} left by the cancelled stage`)
+      if (released)
+        core.info(
+          `released the lock on ${state.lock.cluster} left by the stage (cancelled, or its release failed)`,
+        )
     }
     if (state.stepId && !state.finished) {
       const [stage, cluster] = state.stepId.split(':') as [string, string]
       const runner = runnerIdentity(process.env)
       const { RunRecord } = await import('../effects/run-record.js')
       const { buildPlan } = await import('../core/plan.js')
-      const plan = buildPlan(inventory, { targetDkp: inputs.target, targetKubernetes: inputs.targetKubernetes })
+      const plan = buildPlan(inventory, {
+        targetDkp: inputs.target,
+        targetKubernetes: inputs.targetKubernetes,
+      })
       const finished = new Date().toISOString()
       await new RunRecord(kube, inventory.management.namespace, inventory.fleet).append({
         stepId: state.stepId,
@@ -65,9 +75,22 @@ async function cleanUpCluster(state: JobState, reporter: GitHubReporter) {
       reporter.summary(
         `## ${escapeHtml(stage)} on ${escapeHtml(cluster)}: 🛑 cancelled\n\nThe job ended before the stage finished. Re-run it: the stage reads live state first and continues where the cluster is.\n`,
       )
-      core.setOutput('result', JSON.stringify({ stage, cluster, status: 'cancelled', started: state.started, finished, commands: [] }))
+      core.setOutput(
+        'result',
+        JSON.stringify({
+          stage,
+          cluster,
+          status: 'cancelled',
+          started: state.started,
+          finished,
+          commands: [],
+        }),
+      )
     }
   } finally {
     kube.close()
+    // connectManagement wrote this step's own 0600 copy of the kubeconfig: remove it too.
+    const { removeTempKubeconfigs } = await import('../effects/kubeconfig.js')
+    removeTempKubeconfigs([kubeconfigPath.slice(0, kubeconfigPath.lastIndexOf('/'))])
   }
 }

@@ -72,6 +72,8 @@ export class DkpRunner {
   readonly executed: string[] = []
   /** The command line running right now, for timeout and cancellation reports. */
   running: string | undefined
+  /** Last output lines of the command running now (or run last), for timeout and cancellation reports. */
+  lastOutput: string[] = []
 
   constructor(private readonly opts: DkpRunnerOptions) {}
 
@@ -104,6 +106,7 @@ export class DkpRunner {
     this.running = this.display(cmd)
     const tailMax = this.opts.tailLines ?? TAIL_LINES
     const tail: string[] = []
+    this.lastOutput = tail
     const out: string[] = []
     return new Promise((resolve, reject) => {
       if (signal.aborted) {

@@ -33,10 +33,13 @@ export function secretValues(content: string): string[] {
     return []
   }
   const found = new Set<string>()
+  const encoded = new Set<string>()
   const walk = (node: unknown, key?: string) => {
     if (typeof node === 'string') {
-      if (key && (SECRET_KEYS.has(key) || /token|secret|password/i.test(key)) && node.length >= 8)
+      if (key && (SECRET_KEYS.has(key) || /token|secret|password/i.test(key)) && node.length >= 8) {
         found.add(node)
+        if (key.endsWith('-data')) encoded.add(node)
+      }
       return
     }
     if (Array.isArray(node)) for (const item of node) walk(item)
@@ -54,8 +57,9 @@ export function secretValues(content: string): string[] {
     }
   }
   walk(doc)
-  // A base64 secret is often printed decoded too (PEM keys): mask each decoded line as well.
-  for (const value of [...found]) {
+  // The *-data fields are base64 PEM, often printed decoded too: mask each decoded line as well.
+  // Only those: a token of hex or base64 characters decodes to binary noise, not to a secret.
+  for (const value of encoded) {
     if (!/^[A-Za-z0-9+/=\s]+$/.test(value) || value.length < 32) continue
     const decoded = Buffer.from(value, 'base64').toString('utf8')
     for (const line of decoded.split('\n'))

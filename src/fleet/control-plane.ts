@@ -63,6 +63,12 @@ export interface ControlPlane {
   startupMs: number
   /** A kubeconfig for another user of this server (e.g. a ServiceAccount token). */
   kubeconfigFor(user: string, token: string): string
+  /**
+   * Stops kube-apiserver (SIGTERM to its group), waits `downMs`, starts it again with the same
+   * port, flags, certificates and etcd (so objects survive, and `tokens.csv` is re-read), and
+   * resolves with the milliseconds from stop to ready. For fault tests; `pids.apiserver` follows.
+   */
+  restartApiserver(options?: { downMs?: number }): Promise<number>
   /** SIGTERM to both process groups, SIGKILL after 10 s; removes the dir unless kept. Idempotent. */
   stop(): Promise<void>
 }
@@ -356,26 +362,23 @@ async function startOnce(bins: KubeBins, options: ControlPlaneOptions): Promise<
     etcdLog,
   )
   const server = `https://127.0.0.1:${apiPort}`
-  const apiserver = spawnDaemon(
-    bins.kubeApiserver,
-    [
-      `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${pki}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--advertise-address=127.0.0.1',
-      '--endpoint-reconciler-type=none',
-      `--token-auth-file=${join(dir, 'tokens.csv')}`,
-      '--authorization-mode=RBAC',
-      `--service-account-issuer=${server}`,
-      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-      `--service-account-key-file=${join(dir, 'sa.pub')}`,
-      '--disable-admission-plugins=ServiceAccount,ResourceQuota',
-      '--profiling=false',
-    ],
-    apiLog,
-  )
+  const apiArgs = [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    `--cert-dir=${pki}`,
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--advertise-address=127.0.0.1',
+    '--endpoint-reconciler-type=none',
+    `--token-auth-file=${join(dir, 'tokens.csv')}`,
+    '--authorization-mode=RBAC',
+    `--service-account-issuer=${server}`,
+    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+    `--service-account-key-file=${join(dir, 'sa.pub')}`,
+    '--disable-admission-plugins=ServiceAccount,ResourceQuota',
+    '--profiling=false',
+  ]
+  let apiserver = spawnDaemon(bins.kubeApiserver, apiArgs, apiLog)
 
   let stopped: Promise<void> | undefined
   const stop = () => {
@@ -410,23 +413,26 @@ async function startOnce(bins: KubeBins, options: ControlPlaneOptions): Promise<
     )
     log(`control plane: etcd ready after ${Math.round(performance.now() - started)} ms`)
     let ca: Buffer | undefined
-    const dead = died(apiserver, 'kube-apiserver', apiLog)
-    await waitFor(
-      'kube-apiserver',
-      timeoutMs,
-      async () => {
-        const crt = join(pki, 'apiserver.crt')
-        if (!ca) {
-          if (!existsSync(crt) || statSync(crt).size === 0) return 'no serving certificate yet'
-          ca = readFileSync(crt)
-        }
-        const ready = await httpsGet(`${server}/readyz`, ca)
-        if (ready.status !== 200) return `GET /readyz: ${ready.status || ready.body}`
-        const ns = await httpsGet(`${server}/api/v1/namespaces/default`, ca, adminToken)
-        return ns.status === 200 || `GET /api/v1/namespaces/default: ${ns.status || ns.body}`
-      },
-      () => dead() ?? died(etcd, 'etcd', etcdLog)(),
-    )
+    const apiserverReady = (what: string) => {
+      const dead = died(apiserver, 'kube-apiserver', apiLog)
+      return waitFor(
+        what,
+        timeoutMs,
+        async () => {
+          const crt = join(pki, 'apiserver.crt')
+          if (!ca) {
+            if (!existsSync(crt) || statSync(crt).size === 0) return 'no serving certificate yet'
+            ca = readFileSync(crt)
+          }
+          const ready = await httpsGet(`${server}/readyz`, ca)
+          if (ready.status !== 200) return `GET /readyz: ${ready.status || ready.body}`
+          const ns = await httpsGet(`${server}/api/v1/namespaces/default`, ca, adminToken)
+          return ns.status === 200 || `GET /api/v1/namespaces/default: ${ns.status || ns.body}`
+        },
+        () => dead() ?? died(etcd, 'etcd', etcdLog)(),
+      )
+    }
+    await apiserverReady('kube-apiserver')
     const caData = (ca as Buffer).toString('base64')
     const startupMs = Math.round(performance.now() - started)
     log(`control plane: kube-apiserver ready at ${server} after ${startupMs} ms`)
@@ -446,6 +452,20 @@ async function startOnce(bins: KubeBins, options: ControlPlaneOptions): Promise<
       ),
       { mode: 0o600 },
     )
+    const pids = { etcd: etcd.pid ?? 0, apiserver: apiserver.pid ?? 0 }
+    // Same port, flags, cert dir (the serving certificate is reused) and etcd: a restart, not a new cluster.
+    const restartApiserver = async (opts: { downMs?: number } = {}) => {
+      if (stopped) throw new WorkError('restartApiserver: the control plane was stopped')
+      const t0 = performance.now()
+      await stopGroup(apiserver)
+      if (opts.downMs) await sleep(opts.downMs)
+      apiserver = spawnDaemon(bins.kubeApiserver, apiArgs, apiLog)
+      pids.apiserver = apiserver.pid ?? 0
+      await apiserverReady('kube-apiserver (restart)')
+      const ms = Math.round(performance.now() - t0)
+      log(`control plane: kube-apiserver restarted at ${server} in ${ms} ms`)
+      return ms
+    }
     return {
       kubeconfigPath,
       server,
@@ -453,9 +473,10 @@ async function startOnce(bins: KubeBins, options: ControlPlaneOptions): Promise<
       adminToken,
       readerToken,
       dir,
-      pids: { etcd: etcd.pid ?? 0, apiserver: apiserver.pid ?? 0 },
+      pids,
       startupMs,
       kubeconfigFor,
+      restartApiserver,
       stop,
     }
   } catch (err) {

@@ -349,18 +349,32 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     }, AbortSignal.any(signals))
   } catch (err) {
     const cancelled = options.signal?.aborted || controller.signal.aborted
+    // A timeout or cancellation kills dkp mid-command: name it and show where its output stopped.
+    const killed = dkpRunner?.running ? ` while running ${dkpRunner.running} (killed)` : ''
+    const lastOutput =
+      killed && dkpRunner?.lastOutput.length
+        ? `; last output:\n${dkpRunner.lastOutput.map((l) => `  ${l}`).join('\n')}`
+        : ''
     outcome = {
       status: cancelled ? 'cancelled' : 'failed',
       commands: [],
       message: timeout.aborted
-        ? `timed out after ${duration(options.timeoutMs)}${dkpRunner?.running ? ` while running ${dkpRunner.running} (killed)` : ''}: ${messageOf(err)}`
-        : messageOf(err),
+        ? `timed out after ${duration(options.timeoutMs)}${killed}: ${messageOf(err)}${lastOutput}`
+        : cancelled && killed
+          ? `${messageOf(err)}${killed}${lastOutput}`
+          : messageOf(err),
     }
   } finally {
-    await lock
-      ?.release()
-      .catch((err) => reporter.warning(`could not release the lock on ${cluster}: ${messageOf(err)}`))
-    state.lock = undefined
+    // A lock that could not be released (management API unreachable) stays in the job state, so
+    // the post step releases it instead of leaving it to block the next run until it expires.
+    const released = await lock?.release().then(
+      () => true,
+      (err) => {
+        reporter.warning(`could not release the lock on ${cluster}: ${messageOf(err)}`)
+        return false
+      },
+    )
+    if (released !== false) state.lock = undefined
   }
   const result = finish(outcome)
   // A deferral that changed nothing is not recorded; one that ran dkp first (paused between node pools) is.
