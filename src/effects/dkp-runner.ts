@@ -29,7 +29,10 @@ export interface DkpRunnerOptions {
   onLine?: (line: string) => void
   /** Kept for the failure report. */
   tailLines?: number
+  /** Added to this process's environment for dkp. */
   env?: NodeJS.ProcessEnv
+  /** Variables dkp must not see (e.g. the kubeconfig content; dkp reads the 0600 file). */
+  omitEnv?: string[]
   /** Seconds between SIGTERM and SIGKILL when stopping dkp. */
   killGraceMs?: number
 }
@@ -114,7 +117,9 @@ export class DkpRunner {
         return
       }
       const child = spawn(this.opts.binary, argv, {
-        env: { ...process.env, ...this.opts.env },
+        // The job's environment (provider credentials pass through untouched), minus the
+        // variables only dkp-fleet reads (the management kubeconfig content).
+        env: withoutKeys({ ...process.env, ...this.opts.env }, this.opts.omitEnv ?? []),
         stdio: ['ignore', 'pipe', 'pipe'],
         // Own process group: a timeout kills dkp and everything it started.
         detached: true,
@@ -182,6 +187,11 @@ export class DkpRunner {
       }
     })
   }
+}
+
+function withoutKeys(env: NodeJS.ProcessEnv, keys: string[]): NodeJS.ProcessEnv {
+  for (const k of keys) delete env[k]
+  return env
 }
 
 function abortReason(signal: AbortSignal): 'timeout' | 'cancelled' {

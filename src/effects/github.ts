@@ -30,6 +30,7 @@ export class GitHubReporter implements Reporter {
   private droppedAnnotations = 0
   private summaryBytes = 0
   private summaryTruncated = false
+  private readonly masked = new Set<string>()
 
   info(message: string) {
     core.info(neutralize(message))
@@ -59,7 +60,8 @@ export class GitHubReporter implements Reporter {
     const bytes = Buffer.byteLength(markdown)
     let text = markdown
     if (this.summaryBytes + bytes > SUMMARY_LIMIT) {
-      text = '\n> The summary was cut at GitHub\'s 1 MiB limit; the JSON report and the outputs hold everything.\n'
+      text =
+        "\n> The summary was cut at GitHub's 1 MiB limit; the JSON report and the outputs hold everything.\n"
       this.summaryTruncated = true
     }
     try {
@@ -71,12 +73,16 @@ export class GitHubReporter implements Reporter {
     this.summaryBytes += Buffer.byteLength(text)
   }
   secret(value: string) {
-    if (value) core.setSecret(value)
+    if (!value || this.masked.has(value)) return
+    this.masked.add(value)
+    core.setSecret(value)
   }
   /** Called at the end of a step: says how many annotations GitHub would have dropped. */
   flushNotes() {
     if (this.droppedAnnotations > 0)
-      core.info(`${this.droppedAnnotations} more annotation(s) are in the log above and in the summary (GitHub shows 10 errors and 10 warnings per step)`)
+      core.info(
+        `${this.droppedAnnotations} more annotation(s) are in the log above and in the summary (GitHub shows 10 errors and 10 warnings per step)`,
+      )
   }
 }
 

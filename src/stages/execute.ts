@@ -263,7 +263,13 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
   const signals = [controller.signal, timeout, ...(options.signal ? [options.signal] : [])]
   let lock: ClusterLock | undefined
   const dkp = async () => {
-    dkpRunner ??= await resolveDkp(options, plan, kubeconfigPath, reporter)
+    dkpRunner ??= await resolveDkp(
+      options,
+      plan,
+      kubeconfigPath,
+      reporter,
+      inventory.management.kubeconfigEnv,
+    )
     return dkpRunner
   }
   const env = makeEnv(loaded, kube, AbortSignal.any(signals), now, dkp, reporter)
@@ -425,13 +431,21 @@ async function resolveDkp(
   plan: Plan,
   kubeconfigPath: string,
   reporter: Reporter,
+  kubeconfigEnv: string | undefined,
 ): Promise<DkpRunner> {
   const { DkpRunner } = await import('../effects/dkp-runner.js')
   const { installDkpForStage } = await import('./dkp-binary.js')
   const binary = await installDkpForStage(options.dkp, plan.target.dkp, reporter, options.env, (r) =>
     options.onDkp?.(r.dir),
   )
-  return new DkpRunner({ binary, kubeconfigPath, env: options.env, onLine: (line) => reporter.info(line) })
+  return new DkpRunner({
+    binary,
+    kubeconfigPath,
+    env: options.env,
+    // dkp reads the 0600 file named by --kubeconfig, never the kubeconfig content.
+    omitEnv: ['INPUT_KUBECONFIG', ...(kubeconfigEnv ? [kubeconfigEnv] : [])],
+    onLine: (line) => reporter.info(line),
+  })
 }
 
 const dirOf = (file: string) => file.slice(0, file.lastIndexOf('/'))
