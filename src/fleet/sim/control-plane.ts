@@ -180,6 +180,9 @@ export function reconcileManagedControlPlanes(ctx: TickContext): void {
               ...(f.status ?? {}),
               ready: true,
               initialized: true,
+              // Pruned by the CAPA CRD we install (no status.version); kept where a CRD has it,
+              // so status.version never lags the condition that reports the same update.
+              version: String(spec(f, 'version') ?? want),
               conditions: setCondition(
                 setCondition(
                   status<Condition[]>(f, 'conditions'),
