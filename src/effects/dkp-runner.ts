@@ -48,6 +48,16 @@ function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
 }
 
+/** The argv dkp gets: the command's arguments, then `--kubeconfig` (the runner adds it). */
+export function dkpArgv(cmd: DkpCommand, kubeconfigPath: string): string[] {
+  return [...cmd.args, `--kubeconfig=${kubeconfigPath}`]
+}
+
+/** A command as users see it in logs, results and summaries; needs no dkp binary (dry runs). */
+export function displayCommand(cmd: DkpCommand, kubeconfigPath: string): string {
+  return commandLine('dkp', dkpArgv(cmd, kubeconfigPath))
+}
+
 /** A dkp command failed: carries the command line, exit code and last output lines. */
 export class DkpError extends WorkError {
   constructor(
@@ -86,12 +96,12 @@ export class DkpRunner {
 
   /** The full argv for a command, `--kubeconfig` appended. */
   argv(cmd: DkpCommand): string[] {
-    return [...cmd.args, `--kubeconfig=${this.opts.kubeconfigPath}`]
+    return dkpArgv(cmd, this.opts.kubeconfigPath)
   }
 
   /** The command line users see (`dkp …`), as recorded in results and summaries. */
   display(cmd: DkpCommand): string {
-    return commandLine('dkp', this.argv(cmd))
+    return displayCommand(cmd, this.opts.kubeconfigPath)
   }
 
   /** Runs one command; throws DkpError on a non-zero exit, timeout or abort. */

@@ -11,7 +11,7 @@ import type { Inventory } from '../core/model.js'
 import { buildPlan, type Plan } from '../core/plan.js'
 import { PER_CLUSTER_STAGES, type PlanStage, type StageName, UPGRADE_ORDER } from '../core/stages.js'
 import { describeWindow, inWindow, nextOpening } from '../core/window.js'
-import { commandLine, type DkpRunner } from '../effects/dkp-runner.js'
+import { type DkpRunner, displayCommand } from '../effects/dkp-runner.js'
 import { loadInventory } from '../effects/inventory-files.js'
 import { Kube } from '../effects/kube.js'
 import {
@@ -213,8 +213,10 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     actor: runner.actor,
     to: plan.steps.find((s) => s.id === stepId)?.to,
   }
-  // Declared before finish(): the early "nothing to do" return calls it before any dkp is resolved.
+  // Declared before finish(): the early "nothing to do" return calls it before the management
+  // cluster is connected and any dkp is resolved.
   let dkpRunner: DkpRunner | undefined
+  let kubeconfigPath = ''
   const finish = (outcome: StageOutcome): StageResult => {
     const result: StageResult = {
       stage,
@@ -224,7 +226,7 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
       finished: now().toISOString(),
       // A dry run lists what would run; otherwise what did run (also when a later command failed).
       commands: options.dryRun
-        ? outcome.commands.map((c) => dkpRunner?.display(c) ?? commandLine('dkp', c.args))
+        ? outcome.commands.map((c) => displayCommand(c, kubeconfigPath))
         : (dkpRunner?.executed ?? []),
       stepId,
       planDigest: plan.digest,
@@ -253,7 +255,9 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     return finish({ status: 'skipped', commands: [], message })
   }
 
-  const { kube, kubeconfigPath, from } = await connectManagement(inventory, options, reporter)
+  const connected = await connectManagement(inventory, options, reporter)
+  const { kube, from } = connected
+  kubeconfigPath = connected.kubeconfigPath
   reporter.info(`management cluster ${inventory.management.name}: ${kube.server} (kubeconfig from ${from})`)
   const state: JobState = { stepId, started: started.toISOString(), tempDirs: [dirOf(kubeconfigPath)] }
   options.onState?.(state)

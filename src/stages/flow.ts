@@ -2,19 +2,19 @@
 // them in a dry run), wait for convergence with progress lines, and skip with evidence.
 
 import { WorkError } from '../core/errors.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
+import { type DkpCommand, displayCommand } from '../effects/dkp-runner.js'
 import type { StageContext, StageOutcome, StepState } from './types.js'
 
 /** Runs the commands in order inside a log group; in a dry run prints them instead. */
 export async function act(ctx: StageContext, commands: DkpCommand[]): Promise<void> {
-  if (commands.length === 0) return
-  const dkp = await ctx.dkp()
   for (const cmd of commands) {
-    const line = dkp.display(cmd)
+    // A dry run names the commands without resolving dkp: nothing is installed to preview.
     if (ctx.dryRun && !cmd.readOnly) {
-      ctx.reporter.info(`dry run: would run ${line}`)
+      ctx.reporter.info(`dry run: would run ${displayCommand(cmd, ctx.kubeconfigPath)}`)
       continue
     }
+    const dkp = await ctx.dkp()
+    const line = dkp.display(cmd)
     await ctx.reporter.group(cmd.description ? `${cmd.description}: ${line}` : line, async () => {
       const result = await dkp.run(cmd, ctx.signal)
       ctx.reporter.info(`exit 0 after ${(result.durationMs / 1000).toFixed(1)} s`)
