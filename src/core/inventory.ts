@@ -14,7 +14,6 @@ import type {
   MaintenanceWindow,
   Management,
   NodePool,
-  Project,
   SourceRef,
   Target,
   Workspace,

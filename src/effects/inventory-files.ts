@@ -18,7 +18,8 @@ export function splitGlobs(spec: string | string[]): string[] {
 /** Files matching the globs, sorted per pattern, deduplicated, relative to cwd for messages. */
 export async function resolveInventoryFiles(spec: string | string[], cwd = process.cwd()): Promise<string[]> {
   const patterns = splitGlobs(spec)
-  if (patterns.length === 0) throw new InputError('no inventory given: pass -i <file or glob> (input `inventory`)')
+  if (patterns.length === 0)
+    throw new InputError('no inventory given: pass -i <file or glob> (input `inventory`)')
   const out: string[] = []
   const missing: string[] = []
   for (const pattern of patterns) {
@@ -27,13 +28,20 @@ export async function resolveInventoryFiles(spec: string | string[], cwd = proce
       matches = (await glob(pattern, { cwd, absolute: true, onlyFiles: true, dot: false })).sort()
     } else {
       const abs = isAbsolute(pattern) ? pattern : resolve(cwd, pattern)
-      matches = (await stat(abs).then((s) => s.isFile(), () => false)) ? [abs] : []
+      matches = (await stat(abs).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+        ? [abs]
+        : []
     }
     if (matches.length === 0) missing.push(pattern)
     for (const m of matches) if (!out.includes(m)) out.push(m)
   }
   if (missing.length > 0) {
-    throw new InputError(missing.map((p) => ({ message: `no inventory file matches "${p}" (relative to ${cwd})` })))
+    throw new InputError(
+      missing.map((p) => ({ message: `no inventory file matches "${p}" (relative to ${cwd})` })),
+    )
   }
   return out
 }
@@ -46,7 +54,10 @@ export async function loadInventory(spec: string | string[], cwd = process.cwd()
       const path = displayPath(abs, cwd)
       if (size > MAX_FILE_BYTES) {
         throw new InputError([
-          { source: { file: path, line: 1, col: 1 }, message: `file is ${size} bytes; the limit is ${MAX_FILE_BYTES}` },
+          {
+            source: { file: path, line: 1, col: 1 },
+            message: `file is ${size} bytes; the limit is ${MAX_FILE_BYTES}`,
+          },
         ])
       }
       return { path, content: new Uint8Array(await readFile(abs)) }

@@ -5,7 +5,7 @@
 // KommanderCore agrees (2.7+). Refuses a path that skips a minor or goes backwards.
 
 import { toFlags } from '../core/command-args.js'
-import { InputError, WorkError } from '../core/errors.js'
+import { WorkError } from '../core/errors.js'
 import { checkDkpPath } from '../core/versions.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
 import { upgradeStep } from './flow.js'

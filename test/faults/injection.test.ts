@@ -28,9 +28,9 @@ import { join, resolve } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { parse, stringify } from 'yaml'
+import { toFlags } from '../../src/core/command-args.js'
 import { commandLine, DkpRunner } from '../../src/effects/dkp-runner.js'
 import { GitHubReporter, neutralize } from '../../src/effects/github.js'
-import { toFlags } from '../../src/core/command-args.js'
 import { generateFleet } from '../helpers/fleet-gen.js'
 
 const DIST = resolve(process.env.DKP_FLEET_DIST ?? 'dist')

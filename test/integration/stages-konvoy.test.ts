@@ -325,7 +325,9 @@ describe('a managed cluster', () => {
     const res = await r.run('core-addons', 'ci-west-1', { shim: hanging, timeoutMs: 8_000 })
     expect(res.status, res.log).toBe('failed')
     // the runtime reports the timeout and names the command it killed
-    expect(res.message).toMatch(/^timed out after 8 s while running dkp upgrade addons azure --cluster-name=ci-west-1 .* \(killed\)/)
+    expect(res.message).toMatch(
+      /^timed out after 8 s while running dkp upgrade addons azure --cluster-name=ci-west-1 .* \(killed\)/,
+    )
     expect(res.commands).toEqual([
       expect.stringMatching(
         /^dkp upgrade addons azure --cluster-name=ci-west-1 -n team-b-m4q9z --kubeconfig=/,

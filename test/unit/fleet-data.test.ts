@@ -329,8 +329,12 @@ describe('stand-in command walking (in process)', () => {
     let stderr = ''
     const { runStandin } = await import('../../src/fleet/standin/main.js')
     const code = await runStandin(argv, {
-      stdout: (t) => void (stdout += t),
-      stderr: (t) => void (stderr += t),
+      stdout: (t) => {
+        stdout += t
+      },
+      stderr: (t) => {
+        stderr += t
+      },
       env,
     })
     return { code, stdout, stderr }

@@ -13,7 +13,6 @@ import {
   splitAppName,
   workspaceState,
 } from '../../src/stages/kommander-state.js'
-import type { StageEnv } from '../../src/stages/types.js'
 import { catalogCommand } from '../../src/stages/workspace-apps.js'
 
 const HR_API = 'helm.toolkit.fluxcd.io/v2beta2'
