@@ -1,0 +1,4 @@
+import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
+import{a as t}from"./chunk-45YJL5F3.js";function u(e){let r=e.source?`${e.source.file}:${e.source.line}:${e.source.col}: `:"",n=e.path?`${e.path}: `:"";return`${r}${n}${e.message}`}t(u,"formatProblem");var o=class extends Error{static{t(this,"InputError")}problems;constructor(r){let n=typeof r=="string"?[{message:r}]:r;super(n.map(u).join(`
+`)),this.name="InputError",this.problems=n}},s=class extends Error{static{t(this,"WorkError")}constructor(r,n){super(r,n),this.name="WorkError"}};function c(e){return e instanceof o?2:1}t(c,"exitCodeFor");function i(e){return e instanceof Error?e.message:String(e)}t(i,"messageOf");export{u as a,o as b,s as c,c as d,i as e};
+//# sourceMappingURL=chunk-XAZPVJKA.js.map
