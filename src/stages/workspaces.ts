@@ -7,6 +7,7 @@
 
 import type { Workspace as InventoryWorkspace } from '../core/model.js'
 import { type AppDeployment, type HelmRelease, K, type KommanderApp, type NamespacedRef } from './kinds.js'
+import { kommanderStatus } from './kommander.js'
 import {
   type ItemState,
   itemsState,
@@ -165,7 +166,14 @@ export const stage: StageModule = {
   scope: 'management',
   mutating: true,
   requires: (cluster) => [{ stage: 'kommander', cluster }],
-  status: async (env) => itemsState(await workspaceItems(env)),
+  // The workspaces follow the management cluster's ClusterApps: they are at the plan's target
+  // only once Kommander is, else "done" would only mean "matches the old release".
+  async status(env) {
+    const [kommander, items] = await Promise.all([kommanderStatus(env), workspaceItems(env)])
+    const state = itemsState(items)
+    if (kommander.done) return state
+    return { ...state, done: false, pending: [`Kommander is not at ${env.target.dkp} yet`, ...state.pending] }
+  },
 
   async run(ctx) {
     try {

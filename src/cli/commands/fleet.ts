@@ -6,7 +6,7 @@ import { parseFlags } from '../args.js'
 import type { Command } from '../io.js'
 
 const USAGE = `Usage:
-  dkp-fleet fleet up [-i <glob>]... [--dkp vX.Y.Z] [--dir DIR] [--bare]
+  dkp-fleet fleet up [-i <glob>]... [--dkp vX.Y.Z] [--dir DIR] [--bare] [--demo]
   dkp-fleet fleet down
 
 up    starts a real kube-apiserver + etcd with the DKP CRDs in the background, seeds the
@@ -15,6 +15,8 @@ up    starts a real kube-apiserver + etcd with the DKP CRDs in the background, s
         export KUBECONFIG=...
         export PATH=<dir with the stand-in dkp>:$PATH
       --bare: control plane and CRDs only (no seeding, no controllers).
+      --demo: the simulated controllers take realistic time (a control plane rolls in about
+      30 s) instead of the fast test timing.
 down  stops the fleet and removes its files.
 `
 
@@ -32,6 +34,7 @@ export const command: Command = async (argv, io) => {
       dkp: { type: 'string' },
       dir: { type: 'string' },
       bare: { type: 'boolean', default: false },
+      demo: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     })
     if (values.help) {
@@ -44,7 +47,7 @@ export const command: Command = async (argv, io) => {
       dir: values.dir,
       bare: values.bare,
       cwd: io.cwd,
-      env: io.env,
+      env: values.demo ? { ...io.env, DKP_FLEET_SIM_MODE: 'demo' } : io.env,
       log,
     })
     io.stdout(up.exports)
