@@ -11,12 +11,22 @@
 //
 //   npx tsx bench/plan-scale.ts [--json] [--sizes 100,1000,10000] [--runs N] [--dist DIR] [--quick]
 
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LineCounter, parseAllDocuments } from 'yaml'
 import { parseInventory } from '../src/core/inventory.js'
 import { buildPlan } from '../src/core/plan.js'
+import { planJsonChunks } from '../src/core/plan-json.js'
 import { fleetYaml, generateFleet } from '../test/helpers/fleet-gen.js'
 import {
   type BenchResult,
@@ -96,7 +106,15 @@ async function child(mode: string, file: string): Promise<void> {
   const plan = buildPlan(inventory)
   const t3 = performance.now()
   const c3 = cpu()
-  const json = JSON.stringify(plan)
+  // Serialised the way `dkp-fleet plan --json` and the plan job write it: streamed in chunks
+  // (to /dev/null here), never one whole string.
+  let jsonBytes = 0
+  const sink = openSync('/dev/null', 'w')
+  for (const chunk of planJsonChunks(plan)) {
+    writeSync(sink, chunk)
+    jsonBytes += Buffer.byteLength(chunk)
+  }
+  closeSync(sink)
   const t4 = performance.now()
   const c4 = cpu()
   const out: ChildFull = {
@@ -107,7 +125,7 @@ async function child(mode: string, file: string): Promise<void> {
     serializeMs: t4 - t3,
     totalMs: t4 - t0,
     cpuMs: { parse: c2 - c1, plan: c3 - c2, serialize: c4 - c3, total: c4 - c0 },
-    jsonBytes: Buffer.byteLength(json),
+    jsonBytes,
     steps: plan.steps.length,
     needsEntries: plan.steps.reduce((n, s) => n + s.needs.length, 0),
     waves: plan.waves.length,
@@ -270,6 +288,10 @@ async function parent(): Promise<BenchResult> {
       })
       const outputs = outputSizes(readFileSync(output, 'utf8'))
       const chars = Object.values(outputs).reduce((a, b) => a + b, 0)
+      // GitHub's 1 MB limit applies to job outputs: the shipped workflow's plan job forwards
+      // these step outputs (.github/workflows/dkp-fleet-upgrade.yml, jobs.plan.outputs).
+      const forwarded = ['digest', 'waves', 'wave-count', 'stages', 'plan']
+      const jobChars = forwarded.reduce((a, k) => a + (outputs[k] ?? 0), 0)
       action = {
         clusters: largest,
         exitCode: t.code,
@@ -277,6 +299,7 @@ async function parent(): Promise<BenchResult> {
         peakRssMB: mb(t.maxRss ?? Number.NaN),
         outputChars: outputs,
         outputUtf16Bytes: chars * 2,
+        jobOutputUtf16Bytes: jobChars * 2,
         summaryBytes: readFileSync(join(work, 'summary')).length,
         error: t.code === 0 ? undefined : t.stdout.split('\n').find((l) => l.startsWith('::error')),
       }
@@ -361,12 +384,12 @@ async function parent(): Promise<BenchResult> {
       figures.push(
         figure({
           id: 'action-plan-outputs',
-          label: `action plan job outputs, ${refLabel(largest)} (UTF-16 bytes)`,
-          value: mb(action.outputUtf16Bytes as number),
+          label: `plan job outputs the shipped workflow forwards, ${refLabel(largest)} (UTF-16 bytes)`,
+          value: mb(action.jobOutputUtf16Bytes as number),
           unit: 'MB',
           reference: { label: 'GitHub job output limit', value: mb(GITHUB_JOB_OUTPUT_LIMIT), unit: 'MB' },
           target: { kind: 'max', limit: mb(GITHUB_JOB_OUTPUT_LIMIT), unit: 'MB', text: '≤ 1 MB per job' },
-          note: `job ${action.ms} ms, peak RSS ${action.peakRssMB} MB; largest: ${Object.entries(
+          note: `all step outputs ${mb(action.outputUtf16Bytes as number)} MB (matrix and waves each list every managed cluster; the workflow forwards waves only); job ${action.ms} ms, peak RSS ${action.peakRssMB} MB; largest: ${Object.entries(
             action.outputChars as Record<string, number>,
           )
             .sort((a, b) => b[1] - a[1])

@@ -1,6 +1,7 @@
 // Inventory files (YAML text) → one validated Inventory. Pure: the caller reads the files.
 // Every problem is located (file:line:col + field path) and all of them are reported at once.
 
+import { CORE_SCHEMA, loadAll } from 'js-yaml'
 import { isScalar } from 'yaml'
 import { RESERVED_FLAGS } from './command-args.js'
 import { InputError, type InputProblem } from './errors.js'
@@ -29,6 +30,10 @@ import {
   at,
   fieldPath,
   keyAt,
+  type Locator,
+  lazyLocator,
+  locatorOf,
+  MAX_DEPTH,
   nodeAt,
   type PathSegment,
   parseYamlFile,
@@ -65,7 +70,7 @@ const DEFAULT_BACKUP_MAX_AGE = '24h'
 type Raw = Record<string, unknown>
 
 interface ParsedDoc {
-  src: SourceDoc
+  src: Locator
   value: Raw
   /** JSON pointers the schema rejected (already pruned from value). */
   invalid: Set<string>
@@ -74,7 +79,58 @@ interface ParsedDoc {
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v)
 const items = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
 
+/**
+ * Parses and validates inventory files. A valid inventory takes the fast path (js-yaml, no
+ * source positions until one is read); anything the fast path does not accept is parsed again
+ * with source positions on every node, so every problem is located exactly.
+ */
 export function parseInventory(files: InventoryFile[]): LoadedInventory {
+  return parseFast(files) ?? parseLocated(files)
+}
+
+/** The fast path: undefined whenever anything is off (then parseLocated reports it). */
+function parseFast(files: InventoryFile[]): LoadedInventory | undefined {
+  if (files.length === 0) return undefined
+  const docs: ParsedDoc[] = []
+  for (const file of files) {
+    let text: string
+    if (typeof file.content === 'string') text = file.content
+    else {
+      if (file.content.byteLength > MAX_FILE_BYTES) return undefined
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(file.content)
+      } catch {
+        return undefined
+      }
+    }
+    let values: unknown[]
+    try {
+      values = loadAll(text, {
+        schema: CORE_SCHEMA,
+        maxDepth: MAX_DEPTH,
+        maxAliases: 100,
+        filename: file.path,
+      })
+    } catch {
+      return undefined
+    }
+    for (const [index, value] of values.entries()) {
+      if (value === null || value === undefined) continue
+      if (!isObject(value) || !validateDocument(value)) return undefined
+      docs.push({ src: lazyLocator(file.path, text, index), value, invalid: new Set() })
+    }
+  }
+  if (docs.length === 0) return undefined
+  const result = buildInventory(
+    docs,
+    files.map((f) => f.path),
+  )
+  if (result.problems.length > 0 || !result.inventory) return undefined
+  return { inventory: result.inventory, warnings: result.warnings }
+}
+
+/** Every node with its source position; all problems of all files, located. Exported for tests. */
+export function parseLocated(files: InventoryFile[]): LoadedInventory {
   const problems: InputProblem[] = []
   const docs: ParsedDoc[] = []
   // A file or document that could not be read may hold target/management: don't also claim they are missing.
@@ -113,7 +169,7 @@ export function parseInventory(files: InventoryFile[]): LoadedInventory {
       problems.push(...schemaProblems(src, value, errors))
       // Semantic checks still run on what the schema accepted, so one run reports everything.
       docs.push({
-        src,
+        src: locatorOf(src),
         value: pruneInvalid(value as Raw, errors),
         invalid: new Set(errors.map((e) => e.instancePath)),
       })
@@ -496,7 +552,7 @@ interface Built {
 function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false): Built {
   const problems: InputProblem[] = []
   const warnings: InputProblem[] = []
-  const here = (src: SourceDoc, path: PathSegment[]) => at(src, nodeAt(src, path))
+  const here = (src: Locator, path: PathSegment[]) => src.node(path)
   const where = (s: SourceRef) => `${s.file}:${s.line}:${s.col}`
   // A value the schema rejected was pruned; it still counts as "given" (no second error about it).
   const given = (d: ParsedDoc, path: PathSegment[]) =>
@@ -518,7 +574,7 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
   const rolloutDoc = singles('rollout')
   const backupDoc = singles('backup')
   const metadataDoc = singles('metadata')
-  const firstSource = docs[0] ? at(docs[0].src, null) : { file: files[0] ?? '', line: 1, col: 1 }
+  const firstSource = docs[0] ? docs[0].src.doc() : { file: files[0] ?? '', line: 1, col: 1 }
   if (!targetDoc && !unreadable)
     problems.push({
       source: firstSource,
@@ -816,7 +872,7 @@ function checkReservedFlags(doc: ParsedDoc, problems: InputProblem[]) {
     for (const key of Object.keys(args)) {
       if (!RESERVED_FLAGS.has(key)) continue
       problems.push({
-        source: at(doc.src, keyAt(doc.src, path, key)),
+        source: doc.src.key(path, key),
         path: fieldPath([...path, key]),
         message: `--${key} is set by dkp-fleet itself and cannot be passed through args`,
       })
@@ -824,12 +880,12 @@ function checkReservedFlags(doc: ParsedDoc, problems: InputProblem[]) {
   }
 }
 
-function appsOf(raw: unknown, src: SourceDoc, path: PathSegment[], problems: InputProblem[]): CatalogApp[] {
+function appsOf(raw: unknown, src: Locator, path: PathSegment[], problems: InputProblem[]): CatalogApp[] {
   const apps: CatalogApp[] = []
   const seen = new Map<string, SourceRef>()
   items(raw).forEach((a, i) => {
     if (!isObject(a) || typeof a.name !== 'string') return
-    const source = at(src, nodeAt(src, [...path, i]))
+    const source = src.node([...path, i])
     const name = a.name
     const prev = seen.get(name)
     if (prev) {
@@ -864,12 +920,7 @@ function normalizeArgs(raw: unknown): CommandArgs {
   return out
 }
 
-function windowOf(
-  raw: Raw,
-  src: SourceDoc,
-  path: PathSegment[],
-  problems: InputProblem[],
-): MaintenanceWindow {
+function windowOf(raw: Raw, src: Locator, path: PathSegment[], problems: InputProblem[]): MaintenanceWindow {
   const window: MaintenanceWindow = {
     days: (raw.days as MaintenanceWindow['days'] | undefined) ?? [
       'mon',
@@ -888,14 +939,14 @@ function windowOf(
     new Intl.DateTimeFormat('en-US', { timeZone: window.timezone })
   } catch {
     problems.push({
-      source: at(src, nodeAt(src, [...path, 'timezone'])),
+      source: src.node([...path, 'timezone']),
       path: `${fieldPath(path)}.timezone`,
       message: `unknown time zone "${window.timezone}" (use an IANA name like Europe/Berlin or UTC)`,
     })
   }
   if (typeof raw.start === 'string' && raw.start === raw.end) {
     problems.push({
-      source: at(src, nodeAt(src, [...path, 'end'])),
+      source: src.node([...path, 'end']),
       path: `${fieldPath(path)}.end`,
       message: 'the window is empty: end equals start',
     })

@@ -1,6 +1,7 @@
 // YAML documents that remember where each value came from, so every inventory error can
 // name file:line:column. Pure: takes text, returns documents and located syntax errors.
 
+import { EVENT_ID, type Event, getScalarValue, parseEvents, SCALAR_STYLE } from 'js-yaml'
 import { type Document, isMap, isScalar, LineCounter, type Node, type Pair, parseAllDocuments } from 'yaml'
 import type { InputProblem } from './errors.js'
 import type { SourceRef } from './model.js'
@@ -16,7 +17,7 @@ export interface SourceDoc {
 }
 
 /** Nesting deeper than this is refused before conversion (guards the recursive walkers). */
-const MAX_DEPTH = 64
+export const MAX_DEPTH = 64
 
 export function parseYamlFile(file: string, text: string): { docs: SourceDoc[]; problems: InputProblem[] } {
   const lines = new LineCounter()
@@ -107,4 +108,160 @@ export function fieldPath(path: readonly PathSegment[]): string {
     (acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg),
     '',
   )
+}
+
+/** Where things are in one YAML document: file:line:col of a value, of a key, of the document. */
+export interface Locator {
+  readonly file: string
+  node(path: readonly PathSegment[]): SourceRef
+  key(path: readonly PathSegment[], prop: string): SourceRef
+  doc(): SourceRef
+}
+
+export function locatorOf(src: SourceDoc): Locator {
+  return {
+    file: src.file,
+    node: (path) => at(src, nodeAt(src, path)),
+    key: (path, prop) => at(src, keyAt(src, path, prop)),
+    doc: () => at(src, null),
+  }
+}
+
+/**
+ * A Locator for the fast path: positions are found only when first read, from js-yaml's event
+ * stream (offsets of every node), so a valid inventory never pays for a positioned parse.
+ * Documents with constructs whose offsets the event stream reports differently from the
+ * `yaml` package (anchors, tags, block scalars, complex keys) use the `yaml` parse instead, so
+ * both paths always name the same line and column. The SourceRefs read like plain data.
+ */
+export function lazyLocator(file: string, text: string, index: number): Locator {
+  let resolved: Locator | undefined
+  const locator = () => {
+    resolved ??= eventLocator(file, text, index) ?? yamlLocator(file, text, index)
+    return resolved
+  }
+  const lazy = (find: () => SourceRef): SourceRef => {
+    let ref: SourceRef | undefined
+    const get = () => {
+      ref ??= find()
+      return ref
+    }
+    return {
+      file,
+      get line() {
+        return get().line
+      },
+      get col() {
+        return get().col
+      },
+    }
+  }
+  return {
+    file,
+    node: (path) => lazy(() => locator().node([...path])),
+    key: (path, prop) => lazy(() => locator().key([...path], prop)),
+    doc: () => lazy(() => yamlLocator(file, text, index).doc()),
+  }
+}
+
+function yamlLocator(file: string, text: string, index: number): Locator {
+  const src = parseYamlFile(file, text).docs.find((d) => d.index === index)
+  if (!src) throw new Error(`${file}: document ${index + 1} has no source positions`)
+  return locatorOf(src)
+}
+
+interface EventNode {
+  start: number
+  /** Map entries by key text: the key's offset and the value node. */
+  entries?: Map<string, { key: number; value: EventNode }>
+  items?: EventNode[]
+}
+
+const E = EVENT_ID
+
+/** A Locator over js-yaml events; undefined when the document holds a construct it does not model. */
+function eventLocator(file: string, text: string, index: number): Locator | undefined {
+  let events: Event[]
+  try {
+    events = parseEvents(text, { maxDepth: MAX_DEPTH })
+  } catch {
+    return undefined
+  }
+  let i = 0
+  let doc = -1
+  while (i < events.length) {
+    if (events[i]!.type === E.DOCUMENT && ++doc === index) break
+    i++
+  }
+  if (doc !== index) return undefined
+  i++
+  let exotic = false
+  const read = (): EventNode | undefined => {
+    const e = events[i++]
+    if (!e || e.type === E.POP) return undefined
+    if (e.type === E.ALIAS || e.type === E.DOCUMENT) {
+      exotic = true
+      return { start: 0 }
+    }
+    if (e.anchorStart !== -1 || e.tagStart !== -1) exotic = true
+    if (e.type === E.SCALAR) {
+      if (e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK) exotic = true
+      // js-yaml points inside the quotes; the `yaml` package at the opening quote.
+      const quoted = e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED
+      return { start: e.valueStart - (quoted ? 1 : 0) }
+    }
+    const node: EventNode = { start: e.start }
+    if (e.type === E.SEQUENCE) {
+      node.items = []
+      for (let item = read(); item; item = read()) node.items.push(item)
+    } else {
+      node.entries = new Map()
+      for (;;) {
+        const keyEvent = events[i]
+        const key = read()
+        if (!key) break
+        const value = read()
+        if (!value || keyEvent?.type !== E.SCALAR) {
+          exotic = true
+          if (!value) break
+          continue
+        }
+        node.entries.set(getScalarValue(text, keyEvent), { key: key.start, value })
+      }
+    }
+    return node
+  }
+  const root = read()
+  if (!root || exotic) return undefined
+
+  const lineStarts = [0]
+  for (let o = text.indexOf('\n'); o !== -1; o = text.indexOf('\n', o + 1)) lineStarts.push(o + 1)
+  const ref = (offset: number): SourceRef => {
+    let lo = 0
+    let hi = lineStarts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (lineStarts[mid]! <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return { file, line: lo + 1, col: offset - lineStarts[lo]! + 1 }
+  }
+  const find = (path: readonly PathSegment[]): EventNode => {
+    let node = root
+    for (const seg of path) {
+      const next = node.entries ? node.entries.get(String(seg))?.value : node.items?.[seg as number]
+      if (!next) break
+      node = next
+    }
+    return node
+  }
+  return {
+    file,
+    node: (path) => ref(find(path).start),
+    key: (path, prop) => {
+      const parent = find(path)
+      return ref(parent.entries?.get(prop)?.key ?? parent.start)
+    },
+    doc: () => ref(root.start),
+  }
 }

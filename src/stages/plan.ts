@@ -1,12 +1,13 @@
 // The `plan` stage: inventory (+ live versions when a kubeconfig is given) → plan, published
 // as outputs for the jobs that follow, a job summary, and a plan file.
 
-import { writeFileSync } from 'node:fs'
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { InputProblem } from '../core/errors.js'
 import { planSummary } from '../core/markdown.js'
 import type { Inventory } from '../core/model.js'
 import { buildPlan, type LiveVersions, type Plan } from '../core/plan.js'
+import { planJsonChunks } from '../core/plan-json.js'
 import type { Reporter } from '../effects/reporter.js'
 
 /**
@@ -25,14 +26,26 @@ export interface PlanStageOptions {
 
 export function publishPlan(inventory: Inventory, reporter: Reporter, opts: PlanStageOptions): Plan {
   const plan = buildPlan(inventory, opts)
-  const json = JSON.stringify(plan)
-  let planFile: string | undefined
-  if (opts.outDir) {
-    planFile = join(opts.outDir, `dkp-fleet-plan-${plan.digest.slice(7, 19)}.json`)
-    writeFileSync(planFile, `${json}\n`)
-    reporter.output('plan-file', planFile)
+  // Streamed: the text of a very large plan is never held whole (see plan-json.ts).
+  let small: string[] | undefined = []
+  let size = 0
+  const planFile = opts.outDir
+    ? join(opts.outDir, `dkp-fleet-plan-${plan.digest.slice(7, 19)}.json`)
+    : undefined
+  const fd = planFile ? openSync(planFile, 'w') : undefined
+  try {
+    for (const chunk of planJsonChunks(plan)) {
+      if (fd !== undefined) writeSync(fd, chunk)
+      size += chunk.length
+      if (small && size <= PLAN_OUTPUT_LIMIT) small.push(chunk)
+      else small = undefined
+    }
+    if (fd !== undefined) writeSync(fd, '\n')
+  } finally {
+    if (fd !== undefined) closeSync(fd)
   }
-  reporter.output('plan', json.length <= PLAN_OUTPUT_LIMIT ? json : compactPlan(plan))
+  if (planFile) reporter.output('plan-file', planFile)
+  reporter.output('plan', small ? small.join('') : compactPlan(plan))
   reporter.output('digest', plan.digest)
   reporter.output('matrix', JSON.stringify(plan.matrix))
   reporter.output('waves', JSON.stringify(plan.waves))

@@ -1,5 +1,6 @@
 import { formatProblem } from '../../core/errors.js'
 import { buildPlan, type LiveVersions } from '../../core/plan.js'
+import { planJsonChunks } from '../../core/plan-json.js'
 import { renderPlan } from '../../core/text.js'
 import { loadInventory } from '../../effects/inventory-files.js'
 import { parseFlags } from '../args.js'
@@ -22,6 +23,9 @@ export const command: Command = async (argv, io) => {
     live = await readLiveVersionsFromFile(values.kubeconfig, inventory, options)
   }
   const plan = buildPlan(inventory, { ...options, live })
-  io.stdout(values.json ? `${JSON.stringify(plan)}\n` : renderPlan(plan))
+  if (values.json) {
+    for (const chunk of planJsonChunks(plan)) io.stdout(chunk)
+    io.stdout('\n')
+  } else io.stdout(renderPlan(plan))
   return 0
 }

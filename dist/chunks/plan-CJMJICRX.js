@@ -1,5 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a as l}from"./chunk-LV22C2IY.js";import{i as g}from"./chunk-5TR3L62W.js";import"./chunk-NQT5MKXX.js";import{c as p}from"./chunk-SKXW2LJD.js";import"./chunk-C7TCIGBG.js";import"./chunk-TRDL6NYN.js";import"./chunk-NYR5E7AX.js";import{a as m}from"./chunk-XAZPVJKA.js";import{b as f}from"./chunk-SITTU46H.js";import{a}from"./chunk-45YJL5F3.js";var k=a(async(u,e)=>{let{values:t}=l(u,{inventory:{type:"string",short:"i",multiple:!0},target:{type:"string"},"target-kubernetes":{type:"string"},kubeconfig:{type:"string"},json:{type:"boolean",default:!1}}),{inventory:n,warnings:c}=await p(t.inventory??[],e.cwd);for(let r of c)e.stderr(`warning: ${m(r)}
-`);let o={targetDkp:t.target,targetKubernetes:t["target-kubernetes"]},i;if(t.kubeconfig){let{readLiveVersionsFromFile:r}=await import("./live-2R5LCNWK.js");i=await r(t.kubeconfig,n,o)}let s=g(n,{...o,live:i});return e.stdout(t.json?`${JSON.stringify(s)}
-`:f(s)),0},"command");export{k as command};
-//# sourceMappingURL=plan-CJMJICRX.js.map
