@@ -262,9 +262,8 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
   const state: JobState = { stepId, started: started.toISOString(), tempDirs: [dirOf(kubeconfigPath)] }
   options.onState?.(state)
 
-  const controller = new AbortController()
   const timeout = AbortSignal.timeout(options.timeoutMs)
-  const signals = [controller.signal, timeout, ...(options.signal ? [options.signal] : [])]
+  const signals = [timeout, ...(options.signal ? [options.signal] : [])]
   let lock: ClusterLock | undefined
   const dkp = async () => {
     dkpRunner ??= await resolveDkp(
@@ -334,7 +333,7 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
         },
       }
       const unmet = await unmetPrerequisites(module, env, cluster)
-      const managed = inventory.clusters.find((c) => c.name === cluster && !c.attached)
+      const managed = inventory.clusters.find((c) => c.name === cluster)
       if (managed && !managed.attached) ctx.managed = managed
       if (unmet.length === 0) return module.run(ctx)
       const message = `refusing to start ${stepId}: ${unmet.join('; ')}`
@@ -358,7 +357,7 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
       }
     }, AbortSignal.any(signals))
   } catch (err) {
-    const cancelled = options.signal?.aborted || controller.signal.aborted
+    const cancelled = options.signal?.aborted === true
     // A timeout or cancellation kills dkp mid-command: name it and show where its output stopped.
     const killed = dkpRunner?.running ? ` while running ${dkpRunner.running} (killed)` : ''
     const lastOutput =
