@@ -21,6 +21,7 @@ import { loadInventory } from '../../src/effects/inventory-files.js'
 import { API } from '../../src/fleet/objects.js'
 import { seedFleet } from '../../src/fleet/seed.js'
 import { type Simulator, startSimulator } from '../../src/fleet/sim/index.js'
+import { SEED_ORDER } from '../helpers/fleet-gen.js'
 import { useTestCluster } from '../kube/harness.js'
 import {
   clusterVersions,
@@ -41,18 +42,8 @@ let sim: Simulator
 let d: Dispatcher
 let kubeconfig: string
 const figures: string[] = []
-const MGMT_JOBS = [
-  'check',
-  'backup',
-  'kommander',
-  'workspaces',
-  'workspace-apps',
-  'project-apps',
-  'custom-apps',
-  'capi-components',
-  'core-addons',
-  'kubernetes',
-]
+/** The management jobs of the shipped workflow: the seed order without verify. */
+const MGMT_JOBS: string[] = SEED_ORDER.filter((s) => s !== 'verify')
 const MUTATING_MGMT = MGMT_JOBS.filter((j) => j !== 'check')
 /** custom-apps only verifies (no dkp command): it ends `skipped` when the apps are compatible. */
 const ACTING_MGMT = MUTATING_MGMT.filter((j) => j !== 'custom-apps')

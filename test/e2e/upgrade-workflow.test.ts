@@ -12,6 +12,7 @@ import { isManaged } from '../../src/core/model.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import { seedFleet } from '../../src/fleet/seed.js'
 import { type Simulator, startSimulator } from '../../src/fleet/sim/index.js'
+import { SEED_ORDER } from '../helpers/fleet-gen.js'
 import { useTestCluster } from '../kube/harness.js'
 import {
   clusterVersions,
@@ -67,18 +68,7 @@ describe('scenario (a): clean upgrade through the shipped workflow', () => {
     expect(run.result).toBe('success')
 
     // The job chain ran in order; every stage did its work once.
-    const mgmt = [
-      'check',
-      'backup',
-      'kommander',
-      'workspaces',
-      'workspace-apps',
-      'project-apps',
-      'custom-apps',
-      'capi-components',
-      'core-addons',
-      'kubernetes',
-    ]
+    const mgmt = SEED_ORDER.filter((s) => s !== 'verify')
     for (const id of mgmt) expect(job(run, id).result, id).toBe('success')
     for (const id of [
       'kommander',

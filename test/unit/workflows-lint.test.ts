@@ -14,6 +14,7 @@ import { buildPlan, MAX_WAVE_SIZE } from '../../src/core/plan.js'
 import { UPGRADE_ORDER } from '../../src/core/stages.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import { evaluate, expandMatrix, workflowParser } from '../e2e/workflow-runner.js'
+import { SEED_ORDER } from '../helpers/fleet-gen.js'
 
 const { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } = workflowParser
 
@@ -177,18 +178,7 @@ describe('every workflow', () => {
 const wf = yamlOf(UPGRADE)
 const jobs = wf.jobs as Record<string, Yaml>
 const action = parseYaml(read('action.yml')) as Yaml
-const MGMT_CHAIN = [
-  'check',
-  'backup',
-  'kommander',
-  'workspaces',
-  'workspace-apps',
-  'project-apps',
-  'custom-apps',
-  'capi-components',
-  'core-addons',
-  'kubernetes',
-]
+const MGMT_CHAIN: string[] = SEED_ORDER.filter((s) => s !== 'verify')
 const SLOTS = Number(jobs.plan!.steps.find((s: Yaml) => s.env?.WAVE_SLOTS !== undefined).env.WAVE_SLOTS)
 const stageSteps = (job: Yaml): Yaml[] => job.steps.filter((s: Yaml) => s.uses === './.dkp-fleet/action')
 
