@@ -36,10 +36,13 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
     const { inventory, warnings } = await loadInventory(inputs.inventory)
     reportInventoryWarnings(warnings, reporter)
     let live: LiveVersions | undefined
-    if (inputs.kubeconfig) {
+    // Live versions when the management cluster is reachable: the input, else the inventory's env var.
+    const envName = inventory.management.kubeconfigEnv
+    const kubeconfig = inputs.kubeconfig ?? (envName ? process.env[envName] || undefined : undefined)
+    if (kubeconfig) {
       const { readLiveVersionsFromContent } = await import('../effects/live.js')
       live = await readLiveVersionsFromContent(
-        inputs.kubeconfig,
+        kubeconfig,
         inventory,
         {
           targetDkp: inputs.target,
