@@ -414,5 +414,9 @@ async function parent(): Promise<BenchResult> {
 }
 
 const childAt = process.argv.indexOf('--child')
-if (childAt >= 0) await child(process.argv[childAt + 1]!, process.argv[childAt + 2]!)
-else emit(await parent())
+if (childAt >= 0) {
+  // The same young-generation setting as the CLI and action entries, so the in-process figure
+  // measures the core as the product runs it.
+  await import('../src/heap-tuning.js')
+  await child(process.argv[childAt + 1]!, process.argv[childAt + 2]!)
+} else emit(await parent())
