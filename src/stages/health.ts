@@ -93,6 +93,20 @@ function conditionNote(c: { reason?: string; message?: string } | undefined): st
   return [c.reason, short].filter(Boolean).join(': ')
 }
 
+/** " (reason: message)" when the condition says why, else "". */
+function noteSuffix(c: { reason?: string; message?: string } | undefined): string {
+  const note = conditionNote(c)
+  return note ? ` (${note})` : ''
+}
+
+/** e.g. "Ready=False (ScalingUp: 1 of 3 ready)" or "Ready=not reported". */
+function conditionState(
+  type: string,
+  c: { status?: string; reason?: string; message?: string } | undefined,
+): string {
+  return `${type}=${c?.status ?? 'not reported'}${noteSuffix(c)}`
+}
+
 const minorNumber = (v: string): number | undefined => {
   const m = /^v?(\d+)\.(\d+)/.exec(v.trim())
   return m && m[1] === '1' ? Number(m[2]) : undefined
@@ -352,7 +366,7 @@ export function appDeploymentFindings(input: AppDeploymentInputs): Finding[] {
           'error',
           input.cluster,
           objectRef(ad),
-          `${describe} reports ${c.type}=False${conditionNote(c) ? ` (${conditionNote(c)})` : ''}.`,
+          `${describe} reports ${c.type}=False${noteSuffix(c)}.`,
           `Inspect it (kubectl -n ${ns} describe appdeployment ${ad.metadata.name}) and the HelmRelease of the same name on the clusters it targets.`,
         ),
       )
@@ -478,10 +492,7 @@ export function capiClusterFindings(
   const ready = condition(obj, 'Ready')
   const problems: string[] = []
   if (phase !== 'Provisioned') problems.push(`phase ${phase ?? 'not reported'}`)
-  if (ready?.status !== 'True')
-    problems.push(
-      `Ready=${ready?.status ?? 'not reported'}${conditionNote(ready) ? ` (${conditionNote(ready)})` : ''}`,
-    )
+  if (ready?.status !== 'True') problems.push(conditionState('Ready', ready))
   if (problems.length > 0) {
     out.push(
       finding(
@@ -579,10 +590,7 @@ export function machineFindings(cluster: string, machines: readonly Machine[]): 
     const healthy = condition(m, 'NodeHealthy')
     const problems: string[] = []
     if (phase !== 'Running') problems.push(`phase ${phase ?? 'not reported'}`)
-    if (healthy?.status !== 'True')
-      problems.push(
-        `NodeHealthy=${healthy?.status ?? 'not reported'}${conditionNote(healthy) ? ` (${conditionNote(healthy)})` : ''}`,
-      )
+    if (healthy?.status !== 'True') problems.push(conditionState('NodeHealthy', healthy))
     if (problems.length === 0) continue
     const kubelet = m.status?.nodeInfo?.kubeletVersion
     out.push(
