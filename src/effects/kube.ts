@@ -414,21 +414,22 @@ export class Kube {
   }
 
   /** PUT: optimistic concurrency when `metadata.resourceVersion` is set (stale → 409 Conflict). Status is ignored by the server. */
-  async replace<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {
-    const what = describeObj('replace', obj)
-    const path = await this.objectPath(
-      obj.apiVersion,
-      obj.kind,
-      what,
-      obj.metadata.name,
-      obj.metadata.namespace,
-    )
-    return this.call<T>({ method: 'PUT', path, query: this.writeQuery(options), body: obj, what })
+  replace<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {
+    return this.put(obj, 'replace', '', options)
   }
 
   /** PUT on the /status subresource (only status changes); resourceVersion conflicts as in `replace`. */
-  async replaceStatus<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {
-    const what = describeObj('replace status of', obj)
+  replaceStatus<T extends KubeObject>(obj: T, options: WriteOptions = {}): Promise<T> {
+    return this.put(obj, 'replace status of', '/status', options)
+  }
+
+  private async put<T extends KubeObject>(
+    obj: T,
+    verb: string,
+    subresource: '' | '/status',
+    options: WriteOptions,
+  ): Promise<T> {
+    const what = describeObj(verb, obj)
     const path = await this.objectPath(
       obj.apiVersion,
       obj.kind,
@@ -438,7 +439,7 @@ export class Kube {
     )
     return this.call<T>({
       method: 'PUT',
-      path: `${path}/status`,
+      path: `${path}${subresource}`,
       query: this.writeQuery(options),
       body: obj,
       what,
