@@ -1,0 +1,126 @@
+// Re-derives the release ground truth from bare git clones of the public release repositories
+// (mesosphere/kommander-applications and mesosphere/dkp-catalog-applications). Run by hand when
+// a release appears; CI never needs the clones, it reads the committed TSVs in data/sources/.
+//
+//   node scripts/extract-release-data.mjs --kommander-applications <git dir> \
+//        --catalog-applications <git dir> [--check]
+//
+// Writes (or with --check, compares against):
+//   data/sources/kommander-applications.tsv  one row per HelmRelease each app version deploys,
+//     from `<services|applications>/<app>/<version>/*.yaml` (defaults/, kustomization.yaml and
+//     metadata.yaml left out): repo, tag, app, app_version, helmrelease, chart, chart_version
+//   data/sources/default-apps.tsv  which platform apps a release enables by default, from the
+//     kommander app's `defaults/cm.yaml`: `managementApps` (management cluster only) and
+//     `attached.prerequisites.defaultApps` (every workspace cluster): repo, tag, scope, app
+//   data/sources/app-scopes.tsv  each platform app's `metadata.yaml` `type` and `scope`
+//     (workspace, project): repo, tag, app, type, scopes
+//
+// Only final release tags (vX.Y.Z) from v2.2.0 on are read.
+
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { parseAllDocuments, parse as parseYaml } from 'yaml'
+
+const args = process.argv.slice(2)
+const opt = (name) => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+const repos = [
+  { repo: 'kommander-applications', dir: opt('--kommander-applications') },
+  { repo: 'dkp-catalog-applications', dir: opt('--catalog-applications') },
+]
+const check = args.includes('--check')
+if (repos.some((r) => !r.dir)) {
+  process.stderr.write(
+    'usage: node scripts/extract-release-data.mjs --kommander-applications <git dir> --catalog-applications <git dir> [--check]\n',
+  )
+  process.exit(2)
+}
+
+const git = (dir, ...a) =>
+  execFileSync('git', ['--git-dir', dir, ...a], { encoding: 'utf8', maxBuffer: 1 << 28 })
+
+function releaseTags(dir) {
+  return git(dir, 'tag', '--list', 'v*')
+    .split('\n')
+    .filter((t) => /^v\d+\.\d+\.\d+$/.test(t))
+    .filter((t) => {
+      const [maj, min] = t.slice(1).split('.').map(Number)
+      return maj > 2 || (maj === 2 && min >= 2)
+    })
+    .sort(byVersion)
+}
+
+function byVersion(a, b) {
+  const pa = a.slice(1).split('.').map(Number)
+  const pb = b.slice(1).split('.').map(Number)
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] - pb[i]
+  return 0
+}
+
+const hr = []
+const defaults = []
+const scopes = []
+for (const { repo, dir } of repos) {
+  for (const tag of releaseTags(dir)) {
+    const files = git(dir, 'ls-tree', '-r', '--name-only', tag).split('\n')
+    const appFile = /^(services|applications)\/([^/]+)\/([^/]+)\/(?:(?!defaults\/)[^/]+\/)*([^/]+\.ya?ml)$/
+    for (const file of files) {
+      const m = appFile.exec(file)
+      if (!m || m[4] === 'kustomization.yaml' || m[4] === 'metadata.yaml') continue
+      for (const doc of parseAllDocuments(git(dir, 'show', `${tag}:${file}`))) {
+        const obj = doc.toJS()
+        if (obj?.kind !== 'HelmRelease') continue
+        const spec = obj.spec?.chart?.spec
+        hr.push([repo, tag, m[2], m[3], obj.metadata?.name, spec?.chart ?? 'None', spec?.version ?? 'None'])
+      }
+    }
+    if (repo !== 'kommander-applications') continue
+    const cm = files.find((f) => /^(services|applications)\/kommander\/[^/]+\/defaults\/cm\.yaml$/.test(f))
+    if (cm) {
+      const data = parseYaml(git(dir, 'show', `${tag}:${cm}`))
+      const values = parseYaml(Object.values(data.data ?? {})[0] ?? '') ?? {}
+      const attached = values.attached?.prerequisites?.defaultApps ?? []
+      const wsApps = Array.isArray(attached) ? attached : Object.keys(attached)
+      for (const app of values.managementApps ?? []) defaults.push([repo, tag, 'management', app])
+      for (const app of wsApps) defaults.push([repo, tag, 'workspace', app])
+    }
+    for (const file of files) {
+      const m = /^(services|applications)\/([^/]+)\/(?:[^/]+\/)?metadata\.yaml$/.exec(file)
+      if (!m) continue
+      const meta = parseYaml(git(dir, 'show', `${tag}:${file}`)) ?? {}
+      if (!meta.scope) continue
+      const row = [repo, tag, m[2], meta.type ?? '', [].concat(meta.scope).join(',')]
+      if (!scopes.some((s) => s[1] === tag && s[2] === m[2])) scopes.push(row)
+    }
+  }
+}
+
+const tsv = (header, rows) => `${[header, ...rows].map((r) => r.join('\t')).join('\n')}\n`
+const outputs = {
+  'data/sources/kommander-applications.tsv': tsv(
+    ['repo', 'tag', 'app', 'app_version', 'helmrelease', 'chart', 'chart_version'],
+    hr,
+  ),
+  'data/sources/default-apps.tsv': tsv(['repo', 'tag', 'scope', 'app'], defaults),
+  'data/sources/app-scopes.tsv': tsv(['repo', 'tag', 'app', 'type', 'scopes'], scopes),
+}
+let differs = 0
+for (const [path, text] of Object.entries(outputs)) {
+  if (!check) {
+    writeFileSync(path, text)
+    process.stderr.write(`wrote ${path} (${text.split('\n').length - 2} rows)\n`)
+    continue
+  }
+  const sorted = (t) => t.trim().split('\n').slice(1).sort()
+  const have = new Set(sorted(readFileSync(path, 'utf8')))
+  const want = new Set(sorted(text))
+  const missing = [...want].filter((r) => !have.has(r))
+  const extra = [...have].filter((r) => !want.has(r))
+  if (missing.length + extra.length) differs++
+  process.stderr.write(`${path}: ${missing.length} rows missing, ${extra.length} rows extra\n`)
+  for (const r of missing.slice(0, 5)) process.stderr.write(`  - missing: ${r}\n`)
+  for (const r of extra.slice(0, 5)) process.stderr.write(`  + extra: ${r}\n`)
+}
+process.exit(differs ? 1 : 0)
