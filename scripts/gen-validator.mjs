@@ -6,7 +6,16 @@ import standaloneCode from 'ajv/dist/standalone/index.js'
 
 export async function generateValidator() {
   const schema = JSON.parse(readFileSync('schema/fleet.schema.json', 'utf8'))
-  const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true, esm: true, lines: true } })
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    verbose: true,
+    code: { source: true, esm: true, lines: true },
+  })
+  // Editors' keyword (VS Code, yaml-language-server) for a pattern's human message: an annotation,
+  // no validation code. `verbose` puts it on each error (parentSchema), so src/core/inventory.ts
+  // shows the same message as the editor.
+  ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' })
   const validate = ajv.compile(schema)
   let code = standaloneCode(ajv, validate)
   // Standalone code require()s ajv runtime helpers; turn them into ESM imports that behave

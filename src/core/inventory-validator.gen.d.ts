@@ -5,6 +5,8 @@ export interface ValidationError {
   keyword: string
   params: Record<string, unknown>
   message?: string
+  /** The schema object holding the failing keyword (the validator is generated with `verbose`). */
+  parentSchema?: Record<string, unknown>
 }
 export declare const validate: ((data: unknown) => boolean) & { errors?: ValidationError[] | null }
 export default validate

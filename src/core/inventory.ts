@@ -63,6 +63,8 @@ interface AjvError {
   message?: string
   /** Set on errors of a `propertyNames` subschema: the offending key. */
   propertyName?: string
+  /** The schema object holding the failing keyword (its `patternErrorMessage`). */
+  parentSchema?: Record<string, unknown>
 }
 
 const DEFAULT_BACKUP_MAX_AGE = '24h'
@@ -271,19 +273,6 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 
 // ---- schema errors → located, readable problems ----
 
-const PATTERN_HINTS: Record<string, string> = {
-  dnsLabel:
-    'must be a lowercase DNS label (a-z, 0-9, "-", at most 63 characters, no leading or trailing "-")',
-  dnsSubdomain: 'must be a lowercase DNS name (a-z, 0-9, "-", ".")',
-  dkpVersion: 'must be a DKP version like v2.8.1',
-  kubernetesVersion: 'must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)',
-  appVersion: 'must be a version like 0.25.1',
-  duration: 'must be a duration like 24h, 90m or 7d',
-  kubeconfigEnv: 'must be an environment variable name',
-  window: 'must be a time like 02:00',
-  commandArgs: 'must be one line (no newline, carriage return or NUL byte)',
-}
-
 function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): InputProblem[] {
   const out: InputProblem[] = []
   // An anyOf (node pool: name or object; arg values) reports every branch. Keep the errors of
@@ -312,7 +301,7 @@ function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): Inp
       problem = {
         source: at(src, keyAt(src, path, prop)),
         path: fieldPath([...path, clipKey(prop)]),
-        message: 'must be a flag name without dashes: lowercase letters, digits and "-" (e.g. ami)',
+        message: patternMessage(e),
       }
       const key = `${problem.path}|${problem.message}`
       if (!seen.has(key)) {
@@ -356,11 +345,7 @@ function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): Inp
         problem = located(src, path, `must be "${String(e.params.allowedValue)}"`)
         break
       case 'pattern':
-        problem = located(
-          src,
-          path,
-          `${patternHint(e.schemaPath, path)} (got ${shown(valueAt(value, path))})`,
-        )
+        problem = located(src, path, `${patternMessage(e)} (got ${shown(valueAt(value, path))})`)
         break
       case 'anyOf':
         problem = located(
@@ -436,15 +421,18 @@ function valueAt(value: unknown, path: PathSegment[]): unknown {
   return v
 }
 
-function patternHint(schemaPath: string, path: PathSegment[]): string {
-  const def = /#\/definitions\/([A-Za-z]+)\//.exec(schemaPath)?.[1]
-  if (def && PATTERN_HINTS[def]) return PATTERN_HINTS[def]
-  const last = String(path.at(-1))
-  return (
-    PATTERN_HINTS[last] ??
-    PATTERN_HINTS[last === 'start' || last === 'end' ? 'window' : ''] ??
-    'has an invalid format'
-  )
+/**
+ * The human message of a failed `pattern`: the schema's `patternErrorMessage` beside it, the
+ * same text editors show (a unit test checks that every pattern has one).
+ */
+function patternMessage(e: AjvError): string {
+  // A bad key is reported twice: the pattern inside propertyNames, and propertyNames itself.
+  const holder =
+    e.keyword === 'propertyNames'
+      ? (e.parentSchema?.propertyNames as AjvError['parentSchema'])
+      : e.parentSchema
+  const message = holder?.patternErrorMessage
+  return typeof message === 'string' ? message : 'has an invalid format'
 }
 
 // Keys allowed at a schema location, for "unknown field" messages. Kept next to the schema

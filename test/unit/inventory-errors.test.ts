@@ -576,6 +576,24 @@ const CASES: Case[] = [
     expect: [[`${F}:15:55`, 'clusters[0].window.timezone', 'unknown time zone "Mars/Olympus"']],
   },
   {
+    name: "a time zone that is not a zone name: the schema's message, never the raw pattern",
+    files: withClusters(...c1, '    window: { start: "01:00", end: "03:00", timezone: "Europe Berlin" }'),
+    expect: [
+      [
+        `${F}:15:55`,
+        'clusters[0].window.timezone',
+        'must be an IANA time zone name like Europe/Berlin or UTC (got "Europe Berlin")',
+      ],
+    ],
+  },
+  {
+    name: 'a blank reason for turning backups off',
+    files: fleet('backup:', '  enabled: false', '  reason: " "'),
+    expect: [
+      [`${F}:13:11`, 'backup.reason', 'must not be blank: say why this fleet upgrades without a backup'],
+    ],
+  },
+  {
     name: 'a window whose end equals its start',
     files: withClusters(...c1, '    window: { start: "02:00", end: "02:00" }'),
     expect: [[`${F}:15:36`, 'clusters[0].window.end', 'the window is empty: end equals start']],
