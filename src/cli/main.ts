@@ -2,6 +2,7 @@
 // module under ./commands and is loaded on demand, so `plan` never loads the Kubernetes client.
 
 import { exitCodeFor, InputError, messageOf } from '../core/errors.js'
+import { VERSION } from '../core/version.js'
 import { type CliIO, type Command, processIO } from './io.js'
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
@@ -47,7 +48,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return name ? 0 : 2
   }
   if (name === '--version') {
-    io.stdout(`${process.env.DKP_FLEET_VERSION ?? '0.1.0'}\n`)
+    io.stdout(`${process.env.DKP_FLEET_VERSION || VERSION}\n`)
     return 0
   }
   const entry = COMMANDS[name]

@@ -45,6 +45,7 @@ import {
 import { renderSarif } from '../core/report/sarif.js'
 import { renderSummary } from '../core/report/summary.js'
 import { renderText, summaryLine } from '../core/report/text.js'
+import { VERSION } from '../core/version.js'
 import type { Kube } from '../effects/kube.js'
 import type { Reporter } from '../effects/reporter.js'
 import type { RecordEntry } from '../effects/run-record.js'
@@ -595,7 +596,7 @@ export async function publishCheck(
   }
 }
 
-export const toolVersion = () => process.env.DKP_FLEET_VERSION ?? '0.1.0'
+export const toolVersion = () => process.env.DKP_FLEET_VERSION || VERSION
 
 /** Manifest paths from the action input (comma or newline separated) or the CLI. */
 export const splitManifests = (spec: string | undefined): string[] =>

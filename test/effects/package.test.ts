@@ -152,6 +152,14 @@ describe('the npm package', () => {
     expect(plan.matrix.include.length).toBeGreaterThan(0)
   })
 
+  it("npx dkp-fleet --version is package.json's version (the release tag)", () => {
+    const v = run('npx', ['--no', '--', 'dkp-fleet', '--version'], join(work, 'app'), {
+      DKP_FLEET_VERSION: '',
+    })
+    expect(v.code, v.stderr).toBe(0)
+    expect(v.stdout).toBe(`${pkg.version}\n`)
+  })
+
   it('npx dkp-fleet schema prints the shipped schema; bad input exits 2 naming file:line', () => {
     const app = join(work, 'app')
     const s = run('npx', ['--no', 'dkp-fleet', 'schema'], app)

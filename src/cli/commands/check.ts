@@ -24,6 +24,7 @@ import {
 } from '../../core/report/model.js'
 import { renderSarif } from '../../core/report/sarif.js'
 import { renderText, summaryLine } from '../../core/report/text.js'
+import { VERSION } from '../../core/version.js'
 import { scanManifestPaths } from '../../effects/manifest-files.js'
 import { parseFlags } from '../args.js'
 import type { CliIO, Command } from '../io.js'
@@ -151,7 +152,7 @@ export async function runCheck(
     scanned.bytes = repo.bytes
   }
   const report: CheckReport = {
-    tool: { name: TOOL_NAME, version: io.env.DKP_FLEET_VERSION ?? '0.1.0' },
+    tool: { name: TOOL_NAME, version: io.env.DKP_FLEET_VERSION || VERSION },
     target: { ...(liveResult?.target ?? {}), kubernetes: targetKubernetes },
     findings,
     ...(liveResult ? { clusters: liveResult.clusters } : {}),

@@ -1,0 +1,5 @@
+// This release's version: package.json's, bundled at build time (the release workflow checks
+// that it equals the tag). `DKP_FLEET_VERSION` overrides it where output must stay stable.
+import pkg from '../../package.json' with { type: 'json' }
+
+export const VERSION: string = pkg.version
