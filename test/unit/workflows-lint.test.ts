@@ -29,6 +29,7 @@ const FILES = DIRS.flatMap((d) =>
 )
 const UPGRADE = '.github/workflows/dkp-fleet-upgrade.yml'
 const CHECK = '.github/workflows/dkp-fleet-check.yml'
+const RELEASE = '.github/workflows/release.yml'
 /** This project's own reusable workflows, as callers reference them (any owner: GHES mirrors). */
 const OWN_WORKFLOW = /^[\w.-]+\/dkp-fleet-upgrade\/\.github\/workflows\/(dkp-fleet-[\w-]+\.yml)@/
 /** This project's own action (the examples use its release tag; docs say to pin the SHA). */
@@ -58,6 +59,7 @@ describe('every workflow', () => {
       expect.arrayContaining([
         '.github/workflows/ci.yml',
         '.github/workflows/check-dist.yml',
+        RELEASE,
         UPGRADE,
         CHECK,
         'examples/workflows/dkp-fleet-upgrade.yml',
@@ -105,11 +107,17 @@ describe('every workflow', () => {
     // The parser checks input types; GitHub also caps a dispatch payload at 65,535 characters.
     expect(JSON.stringify(wf.on?.workflow_dispatch ?? {}).length).toBeLessThan(65_535)
     expect(wf.permissions, 'workflow-level permissions').toBeTypeOf('object')
-    const all = [wf.permissions, ...Object.values<Yaml>(wf.jobs).map((j) => j.permissions)].filter(Boolean)
-    for (const p of all) {
+    const all: [string, Yaml][] = [
+      ['(workflow)', wf.permissions],
+      ...Object.entries<Yaml>(wf.jobs).map(([id, j]): [string, Yaml] => [id, j.permissions]),
+    ]
+    for (const [job, p] of all.filter(([, p]) => p)) {
       expect(p).not.toBe('write-all')
       for (const [scope, level] of Object.entries<string>(p)) {
-        if (level === 'write') expect(['security-events'], `${file}: ${scope}: write`).toContain(scope)
+        if (level !== 'write') continue
+        // Only the release job writes contents (the release and the major tag).
+        const allowed = file === RELEASE && job === 'release' ? ['contents'] : ['security-events']
+        expect(allowed, `${file}: ${job}: ${scope}: write`).toContain(scope)
       }
     }
     // `queue: max` with cancel-in-progress is refused by GitHub but not by the parser.
