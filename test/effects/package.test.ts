@@ -4,39 +4,16 @@
 // Runs the committed-or-built dist/ (npm test builds it first).
 
 import { spawnSync } from 'node:child_process'
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
-import { delimiter, dirname, join, relative } from 'node:path'
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Packed, packAndInstall, ROOT, run } from '../helpers/packed.js'
 
-const ROOT = join(import.meta.dirname, '..', '..')
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-/** Node 24 (the devDependency vitest runs on) first on PATH, as for a user with Node ≥ 22.19. */
-const PATH = [dirname(process.execPath), process.env.PATH].join(delimiter)
-const env = { ...process.env, PATH, npm_config_update_notifier: 'false', npm_config_fund: 'false' }
 
+let packed: Packed['info']
 let work: string
 let tarball: string
-let packed: { files: { path: string; size: number }[]; size: number; unpackedSize: number }
-
-function run(cmd: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}) {
-  const r = spawnSync(cmd, args, { cwd, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 50_000 })
-  return {
-    code: r.status,
-    stdout: r.stdout ?? '',
-    stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}`,
-  }
-}
 
 /** Bytes of every file below a directory (symlinks not followed). */
 function sizeOf(dir: string): number {
@@ -52,19 +29,8 @@ function sizeOf(dir: string): number {
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`
 
 beforeAll(() => {
-  expect(existsSync(join(ROOT, 'dist/cli.js')), 'dist/cli.js: run npm run build first').toBe(true)
-  work = mkdtempSync(join(tmpdir(), 'dkp-fleet-pack-'))
-  expect(relative(ROOT, work).startsWith('..'), `${work} is outside the repository`).toBe(true)
-  const r = run('npm', ['pack', '--json', '--pack-destination', work], ROOT)
-  expect(r.code, r.stderr).toBe(0)
-  const [info] = JSON.parse(r.stdout) as (typeof packed & { filename: string })[]
-  packed = info!
-  tarball = join(work, info!.filename)
-  const app = join(work, 'app')
-  mkdirSync(app)
-  writeFileSync(join(app, 'package.json'), '{ "name": "fleet-repo", "private": true }\n')
-  const i = run('npm', ['install', '--offline', '--no-audit', '--ignore-scripts', tarball], app)
-  expect(i.code, i.stderr).toBe(0)
+  const p = packAndInstall()
+  ;({ work, tarball, info: packed } = p)
 }, 120_000)
 
 afterAll(() => {
