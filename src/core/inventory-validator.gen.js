@@ -3,14 +3,14 @@ import __equal from 'fast-deep-equal'
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/dkp-fleet-upgrade/dkp-fleet-upgrade/schema/fleet.schema.json","title":"dkp-fleet inventory","description":"One YAML document of a DKP fleet inventory (dkp-fleet/v1). A fleet may span several files and documents: exactly one `target` and one `management` across all of them; `workspaces` and `clusters` are concatenated.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"dkp-fleet/v1","description":"Inventory format version."},"kind":{"const":"Fleet"},"metadata":{"type":"object","additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Fleet name: names the run record, locks and pause marker. Default: the management cluster's name."}}},"target":{"type":"object","additionalProperties":false,"required":["dkp"],"description":"What the fleet is upgraded to.","properties":{"dkp":{"$ref":"#/definitions/dkpVersion","description":"DKP release to reach, e.g. v2.8.1."},"kubernetes":{"$ref":"#/definitions/kubernetesVersion","description":"Kubernetes version to reach (default: the DKP release's default)."}}},"management":{"type":"object","additionalProperties":false,"required":["name","provider"],"description":"The management cluster (Kommander and the CAPI controllers).","properties":{"name":{"$ref":"#/definitions/dnsLabel"},"provider":{"$ref":"#/definitions/provider"},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the management cluster's own CAPI objects (default: default)."},"kubeconfigEnv":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Environment variable holding the management kubeconfig content; else the `kubeconfig` input or --kubeconfig file."},"kommander":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs"}},"description":"Extra flags for `dkp upgrade kommander` (air-gapped bundles)."},"nodepools":{"$ref":"#/definitions/nodepools"},"controlPlane":{"$ref":"#/definitions/controlPlane"},"window":{"$ref":"#/definitions/window"}}},"workspaces":{"type":"array","items":{"$ref":"#/definitions/workspace"}},"clusters":{"type":"array","items":{"$ref":"#/definitions/cluster"}},"rollout":{"type":"object","additionalProperties":false,"properties":{"maxParallel":{"type":"integer","minimum":1,"maximum":256,"description":"Clusters upgraded at once inside a wave (default 1)."},"failureThreshold":{"type":"integer","minimum":0,"description":"Failed or unfinished clusters tolerated before later waves halt (default 0: the first failure halts)."}}},"backup":{"type":"object","additionalProperties":false,"description":"The pre-upgrade Velero backup (on by default).","properties":{"enabled":{"type":"boolean"},"reason":{"type":"string","pattern":"\\S","description":"Why backups are off (required when enabled is false)."},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Velero namespace (default kommander)."},"storageLocation":{"$ref":"#/definitions/dnsLabel"},"maxAge":{"$ref":"#/definitions/duration","description":"A Completed backup younger than this satisfies the gate (default 24h)."},"ttl":{"$ref":"#/definitions/duration","description":"Backup retention (Velero spec.ttl)."}}}},"definitions":{"dnsLabel":{"type":"string","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},"dnsSubdomain":{"type":"string","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},"dkpVersion":{"type":"string","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"},"kubernetesVersion":{"type":"string","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$"},"appVersion":{"type":"string","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"},"duration":{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},"provider":{"type":"string","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]},"commandArgs":{"type":"object","description":"Flags passed to the dkp command: name without dashes → value or list of values.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$"}}]}},"nodepool":{"anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain"},"args":{"$ref":"#/definitions/commandArgs"}}}]},"nodepools":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names); discovered when omitted."},"controlPlane":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs"}},"description":"Extra flags for `dkp update controlplane`."},"app":{"type":"object","additionalProperties":false,"required":["name","version"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name."},"version":{"$ref":"#/definitions/appVersion","description":"Target version, e.g. 0.25.1."}}},"project":{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsLabel"},"apps":{"type":"array","items":{"$ref":"#/definitions/app"}}}},"workspace":{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsLabel"},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Read from the Workspace when omitted."},"apps":{"type":"array","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","items":{"$ref":"#/definitions/project"}}}},"window":{"type":"object","additionalProperties":false,"required":["start","end"],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$"},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$"},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","description":"IANA time zone (default UTC)."}}},"cluster":{"type":"object","additionalProperties":false,"required":["name","workspace"],"properties":{"name":{"$ref":"#/definitions/dnsLabel"},"workspace":{"$ref":"#/definitions/dnsLabel"},"attached":{"type":"boolean","description":"Kommander stages cover its apps; Konvoy stages never touch it."},"provider":{"$ref":"#/definitions/provider"},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Default: the workspace's namespace."},"nodepools":{"$ref":"#/definitions/nodepools"},"controlPlane":{"$ref":"#/definitions/controlPlane"},"wave":{"type":"integer","minimum":1,"description":"Rollout wave (default 1); lower waves go first. Wave 0 is the canary wave: set canary: true."},"canary":{"type":"boolean","description":"All canaries form the first wave (0)."},"window":{"$ref":"#/definitions/window"}}}}};
-const schema12 = {"type":"string","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"};
-const schema13 = {"type":"string","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"};
-const schema14 = {"type":"string","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$"};
-const schema16 = {"type":"string","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]};
-const schema18 = {"type":"object","description":"Flags passed to the dkp command: name without dashes → value or list of values.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$"}}]}};
-const schema26 = {"type":"object","additionalProperties":false,"required":["start","end"],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$"},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$"},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","description":"IANA time zone (default UTC)."}}};
-const schema43 = {"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/dkp-fleet-upgrade/dkp-fleet-upgrade/main/schema/fleet.schema.json","title":"dkp-fleet inventory","description":"One YAML document of a DKP fleet inventory (dkp-fleet/v1). A fleet may span several files and documents: exactly one `target` and one `management` across all of them; `workspaces` and `clusters` are concatenated. Fields, defaults and merge rules: docs/inventory.md.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"dkp-fleet/v1","description":"Inventory format version: always dkp-fleet/v1.","examples":["dkp-fleet/v1"]},"kind":{"const":"Fleet","description":"Document kind: always Fleet.","examples":["Fleet"]},"metadata":{"type":"object","additionalProperties":false,"description":"About the fleet itself (at most one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Fleet name: names the run record, locks and pause marker on the management cluster. Default: the management cluster's name.","examples":["prod-fleet"]}}},"target":{"type":"object","additionalProperties":false,"required":["dkp"],"description":"What the fleet is upgraded to (exactly one document sets it).","properties":{"dkp":{"$ref":"#/definitions/dkpVersion","description":"DKP release to reach (2.8.1 is read as v2.8.1). The plan refuses a target that skips a DKP minor or goes backwards.","examples":["v2.8.1"]},"kubernetes":{"$ref":"#/definitions/kubernetesVersion","description":"Kubernetes version to reach; must be supported by the DKP release. Default: the release's default Kubernetes version from the built-in table.","examples":["1.28.7"]}}},"management":{"type":"object","additionalProperties":false,"required":["name","provider"],"description":"The management cluster: Kommander and the CAPI controllers run here (exactly one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Management cluster name (the CAPI Cluster object's name).","examples":["mgmt"]},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider of the management cluster (picks the dkp subcommands and the control-plane kind).","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the management cluster's own CAPI objects; the Leases and the run record live here too.","default":"default","examples":["default"]},"kubeconfigEnv":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","patternErrorMessage":"must be an environment variable name (letters, digits and _, not starting with a digit)","description":"Environment variable holding the management kubeconfig content; when unset, the `kubeconfig` action input or the --kubeconfig file is used.","examples":["DKP_MGMT_KUBECONFIG"]},"kommander":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade kommander`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp upgrade kommander`, e.g. the air-gapped bundles.","examples":[{"charts-bundle":["dkp-kommander-charts-bundle-v2.8.1.tar.gz"],"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}]}},"examples":[{"args":{"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}}]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) of the management cluster in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for the management cluster."},"window":{"$ref":"#/definitions/window","description":"Maintenance window of the management cluster's Konvoy stages; outside it they change nothing and end deferred. Default: always open."}}},"workspaces":{"type":"array","description":"Kommander workspaces whose catalog apps and projects are upgraded; lists of all documents are concatenated.","items":{"$ref":"#/definitions/workspace"}},"clusters":{"type":"array","description":"Managed and attached clusters; lists of all documents are concatenated.","items":{"$ref":"#/definitions/cluster"}},"rollout":{"type":"object","additionalProperties":false,"description":"How managed clusters are rolled out, wave by wave (at most one document sets it).","properties":{"maxParallel":{"type":"integer","minimum":1,"maximum":256,"description":"Clusters upgraded at once inside a wave (the workflow's max-parallel).","default":1,"examples":[1,5]},"failureThreshold":{"type":"integer","minimum":0,"description":"Failed or unfinished clusters tolerated before later waves halt (0: the first failure halts).","default":0,"examples":[0,2]}}},"backup":{"type":"object","additionalProperties":false,"description":"The pre-upgrade Velero backup of the management cluster (on by default; at most one document sets it).","properties":{"enabled":{"type":"boolean","description":"Take (or find a fresh) Velero backup before upgrading. Turning it off needs a reason.","default":true},"reason":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: say why this fleet upgrades without a backup","description":"Why backups are off; required when enabled is false and shown in every summary.","examples":["backed up by the storage team's nightly snapshot"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of Velero on the management cluster.","default":"kommander","examples":["kommander"]},"storageLocation":{"$ref":"#/definitions/dnsLabel","description":"Velero BackupStorageLocation name. Default: Velero's default location.","examples":["default"]},"maxAge":{"$ref":"#/definitions/duration","description":"A Completed backup younger than this satisfies the gate, and no new one is taken.","default":"24h","examples":["24h","90m"]},"ttl":{"$ref":"#/definitions/duration","description":"Retention of the backups dkp-fleet creates (Velero spec.ttl).","default":"720h0m0s","examples":["720h0m0s","168h"]}}}},"definitions":{"dnsLabel":{"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"},"dnsSubdomain":{"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"},"dkpVersion":{"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"},"kubernetesVersion":{"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"},"appVersion":{"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"},"duration":{"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"},"provider":{"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]},"commandArgs":{"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]},"nodepool":{"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]},"nodepools":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]},"controlPlane":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere).","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"}]}},"description":"Options of `dkp update controlplane`."},"app":{"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}},"project":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}},"workspace":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}},"window":{"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}},"cluster":{"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."}}}}};
+const schema12 = {"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"};
+const schema13 = {"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"};
+const schema14 = {"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"};
+const schema16 = {"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]};
+const schema18 = {"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]};
+const schema26 = {"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}};
+const schema43 = {"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"};
 const func2 = Object.prototype.hasOwnProperty;
 const func0 = __equal;
 const pattern0 = new RegExp("^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
@@ -24,9 +24,9 @@ const pattern18 = new RegExp("^([01][0-9]|2[0-4]):[0-5][0-9]$", "u");
 const pattern19 = new RegExp("^[A-Za-z0-9_+/-]+$", "u");
 const pattern31 = new RegExp("\\S", "u");
 const pattern34 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$", "u");
-const schema19 = {"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names); discovered when omitted."};
-const schema20 = {"anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain"},"args":{"$ref":"#/definitions/commandArgs"}}}]};
-const schema21 = {"type":"string","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"};
+const schema19 = {"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]};
+const schema20 = {"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]};
+const schema21 = {"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"};
 const pattern9 = new RegExp("^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -37,7 +37,7 @@ let valid0 = false;
 const _errs1 = errors;
 if(typeof data === "string"){
 if(!pattern9.test(data)){
-const err0 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\""};
+const err0 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema21,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -48,7 +48,7 @@ errors++;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err1 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -60,10 +60,10 @@ errors++;
 var _valid0 = _errs1 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
-const _errs4 = errors;
+const _errs5 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema20.anyOf[1].required,parentSchema:schema20.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -74,7 +74,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "name") || (key0 === "args"))){
-const err3 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err3 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema20.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -88,7 +88,7 @@ if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
 if(!pattern9.test(data0)){
-const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\""};
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema21,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -99,7 +99,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err5 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -113,10 +113,10 @@ if(data.args !== undefined){
 let data1 = data.args;
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key1 in data1){
-const _errs13 = errors;
+const _errs15 = errors;
 if(typeof key1 === "string"){
 if(!pattern6.test(key1)){
-const err6 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",propertyName:key1};
+const err6 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema18.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -126,9 +126,9 @@ vErrors.push(err6);
 errors++;
 }
 }
-var valid5 = _errs13 === errors;
+var valid5 = _errs15 === errors;
 if(!valid5){
-const err7 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+const err7 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema18.propertyNames,parentSchema:schema18,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -140,12 +140,12 @@ errors++;
 }
 for(const key2 in data1){
 let data2 = data1[key2];
-const _errs16 = errors;
+const _errs19 = errors;
 let valid7 = false;
-const _errs17 = errors;
+const _errs20 = errors;
 if(typeof data2 === "string"){
 if(!pattern7.test(data2)){
-const err8 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\""};
+const err8 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -156,7 +156,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err9 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[0].type,parentSchema:schema18.additionalProperties.anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -165,12 +165,12 @@ vErrors.push(err9);
 }
 errors++;
 }
-var _valid1 = _errs17 === errors;
+var _valid1 = _errs20 === errors;
 valid7 = valid7 || _valid1;
 if(!valid7){
-const _errs19 = errors;
+const _errs23 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-const err10 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err10 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema18.additionalProperties.anyOf[1].type,parentSchema:schema18.additionalProperties.anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -179,12 +179,12 @@ vErrors.push(err10);
 }
 errors++;
 }
-var _valid1 = _errs19 === errors;
+var _valid1 = _errs23 === errors;
 valid7 = valid7 || _valid1;
 if(!valid7){
-const _errs21 = errors;
+const _errs25 = errors;
 if(typeof data2 !== "boolean"){
-const err11 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err11 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.additionalProperties.anyOf[2].type,parentSchema:schema18.additionalProperties.anyOf[2],data:data2};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -193,17 +193,17 @@ vErrors.push(err11);
 }
 errors++;
 }
-var _valid1 = _errs21 === errors;
+var _valid1 = _errs25 === errors;
 valid7 = valid7 || _valid1;
 if(!valid7){
-const _errs23 = errors;
+const _errs27 = errors;
 if(Array.isArray(data2)){
 const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 if(typeof data3 === "string"){
 if(!pattern7.test(data3)){
-const err12 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\""};
+const err12 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[3].items,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -214,7 +214,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err13 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[3].items.type,parentSchema:schema18.additionalProperties.anyOf[3].items,data:data3};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -226,7 +226,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err14 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.additionalProperties.anyOf[3].type,parentSchema:schema18.additionalProperties.anyOf[3],data:data2};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -235,13 +235,13 @@ vErrors.push(err14);
 }
 errors++;
 }
-var _valid1 = _errs23 === errors;
+var _valid1 = _errs27 === errors;
 valid7 = valid7 || _valid1;
 }
 }
 }
 if(!valid7){
-const err15 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err15 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema18.additionalProperties.anyOf,parentSchema:schema18.additionalProperties,data:data2};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -251,10 +251,10 @@ vErrors.push(err15);
 errors++;
 }
 else {
-errors = _errs16;
+errors = _errs19;
 if(vErrors !== null){
-if(_errs16){
-vErrors.length = _errs16;
+if(_errs19){
+vErrors.length = _errs19;
 }
 else {
 vErrors = null;
@@ -264,7 +264,7 @@ vErrors = null;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err16 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data:data1};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -276,7 +276,7 @@ errors++;
 }
 }
 else {
-const err17 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err17 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.anyOf[1].type,parentSchema:schema20.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -285,11 +285,11 @@ vErrors.push(err17);
 }
 errors++;
 }
-var _valid0 = _errs4 === errors;
+var _valid0 = _errs5 === errors;
 valid0 = valid0 || _valid0;
 }
 if(!valid0){
-const err18 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err18 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema20.anyOf,parentSchema:schema20,data};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -319,7 +319,7 @@ let vErrors = null;
 let errors = 0;
 if(Array.isArray(data)){
 if(data.length < 1){
-const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema19,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -337,7 +337,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema19.type,parentSchema:schema19,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -350,7 +350,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema24 = {"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs"}},"description":"Extra flags for `dkp update controlplane`."};
+const schema24 = {"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere).","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"}]}},"description":"Options of `dkp update controlplane`."};
 
 function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -358,7 +358,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(key0 === "args")){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -375,7 +375,7 @@ for(const key1 in data0){
 const _errs5 = errors;
 if(typeof key1 === "string"){
 if(!pattern6.test(key1)){
-const err1 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",propertyName:key1};
+const err1 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema18.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -387,7 +387,7 @@ errors++;
 }
 var valid2 = _errs5 === errors;
 if(!valid2){
-const err2 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+const err2 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema18.propertyNames,parentSchema:schema18,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -399,12 +399,12 @@ errors++;
 }
 for(const key2 in data0){
 let data1 = data0[key2];
-const _errs8 = errors;
-let valid4 = false;
 const _errs9 = errors;
+let valid4 = false;
+const _errs10 = errors;
 if(typeof data1 === "string"){
 if(!pattern7.test(data1)){
-const err3 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\""};
+const err3 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[0],data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -415,7 +415,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err4 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[0].type,parentSchema:schema18.additionalProperties.anyOf[0],data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -424,12 +424,12 @@ vErrors.push(err4);
 }
 errors++;
 }
-var _valid0 = _errs9 === errors;
+var _valid0 = _errs10 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const _errs11 = errors;
+const _errs13 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-const err5 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err5 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema18.additionalProperties.anyOf[1].type,parentSchema:schema18.additionalProperties.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -438,12 +438,12 @@ vErrors.push(err5);
 }
 errors++;
 }
-var _valid0 = _errs11 === errors;
+var _valid0 = _errs13 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const _errs13 = errors;
+const _errs15 = errors;
 if(typeof data1 !== "boolean"){
-const err6 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err6 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.additionalProperties.anyOf[2].type,parentSchema:schema18.additionalProperties.anyOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -452,17 +452,17 @@ vErrors.push(err6);
 }
 errors++;
 }
-var _valid0 = _errs13 === errors;
+var _valid0 = _errs15 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const _errs15 = errors;
+const _errs17 = errors;
 if(Array.isArray(data1)){
 const len0 = data1.length;
 for(let i0=0; i0<len0; i0++){
 let data2 = data1[i0];
 if(typeof data2 === "string"){
 if(!pattern7.test(data2)){
-const err7 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\""};
+const err7 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[3].items,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -473,7 +473,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err8 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[3].items.type,parentSchema:schema18.additionalProperties.anyOf[3].items,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -485,7 +485,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err9 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.additionalProperties.anyOf[3].type,parentSchema:schema18.additionalProperties.anyOf[3],data:data1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -494,13 +494,13 @@ vErrors.push(err9);
 }
 errors++;
 }
-var _valid0 = _errs15 === errors;
+var _valid0 = _errs17 === errors;
 valid4 = valid4 || _valid0;
 }
 }
 }
 if(!valid4){
-const err10 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err10 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema18.additionalProperties.anyOf,parentSchema:schema18.additionalProperties,data:data1};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -510,10 +510,10 @@ vErrors.push(err10);
 errors++;
 }
 else {
-errors = _errs8;
+errors = _errs9;
 if(vErrors !== null){
-if(_errs8){
-vErrors.length = _errs8;
+if(_errs9){
+vErrors.length = _errs9;
 }
 else {
 vErrors = null;
@@ -523,7 +523,7 @@ vErrors = null;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err11 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data:data0};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -535,7 +535,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -548,9 +548,9 @@ validate15.errors = vErrors;
 return errors === 0;
 }
 
-const schema27 = {"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsLabel"},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Read from the Workspace when omitted."},"apps":{"type":"array","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","items":{"$ref":"#/definitions/project"}}}};
-const schema30 = {"type":"object","additionalProperties":false,"required":["name","version"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name."},"version":{"$ref":"#/definitions/appVersion","description":"Target version, e.g. 0.25.1."}}};
-const schema32 = {"type":"string","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"};
+const schema27 = {"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}};
+const schema30 = {"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}};
+const schema32 = {"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"};
 const pattern23 = new RegExp("^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$", "u");
 
 function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -558,7 +558,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema30.required,parentSchema:schema30,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -568,7 +568,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.version === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema30.required,parentSchema:schema30,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -579,7 +579,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "name") || (key0 === "version"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema30,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -593,7 +593,7 @@ if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
 if(!pattern9.test(data0)){
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\""};
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema21,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -604,7 +604,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -618,7 +618,7 @@ if(data.version !== undefined){
 let data1 = data.version;
 if(typeof data1 === "string"){
 if(!pattern23.test(data1)){
-const err5 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"},message:"must match pattern \""+"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"+"\""};
+const err5 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"},message:"must match pattern \""+"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"+"\"",schema:"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$",parentSchema:schema32,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -629,7 +629,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.type,parentSchema:schema32,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -641,7 +641,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema30.type,parentSchema:schema30,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -654,14 +654,14 @@ validate18.errors = vErrors;
 return errors === 0;
 }
 
-const schema33 = {"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsLabel"},"apps":{"type":"array","items":{"$ref":"#/definitions/app"}}}};
+const schema33 = {"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema33.required,parentSchema:schema33,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -672,7 +672,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "name") || (key0 === "apps"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -686,7 +686,7 @@ if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
 if(!pattern0.test(data0)){
-const err2 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err2 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -697,7 +697,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -719,7 +719,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err4 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema33.properties.apps.type,parentSchema:schema33.properties.apps,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -731,7 +731,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -750,7 +750,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema27.required,parentSchema:schema27,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -761,7 +761,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((key0 === "name") || (key0 === "namespace")) || (key0 === "apps")) || (key0 === "projects"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema27,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -775,7 +775,7 @@ if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
 if(!pattern0.test(data0)){
-const err2 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err2 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -786,7 +786,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -800,7 +800,7 @@ if(data.namespace !== undefined){
 let data1 = data.namespace;
 if(typeof data1 === "string"){
 if(!pattern0.test(data1)){
-const err4 = {instancePath:instancePath+"/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err4 = {instancePath:instancePath+"/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -811,7 +811,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err5 = {instancePath:instancePath+"/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -833,7 +833,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err6 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.apps.type,parentSchema:schema27.properties.apps,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -855,7 +855,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/projects",schemaPath:"#/properties/projects/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err7 = {instancePath:instancePath+"/projects",schemaPath:"#/properties/projects/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.projects.type,parentSchema:schema27.properties.projects,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -867,7 +867,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.type,parentSchema:schema27,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -880,14 +880,14 @@ validate17.errors = vErrors;
 return errors === 0;
 }
 
-const schema35 = {"type":"object","additionalProperties":false,"required":["name","workspace"],"properties":{"name":{"$ref":"#/definitions/dnsLabel"},"workspace":{"$ref":"#/definitions/dnsLabel"},"attached":{"type":"boolean","description":"Kommander stages cover its apps; Konvoy stages never touch it."},"provider":{"$ref":"#/definitions/provider"},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Default: the workspace's namespace."},"nodepools":{"$ref":"#/definitions/nodepools"},"controlPlane":{"$ref":"#/definitions/controlPlane"},"wave":{"type":"integer","minimum":1,"description":"Rollout wave (default 1); lower waves go first. Wave 0 is the canary wave: set canary: true."},"canary":{"type":"boolean","description":"All canaries form the first wave (0)."},"window":{"$ref":"#/definitions/window"}}};
+const schema35 = {"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."}}};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema35.required,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -897,7 +897,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.workspace === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workspace"},message:"must have required property '"+"workspace"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workspace"},message:"must have required property '"+"workspace"+"'",schema:schema35.required,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -908,7 +908,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(func2.call(schema35.properties, key0))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -922,7 +922,7 @@ if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
 if(!pattern0.test(data0)){
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -933,7 +933,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -947,7 +947,7 @@ if(data.workspace !== undefined){
 let data1 = data.workspace;
 if(typeof data1 === "string"){
 if(!pattern0.test(data1)){
-const err5 = {instancePath:instancePath+"/workspace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err5 = {instancePath:instancePath+"/workspace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -958,7 +958,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/workspace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/workspace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -969,8 +969,9 @@ errors++;
 }
 }
 if(data.attached !== undefined){
-if(typeof data.attached !== "boolean"){
-const err7 = {instancePath:instancePath+"/attached",schemaPath:"#/properties/attached/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+let data2 = data.attached;
+if(typeof data2 !== "boolean"){
+const err7 = {instancePath:instancePath+"/attached",schemaPath:"#/properties/attached/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.attached.type,parentSchema:schema35.properties.attached,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -983,7 +984,7 @@ errors++;
 if(data.provider !== undefined){
 let data3 = data.provider;
 if(typeof data3 !== "string"){
-const err8 = {instancePath:instancePath+"/provider",schemaPath:"#/definitions/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err8 = {instancePath:instancePath+"/provider",schemaPath:"#/definitions/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -993,7 +994,7 @@ vErrors.push(err8);
 errors++;
 }
 if(!(((((((((data3 === "aws") || (data3 === "azure")) || (data3 === "eks")) || (data3 === "gcp")) || (data3 === "preprovisioned")) || (data3 === "vsphere")) || (data3 === "aks")) || (data3 === "vcd")) || (data3 === "nutanix"))){
-const err9 = {instancePath:instancePath+"/provider",schemaPath:"#/definitions/provider/enum",keyword:"enum",params:{allowedValues: schema16.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/provider",schemaPath:"#/definitions/provider/enum",keyword:"enum",params:{allowedValues: schema16.enum},message:"must be equal to one of the allowed values",schema:schema16.enum,parentSchema:schema16,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1007,7 +1008,7 @@ if(data.namespace !== undefined){
 let data4 = data.namespace;
 if(typeof data4 === "string"){
 if(!pattern0.test(data4)){
-const err10 = {instancePath:instancePath+"/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err10 = {instancePath:instancePath+"/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1018,7 +1019,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err11 = {instancePath:instancePath+"/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1043,7 +1044,7 @@ errors = vErrors.length;
 if(data.wave !== undefined){
 let data7 = data.wave;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err12 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err12 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema35.properties.wave.type,parentSchema:schema35.properties.wave,data:data7};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1054,7 +1055,7 @@ errors++;
 }
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 < 1 || isNaN(data7)){
-const err13 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err13 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.wave,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1066,8 +1067,9 @@ errors++;
 }
 }
 if(data.canary !== undefined){
-if(typeof data.canary !== "boolean"){
-const err14 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+let data8 = data.canary;
+if(typeof data8 !== "boolean"){
+const err14 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.canary.type,parentSchema:schema35.properties.canary,data:data8};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1081,7 +1083,7 @@ if(data.window !== undefined){
 let data9 = data.window;
 if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
 if(data9.start === undefined){
-const err15 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'"};
+const err15 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema26.required,parentSchema:schema26,data:data9};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1091,7 +1093,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data9.end === undefined){
-const err16 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'"};
+const err16 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema26.required,parentSchema:schema26,data:data9};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1102,7 +1104,7 @@ errors++;
 }
 for(const key1 in data9){
 if(!((((key1 === "days") || (key1 === "start")) || (key1 === "end")) || (key1 === "timezone"))){
-const err17 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+const err17 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data9};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1116,7 +1118,7 @@ if(data9.days !== undefined){
 let data10 = data9.days;
 if(Array.isArray(data10)){
 if(data10.length < 1){
-const err18 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+const err18 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema26.properties.days,data:data10};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1129,7 +1131,7 @@ const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
 let data11 = data10[i0];
 if(!(((((((data11 === "mon") || (data11 === "tue")) || (data11 === "wed")) || (data11 === "thu")) || (data11 === "fri")) || (data11 === "sat")) || (data11 === "sun"))){
-const err19 = {instancePath:instancePath+"/window/days/" + i0,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema26.properties.days.items.enum},message:"must be equal to one of the allowed values"};
+const err19 = {instancePath:instancePath+"/window/days/" + i0,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema26.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema26.properties.days.items.enum,parentSchema:schema26.properties.days.items,data:data11};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1146,7 +1148,7 @@ outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
 if(func0(data10[i1], data10[j0])){
-const err20 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
+const err20 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema26.properties.days,data:data10};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1161,7 +1163,7 @@ break outer0;
 }
 }
 else {
-const err21 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err21 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema26.properties.days.type,parentSchema:schema26.properties.days,data:data10};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1175,7 +1177,7 @@ if(data9.start !== undefined){
 let data12 = data9.start;
 if(typeof data12 === "string"){
 if(!pattern17.test(data12)){
-const err22 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\""};
+const err22 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema26.properties.start,data:data12};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1186,7 +1188,7 @@ errors++;
 }
 }
 else {
-const err23 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err23 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.start.type,parentSchema:schema26.properties.start,data:data12};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1200,7 +1202,7 @@ if(data9.end !== undefined){
 let data13 = data9.end;
 if(typeof data13 === "string"){
 if(!pattern18.test(data13)){
-const err24 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\""};
+const err24 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema26.properties.end,data:data13};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1211,7 +1213,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err25 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.end.type,parentSchema:schema26.properties.end,data:data13};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1225,7 +1227,7 @@ if(data9.timezone !== undefined){
 let data14 = data9.timezone;
 if(typeof data14 === "string"){
 if(!pattern19.test(data14)){
-const err26 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\""};
+const err26 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema26.properties.timezone,data:data14};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1236,7 +1238,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err27 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.timezone.type,parentSchema:schema26.properties.timezone,data:data14};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1248,7 +1250,7 @@ errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err28 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data9};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1260,7 +1262,7 @@ errors++;
 }
 }
 else {
-const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.type,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1275,12 +1277,12 @@ return errors === 0;
 
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="https://github.com/dkp-fleet-upgrade/dkp-fleet-upgrade/schema/fleet.schema.json" */;
+/*# sourceURL="https://raw.githubusercontent.com/dkp-fleet-upgrade/dkp-fleet-upgrade/main/schema/fleet.schema.json" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.apiVersion === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiVersion"},message:"must have required property '"+"apiVersion"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiVersion"},message:"must have required property '"+"apiVersion"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1290,7 +1292,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.kind === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1301,7 +1303,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(func2.call(schema11.properties, key0))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1312,8 +1314,9 @@ errors++;
 }
 }
 if(data.apiVersion !== undefined){
-if("dkp-fleet/v1" !== data.apiVersion){
-const err3 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/const",keyword:"const",params:{allowedValue: "dkp-fleet/v1"},message:"must be equal to constant"};
+let data0 = data.apiVersion;
+if("dkp-fleet/v1" !== data0){
+const err3 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/const",keyword:"const",params:{allowedValue: "dkp-fleet/v1"},message:"must be equal to constant",schema:"dkp-fleet/v1",parentSchema:schema11.properties.apiVersion,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1324,8 +1327,9 @@ errors++;
 }
 }
 if(data.kind !== undefined){
-if("Fleet" !== data.kind){
-const err4 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/const",keyword:"const",params:{allowedValue: "Fleet"},message:"must be equal to constant"};
+let data1 = data.kind;
+if("Fleet" !== data1){
+const err4 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/const",keyword:"const",params:{allowedValue: "Fleet"},message:"must be equal to constant",schema:"Fleet",parentSchema:schema11.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1340,7 +1344,7 @@ let data2 = data.metadata;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 for(const key1 in data2){
 if(!(key1 === "name")){
-const err5 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+const err5 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.metadata,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1354,7 +1358,7 @@ if(data2.name !== undefined){
 let data3 = data2.name;
 if(typeof data3 === "string"){
 if(!pattern0.test(data3)){
-const err6 = {instancePath:instancePath+"/metadata/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err6 = {instancePath:instancePath+"/metadata/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1365,7 +1369,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/metadata/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err7 = {instancePath:instancePath+"/metadata/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1377,7 +1381,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err8 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.metadata.type,parentSchema:schema11.properties.metadata,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1391,7 +1395,7 @@ if(data.target !== undefined){
 let data4 = data.target;
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 if(data4.dkp === undefined){
-const err9 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/required",keyword:"required",params:{missingProperty: "dkp"},message:"must have required property '"+"dkp"+"'"};
+const err9 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/required",keyword:"required",params:{missingProperty: "dkp"},message:"must have required property '"+"dkp"+"'",schema:schema11.properties.target.required,parentSchema:schema11.properties.target,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1402,7 +1406,7 @@ errors++;
 }
 for(const key2 in data4){
 if(!((key2 === "dkp") || (key2 === "kubernetes"))){
-const err10 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+const err10 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.target,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1416,7 +1420,7 @@ if(data4.dkp !== undefined){
 let data5 = data4.dkp;
 if(typeof data5 === "string"){
 if(!pattern1.test(data5)){
-const err11 = {instancePath:instancePath+"/target/dkp",schemaPath:"#/definitions/dkpVersion/pattern",keyword:"pattern",params:{pattern: "^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"},message:"must match pattern \""+"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"+"\""};
+const err11 = {instancePath:instancePath+"/target/dkp",schemaPath:"#/definitions/dkpVersion/pattern",keyword:"pattern",params:{pattern: "^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"},message:"must match pattern \""+"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"+"\"",schema:"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$",parentSchema:schema13,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1427,7 +1431,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/target/dkp",schemaPath:"#/definitions/dkpVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err12 = {instancePath:instancePath+"/target/dkp",schemaPath:"#/definitions/dkpVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1441,7 +1445,7 @@ if(data4.kubernetes !== undefined){
 let data6 = data4.kubernetes;
 if(typeof data6 === "string"){
 if(!pattern2.test(data6)){
-const err13 = {instancePath:instancePath+"/target/kubernetes",schemaPath:"#/definitions/kubernetesVersion/pattern",keyword:"pattern",params:{pattern: "^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$"},message:"must match pattern \""+"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$"+"\""};
+const err13 = {instancePath:instancePath+"/target/kubernetes",schemaPath:"#/definitions/kubernetesVersion/pattern",keyword:"pattern",params:{pattern: "^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$"},message:"must match pattern \""+"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$"+"\"",schema:"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$",parentSchema:schema14,data:data6};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1452,7 +1456,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/target/kubernetes",schemaPath:"#/definitions/kubernetesVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err14 = {instancePath:instancePath+"/target/kubernetes",schemaPath:"#/definitions/kubernetesVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1464,7 +1468,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err15 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.target.type,parentSchema:schema11.properties.target,data:data4};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1478,7 +1482,7 @@ if(data.management !== undefined){
 let data7 = data.management;
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 if(data7.name === undefined){
-const err16 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+const err16 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.management.required,parentSchema:schema11.properties.management,data:data7};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1488,7 +1492,7 @@ vErrors.push(err16);
 errors++;
 }
 if(data7.provider === undefined){
-const err17 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
+const err17 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'",schema:schema11.properties.management.required,parentSchema:schema11.properties.management,data:data7};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1499,7 +1503,7 @@ errors++;
 }
 for(const key3 in data7){
 if(!((((((((key3 === "name") || (key3 === "provider")) || (key3 === "namespace")) || (key3 === "kubeconfigEnv")) || (key3 === "kommander")) || (key3 === "nodepools")) || (key3 === "controlPlane")) || (key3 === "window"))){
-const err18 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+const err18 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.management,data:data7};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1513,7 +1517,7 @@ if(data7.name !== undefined){
 let data8 = data7.name;
 if(typeof data8 === "string"){
 if(!pattern0.test(data8)){
-const err19 = {instancePath:instancePath+"/management/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err19 = {instancePath:instancePath+"/management/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1524,7 +1528,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/management/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err20 = {instancePath:instancePath+"/management/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data8};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1537,7 +1541,7 @@ errors++;
 if(data7.provider !== undefined){
 let data9 = data7.provider;
 if(typeof data9 !== "string"){
-const err21 = {instancePath:instancePath+"/management/provider",schemaPath:"#/definitions/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err21 = {instancePath:instancePath+"/management/provider",schemaPath:"#/definitions/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data9};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1547,7 +1551,7 @@ vErrors.push(err21);
 errors++;
 }
 if(!(((((((((data9 === "aws") || (data9 === "azure")) || (data9 === "eks")) || (data9 === "gcp")) || (data9 === "preprovisioned")) || (data9 === "vsphere")) || (data9 === "aks")) || (data9 === "vcd")) || (data9 === "nutanix"))){
-const err22 = {instancePath:instancePath+"/management/provider",schemaPath:"#/definitions/provider/enum",keyword:"enum",params:{allowedValues: schema16.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/management/provider",schemaPath:"#/definitions/provider/enum",keyword:"enum",params:{allowedValues: schema16.enum},message:"must be equal to one of the allowed values",schema:schema16.enum,parentSchema:schema16,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1561,7 +1565,7 @@ if(data7.namespace !== undefined){
 let data10 = data7.namespace;
 if(typeof data10 === "string"){
 if(!pattern0.test(data10)){
-const err23 = {instancePath:instancePath+"/management/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err23 = {instancePath:instancePath+"/management/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data10};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1572,7 +1576,7 @@ errors++;
 }
 }
 else {
-const err24 = {instancePath:instancePath+"/management/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err24 = {instancePath:instancePath+"/management/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1586,7 +1590,7 @@ if(data7.kubeconfigEnv !== undefined){
 let data11 = data7.kubeconfigEnv;
 if(typeof data11 === "string"){
 if(!pattern5.test(data11)){
-const err25 = {instancePath:instancePath+"/management/kubeconfigEnv",schemaPath:"#/properties/management/properties/kubeconfigEnv/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\""};
+const err25 = {instancePath:instancePath+"/management/kubeconfigEnv",schemaPath:"#/properties/management/properties/kubeconfigEnv/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.management.properties.kubeconfigEnv,data:data11};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1597,7 +1601,7 @@ errors++;
 }
 }
 else {
-const err26 = {instancePath:instancePath+"/management/kubeconfigEnv",schemaPath:"#/properties/management/properties/kubeconfigEnv/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err26 = {instancePath:instancePath+"/management/kubeconfigEnv",schemaPath:"#/properties/management/properties/kubeconfigEnv/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.management.properties.kubeconfigEnv.type,parentSchema:schema11.properties.management.properties.kubeconfigEnv,data:data11};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1612,7 +1616,7 @@ let data12 = data7.kommander;
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 for(const key4 in data12){
 if(!(key4 === "args")){
-const err27 = {instancePath:instancePath+"/management/kommander",schemaPath:"#/properties/management/properties/kommander/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+const err27 = {instancePath:instancePath+"/management/kommander",schemaPath:"#/properties/management/properties/kommander/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.management.properties.kommander,data:data12};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1626,10 +1630,10 @@ if(data12.args !== undefined){
 let data13 = data12.args;
 if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
 for(const key5 in data13){
-const _errs39 = errors;
+const _errs45 = errors;
 if(typeof key5 === "string"){
 if(!pattern6.test(key5)){
-const err28 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",propertyName:key5};
+const err28 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema18.propertyNames,data:key5,propertyName:key5};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1639,9 +1643,9 @@ vErrors.push(err28);
 errors++;
 }
 }
-var valid12 = _errs39 === errors;
+var valid12 = _errs45 === errors;
 if(!valid12){
-const err29 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key5},message:"property name must be valid"};
+const err29 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key5},message:"property name must be valid",schema:schema18.propertyNames,parentSchema:schema18,data:data13};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1653,12 +1657,12 @@ errors++;
 }
 for(const key6 in data13){
 let data14 = data13[key6];
-const _errs42 = errors;
+const _errs49 = errors;
 let valid14 = false;
-const _errs43 = errors;
+const _errs50 = errors;
 if(typeof data14 === "string"){
 if(!pattern7.test(data14)){
-const err30 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\""};
+const err30 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[0],data:data14};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1669,7 +1673,7 @@ errors++;
 }
 }
 else {
-const err31 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err31 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[0].type,parentSchema:schema18.additionalProperties.anyOf[0],data:data14};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1678,12 +1682,12 @@ vErrors.push(err31);
 }
 errors++;
 }
-var _valid0 = _errs43 === errors;
+var _valid0 = _errs50 === errors;
 valid14 = valid14 || _valid0;
 if(!valid14){
-const _errs45 = errors;
+const _errs53 = errors;
 if(!((typeof data14 == "number") && (isFinite(data14)))){
-const err32 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err32 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema18.additionalProperties.anyOf[1].type,parentSchema:schema18.additionalProperties.anyOf[1],data:data14};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -1692,12 +1696,12 @@ vErrors.push(err32);
 }
 errors++;
 }
-var _valid0 = _errs45 === errors;
+var _valid0 = _errs53 === errors;
 valid14 = valid14 || _valid0;
 if(!valid14){
-const _errs47 = errors;
+const _errs55 = errors;
 if(typeof data14 !== "boolean"){
-const err33 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err33 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.additionalProperties.anyOf[2].type,parentSchema:schema18.additionalProperties.anyOf[2],data:data14};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -1706,17 +1710,17 @@ vErrors.push(err33);
 }
 errors++;
 }
-var _valid0 = _errs47 === errors;
+var _valid0 = _errs55 === errors;
 valid14 = valid14 || _valid0;
 if(!valid14){
-const _errs49 = errors;
+const _errs57 = errors;
 if(Array.isArray(data14)){
 const len0 = data14.length;
 for(let i0=0; i0<len0; i0++){
 let data15 = data14[i0];
 if(typeof data15 === "string"){
 if(!pattern7.test(data15)){
-const err34 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\""};
+const err34 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[3].items,data:data15};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -1727,7 +1731,7 @@ errors++;
 }
 }
 else {
-const err35 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err35 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[3].items.type,parentSchema:schema18.additionalProperties.anyOf[3].items,data:data15};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -1739,7 +1743,7 @@ errors++;
 }
 }
 else {
-const err36 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err36 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.additionalProperties.anyOf[3].type,parentSchema:schema18.additionalProperties.anyOf[3],data:data14};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -1748,13 +1752,13 @@ vErrors.push(err36);
 }
 errors++;
 }
-var _valid0 = _errs49 === errors;
+var _valid0 = _errs57 === errors;
 valid14 = valid14 || _valid0;
 }
 }
 }
 if(!valid14){
-const err37 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err37 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema18.additionalProperties.anyOf,parentSchema:schema18.additionalProperties,data:data14};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -1764,10 +1768,10 @@ vErrors.push(err37);
 errors++;
 }
 else {
-errors = _errs42;
+errors = _errs49;
 if(vErrors !== null){
-if(_errs42){
-vErrors.length = _errs42;
+if(_errs49){
+vErrors.length = _errs49;
 }
 else {
 vErrors = null;
@@ -1777,7 +1781,7 @@ vErrors = null;
 }
 }
 else {
-const err38 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err38 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data:data13};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -1789,7 +1793,7 @@ errors++;
 }
 }
 else {
-const err39 = {instancePath:instancePath+"/management/kommander",schemaPath:"#/properties/management/properties/kommander/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err39 = {instancePath:instancePath+"/management/kommander",schemaPath:"#/properties/management/properties/kommander/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.properties.kommander.type,parentSchema:schema11.properties.management.properties.kommander,data:data12};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -1815,7 +1819,7 @@ if(data7.window !== undefined){
 let data18 = data7.window;
 if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
 if(data18.start === undefined){
-const err40 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'"};
+const err40 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema26.required,parentSchema:schema26,data:data18};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -1825,7 +1829,7 @@ vErrors.push(err40);
 errors++;
 }
 if(data18.end === undefined){
-const err41 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'"};
+const err41 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema26.required,parentSchema:schema26,data:data18};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -1836,7 +1840,7 @@ errors++;
 }
 for(const key7 in data18){
 if(!((((key7 === "days") || (key7 === "start")) || (key7 === "end")) || (key7 === "timezone"))){
-const err42 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+const err42 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data18};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -1850,7 +1854,7 @@ if(data18.days !== undefined){
 let data19 = data18.days;
 if(Array.isArray(data19)){
 if(data19.length < 1){
-const err43 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+const err43 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema26.properties.days,data:data19};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -1863,7 +1867,7 @@ const len1 = data19.length;
 for(let i1=0; i1<len1; i1++){
 let data20 = data19[i1];
 if(!(((((((data20 === "mon") || (data20 === "tue")) || (data20 === "wed")) || (data20 === "thu")) || (data20 === "fri")) || (data20 === "sat")) || (data20 === "sun"))){
-const err44 = {instancePath:instancePath+"/management/window/days/" + i1,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema26.properties.days.items.enum},message:"must be equal to one of the allowed values"};
+const err44 = {instancePath:instancePath+"/management/window/days/" + i1,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema26.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema26.properties.days.items.enum,parentSchema:schema26.properties.days.items,data:data20};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -1880,7 +1884,7 @@ outer0:
 for(;i2--;){
 for(j0 = i2; j0--;){
 if(func0(data19[i2], data19[j0])){
-const err45 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)"};
+const err45 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)",schema:true,parentSchema:schema26.properties.days,data:data19};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -1895,7 +1899,7 @@ break outer0;
 }
 }
 else {
-const err46 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err46 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema26.properties.days.type,parentSchema:schema26.properties.days,data:data19};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -1909,7 +1913,7 @@ if(data18.start !== undefined){
 let data21 = data18.start;
 if(typeof data21 === "string"){
 if(!pattern17.test(data21)){
-const err47 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\""};
+const err47 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema26.properties.start,data:data21};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -1920,7 +1924,7 @@ errors++;
 }
 }
 else {
-const err48 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err48 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.start.type,parentSchema:schema26.properties.start,data:data21};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -1934,7 +1938,7 @@ if(data18.end !== undefined){
 let data22 = data18.end;
 if(typeof data22 === "string"){
 if(!pattern18.test(data22)){
-const err49 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\""};
+const err49 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema26.properties.end,data:data22};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -1945,7 +1949,7 @@ errors++;
 }
 }
 else {
-const err50 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err50 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.end.type,parentSchema:schema26.properties.end,data:data22};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -1959,7 +1963,7 @@ if(data18.timezone !== undefined){
 let data23 = data18.timezone;
 if(typeof data23 === "string"){
 if(!pattern19.test(data23)){
-const err51 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\""};
+const err51 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema26.properties.timezone,data:data23};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -1970,7 +1974,7 @@ errors++;
 }
 }
 else {
-const err52 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err52 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.timezone.type,parentSchema:schema26.properties.timezone,data:data23};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -1982,7 +1986,7 @@ errors++;
 }
 }
 else {
-const err53 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err53 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data18};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -1994,7 +1998,7 @@ errors++;
 }
 }
 else {
-const err54 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err54 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.type,parentSchema:schema11.properties.management,data:data7};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -2016,7 +2020,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err55 = {instancePath:instancePath+"/workspaces",schemaPath:"#/properties/workspaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err55 = {instancePath:instancePath+"/workspaces",schemaPath:"#/properties/workspaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.workspaces.type,parentSchema:schema11.properties.workspaces,data:data24};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -2038,7 +2042,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err56 = {instancePath:instancePath+"/clusters",schemaPath:"#/properties/clusters/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err56 = {instancePath:instancePath+"/clusters",schemaPath:"#/properties/clusters/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.clusters.type,parentSchema:schema11.properties.clusters,data:data26};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -2053,7 +2057,7 @@ let data28 = data.rollout;
 if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
 for(const key8 in data28){
 if(!((key8 === "maxParallel") || (key8 === "failureThreshold"))){
-const err57 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+const err57 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.rollout,data:data28};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -2066,7 +2070,7 @@ errors++;
 if(data28.maxParallel !== undefined){
 let data29 = data28.maxParallel;
 if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err58 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err58 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.rollout.properties.maxParallel.type,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data29};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -2077,7 +2081,7 @@ errors++;
 }
 if((typeof data29 == "number") && (isFinite(data29))){
 if(data29 > 256 || isNaN(data29)){
-const err59 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
+const err59 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data29};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -2087,7 +2091,7 @@ vErrors.push(err59);
 errors++;
 }
 if(data29 < 1 || isNaN(data29)){
-const err60 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err60 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data29};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -2101,7 +2105,7 @@ errors++;
 if(data28.failureThreshold !== undefined){
 let data30 = data28.failureThreshold;
 if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err61 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err61 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.rollout.properties.failureThreshold.type,parentSchema:schema11.properties.rollout.properties.failureThreshold,data:data30};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -2112,7 +2116,7 @@ errors++;
 }
 if((typeof data30 == "number") && (isFinite(data30))){
 if(data30 < 0 || isNaN(data30)){
-const err62 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err62 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.rollout.properties.failureThreshold,data:data30};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -2125,7 +2129,7 @@ errors++;
 }
 }
 else {
-const err63 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err63 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.rollout.type,parentSchema:schema11.properties.rollout,data:data28};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -2140,7 +2144,7 @@ let data31 = data.backup;
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 for(const key9 in data31){
 if(!((((((key9 === "enabled") || (key9 === "reason")) || (key9 === "namespace")) || (key9 === "storageLocation")) || (key9 === "maxAge")) || (key9 === "ttl"))){
-const err64 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+const err64 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backup,data:data31};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -2151,8 +2155,9 @@ errors++;
 }
 }
 if(data31.enabled !== undefined){
-if(typeof data31.enabled !== "boolean"){
-const err65 = {instancePath:instancePath+"/backup/enabled",schemaPath:"#/properties/backup/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+let data32 = data31.enabled;
+if(typeof data32 !== "boolean"){
+const err65 = {instancePath:instancePath+"/backup/enabled",schemaPath:"#/properties/backup/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backup.properties.enabled.type,parentSchema:schema11.properties.backup.properties.enabled,data:data32};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2166,7 +2171,7 @@ if(data31.reason !== undefined){
 let data33 = data31.reason;
 if(typeof data33 === "string"){
 if(!pattern31.test(data33)){
-const err66 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\""};
+const err66 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema11.properties.backup.properties.reason,data:data33};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -2177,7 +2182,7 @@ errors++;
 }
 }
 else {
-const err67 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err67 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backup.properties.reason.type,parentSchema:schema11.properties.backup.properties.reason,data:data33};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -2191,7 +2196,7 @@ if(data31.namespace !== undefined){
 let data34 = data31.namespace;
 if(typeof data34 === "string"){
 if(!pattern0.test(data34)){
-const err68 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err68 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data34};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2202,7 +2207,7 @@ errors++;
 }
 }
 else {
-const err69 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err69 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data34};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2216,7 +2221,7 @@ if(data31.storageLocation !== undefined){
 let data35 = data31.storageLocation;
 if(typeof data35 === "string"){
 if(!pattern0.test(data35)){
-const err70 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\""};
+const err70 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data35};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2227,7 +2232,7 @@ errors++;
 }
 }
 else {
-const err71 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err71 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data35};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -2241,7 +2246,7 @@ if(data31.maxAge !== undefined){
 let data36 = data31.maxAge;
 if(typeof data36 === "string"){
 if(!pattern34.test(data36)){
-const err72 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\""};
+const err72 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema43,data:data36};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -2252,7 +2257,7 @@ errors++;
 }
 }
 else {
-const err73 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err73 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data36};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2266,7 +2271,7 @@ if(data31.ttl !== undefined){
 let data37 = data31.ttl;
 if(typeof data37 === "string"){
 if(!pattern34.test(data37)){
-const err74 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\""};
+const err74 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema43,data:data37};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -2277,7 +2282,7 @@ errors++;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err75 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data37};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -2289,7 +2294,7 @@ errors++;
 }
 }
 else {
-const err76 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err76 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backup.type,parentSchema:schema11.properties.backup,data:data31};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -2301,7 +2306,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err77 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err77];
 }
