@@ -33,6 +33,7 @@ export const LAYOUT = [
   { kind: 'edge', count: 33, wave: 3 },
 ]
 const ATTACHED_PER_REGION = 2
+const VSPHERE_TEMPLATE = 'ubuntu-2204-kube-v1.28.7'
 
 const pad = (n) => String(n).padStart(3, '0')
 
@@ -87,8 +88,11 @@ function regionFile(region, regionIndex) {
       const provider = part.kind === 'edge' ? 'preprovisioned' : region.provider
       const placement = part.wave ? `wave: ${part.wave}` : 'canary: true'
       const pools = n % 5 === 0 ? `, nodepools: [${name}-md-0, ${name}-md-1]` : `, nodepools: [${name}-md-0]`
+      // vSphere node templates are built per Kubernetes version: the control plane names one, pools inherit it.
+      const template =
+        provider === 'vsphere' ? `, controlPlane: { args: { vm-template: ${VSPHERE_TEMPLATE} } }` : ''
       lines.push(
-        `  - { name: ${name}, workspace: ${workspace}, provider: ${provider}, ${placement}${pools} }`,
+        `  - { name: ${name}, workspace: ${workspace}, provider: ${provider}, ${placement}${pools}${template} }`,
       )
     }
   }

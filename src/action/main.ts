@@ -6,7 +6,7 @@ import { formatProblem, InputError, messageOf } from '../core/errors.js'
 import type { LiveVersions } from '../core/plan.js'
 import { GitHubReporter } from '../effects/github.js'
 import { loadInventory } from '../effects/inventory-files.js'
-import { publishPlan, reportInventoryWarnings } from '../stages/plan.js'
+import { publishPlan, reportInventoryWarnings, reportReleaseChecks } from '../stages/plan.js'
 import { type ActionInputs, parseInputs } from './inputs.js'
 
 export async function run(): Promise<void> {
@@ -57,6 +57,7 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
       live,
       outDir: process.env.RUNNER_TEMP,
     })
+    await reportReleaseChecks(inventory, plan.target.dkp, reporter)
     if (inputs.planDigest && inputs.planDigest !== plan.digest) {
       throw new Error(
         `the plan (${plan.digest}) differs from the plan job's (${inputs.planDigest}): the inventory or target changed between jobs`,

@@ -7,6 +7,7 @@ import { RESERVED_FLAGS } from './command-args.js'
 import { InputError, type InputProblem } from './errors.js'
 import { validate as validateDocument } from './inventory-validator.gen.js'
 import type {
+  AttachedCluster,
   BackupSettings,
   CatalogApp,
   Cluster,
@@ -19,6 +20,7 @@ import type {
   Target,
   Workspace,
 } from './model.js'
+import { AMI, konvoyProviders, upgradedOutsideDkp, VM_TEMPLATE } from './providers.js'
 import {
   defaultKubernetesFor,
   dkpMinor,
@@ -457,11 +459,13 @@ export const ALLOWED_KEYS: Record<string, string[]> = {
     'namespace',
     'kubeconfigEnv',
     'kommander',
+    'capiComponents',
     'nodepools',
     'controlPlane',
     'window',
   ],
   kommander: ['args'],
+  capiComponents: ['args'],
   rollout: ['maxParallel', 'failureThreshold'],
   backup: ['enabled', 'reason', 'namespace', 'storageLocation', 'maxAge', 'ttl'],
   nodepool: ['name', 'args'],
@@ -617,6 +621,70 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
     }
   }
 
+  // Provider facts (reference/dkp.md §2 "Providers", §2.6/2.7): what the target's dkp can do
+  // with a cluster of this provider, and the images that are built per Kubernetes version.
+  const targetKubernetes = target ? (target.kubernetes ?? defaultKubernetesFor(target.dkp)) : undefined
+  const checkProvider = (
+    doc: ParsedDoc,
+    base: PathSegment[],
+    raw: Raw,
+    provider: string,
+    pools: NodePool[] | undefined,
+    controlPlaneArgs: Record<string, string | string[]>,
+  ) => {
+    if (!provider) return
+    const line = target ? konvoyProviders(target.dkp) : undefined
+    if (line && !line.providers.includes(provider)) {
+      warnings.push({
+        source: here(doc.src, [...base, 'provider']),
+        path: fieldPath([...base, 'provider']),
+        message: `dkp ${target!.dkp} ${line.confidence === 'I' ? 'likely lists' : 'lists'} these providers for upgrade addons and update controlplane|nodepool: ${line.providers.join(', ')} (${line.source}); ${provider} is not among them, so the Konvoy stages of this cluster fail if this dkp lacks it`,
+      })
+    }
+    const cpArgsPath = [...base, 'controlPlane', 'args']
+    if (provider === 'vsphere') {
+      const template = controlPlaneArgs[VM_TEMPLATE]
+      if (!given(doc, [...cpArgsPath, VM_TEMPLATE])) {
+        const at = given(doc, cpArgsPath)
+          ? cpArgsPath
+          : given(doc, [...base, 'controlPlane'])
+            ? [...base, 'controlPlane']
+            : base
+        problems.push({
+          source: here(doc.src, at),
+          path: fieldPath([...cpArgsPath, VM_TEMPLATE]),
+          message: `required for a vsphere cluster: vSphere node templates are built per Kubernetes version; name the template built for Kubernetes ${targetKubernetes ?? 'of the target'} (node pools use it unless their args name their own)`,
+        })
+      } else if (template !== undefined && (typeof template !== 'string' || template === '')) {
+        problems.push({
+          source: here(doc.src, [...cpArgsPath, VM_TEMPLATE]),
+          path: fieldPath([...cpArgsPath, VM_TEMPLATE]),
+          message: 'must name one VM template',
+        })
+      }
+    }
+    if (provider === 'aws') {
+      const pinned: PathSegment[][] = []
+      if (controlPlaneArgs[AMI] !== undefined) pinned.push([...cpArgsPath, AMI])
+      items(raw.nodepools).forEach((p, j) => {
+        if (isObject(p) && isObject(p.args) && p.args[AMI] !== undefined)
+          pinned.push([...base, 'nodepools', j, 'args', AMI])
+      })
+      if (pinned.length > 0) {
+        const names = pinned.map((p) =>
+          p.includes('controlPlane')
+            ? 'the control plane'
+            : `node pool ${pools?.[p[p.length - 3] as number]?.name ?? '?'}`,
+        )
+        warnings.push({
+          source: doc.src.key(pinned[0]!.slice(0, -1), AMI),
+          path: fieldPath(pinned[0]!),
+          message: `pins an AMI for ${names.join(', ')}: an AMI is built for one Kubernetes version, so each must be built for Kubernetes ${targetKubernetes ?? 'of the target'} (Konvoy Image Builder) before the kubernetes stage runs`,
+        })
+      }
+    }
+  }
+
   // management
   let management: Management | undefined
   const rawManagement = managementDoc?.value.management
@@ -628,6 +696,7 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
       provider: String(raw.provider ?? ''),
       namespace: (raw.namespace as string | undefined) ?? 'default',
       kommander: { args: normalizeArgs((raw.kommander as Raw | undefined)?.args) },
+      capiComponents: { args: normalizeArgs((raw.capiComponents as Raw | undefined)?.args) },
       controlPlane: { args: normalizeArgs((raw.controlPlane as Raw | undefined)?.args) },
       source: here(src, ['management']),
     }
@@ -635,6 +704,23 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
     if (raw.nodepools !== undefined) management.nodepools = nodepoolsOf(raw.nodepools)
     if (isObject(raw.window))
       management.window = windowOf(raw.window, src, ['management', 'window'], problems)
+    const outside = target ? upgradedOutsideDkp(management.provider, target.dkp) : undefined
+    if (outside) {
+      problems.push({
+        source: here(src, ['management', 'provider']),
+        path: 'management.provider',
+        message: `${outside.reason}: a management cluster cannot be planned like an attached one, so dkp-fleet cannot upgrade this fleet`,
+      })
+    } else {
+      checkProvider(
+        managementDoc,
+        ['management'],
+        raw,
+        management.provider,
+        management.nodepools,
+        management.controlPlane.args,
+      )
+    }
   }
 
   // workspaces
@@ -747,6 +833,28 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
           message: 'required for a managed cluster (or set attached: true)',
         })
       }
+      const outside = target ? upgradedOutsideDkp(String(raw.provider ?? ''), target.dkp) : undefined
+      if (outside) {
+        // The target's dkp has no Konvoy commands for it: plan it like an attached cluster.
+        for (const field of ['nodepools', 'controlPlane', 'wave', 'canary', 'window', 'namespace'] as const) {
+          if (given(doc, [...path, field])) {
+            warnings.push({
+              source: here(src, [...path, field]),
+              path: `${fieldPath(path)}.${field}`,
+              message: `ignored: ${outside.reason}, so this cluster is planned like an attached one (its provider's tool upgrades its Kubernetes)`,
+            })
+          }
+        }
+        const attached: AttachedCluster = {
+          name,
+          workspace,
+          attached: true,
+          provider: outside.provider,
+          source,
+        }
+        clusters.push(attached)
+        return
+      }
       const cluster: Cluster = {
         name,
         workspace,
@@ -778,6 +886,7 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
         })
       }
       if (isObject(raw.window)) cluster.window = windowOf(raw.window, src, [...path, 'window'], problems)
+      checkProvider(doc, path, raw, cluster.provider, cluster.nodepools, cluster.controlPlane.args)
       if (raw.canary === true && raw.wave !== undefined) {
         warnings.push({
           source: here(src, [...path, 'wave']),
@@ -840,6 +949,8 @@ function argsPaths(value: Raw): PathSegment[][] {
   const m = value.management
   if (isObject(m)) {
     if (isObject(m.kommander) && isObject(m.kommander.args)) paths.push(['management', 'kommander', 'args'])
+    if (isObject(m.capiComponents) && isObject(m.capiComponents.args))
+      paths.push(['management', 'capiComponents', 'args'])
     if (isObject(m.controlPlane) && isObject(m.controlPlane.args))
       paths.push(['management', 'controlPlane', 'args'])
     pools(['management'], m.nodepools)
@@ -885,10 +996,28 @@ function appsOf(raw: unknown, src: Locator, path: PathSegment[], problems: Input
       return
     }
     seen.set(name, source)
-    apps.push({ name, version: String(a.version), source })
+    const versionPath = fieldPath([...path, i, 'version'])
+    const versionSource = src.node([...path, i, 'version'])
+    // The schema already reported a missing or mistyped version (and pruned it).
+    if (typeof a.version === 'string' && !CATALOG_VERSION.test(a.version)) {
+      problems.push({
+        source: versionSource,
+        path: versionPath,
+        message: `${shown(a.version)} is not a version: give the catalog version to upgrade to, like 0.25.1 or 0.2.16-dkp.1 (the App's version; dkp upgrade catalogapp --to-version takes it)`,
+      })
+    }
+    apps.push({ name, version: String(a.version), source, versionSource, versionPath })
   })
   return apps
 }
+
+/**
+ * A catalog app version: what `dkp upgrade catalogapp --to-version` takes and an App's
+ * `spec.version` holds, semver with optional pre-release and build parts (`0.25.1`,
+ * `0.2.16-dkp.1`, `0.23.0-dev.0`). `latest`, a word or a bare number is not one.
+ */
+export const CATALOG_VERSION =
+  /^v?\d+\.\d+\.\d+(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/
 
 function nodepoolsOf(raw: unknown): NodePool[] {
   return items(raw).flatMap((p) =>

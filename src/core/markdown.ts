@@ -2,7 +2,7 @@
 // the summary renders HTML, and a cluster name must never become markup.
 
 import type { Plan } from './plan.js'
-import { listOf } from './text.js'
+import { INFERRED_MARK, listOf } from './text.js'
 
 export function escapeHtml(text: string): string {
   return text
@@ -44,7 +44,9 @@ export function planSummary(plan: Plan): string {
       [
         [
           plan.target.dkp + (plan.from?.dkp ? ` (from ${plan.from.dkp})` : ''),
-          plan.target.kubernetes + (plan.from?.kubernetes ? ` (from ${plan.from.kubernetes})` : ''),
+          plan.target.kubernetes +
+            (plan.kubernetesInferred ? ` (${INFERRED_MARK})` : '') +
+            (plan.from?.kubernetes ? ` (from ${plan.from.kubernetes})` : ''),
           plan.management,
           String(plan.matrix.include.length),
           String(plan.waves.length),
@@ -104,15 +106,18 @@ export function planSummary(plan: Plan): string {
       'The Kommander stages upgrade their apps; DKP does not upgrade their Kubernetes.',
       '',
       mdTable(
-        ['cluster', 'workspace', 'kubernetes', 'gap'],
+        ['cluster', 'workspace', 'kubernetes', 'gap', 'upgrade with (not run by dkp-fleet)'],
         plan.attached.map((a) => [
           a.cluster,
           a.workspace,
           a.kubernetes ?? 'unknown (plan without kubeconfig)',
           a.gap ?? '',
+          a.upgrade ?? "its provider's tools",
         ]),
       ),
     )
+    const notes = [...new Set(plan.attached.filter((a) => a.provider).map((a) => a.note))]
+    for (const note of notes) out.push('', `> ${escapeHtml(note)}`)
   }
   return `${out.join('\n')}\n`
 }

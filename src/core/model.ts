@@ -17,6 +17,9 @@ export interface CatalogApp {
   /** Target version (bare, e.g. `0.25.1`). */
   version: string
   source: SourceRef
+  /** Where `version` is written, and its field path (`workspaces[0].apps[1].version`). */
+  versionSource?: SourceRef
+  versionPath?: string
 }
 
 export interface Project {
@@ -70,6 +73,11 @@ export interface AttachedCluster {
   name: string
   workspace: string
   attached: true
+  /**
+   * The inventory's provider when the cluster was given as managed but the target's dkp has no
+   * Konvoy commands for it (aks in DKP 2.x): planned like an attached cluster.
+   */
+  provider?: string
   source: SourceRef
 }
 
@@ -83,6 +91,8 @@ export interface Management {
   /** Environment variable that holds the management kubeconfig content. */
   kubeconfigEnv?: string
   kommander: { args: CommandArgs }
+  /** Flags `dkp upgrade capi-components` must be given again (proxy, credentials). */
+  capiComponents: { args: CommandArgs }
   nodepools?: NodePool[]
   controlPlane: { args: CommandArgs }
   window?: MaintenanceWindow

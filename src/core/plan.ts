@@ -4,7 +4,8 @@
 
 import { createHash } from 'node:crypto'
 import { InputError, type InputProblem } from './errors.js'
-import { type Inventory, isManaged, type ManagedCluster } from './model.js'
+import { type AttachedCluster, type Inventory, isManaged, type ManagedCluster } from './model.js'
+import { upgradedOutsideDkp } from './providers.js'
 import { type PlanStage, UPGRADE_ORDER } from './stages.js'
 import {
   checkDkpPath,
@@ -57,6 +58,13 @@ export interface AttachedEntry {
   kubernetes?: string
   /** What the attached cluster must reach outside DKP, when it is behind. */
   gap?: string
+  /**
+   * Set for a cluster the inventory gives with a provider the target's dkp cannot upgrade
+   * (aks in DKP 2.x): planned like an attached one.
+   */
+  provider?: string
+  /** The provider's own upgrade command (documented by the provider, never run by dkp-fleet). */
+  upgrade?: string
 }
 
 export interface Plan {
@@ -64,6 +72,11 @@ export interface Plan {
   fleet: string
   management: string
   target: { dkp: string; kubernetes: string }
+  /**
+   * True when target.kubernetes is the release's default and the built-in table marks that
+   * default as inferred (reference/dkp.md §3), not from release notes.
+   */
+  kubernetesInferred?: boolean
   /** Live versions found when the plan read the cluster (not part of the digest). */
   from?: { dkp?: string; kubernetes?: string }
   rollout: { maxParallel: number; failureThreshold: number }
@@ -186,7 +199,7 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
 
   const attached = inv.clusters
     .filter((c) => c.attached)
-    .map((c) => attachedEntry(c.name, c.workspace, target, live?.kubernetes[c.name]))
+    .map((c) => attachedEntry(c, target, live?.kubernetes[c.name]))
 
   const stages = Object.fromEntries(
     UPGRADE_ORDER.map((s) => [s, steps.some((step) => step.stage === s)]),
@@ -206,6 +219,7 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
     digest: '',
   }
   if (!inv.backup.enabled) plan.backupDisabled = inv.backup.reason ?? 'turned off in the inventory'
+  if (kubernetesIsInferred(inv, target, opts)) plan.kubernetesInferred = true
   plan.digest = planDigest(plan)
   if (live) markLive(plan, live)
   return plan
@@ -238,19 +252,37 @@ export function groupWaves(clusters: ManagedCluster[]): PlanWave[] {
   return waves
 }
 
+/** Whether the resolved target Kubernetes is the release table's default, marked inferred there. */
+function kubernetesIsInferred(
+  inv: Inventory,
+  target: { dkp: string; kubernetes: string },
+  opts: PlanOptions,
+): boolean {
+  if (opts.targetKubernetes !== undefined) return false
+  if (inv.target.kubernetes && minorOf(target.dkp) === minorOf(inv.target.dkp)) return false
+  const release = dkpMinor(target.dkp)
+  return !!release?.inferred && release.kubernetes === target.kubernetes
+}
+
 function attachedEntry(
-  cluster: string,
-  workspace: string,
+  c: AttachedCluster,
   target: { dkp: string; kubernetes: string },
   kubernetes: string | undefined,
 ): AttachedEntry {
-  const entry: AttachedEntry = { cluster, workspace, note: ATTACHED_NOTE }
+  const entry: AttachedEntry = { cluster: c.name, workspace: c.workspace, note: ATTACHED_NOTE }
+  const outside = c.provider ? upgradedOutsideDkp(c.provider, target.dkp) : undefined
+  const tool = outside ? `\`${outside.command(c.name, target.kubernetes)}\`` : "its provider's tools"
+  if (outside) {
+    entry.provider = outside.provider
+    entry.note = `${outside.provider}: ${outside.reason}; planned like an attached cluster: the Kommander stages upgrade its platform and catalog apps, and its Kubernetes is upgraded with the provider's tool after Kommander (${outside.docs})`
+    entry.upgrade = outside.command(c.name, target.kubernetes)
+  }
   if (kubernetes) {
     entry.kubernetes = kubernetes
     const unsupported = kubernetesSupportedBy(target.dkp, kubernetes)
-    if (unsupported) entry.gap = `${unsupported}: upgrade it with its provider's tools after Kommander`
+    if (unsupported) entry.gap = `${unsupported}: upgrade it with ${tool} after Kommander`
     else if (minorOf(kubernetes) !== minorOf(target.kubernetes))
-      entry.gap = `runs ${kubernetes}; the managed fleet moves to ${target.kubernetes}: upgrade it outside DKP when its provider supports it`
+      entry.gap = `runs ${kubernetes}; the managed fleet moves to ${target.kubernetes}: upgrade it outside DKP${outside ? ` with ${tool}` : ' when its provider supports it'}`
   }
   return entry
 }

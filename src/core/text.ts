@@ -13,6 +13,10 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n')
 }
 
+/** How a target Kubernetes taken from an inferred row of the version table is marked. */
+export const INFERRED_MARK =
+  'inferred default of the release, not from release notes: set target.kubernetes to pin it'
+
 /** Above this many steps the managed clusters are summarised per wave. */
 const FULL_TABLE_STEPS = 80
 
@@ -22,7 +26,7 @@ export function renderPlan(plan: Plan): string {
     ? ` (running ${plan.from.dkp}${plan.from.kubernetes ? `, Kubernetes ${plan.from.kubernetes}` : ''})`
     : ''
   out.push(
-    `Fleet ${plan.fleet}: upgrade to DKP ${plan.target.dkp}, Kubernetes ${plan.target.kubernetes}${from}`,
+    `Fleet ${plan.fleet}: upgrade to DKP ${plan.target.dkp}, Kubernetes ${plan.target.kubernetes}${plan.kubernetesInferred ? ` (${INFERRED_MARK})` : ''}${from}`,
     `Management cluster ${plan.management}; ${plan.matrix.include.length} managed cluster(s) in ${plan.waves.length} wave(s); ${plan.attached.length} attached`,
     `Digest ${plan.digest}`,
     '',
@@ -85,10 +89,20 @@ export function renderPlan(plan: Plan): string {
           a.cluster,
           a.workspace,
           a.kubernetes ?? '?',
-          a.gap ?? 'upgrade outside DKP, after Kommander',
+          `${a.provider ? `${a.provider}, no dkp command: ` : ''}${a.gap ?? 'upgrade outside DKP, after Kommander'}`,
         ]),
       ),
     )
+    const tools = plan.attached.filter((a) => a.upgrade)
+    if (tools.length > 0) {
+      out.push(
+        '',
+        "Their providers' own upgrade commands (dkp-fleet runs none of them; run after Kommander):",
+        ...tools.slice(0, FULL_TABLE_STEPS).map((a) => `  ${a.cluster}: ${a.upgrade}`),
+      )
+      if (tools.length > FULL_TABLE_STEPS)
+        out.push(`  … and ${tools.length - FULL_TABLE_STEPS} more (--json lists them)`)
+    }
   }
   return `${out.join('\n')}\n`
 }

@@ -4,8 +4,11 @@
 // target DKP release), and "done" also needs the live controllers: Deployments present in the
 // core CAPI namespaces and an infrastructure provider's, every one in the CAPI, provider and
 // cert-manager namespaces Available with its rollout finished. clusterctl Provider versions
-// and controller images are recorded before and after as evidence.
+// and controller images are recorded before and after as evidence. The inventory's
+// `management.capiComponents.args` are passed through (proxy and credential flags some sites
+// must give again, reference §2.4); the flags dkp-fleet sets itself are refused at validation.
 
+import { toFlags } from '../core/command-args.js'
 import { WorkError } from '../core/errors.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
 import { act, skipped, waitFor } from './flow.js'
@@ -21,9 +24,11 @@ import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } fro
 
 const DONE_STATUSES = new Set(['upgraded', 'skipped'])
 
-const COMMAND: DkpCommand = {
-  args: ['upgrade', 'capi-components'],
-  description: 'upgrade the CAPI components',
+export function capiCommand(env: Pick<StageEnv, 'inventory'>): DkpCommand {
+  return {
+    args: ['upgrade', 'capi-components', ...toFlags(env.inventory.management.capiComponents?.args)],
+    description: 'upgrade the CAPI components',
+  }
 }
 
 async function liveState(
@@ -91,7 +96,7 @@ async function upgradeCapi(ctx: StageContext): Promise<StageOutcome> {
   for (const line of beforeLines) ctx.reporter.info(`before: ${line}`)
   // Upgraded for this release already, only the controllers are not settled: wait, don't re-run
   // (clusterctl upgrades are not safe to repeat after an interruption, CAPI#5015).
-  const commands = record.ok ? [] : [COMMAND]
+  const commands = record.ok ? [] : [capiCommand(ctx)]
   const outcome: StageOutcome = { status: ctx.dryRun ? 'dry-run' : 'upgraded', to, commands, evidence: [] }
   if (record.ok)
     ctx.reporter.info(

@@ -141,7 +141,9 @@ export function resolveCluster(stage: PlanStage, inventory: Inventory, requested
   }
   if (cluster.attached) {
     throw new InputError(
-      `cluster ${requested} is attached: DKP does not run ${stage} on it (upgrade its Kubernetes with its provider's tools)`,
+      cluster.provider
+        ? `cluster ${requested} (${cluster.provider}) is planned like an attached cluster: dkp ${inventory.target.dkp} has no ${cluster.provider} provider, so DKP does not run ${stage} on it (upgrade its Kubernetes with its provider's tools; \`dkp-fleet plan\` shows the command)`
+        : `cluster ${requested} is attached: DKP does not run ${stage} on it (upgrade its Kubernetes with its provider's tools)`,
     )
   }
   return requested

@@ -4,10 +4,12 @@
 // (reference/dkp.md §1 steps 8–9/10b–c, §2.6/2.7, §4). Parts already at target are skipped, so
 // a run after a failure mid-way continues with the next pool; a part whose spec is already at
 // target but still rolling is waited for, not updated again. The pause marker is honoured
-// between node pools.
+// between node pools. A vSphere pool without its own `vm-template` gets the control plane's
+// (templates are built per Kubernetes version, reference §2.6/2.7).
 
 import { toFlags } from '../core/command-args.js'
 import { InputError, WorkError } from '../core/errors.js'
+import { nodePoolArgs } from '../core/providers.js'
 import { checkKubernetesPath } from '../core/versions.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
 import { act, pollInterval, skipped, waitFor } from './flow.js'
@@ -67,7 +69,8 @@ function nodePoolCommand(
       '-n',
       kc.namespace,
       `--kubernetes-version=${vVersion(target)}`,
-      ...toFlags(pool.args),
+      // vSphere: a pool without its own template takes the control plane's (built for the target).
+      ...toFlags(nodePoolArgs(kc.provider, kc.controlPlaneArgs, pool.args)),
     ],
     description: `update node pool ${pool.name} of ${kc.name} to Kubernetes ${vVersion(target)}`,
   }

@@ -3,6 +3,7 @@
 
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { type CatalogCheck, checkCatalogVersions, inventoryCatalogApps } from '../core/catalog-check.js'
 import type { InputProblem } from '../core/errors.js'
 import { planSummary } from '../core/markdown.js'
 import type { Inventory } from '../core/model.js'
@@ -74,4 +75,20 @@ function compactPlan(plan: Plan): string {
 
 export function reportInventoryWarnings(warnings: InputProblem[], reporter: Reporter) {
   for (const w of warnings) reporter.warning(`${w.path ? `${w.path}: ` : ''}${w.message}`, w.source)
+}
+
+/**
+ * Checks the inventory against the release table (catalog app versions the target's catalog
+ * ships). The table is loaded only when the inventory has catalog apps.
+ */
+export async function releaseChecks(inventory: Inventory, targetDkp: string): Promise<CatalogCheck> {
+  if (inventoryCatalogApps(inventory).length === 0) return { warnings: [], notes: [] }
+  const { loadReleaseData } = await import('../core/release-data.js')
+  return checkCatalogVersions(inventory, targetDkp, await loadReleaseData())
+}
+
+export async function reportReleaseChecks(inventory: Inventory, targetDkp: string, reporter: Reporter) {
+  const { warnings, notes } = await releaseChecks(inventory, targetDkp)
+  reportInventoryWarnings(warnings, reporter)
+  for (const n of notes) reporter.info(`note: ${n}`)
 }

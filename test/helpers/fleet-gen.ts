@@ -72,7 +72,19 @@ export interface FleetParams {
   prefix?: string
 }
 
-const PROVIDERS = ['aws', 'azure', 'vsphere', 'preprovisioned', 'gcp', 'eks', 'aks', 'nutanix'] as const
+// Providers DKP 2.x's dkp upgrades (reference/dkp.md §2; aks is planned like attached, nutanix
+// is NKP's). Eight entries, so the PRNG draws stay the same as before.
+const PROVIDERS = ['aws', 'azure', 'vsphere', 'preprovisioned', 'gcp', 'eks', 'aws', 'azure'] as const
+
+/** Each provider's own machine-image flag of `dkp update nodepool` (reference §2.6/2.7). */
+const POOL_ARGS: Record<(typeof PROVIDERS)[number], Record<string, unknown> | undefined> = {
+  aws: { ami: 'ami-0a1b2c3d' },
+  azure: { 'machine-size': 'Standard_NC6s_v3' },
+  vsphere: { 'vm-template': 'ubuntu-2204-gpu-kube-v1.28.7' },
+  gcp: { image: 'projects/example/global/images/gpu-kube-v1-28-7' },
+  eks: { 'instance-type': 'p3.2xlarge' },
+  preprovisioned: undefined,
+}
 
 /** mulberry32: small, fast, deterministic. Returns floats in [0, 1). */
 export function prng(seed: number): () => number {
@@ -128,7 +140,10 @@ export function generateFleet(params: FleetParams): FleetDocument {
     }
     m++
     const name = `${prefix}-${pad(m, params.managed)}`
-    const c: ClusterDoc = { name, workspace, provider: pick(PROVIDERS) }
+    const provider = pick(PROVIDERS)
+    const c: ClusterDoc = { name, workspace, provider }
+    // vSphere node templates are built per Kubernetes version: required, pools inherit it.
+    if (provider === 'vsphere') c.controlPlane = { args: { 'vm-template': 'ubuntu-2204-kube-v1.28.7' } }
     if (rand() < (params.canaryRatio ?? 0)) c.canary = true
     else {
       const wave = pick(waves)
@@ -136,8 +151,10 @@ export function generateFleet(params: FleetParams): FleetDocument {
     }
     const poolRoll = rand()
     if (poolRoll < 0.3) c.nodepools = [`${name}-md-0`]
-    else if (poolRoll < 0.4)
-      c.nodepools = [`${name}-md-0`, { name: `${name}-gpu`, args: { ami: 'ami-0a1b2c3d' } }]
+    else if (poolRoll < 0.4) {
+      const args = POOL_ARGS[provider]
+      c.nodepools = [`${name}-md-0`, args ? { name: `${name}-gpu`, args } : `${name}-gpu`]
+    }
     return c
   })
 

@@ -256,6 +256,83 @@ const CASES: Case[] = [
     ],
   },
 
+  {
+    name: 'catalog app versions that are not versions: latest, a word, empty, two parts (all at once)',
+    files: fleet(
+      '    apps:', // 11
+      '      - { name: kafka-operator, version: latest }', // 12
+      '      - { name: gitlab-runner, version: stable }', // 13
+      '      - { name: jenkins, version: "" }', // 14
+      '      - { name: zk, version: "0.2" }', // 15
+      '      - { name: ok-1, version: 0.2.16-dkp.1 }', // 16
+      '      - { name: ok-2, version: 0.23.0-dev.0 }', // 17
+      '    projects:', // 18
+      '      - name: p', // 19
+      '        apps: [{ name: kafka-operator, version: newest }]', // 20
+    ),
+    expect: [
+      [`${F}:12:42`, 'workspaces[0].apps[0].version', '"latest" is not a version: give the catalog version'],
+      [`${F}:13:41`, 'workspaces[0].apps[1].version', '"stable" is not a version'],
+      [`${F}:14:35`, 'workspaces[0].apps[2].version', 'must be a version like 0.25.1 (got "")'],
+      [`${F}:15:30`, 'workspaces[0].apps[3].version', '"0.2" is not a version'],
+      [`${F}:20:49`, 'workspaces[0].projects[0].apps[0].version', '"newest" is not a version'],
+    ],
+  },
+
+  // ---- provider facts (reference/dkp.md §2) ----
+  {
+    name: 'a vsphere cluster without vm-template, wherever its control plane is (or is not) written',
+    files: edit(
+      { 8: '  provider: vsphere' }, // the management cluster: no controlPlane at all
+      'clusters:', // 11
+      '  - { name: c1, workspace: team-a, provider: vsphere }', // 12
+      '  - { name: c2, workspace: team-a, provider: vsphere, controlPlane: { args: { cpus: 4 } } }', // 13
+      '  - name: c3', // 14
+      '    workspace: team-a', // 15
+      '    provider: vsphere', // 16
+      '    controlPlane: {}', // 17
+      '    nodepools: [{ name: c3-md-0, args: { vm-template: pool-only } }]', // 18
+      '  - { name: c4, workspace: team-a, provider: vsphere, controlPlane: { args: { vm-template: [a, b] } } }', // 19
+      '  - { name: c5, workspace: team-a, provider: vsphere, controlPlane: { args: { vm-template: t-1.28.7 } } }', // 20
+    ),
+    expect: [
+      [
+        `${F}:7:3`,
+        'management.controlPlane.args.vm-template',
+        'required for a vsphere cluster: vSphere node templates are built per Kubernetes version; name the template built for Kubernetes 1.28.7',
+      ],
+      [`${F}:12:5`, 'clusters[0].controlPlane.args.vm-template', 'required for a vsphere cluster'],
+      [`${F}:13:77`, 'clusters[1].controlPlane.args.vm-template', 'required for a vsphere cluster'],
+      [`${F}:17:19`, 'clusters[2].controlPlane.args.vm-template', 'required for a vsphere cluster'],
+      [`${F}:19:92`, 'clusters[3].controlPlane.args.vm-template', 'must name one VM template'],
+    ],
+  },
+  {
+    name: 'an aks management cluster in a DKP 2.x fleet cannot be planned like an attached one',
+    files: edit({ 8: '  provider: aks' }),
+    expect: [
+      [
+        `${F}:8:13`,
+        'management.provider',
+        'dkp v2.8.1 has no aks provider for upgrade addons or update controlplane|nodepool (DKP 2.x; NKP 2.13+ has one): a management cluster cannot be planned like an attached one',
+      ],
+    ],
+  },
+  {
+    name: 'management.capiComponents.args: the refused flags, an unknown key beside args',
+    files: edit(
+      {
+        9: '  capiComponents:',
+        10: '    args: { kubeconfig: /tmp/x, with-aws-bootstrap-credentials: true }',
+      },
+      '    wait: false', // 11
+    ),
+    expect: [
+      [`${F}:10:13`, 'management.capiComponents.args.kubeconfig', '--kubeconfig is set by dkp-fleet itself'],
+      [`${F}:11:5`, 'management.capiComponents.wait', 'unknown field; allowed: args'],
+    ],
+  },
+
   // ---- duplicates ----
   {
     name: 'a cluster name used in two files names both places',

@@ -27,7 +27,7 @@ clusters:
     provider: aws
   - name: c2
     workspace: team-a
-    provider: vsphere
+    provider: azure
     canary: true
   - name: att
     workspace: team-a
@@ -129,7 +129,9 @@ management:
   namespace: capi-system
   kubeconfigEnv: MGMT_KUBECONFIG
   kommander: { args: { charts-bundle: [a.tar.gz, b.tar.gz], airgapped: true } }
+  capiComponents: { args: { with-aws-bootstrap-credentials: true } }
   nodepools: [mgmt-md-0]
+  controlPlane: { args: { vm-template: ubuntu-2204-kube-v1.27.6 } }
 workspaces:
   - name: team-a
     namespace: team-a-x7k2p
@@ -150,14 +152,17 @@ rollout: { maxParallel: 5, failureThreshold: 0 }
 backup: { enabled: false, reason: restore drill done yesterday, maxAge: 1h30m }
 `
     const { inventory, warnings } = parseInventory([{ path: 'f.yaml', content: text }])
-    expect(warnings).toEqual([])
+    // The pinned AMIs of c1 (aws): one warning for the cluster, at the control plane's.
+    expect(warnings.map((w) => w.path)).toEqual(['clusters[0].controlPlane.args.ami'])
     expect(inventory.fleet).toBe('prod')
     expect(inventory.target).toEqual({ dkp: 'v2.7.1', kubernetes: '1.27.6' })
     expect(inventory.management).toMatchObject({
       namespace: 'capi-system',
       kubeconfigEnv: 'MGMT_KUBECONFIG',
       kommander: { args: { 'charts-bundle': ['a.tar.gz', 'b.tar.gz'], airgapped: 'true' } },
+      capiComponents: { args: { 'with-aws-bootstrap-credentials': 'true' } },
       nodepools: [{ name: 'mgmt-md-0', args: {} }],
+      controlPlane: { args: { 'vm-template': 'ubuntu-2204-kube-v1.27.6' } },
     })
     expect(inventory.workspaces[0]).toMatchObject({
       namespace: 'team-a-x7k2p',
@@ -276,7 +281,16 @@ clusters: [{ name: c2, workspace: a, provider: aws }]
 describe('shipped examples', () => {
   it('examples/fleet.yaml: 3 workspaces, 12 managed clusters (a canary and waves 1-3), 2 attached', () => {
     const { inventory, warnings } = parseInventory([read('examples/fleet.yaml')])
-    expect(warnings).toEqual([])
+    // prod-east-1 pins an AMI (control plane and its gpu pool): the one warning of the example.
+    expect(warnings).toEqual([
+      {
+        source: { file: 'examples/fleet.yaml', line: 56, col: 29 },
+        path: 'clusters[1].controlPlane.args.ami',
+        message: expect.stringContaining(
+          'pins an AMI for the control plane, node pool prod-east-1-gpu: an AMI is built for one Kubernetes version',
+        ),
+      },
+    ])
     expect(inventory.workspaces).toHaveLength(3)
     const managed = inventory.clusters.filter(isManaged)
     expect(managed).toHaveLength(12)
@@ -312,6 +326,7 @@ describe('schema and parser agree', () => {
     for (const k of ['metadata', 'target', 'management', 'rollout', 'backup'])
       expect(ALLOWED_KEYS[k], k).toEqual(keys(schema.properties[k]))
     expect(ALLOWED_KEYS.kommander).toEqual(keys(schema.properties.management.properties.kommander))
+    expect(ALLOWED_KEYS.capiComponents).toEqual(keys(schema.properties.management.properties.capiComponents))
     expect(ALLOWED_KEYS.nodepool).toEqual(keys(def('nodepool').anyOf[1]))
     for (const k of ['controlPlane', 'app', 'project', 'workspace', 'window', 'cluster'])
       expect(ALLOWED_KEYS[k], k).toEqual(keys(def(k)))

@@ -3,6 +3,7 @@ import { buildPlan, type LiveVersions } from '../../core/plan.js'
 import { planJsonChunks } from '../../core/plan-json.js'
 import { renderPlan } from '../../core/text.js'
 import { loadInventory } from '../../effects/inventory-files.js'
+import { releaseChecks } from '../../stages/plan.js'
 import { parseFlags } from '../args.js'
 import type { Command } from '../io.js'
 
@@ -23,6 +24,9 @@ export const command: Command = async (argv, io) => {
     live = await readLiveVersionsFromFile(values.kubeconfig, inventory, options)
   }
   const plan = buildPlan(inventory, { ...options, live })
+  const release = await releaseChecks(inventory, plan.target.dkp)
+  for (const w of release.warnings) io.stderr(`warning: ${formatProblem(w)}\n`)
+  for (const n of release.notes) io.stderr(`note: ${n}\n`)
   if (values.json) {
     for (const chunk of planJsonChunks(plan)) io.stdout(chunk)
     io.stdout('\n')
