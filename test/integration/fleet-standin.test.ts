@@ -57,8 +57,9 @@ describe('stand-in dkp, command by command in DKP order', () => {
     const provider = await dkp(['upgrade', 'addons', 'aks', '-c', 'mgmt', '--kubeconfig', kc])
     expect(provider).toMatchObject({ code: 1 })
     expect(provider.stderr).toMatch(/^Error: unknown command "aks" for "dkp upgrade addons"/)
-    const noKubeconfig = await dkp(['upgrade', 'capi-components'])
-    expect(noKubeconfig.stderr).toMatch(/^Error: required flag\(s\) "kubeconfig" not set/)
+    // --kubeconfig is optional (then $KUBECONFIG, like the real CLI): a missing file fails
+    const noKubeconfig = await dkp(['upgrade', 'capi-components'], { KUBECONFIG: '/nonexistent/kubeconfig' })
+    expect(noKubeconfig.stderr).toMatch(/^Error: failed to load kubeconfig \/nonexistent\/kubeconfig/)
     // a provider flag of another provider
     const azureFlag = await dkp([
       'update',

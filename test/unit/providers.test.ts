@@ -21,6 +21,7 @@ import {
 import { renderPlan } from '../../src/core/text.js'
 import { DKP_MINORS, dkpMinor } from '../../src/core/versions.js'
 import { capiCommand } from '../../src/stages/capi-components.js'
+import { resolveCluster } from '../../src/stages/execute.js'
 
 const fleet = (opts: { dkp?: string; kubernetes?: string; clusters: string[]; management?: string[] }) =>
   `${[
@@ -158,6 +159,13 @@ describe('an AKS cluster in a DKP 2.x fleet is planned like an attached one', ()
       'core-addons',
       'kubernetes',
     ])
+  })
+
+  it('a Konvoy stage run on it is refused as bad input, pointing at the plan for the command', () => {
+    expect(() => resolveCluster('kubernetes', inventory, 'aks-1')).toThrow(
+      'cluster aks-1 (aks) is planned like an attached cluster: dkp v2.8.1 has no aks provider, so DKP does not run kubernetes on it',
+    )
+    expect(resolveCluster('kubernetes', inventory, 'c1')).toBe('c1')
   })
 
   it('an AKS management cluster is an error (it cannot be attached)', () => {

@@ -33,6 +33,7 @@ import {
   parseFlags,
   UsageError,
 } from './flags.js'
+import { disableAppDeploymentsFlags, minorNumber, providerFlags } from './release-flags.js'
 
 export interface StandinIO {
   stdout(text: string): void
@@ -70,7 +71,6 @@ const KUBECONFIG: FlagDef = {
   name: 'kubeconfig',
   type: 'string',
   usage: 'Path to the kubeconfig for the management cluster',
-  required: true,
 }
 const CONTEXT: FlagDef = {
   name: 'context',
@@ -102,12 +102,6 @@ const PLATFORM_TIMEOUT: FlagDef = {
   default: 30 * 60_000,
   usage: 'The timeout for platform applications',
 }
-const DISABLE_ADS: FlagDef = {
-  name: 'disable-appdeployments',
-  type: 'stringSlice',
-  default: ['fluent-bit'],
-  usage: 'List of AppDeployments to disable during the upgrade',
-}
 const CLUSTER_NAME_FLAG: FlagDef = {
   name: 'cluster-name',
   short: 'c',
@@ -129,40 +123,8 @@ const WAIT: FlagDef = {
   usage: 'If true, wait for operations to complete before returning',
 }
 
-/** Provider flags of `update controlplane|nodepool` (reference §2). */
-function providerFlags(provider: string, which: 'controlplane' | 'nodepool'): FlagDef[] {
-  switch (provider) {
-    case 'aws':
-      return [
-        { name: 'ami', type: 'string', usage: 'The AMI to use for the machines' },
-        { name: 'instance-type', type: 'string', usage: 'The instance type to use for the machines' },
-      ]
-    case 'azure':
-      return [{ name: 'machine-size', type: 'string', usage: 'The machine size to use for the machines' }]
-    case 'vsphere':
-      return [
-        { name: 'cpus', type: 'int', usage: 'The number of CPUs of the machines' },
-        { name: 'disk-size', type: 'int', usage: 'The disk size of the machines in GiB' },
-        { name: 'memory', type: 'int', usage: 'The memory of the machines in MiB' },
-        { name: 'vm-template', type: 'string', usage: 'The vSphere VM template to use for the machines' },
-      ]
-    case 'eks':
-      return which === 'nodepool'
-        ? [{ name: 'instance-type', type: 'string', usage: 'The instance type to use for the machines' }]
-        : []
-    case 'gcp':
-      return [
-        { name: 'image', type: 'string', usage: 'The image to use for the machines' },
-        { name: 'image-family', type: 'string', usage: 'The image family to use for the machines' },
-        { name: 'instance-type', type: 'string', usage: 'The instance type to use for the machines' },
-      ]
-    default:
-      return []
-  }
-}
-
 function updateFlags(provider: string, which: 'controlplane' | 'nodepool', version: string): FlagDef[] {
-  const nkp = Number(/^v?\d+\.(\d+)/.exec(version)?.[1] ?? 0) >= 12
+  const nkp = minorNumber(version) >= 12
   return [
     CLUSTER_NAME_FLAG,
     NAMESPACE_FLAG,
@@ -171,8 +133,8 @@ function updateFlags(provider: string, which: 'controlplane' | 'nodepool', versi
     {
       name: 'kubernetes-version',
       type: 'string',
+      default: vPrefixed(dkpRelease(version).kubernetes),
       usage: 'The Kubernetes version to update to',
-      required: true,
     },
     WAIT,
     ...(nkp
@@ -228,7 +190,7 @@ function tree(version: string): Command {
               { name: 'kommander-charts-version', type: 'string', usage: 'Version of the Kommander charts' },
               CORE_TIMEOUT,
               PLATFORM_TIMEOUT,
-              DISABLE_ADS,
+              ...disableAppDeploymentsFlags(version, 'kommander'),
               {
                 name: 'gitea-kommander-repository-name',
                 type: 'string',
@@ -255,7 +217,7 @@ function tree(version: string): Command {
               REQUEST_TIMEOUT,
               CORE_TIMEOUT,
               PLATFORM_TIMEOUT,
-              { ...DISABLE_ADS, default: [] },
+              ...disableAppDeploymentsFlags(version, 'workspace'),
             ],
             run: upgradeWorkspace,
           },
@@ -581,17 +543,17 @@ const normalizeVersion = (v: string): string | undefined =>
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 
+/** `--kubeconfig`, else like a cobra/client-go CLI: `$KUBECONFIG`, else `~/.kube/config`. */
 function kubeOf(ctx: Ctx): Kube {
-  const path = str(ctx.flags.kubeconfig) as string
+  const path = str(ctx.flags.kubeconfig)
   const context = str(ctx.flags.context) ?? str(ctx.flags['use-context'])
+  const options = { fieldManager: 'dkp', userAgent: `dkp/${ctx.version}`, ...(context ? { context } : {}) }
   try {
-    return Kube.fromFile(path, {
-      fieldManager: 'dkp',
-      userAgent: `dkp/${ctx.version}`,
-      ...(context ? { context } : {}),
-    })
+    return path ? Kube.fromFile(path, options) : Kube.fromDefault(options)
   } catch (err) {
-    throw new CliError(`failed to load kubeconfig ${path}: ${(err as Error).message}`)
+    throw new CliError(
+      `failed to load kubeconfig ${path ?? ctx.io.env.KUBECONFIG ?? '~/.kube/config'}: ${(err as Error).message}`,
+    )
   }
 }
 
