@@ -290,7 +290,18 @@ const BAD_DKP = [
   '../v2.8.1',
 ]
 const BAD_K8S = ['1.28', 'v1', '1.28.7-rc.1', '1.99.0', '1.20.0', 'latest', '1.28.7+fips', '']
-const BAD_APP = ['', 'v 1', '1.0 beta', '../../etc/passwd', '-1', 'a'.repeat(129), '$(id)']
+const BAD_APP = [
+  '',
+  'v 1',
+  '1.0 beta',
+  '../../etc/passwd',
+  '-1',
+  'a'.repeat(129),
+  '$(id)',
+  'latest',
+  'stable',
+  '0.2',
+]
 
 function badVersionCases(n: number): Case[] {
   const arb = fc.tuple(baseFleet, fc.nat())
@@ -464,6 +475,25 @@ function schemaCases(n: number): Case[] {
       'node pool without a name',
       (_d, c) => {
         c.nodepools = [{ args: { ami: 'x' } }]
+      },
+    ],
+    [
+      'a vsphere cluster without vm-template',
+      (_d, c) => {
+        c.provider = 'vsphere'
+        delete c.controlPlane
+      },
+    ],
+    [
+      'an aks management cluster in a DKP 2.x fleet',
+      (d) => {
+        ;(d.management as Record<string, Json>).provider = 'aks'
+      },
+    ],
+    [
+      'capiComponents args setting --kubeconfig',
+      (d) => {
+        ;(d.management as Record<string, Json>).capiComponents = { args: { kubeconfig: '/tmp/other' } }
       },
     ],
     ['document is a list', () => {}],
