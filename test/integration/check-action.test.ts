@@ -104,7 +104,11 @@ describe('action stage check', () => {
     const fileErrors = s.stdout.match(/^::error file=/gm) ?? []
     const fileWarnings = s.stdout.match(/^::warning file=/gm) ?? []
     expect(fileErrors).toHaveLength(9)
-    expect(fileWarnings).toHaveLength(2)
+    // the two repository warnings, and the inventory's own (examples/fleet.yaml pins an AMI)
+    expect(fileWarnings).toHaveLength(3)
+    expect(s.stdout).toMatch(
+      /^::warning file=examples\/fleet\.yaml,line=56,col=29::clusters\[1\]\.controlPlane\.args\.ami: pins an AMI/m,
+    )
     expect(s.stdout).toMatch(
       /^::error file=test\/fixtures\/manifests\/apps\/workloads\.yaml,line=10,col=13::removed-api\/batch\/v1beta1\/CronJob: /m,
     )

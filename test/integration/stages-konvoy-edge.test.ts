@@ -33,7 +33,7 @@ workspaces:
   - name: ws1          # no namespace: the stages read it from the Workspace object
 clusters:
   - { name: eks-1, workspace: ws1, provider: eks }
-  - { name: vs-1, workspace: ws1, provider: vsphere, nodepools: [vs-1-md-0] }
+  - { name: vs-1, workspace: ws1, provider: vsphere, nodepools: [vs-1-md-0], controlPlane: { args: { vm-template: tpl-v1.28.7 } } }
   - { name: gc-1, workspace: ws1, provider: gcp }
   - { name: pp-1, workspace: ws1, provider: preprovisioned }
 `
@@ -389,6 +389,8 @@ describe('resume after a killed dkp', () => {
       'update controlplane vsphere --cluster-name=vs-1',
       'update nodepool vsphere vs-1-md-0',
     ])
+    // the pool has no template of its own: it gets the control plane's
+    expect(res.commands[1]!.args).toContain('--vm-template=tpl-v1.28.7')
     expect(res.message).toMatch(
       /would bring vs-1 to Kubernetes v1.28.7: control plane .*: would update; md vs-1-md-0: would update/,
     )
