@@ -3,14 +3,14 @@ import __equal from 'fast-deep-equal'
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/dkp-fleet-upgrade/dkp-fleet-upgrade/main/schema/fleet.schema.json","title":"dkp-fleet inventory","description":"One YAML document of a DKP fleet inventory (dkp-fleet/v1). A fleet may span several files and documents: exactly one `target` and one `management` across all of them; `workspaces` and `clusters` are concatenated. Fields, defaults and merge rules: docs/inventory.md.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"dkp-fleet/v1","description":"Inventory format version: always dkp-fleet/v1.","examples":["dkp-fleet/v1"]},"kind":{"const":"Fleet","description":"Document kind: always Fleet.","examples":["Fleet"]},"metadata":{"type":"object","additionalProperties":false,"description":"About the fleet itself (at most one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Fleet name: names the run record, locks and pause marker on the management cluster. Default: the management cluster's name.","examples":["prod-fleet"]}}},"target":{"type":"object","additionalProperties":false,"required":["dkp"],"description":"What the fleet is upgraded to (exactly one document sets it).","properties":{"dkp":{"$ref":"#/definitions/dkpVersion","description":"DKP release to reach (2.8.1 is read as v2.8.1). The plan refuses a target that skips a DKP minor or goes backwards.","examples":["v2.8.1"]},"kubernetes":{"$ref":"#/definitions/kubernetesVersion","description":"Kubernetes version to reach; must be supported by the DKP release. Default: the release's default Kubernetes version from the built-in table.","examples":["1.28.7"]}}},"management":{"type":"object","additionalProperties":false,"required":["name","provider"],"description":"The management cluster: Kommander and the CAPI controllers run here (exactly one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Management cluster name (the CAPI Cluster object's name).","examples":["mgmt"]},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider of the management cluster (picks the dkp subcommands and the control-plane kind).","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the management cluster's own CAPI objects; the Leases and the run record live here too.","default":"default","examples":["default"]},"kubeconfigEnv":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","patternErrorMessage":"must be an environment variable name (letters, digits and _, not starting with a digit)","description":"Environment variable holding the management kubeconfig content; when unset, the `kubeconfig` action input or the --kubeconfig file is used.","examples":["DKP_MGMT_KUBECONFIG"]},"kommander":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade kommander`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp upgrade kommander`, e.g. the air-gapped bundles.","examples":[{"charts-bundle":["dkp-kommander-charts-bundle-v2.8.1.tar.gz"],"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}]}},"examples":[{"args":{"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}}]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) of the management cluster in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for the management cluster."},"window":{"$ref":"#/definitions/window","description":"Maintenance window of the management cluster's Konvoy stages; outside it they change nothing and end deferred. Default: always open."}}},"workspaces":{"type":"array","description":"Kommander workspaces whose catalog apps and projects are upgraded; lists of all documents are concatenated.","items":{"$ref":"#/definitions/workspace"}},"clusters":{"type":"array","description":"Managed and attached clusters; lists of all documents are concatenated.","items":{"$ref":"#/definitions/cluster"}},"rollout":{"type":"object","additionalProperties":false,"description":"How managed clusters are rolled out, wave by wave (at most one document sets it).","properties":{"maxParallel":{"type":"integer","minimum":1,"maximum":256,"description":"Clusters upgraded at once inside a wave (the workflow's max-parallel).","default":1,"examples":[1,5]},"failureThreshold":{"type":"integer","minimum":0,"description":"Failed or unfinished clusters tolerated before later waves halt (0: the first failure halts).","default":0,"examples":[0,2]}}},"backup":{"type":"object","additionalProperties":false,"description":"The pre-upgrade Velero backup of the management cluster (on by default; at most one document sets it).","properties":{"enabled":{"type":"boolean","description":"Take (or find a fresh) Velero backup before upgrading. Turning it off needs a reason.","default":true},"reason":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: say why this fleet upgrades without a backup","description":"Why backups are off; required when enabled is false and shown in every summary.","examples":["backed up by the storage team's nightly snapshot"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of Velero on the management cluster.","default":"kommander","examples":["kommander"]},"storageLocation":{"$ref":"#/definitions/dnsLabel","description":"Velero BackupStorageLocation name. Default: Velero's default location.","examples":["default"]},"maxAge":{"$ref":"#/definitions/duration","description":"A Completed backup younger than this satisfies the gate, and no new one is taken.","default":"24h","examples":["24h","90m"]},"ttl":{"$ref":"#/definitions/duration","description":"Retention of the backups dkp-fleet creates (Velero spec.ttl).","default":"720h0m0s","examples":["720h0m0s","168h"]}}}},"definitions":{"dnsLabel":{"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"},"dnsSubdomain":{"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"},"dkpVersion":{"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"},"kubernetesVersion":{"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"},"appVersion":{"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"},"duration":{"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"},"provider":{"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]},"commandArgs":{"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]},"nodepool":{"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]},"nodepools":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]},"controlPlane":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere).","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"}]}},"description":"Options of `dkp update controlplane`."},"app":{"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}},"project":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}},"workspace":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}},"window":{"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}},"cluster":{"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/dkp-fleet-upgrade/dkp-fleet-upgrade/main/schema/fleet.schema.json","title":"dkp-fleet inventory","description":"One YAML document of a DKP fleet inventory (dkp-fleet/v1). A fleet may span several files and documents: exactly one `target` and one `management` across all of them; `workspaces` and `clusters` are concatenated. Fields, defaults and merge rules: docs/inventory.md.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"dkp-fleet/v1","description":"Inventory format version: always dkp-fleet/v1.","examples":["dkp-fleet/v1"]},"kind":{"const":"Fleet","description":"Document kind: always Fleet.","examples":["Fleet"]},"metadata":{"type":"object","additionalProperties":false,"description":"About the fleet itself (at most one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Fleet name: names the run record, locks and pause marker on the management cluster. Default: the management cluster's name.","examples":["prod-fleet"]}}},"target":{"type":"object","additionalProperties":false,"required":["dkp"],"description":"What the fleet is upgraded to (exactly one document sets it).","properties":{"dkp":{"$ref":"#/definitions/dkpVersion","description":"DKP release to reach (2.8.1 is read as v2.8.1). The plan refuses a target that skips a DKP minor or goes backwards.","examples":["v2.8.1"]},"kubernetes":{"$ref":"#/definitions/kubernetesVersion","description":"Kubernetes version to reach; must be supported by the DKP release. Default: the release's default Kubernetes version from the built-in table.","examples":["1.28.7"]}}},"management":{"type":"object","additionalProperties":false,"required":["name","provider"],"description":"The management cluster: Kommander and the CAPI controllers run here (exactly one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Management cluster name (the CAPI Cluster object's name).","examples":["mgmt"]},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider of the management cluster (picks the dkp subcommands and the control-plane kind).","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the management cluster's own CAPI objects; the Leases and the run record live here too.","default":"default","examples":["default"]},"kubeconfigEnv":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","patternErrorMessage":"must be an environment variable name (letters, digits and _, not starting with a digit)","description":"Environment variable holding the management kubeconfig content; when unset, the `kubeconfig` action input or the --kubeconfig file is used.","examples":["DKP_MGMT_KUBECONFIG"]},"kommander":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade kommander`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp upgrade kommander`, e.g. the air-gapped bundles.","examples":[{"charts-bundle":["dkp-kommander-charts-bundle-v2.8.1.tar.gz"],"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}]}},"examples":[{"args":{"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}}]},"capiComponents":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade capi-components`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Flags `dkp upgrade capi-components` must be given again (proxy, credentials used at creation).","examples":[{"with-aws-bootstrap-credentials":true}]}},"examples":[{"args":{"with-aws-bootstrap-credentials":true}}]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) of the management cluster in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for the management cluster."},"window":{"$ref":"#/definitions/window","description":"Maintenance window of the management cluster's Konvoy stages; outside it they change nothing and end deferred. Default: always open."}}},"workspaces":{"type":"array","description":"Kommander workspaces whose catalog apps and projects are upgraded; lists of all documents are concatenated.","items":{"$ref":"#/definitions/workspace"}},"clusters":{"type":"array","description":"Managed and attached clusters; lists of all documents are concatenated.","items":{"$ref":"#/definitions/cluster"}},"rollout":{"type":"object","additionalProperties":false,"description":"How managed clusters are rolled out, wave by wave (at most one document sets it).","properties":{"maxParallel":{"type":"integer","minimum":1,"maximum":256,"description":"Clusters upgraded at once inside a wave (the workflow's max-parallel).","default":1,"examples":[1,5]},"failureThreshold":{"type":"integer","minimum":0,"description":"Failed or unfinished clusters tolerated before later waves halt (0: the first failure halts).","default":0,"examples":[0,2]}}},"backup":{"type":"object","additionalProperties":false,"description":"The pre-upgrade Velero backup of the management cluster (on by default; at most one document sets it).","properties":{"enabled":{"type":"boolean","description":"Take (or find a fresh) Velero backup before upgrading. Turning it off needs a reason.","default":true},"reason":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: say why this fleet upgrades without a backup","description":"Why backups are off; required when enabled is false and shown in every summary.","examples":["backed up by the storage team's nightly snapshot"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of Velero on the management cluster.","default":"kommander","examples":["kommander"]},"storageLocation":{"$ref":"#/definitions/dnsLabel","description":"Velero BackupStorageLocation name. Default: Velero's default location.","examples":["default"]},"maxAge":{"$ref":"#/definitions/duration","description":"A Completed backup younger than this satisfies the gate, and no new one is taken.","default":"24h","examples":["24h","90m"]},"ttl":{"$ref":"#/definitions/duration","description":"Retention of the backups dkp-fleet creates (Velero spec.ttl).","default":"720h0m0s","examples":["720h0m0s","168h"]}}}},"definitions":{"dnsLabel":{"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"},"dnsSubdomain":{"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"},"dkpVersion":{"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"},"kubernetesVersion":{"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"},"appVersion":{"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"},"duration":{"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"},"provider":{"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]},"commandArgs":{"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]},"nodepool":{"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]},"nodepools":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]},"controlPlane":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere).","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"}]}},"description":"Options of `dkp update controlplane`."},"app":{"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}},"project":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}},"workspace":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}},"window":{"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}},"cluster":{"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."}}}}};
 const schema12 = {"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"};
 const schema13 = {"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"};
 const schema14 = {"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"};
 const schema16 = {"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]};
 const schema18 = {"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]};
-const schema26 = {"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}};
-const schema43 = {"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"};
+const schema27 = {"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}};
+const schema44 = {"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"};
 const func2 = Object.prototype.hasOwnProperty;
 const func0 = __equal;
 const pattern0 = new RegExp("^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
@@ -19,15 +19,15 @@ const pattern2 = new RegExp("^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$", "
 const pattern5 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern6 = new RegExp("^[a-z][a-z0-9-]*$", "u");
 const pattern7 = new RegExp("^[^\\n\\r\\x00]*$", "u");
-const pattern17 = new RegExp("^([01][0-9]|2[0-3]):[0-5][0-9]$", "u");
-const pattern18 = new RegExp("^([01][0-9]|2[0-4]):[0-5][0-9]$", "u");
-const pattern19 = new RegExp("^[A-Za-z0-9_+/-]+$", "u");
-const pattern31 = new RegExp("\\S", "u");
-const pattern34 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$", "u");
-const schema19 = {"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]};
-const schema20 = {"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]};
-const schema21 = {"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"};
-const pattern9 = new RegExp("^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
+const pattern20 = new RegExp("^([01][0-9]|2[0-3]):[0-5][0-9]$", "u");
+const pattern21 = new RegExp("^([01][0-9]|2[0-4]):[0-5][0-9]$", "u");
+const pattern22 = new RegExp("^[A-Za-z0-9_+/-]+$", "u");
+const pattern34 = new RegExp("\\S", "u");
+const pattern37 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$", "u");
+const schema20 = {"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]};
+const schema21 = {"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]};
+const schema22 = {"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"};
+const pattern12 = new RegExp("^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -36,8 +36,8 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(typeof data === "string"){
-if(!pattern9.test(data)){
-const err0 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema21,data};
+if(!pattern12.test(data)){
+const err0 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema22,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -48,7 +48,7 @@ errors++;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data};
+const err1 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -63,7 +63,7 @@ if(!valid0){
 const _errs5 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema20.anyOf[1].required,parentSchema:schema20.anyOf[1],data};
+const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema21.anyOf[1].required,parentSchema:schema21.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -74,7 +74,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "name") || (key0 === "args"))){
-const err3 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema20.anyOf[1],data};
+const err3 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema21.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -87,8 +87,8 @@ errors++;
 if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
-if(!pattern9.test(data0)){
-const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema21,data:data0};
+if(!pattern12.test(data0)){
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema22,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -99,7 +99,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data0};
+const err5 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -276,7 +276,7 @@ errors++;
 }
 }
 else {
-const err17 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.anyOf[1].type,parentSchema:schema20.anyOf[1],data};
+const err17 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema21.anyOf[1].type,parentSchema:schema21.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -289,7 +289,7 @@ var _valid0 = _errs5 === errors;
 valid0 = valid0 || _valid0;
 }
 if(!valid0){
-const err18 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema20.anyOf,parentSchema:schema20,data};
+const err18 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema21.anyOf,parentSchema:schema21,data};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -319,7 +319,7 @@ let vErrors = null;
 let errors = 0;
 if(Array.isArray(data)){
 if(data.length < 1){
-const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema19,data};
+const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema20,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -337,7 +337,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema19.type,parentSchema:schema19,data};
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.type,parentSchema:schema20,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -350,7 +350,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema24 = {"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere).","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"}]}},"description":"Options of `dkp update controlplane`."};
+const schema25 = {"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere).","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"}]}},"description":"Options of `dkp update controlplane`."};
 
 function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -358,7 +358,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(key0 === "args")){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -535,7 +535,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -548,17 +548,17 @@ validate15.errors = vErrors;
 return errors === 0;
 }
 
-const schema27 = {"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}};
-const schema30 = {"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}};
-const schema32 = {"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"};
-const pattern23 = new RegExp("^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$", "u");
+const schema28 = {"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}};
+const schema31 = {"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}};
+const schema33 = {"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"};
+const pattern26 = new RegExp("^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$", "u");
 
 function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema30.required,parentSchema:schema30,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema31.required,parentSchema:schema31,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -568,7 +568,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.version === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema30.required,parentSchema:schema30,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema31.required,parentSchema:schema31,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -579,7 +579,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "name") || (key0 === "version"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema30,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema31,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -592,8 +592,8 @@ errors++;
 if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
-if(!pattern9.test(data0)){
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema21,data:data0};
+if(!pattern12.test(data0)){
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema22,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -604,7 +604,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data0};
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -617,8 +617,8 @@ errors++;
 if(data.version !== undefined){
 let data1 = data.version;
 if(typeof data1 === "string"){
-if(!pattern23.test(data1)){
-const err5 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"},message:"must match pattern \""+"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"+"\"",schema:"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$",parentSchema:schema32,data:data1};
+if(!pattern26.test(data1)){
+const err5 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"},message:"must match pattern \""+"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"+"\"",schema:"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$",parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -629,7 +629,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.type,parentSchema:schema32,data:data1};
+const err6 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -641,7 +641,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema30.type,parentSchema:schema30,data};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -654,14 +654,14 @@ validate18.errors = vErrors;
 return errors === 0;
 }
 
-const schema33 = {"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}};
+const schema34 = {"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema33.required,parentSchema:schema33,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema34.required,parentSchema:schema34,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -672,7 +672,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "name") || (key0 === "apps"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -719,7 +719,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema33.properties.apps.type,parentSchema:schema33.properties.apps,data:data1};
+const err4 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.apps.type,parentSchema:schema34.properties.apps,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -731,7 +731,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -750,7 +750,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema27.required,parentSchema:schema27,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema28.required,parentSchema:schema28,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -761,7 +761,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((key0 === "name") || (key0 === "namespace")) || (key0 === "apps")) || (key0 === "projects"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema27,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema28,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -833,7 +833,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.apps.type,parentSchema:schema27.properties.apps,data:data2};
+const err6 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema28.properties.apps.type,parentSchema:schema28.properties.apps,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -855,7 +855,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/projects",schemaPath:"#/properties/projects/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.projects.type,parentSchema:schema27.properties.projects,data:data4};
+const err7 = {instancePath:instancePath+"/projects",schemaPath:"#/properties/projects/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema28.properties.projects.type,parentSchema:schema28.properties.projects,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -867,7 +867,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.type,parentSchema:schema27,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema28.type,parentSchema:schema28,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -880,14 +880,14 @@ validate17.errors = vErrors;
 return errors === 0;
 }
 
-const schema35 = {"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."}}};
+const schema36 = {"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."}}};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema35.required,parentSchema:schema35,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema36.required,parentSchema:schema36,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -897,7 +897,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.workspace === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workspace"},message:"must have required property '"+"workspace"+"'",schema:schema35.required,parentSchema:schema35,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workspace"},message:"must have required property '"+"workspace"+"'",schema:schema36.required,parentSchema:schema36,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -907,8 +907,8 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema35.properties, key0))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema35,data};
+if(!(func2.call(schema36.properties, key0))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -971,7 +971,7 @@ errors++;
 if(data.attached !== undefined){
 let data2 = data.attached;
 if(typeof data2 !== "boolean"){
-const err7 = {instancePath:instancePath+"/attached",schemaPath:"#/properties/attached/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.attached.type,parentSchema:schema35.properties.attached,data:data2};
+const err7 = {instancePath:instancePath+"/attached",schemaPath:"#/properties/attached/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema36.properties.attached.type,parentSchema:schema36.properties.attached,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1044,7 +1044,7 @@ errors = vErrors.length;
 if(data.wave !== undefined){
 let data7 = data.wave;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err12 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema35.properties.wave.type,parentSchema:schema35.properties.wave,data:data7};
+const err12 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.wave.type,parentSchema:schema36.properties.wave,data:data7};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1055,7 +1055,7 @@ errors++;
 }
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 < 1 || isNaN(data7)){
-const err13 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema35.properties.wave,data:data7};
+const err13 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.wave,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1069,7 +1069,7 @@ errors++;
 if(data.canary !== undefined){
 let data8 = data.canary;
 if(typeof data8 !== "boolean"){
-const err14 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema35.properties.canary.type,parentSchema:schema35.properties.canary,data:data8};
+const err14 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema36.properties.canary.type,parentSchema:schema36.properties.canary,data:data8};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1083,7 +1083,7 @@ if(data.window !== undefined){
 let data9 = data.window;
 if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
 if(data9.start === undefined){
-const err15 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema26.required,parentSchema:schema26,data:data9};
+const err15 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema27.required,parentSchema:schema27,data:data9};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1093,7 +1093,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data9.end === undefined){
-const err16 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema26.required,parentSchema:schema26,data:data9};
+const err16 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema27.required,parentSchema:schema27,data:data9};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1104,7 +1104,7 @@ errors++;
 }
 for(const key1 in data9){
 if(!((((key1 === "days") || (key1 === "start")) || (key1 === "end")) || (key1 === "timezone"))){
-const err17 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data9};
+const err17 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema27,data:data9};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1118,7 +1118,7 @@ if(data9.days !== undefined){
 let data10 = data9.days;
 if(Array.isArray(data10)){
 if(data10.length < 1){
-const err18 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema26.properties.days,data:data10};
+const err18 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema27.properties.days,data:data10};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1131,7 +1131,7 @@ const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
 let data11 = data10[i0];
 if(!(((((((data11 === "mon") || (data11 === "tue")) || (data11 === "wed")) || (data11 === "thu")) || (data11 === "fri")) || (data11 === "sat")) || (data11 === "sun"))){
-const err19 = {instancePath:instancePath+"/window/days/" + i0,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema26.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema26.properties.days.items.enum,parentSchema:schema26.properties.days.items,data:data11};
+const err19 = {instancePath:instancePath+"/window/days/" + i0,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema27.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema27.properties.days.items.enum,parentSchema:schema27.properties.days.items,data:data11};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1148,7 +1148,7 @@ outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
 if(func0(data10[i1], data10[j0])){
-const err20 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema26.properties.days,data:data10};
+const err20 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema27.properties.days,data:data10};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1163,7 +1163,7 @@ break outer0;
 }
 }
 else {
-const err21 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema26.properties.days.type,parentSchema:schema26.properties.days,data:data10};
+const err21 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.days.type,parentSchema:schema27.properties.days,data:data10};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1176,8 +1176,8 @@ errors++;
 if(data9.start !== undefined){
 let data12 = data9.start;
 if(typeof data12 === "string"){
-if(!pattern17.test(data12)){
-const err22 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema26.properties.start,data:data12};
+if(!pattern20.test(data12)){
+const err22 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema27.properties.start,data:data12};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1188,7 +1188,7 @@ errors++;
 }
 }
 else {
-const err23 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.start.type,parentSchema:schema26.properties.start,data:data12};
+const err23 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.start.type,parentSchema:schema27.properties.start,data:data12};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1201,8 +1201,8 @@ errors++;
 if(data9.end !== undefined){
 let data13 = data9.end;
 if(typeof data13 === "string"){
-if(!pattern18.test(data13)){
-const err24 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema26.properties.end,data:data13};
+if(!pattern21.test(data13)){
+const err24 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema27.properties.end,data:data13};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1213,7 +1213,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.end.type,parentSchema:schema26.properties.end,data:data13};
+const err25 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.end.type,parentSchema:schema27.properties.end,data:data13};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1226,8 +1226,8 @@ errors++;
 if(data9.timezone !== undefined){
 let data14 = data9.timezone;
 if(typeof data14 === "string"){
-if(!pattern19.test(data14)){
-const err26 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema26.properties.timezone,data:data14};
+if(!pattern22.test(data14)){
+const err26 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema27.properties.timezone,data:data14};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1238,7 +1238,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.timezone.type,parentSchema:schema26.properties.timezone,data:data14};
+const err27 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.timezone.type,parentSchema:schema27.properties.timezone,data:data14};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1250,7 +1250,7 @@ errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data9};
+const err28 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.type,parentSchema:schema27,data:data9};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1262,7 +1262,7 @@ errors++;
 }
 }
 else {
-const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.type,parentSchema:schema35,data};
+const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1502,7 +1502,7 @@ vErrors.push(err17);
 errors++;
 }
 for(const key3 in data7){
-if(!((((((((key3 === "name") || (key3 === "provider")) || (key3 === "namespace")) || (key3 === "kubeconfigEnv")) || (key3 === "kommander")) || (key3 === "nodepools")) || (key3 === "controlPlane")) || (key3 === "window"))){
+if(!(func2.call(schema11.properties.management.properties, key3))){
 const err18 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.management,data:data7};
 if(vErrors === null){
 vErrors = [err18];
@@ -1803,6 +1803,198 @@ vErrors.push(err39);
 errors++;
 }
 }
+if(data7.capiComponents !== undefined){
+let data16 = data7.capiComponents;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+for(const key7 in data16){
+if(!(key7 === "args")){
+const err40 = {instancePath:instancePath+"/management/capiComponents",schemaPath:"#/properties/management/properties/capiComponents/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.management.properties.capiComponents,data:data16};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+if(data16.args !== undefined){
+let data17 = data16.args;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+for(const key8 in data17){
+const _errs68 = errors;
+if(typeof key8 === "string"){
+if(!pattern6.test(key8)){
+const err41 = {instancePath:instancePath+"/management/capiComponents/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema18.propertyNames,data:key8,propertyName:key8};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+var valid19 = _errs68 === errors;
+if(!valid19){
+const err42 = {instancePath:instancePath+"/management/capiComponents/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key8},message:"property name must be valid",schema:schema18.propertyNames,parentSchema:schema18,data:data17};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+for(const key9 in data17){
+let data18 = data17[key9];
+const _errs72 = errors;
+let valid21 = false;
+const _errs73 = errors;
+if(typeof data18 === "string"){
+if(!pattern7.test(data18)){
+const err43 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[0],data:data18};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+else {
+const err44 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[0].type,parentSchema:schema18.additionalProperties.anyOf[0],data:data18};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+var _valid1 = _errs73 === errors;
+valid21 = valid21 || _valid1;
+if(!valid21){
+const _errs76 = errors;
+if(!((typeof data18 == "number") && (isFinite(data18)))){
+const err45 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema18.additionalProperties.anyOf[1].type,parentSchema:schema18.additionalProperties.anyOf[1],data:data18};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+var _valid1 = _errs76 === errors;
+valid21 = valid21 || _valid1;
+if(!valid21){
+const _errs78 = errors;
+if(typeof data18 !== "boolean"){
+const err46 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.additionalProperties.anyOf[2].type,parentSchema:schema18.additionalProperties.anyOf[2],data:data18};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+var _valid1 = _errs78 === errors;
+valid21 = valid21 || _valid1;
+if(!valid21){
+const _errs80 = errors;
+if(Array.isArray(data18)){
+const len1 = data18.length;
+for(let i1=0; i1<len1; i1++){
+let data19 = data18[i1];
+if(typeof data19 === "string"){
+if(!pattern7.test(data19)){
+const err47 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i1,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[3].items,data:data19};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i1,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[3].items.type,parentSchema:schema18.additionalProperties.anyOf[3].items,data:data19};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.additionalProperties.anyOf[3].type,parentSchema:schema18.additionalProperties.anyOf[3],data:data18};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+var _valid1 = _errs80 === errors;
+valid21 = valid21 || _valid1;
+}
+}
+}
+if(!valid21){
+const err50 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema18.additionalProperties.anyOf,parentSchema:schema18.additionalProperties,data:data18};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+else {
+errors = _errs72;
+if(vErrors !== null){
+if(_errs72){
+vErrors.length = _errs72;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/management/capiComponents/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data:data17};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/management/capiComponents",schemaPath:"#/properties/management/properties/capiComponents/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.properties.capiComponents.type,parentSchema:schema11.properties.management.properties.capiComponents,data:data16};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
 if(data7.nodepools !== undefined){
 if(!(validate11(data7.nodepools, {instancePath:instancePath+"/management/nodepools",parentData:data7,parentDataProperty:"nodepools",rootData}))){
 vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
@@ -1816,177 +2008,10 @@ errors = vErrors.length;
 }
 }
 if(data7.window !== undefined){
-let data18 = data7.window;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.start === undefined){
-const err40 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema26.required,parentSchema:schema26,data:data18};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-if(data18.end === undefined){
-const err41 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema26.required,parentSchema:schema26,data:data18};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-for(const key7 in data18){
-if(!((((key7 === "days") || (key7 === "start")) || (key7 === "end")) || (key7 === "timezone"))){
-const err42 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data18};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
-errors++;
-}
-}
-if(data18.days !== undefined){
-let data19 = data18.days;
-if(Array.isArray(data19)){
-if(data19.length < 1){
-const err43 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema26.properties.days,data:data19};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-const len1 = data19.length;
-for(let i1=0; i1<len1; i1++){
-let data20 = data19[i1];
-if(!(((((((data20 === "mon") || (data20 === "tue")) || (data20 === "wed")) || (data20 === "thu")) || (data20 === "fri")) || (data20 === "sat")) || (data20 === "sun"))){
-const err44 = {instancePath:instancePath+"/management/window/days/" + i1,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema26.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema26.properties.days.items.enum,parentSchema:schema26.properties.days.items,data:data20};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-}
-let i2 = data19.length;
-let j0;
-if(i2 > 1){
-outer0:
-for(;i2--;){
-for(j0 = i2; j0--;){
-if(func0(data19[i2], data19[j0])){
-const err45 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)",schema:true,parentSchema:schema26.properties.days,data:data19};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-break outer0;
-}
-}
-}
-}
-}
-else {
-const err46 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema26.properties.days.type,parentSchema:schema26.properties.days,data:data19};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-}
-if(data18.start !== undefined){
-let data21 = data18.start;
-if(typeof data21 === "string"){
-if(!pattern17.test(data21)){
-const err47 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema26.properties.start,data:data21};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-}
-else {
-const err48 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.start.type,parentSchema:schema26.properties.start,data:data21};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-}
-if(data18.end !== undefined){
-let data22 = data18.end;
-if(typeof data22 === "string"){
-if(!pattern18.test(data22)){
-const err49 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema26.properties.end,data:data22};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.end.type,parentSchema:schema26.properties.end,data:data22};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-}
-if(data18.timezone !== undefined){
-let data23 = data18.timezone;
-if(typeof data23 === "string"){
-if(!pattern19.test(data23)){
-const err51 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema26.properties.timezone,data:data23};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-}
-else {
-const err52 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.timezone.type,parentSchema:schema26.properties.timezone,data:data23};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-}
-}
-else {
-const err53 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data18};
+let data22 = data7.window;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.start === undefined){
+const err53 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema27.required,parentSchema:schema27,data:data22};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -1995,10 +2020,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-}
-else {
-const err54 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.type,parentSchema:schema11.properties.management,data:data7};
+if(data22.end === undefined){
+const err54 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema27.required,parentSchema:schema27,data:data22};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -2007,20 +2030,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-if(data.workspaces !== undefined){
-let data24 = data.workspaces;
-if(Array.isArray(data24)){
-const len2 = data24.length;
-for(let i3=0; i3<len2; i3++){
-if(!(validate17(data24[i3], {instancePath:instancePath+"/workspaces/" + i3,parentData:data24,parentDataProperty:i3,rootData}))){
-vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err55 = {instancePath:instancePath+"/workspaces",schemaPath:"#/properties/workspaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.workspaces.type,parentSchema:schema11.properties.workspaces,data:data24};
+for(const key10 in data22){
+if(!((((key10 === "days") || (key10 === "start")) || (key10 === "end")) || (key10 === "timezone"))){
+const err55 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema27,data:data22};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -2030,19 +2042,11 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data.clusters !== undefined){
-let data26 = data.clusters;
-if(Array.isArray(data26)){
-const len3 = data26.length;
-for(let i4=0; i4<len3; i4++){
-if(!(validate24(data26[i4], {instancePath:instancePath+"/clusters/" + i4,parentData:data26,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err56 = {instancePath:instancePath+"/clusters",schemaPath:"#/properties/clusters/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.clusters.type,parentSchema:schema11.properties.clusters,data:data26};
+if(data22.days !== undefined){
+let data23 = data22.days;
+if(Array.isArray(data23)){
+if(data23.length < 1){
+const err56 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema27.properties.days,data:data23};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -2051,13 +2055,11 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data.rollout !== undefined){
-let data28 = data.rollout;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-for(const key8 in data28){
-if(!((key8 === "maxParallel") || (key8 === "failureThreshold"))){
-const err57 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.rollout,data:data28};
+const len2 = data23.length;
+for(let i2=0; i2<len2; i2++){
+let data24 = data23[i2];
+if(!(((((((data24 === "mon") || (data24 === "tue")) || (data24 === "wed")) || (data24 === "thu")) || (data24 === "fri")) || (data24 === "sat")) || (data24 === "sun"))){
+const err57 = {instancePath:instancePath+"/management/window/days/" + i2,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema27.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema27.properties.days.items.enum,parentSchema:schema27.properties.days.items,data:data24};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -2067,10 +2069,14 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data28.maxParallel !== undefined){
-let data29 = data28.maxParallel;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err58 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.rollout.properties.maxParallel.type,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data29};
+let i3 = data23.length;
+let j0;
+if(i3 > 1){
+outer0:
+for(;i3--;){
+for(j0 = i3; j0--;){
+if(func0(data23[i3], data23[j0])){
+const err58 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i3+" are identical)",schema:true,parentSchema:schema27.properties.days,data:data23};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -2078,10 +2084,14 @@ else {
 vErrors.push(err58);
 }
 errors++;
+break outer0;
 }
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 > 256 || isNaN(data29)){
-const err59 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data29};
+}
+}
+}
+}
+else {
+const err59 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.days.type,parentSchema:schema27.properties.days,data:data23};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -2090,8 +2100,12 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data29 < 1 || isNaN(data29)){
-const err60 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data29};
+}
+if(data22.start !== undefined){
+let data25 = data22.start;
+if(typeof data25 === "string"){
+if(!pattern20.test(data25)){
+const err60 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema27.properties.start,data:data25};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -2101,11 +2115,8 @@ vErrors.push(err60);
 errors++;
 }
 }
-}
-if(data28.failureThreshold !== undefined){
-let data30 = data28.failureThreshold;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err61 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.rollout.properties.failureThreshold.type,parentSchema:schema11.properties.rollout.properties.failureThreshold,data:data30};
+else {
+const err61 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.start.type,parentSchema:schema27.properties.start,data:data25};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -2114,9 +2125,12 @@ vErrors.push(err61);
 }
 errors++;
 }
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 0 || isNaN(data30)){
-const err62 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.rollout.properties.failureThreshold,data:data30};
+}
+if(data22.end !== undefined){
+let data26 = data22.end;
+if(typeof data26 === "string"){
+if(!pattern21.test(data26)){
+const err62 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema27.properties.end,data:data26};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -2126,10 +2140,8 @@ vErrors.push(err62);
 errors++;
 }
 }
-}
-}
 else {
-const err63 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.rollout.type,parentSchema:schema11.properties.rollout,data:data28};
+const err63 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.end.type,parentSchema:schema27.properties.end,data:data26};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -2139,12 +2151,11 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data.backup !== undefined){
-let data31 = data.backup;
-if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
-for(const key9 in data31){
-if(!((((((key9 === "enabled") || (key9 === "reason")) || (key9 === "namespace")) || (key9 === "storageLocation")) || (key9 === "maxAge")) || (key9 === "ttl"))){
-const err64 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backup,data:data31};
+if(data22.timezone !== undefined){
+let data27 = data22.timezone;
+if(typeof data27 === "string"){
+if(!pattern22.test(data27)){
+const err64 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema27.properties.timezone,data:data27};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -2154,10 +2165,8 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data31.enabled !== undefined){
-let data32 = data31.enabled;
-if(typeof data32 !== "boolean"){
-const err65 = {instancePath:instancePath+"/backup/enabled",schemaPath:"#/properties/backup/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backup.properties.enabled.type,parentSchema:schema11.properties.backup.properties.enabled,data:data32};
+else {
+const err65 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.timezone.type,parentSchema:schema27.properties.timezone,data:data27};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2167,11 +2176,9 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data31.reason !== undefined){
-let data33 = data31.reason;
-if(typeof data33 === "string"){
-if(!pattern31.test(data33)){
-const err66 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema11.properties.backup.properties.reason,data:data33};
+}
+else {
+const err66 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.type,parentSchema:schema27,data:data22};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -2181,8 +2188,9 @@ vErrors.push(err66);
 errors++;
 }
 }
+}
 else {
-const err67 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backup.properties.reason.type,parentSchema:schema11.properties.backup.properties.reason,data:data33};
+const err67 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.type,parentSchema:schema11.properties.management,data:data7};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -2192,11 +2200,19 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data31.namespace !== undefined){
-let data34 = data31.namespace;
-if(typeof data34 === "string"){
-if(!pattern0.test(data34)){
-const err68 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data34};
+if(data.workspaces !== undefined){
+let data28 = data.workspaces;
+if(Array.isArray(data28)){
+const len3 = data28.length;
+for(let i4=0; i4<len3; i4++){
+if(!(validate17(data28[i4], {instancePath:instancePath+"/workspaces/" + i4,parentData:data28,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/workspaces",schemaPath:"#/properties/workspaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.workspaces.type,parentSchema:schema11.properties.workspaces,data:data28};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2206,8 +2222,19 @@ vErrors.push(err68);
 errors++;
 }
 }
+if(data.clusters !== undefined){
+let data30 = data.clusters;
+if(Array.isArray(data30)){
+const len4 = data30.length;
+for(let i5=0; i5<len4; i5++){
+if(!(validate24(data30[i5], {instancePath:instancePath+"/clusters/" + i5,parentData:data30,parentDataProperty:i5,rootData}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+errors = vErrors.length;
+}
+}
+}
 else {
-const err69 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data34};
+const err69 = {instancePath:instancePath+"/clusters",schemaPath:"#/properties/clusters/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.clusters.type,parentSchema:schema11.properties.clusters,data:data30};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2217,11 +2244,12 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data31.storageLocation !== undefined){
-let data35 = data31.storageLocation;
-if(typeof data35 === "string"){
-if(!pattern0.test(data35)){
-const err70 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data35};
+if(data.rollout !== undefined){
+let data32 = data.rollout;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+for(const key11 in data32){
+if(!((key11 === "maxParallel") || (key11 === "failureThreshold"))){
+const err70 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.rollout,data:data32};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2231,8 +2259,10 @@ vErrors.push(err70);
 errors++;
 }
 }
-else {
-const err71 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data35};
+if(data32.maxParallel !== undefined){
+let data33 = data32.maxParallel;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err71 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.rollout.properties.maxParallel.type,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data33};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -2241,12 +2271,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-if(data31.maxAge !== undefined){
-let data36 = data31.maxAge;
-if(typeof data36 === "string"){
-if(!pattern34.test(data36)){
-const err72 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema43,data:data36};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 256 || isNaN(data33)){
+const err72 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data33};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -2255,9 +2282,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-else {
-const err73 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data36};
+if(data33 < 1 || isNaN(data33)){
+const err73 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data33};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2267,11 +2293,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data31.ttl !== undefined){
-let data37 = data31.ttl;
-if(typeof data37 === "string"){
-if(!pattern34.test(data37)){
-const err74 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema43,data:data37};
+}
+if(data32.failureThreshold !== undefined){
+let data34 = data32.failureThreshold;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err74 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.rollout.properties.failureThreshold.type,parentSchema:schema11.properties.rollout.properties.failureThreshold,data:data34};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -2280,9 +2306,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-else {
-const err75 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data37};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 0 || isNaN(data34)){
+const err75 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.rollout.properties.failureThreshold,data:data34};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -2293,8 +2319,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err76 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backup.type,parentSchema:schema11.properties.backup,data:data31};
+const err76 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.rollout.type,parentSchema:schema11.properties.rollout,data:data32};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -2304,14 +2331,179 @@ vErrors.push(err76);
 errors++;
 }
 }
-}
-else {
-const err77 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data.backup !== undefined){
+let data35 = data.backup;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+for(const key12 in data35){
+if(!((((((key12 === "enabled") || (key12 === "reason")) || (key12 === "namespace")) || (key12 === "storageLocation")) || (key12 === "maxAge")) || (key12 === "ttl"))){
+const err77 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backup,data:data35};
 if(vErrors === null){
 vErrors = [err77];
 }
 else {
 vErrors.push(err77);
+}
+errors++;
+}
+}
+if(data35.enabled !== undefined){
+let data36 = data35.enabled;
+if(typeof data36 !== "boolean"){
+const err78 = {instancePath:instancePath+"/backup/enabled",schemaPath:"#/properties/backup/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backup.properties.enabled.type,parentSchema:schema11.properties.backup.properties.enabled,data:data36};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+if(data35.reason !== undefined){
+let data37 = data35.reason;
+if(typeof data37 === "string"){
+if(!pattern34.test(data37)){
+const err79 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema11.properties.backup.properties.reason,data:data37};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backup.properties.reason.type,parentSchema:schema11.properties.backup.properties.reason,data:data37};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+if(data35.namespace !== undefined){
+let data38 = data35.namespace;
+if(typeof data38 === "string"){
+if(!pattern0.test(data38)){
+const err81 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data38};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+else {
+const err82 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data38};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+if(data35.storageLocation !== undefined){
+let data39 = data35.storageLocation;
+if(typeof data39 === "string"){
+if(!pattern0.test(data39)){
+const err83 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data39};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data39};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+if(data35.maxAge !== undefined){
+let data40 = data35.maxAge;
+if(typeof data40 === "string"){
+if(!pattern37.test(data40)){
+const err85 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema44,data:data40};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema44.type,parentSchema:schema44,data:data40};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+if(data35.ttl !== undefined){
+let data41 = data35.ttl;
+if(typeof data41 === "string"){
+if(!pattern37.test(data41)){
+const err87 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema44,data:data41};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+else {
+const err88 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema44.type,parentSchema:schema44,data:data41};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backup.type,parentSchema:schema11.properties.backup,data:data35};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+}
+else {
+const err90 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
 }
 errors++;
 }

@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a as g}from"./chunk-45YJL5F3.js";var r="\0dkp-fleet-hole\0",f=JSON.stringify(r),d=64*1024;function*y(i){let[p,a]=JSON.stringify({...i,steps:r}).split(f),o=new Map,e=`${p}[`;for(let t=0;t<i.steps.length;t++){let s=i.steps[t],n=o.get(s.needs);n===void 0&&(n=JSON.stringify(s.needs),o.set(s.needs,n));let[c,l]=JSON.stringify({...s,needs:r}).split(f);e+=(t>0?",":"")+c,n.length>=d/16?(yield e,yield n,e=l):e+=n+l,e.length>=d&&(yield e,e="")}yield`${e}]${a}`}g(y,"planJsonChunks");export{y as a};
-//# sourceMappingURL=chunk-ARXYRXYN.js.map
