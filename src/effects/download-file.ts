@@ -69,7 +69,10 @@ class AttemptError extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.())
+// The backoff sleep must keep the event loop alive: with an unref'd timer nothing else may be
+// pending between attempts (the failed socket is closed), so Node ends the process with exit
+// code 13 ("unsettled top-level await") in the middle of the retry.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**
  * Downloads `url` to `dest` (which must not exist; it is removed again when the download fails).
