@@ -3,7 +3,9 @@
 
 import * as core from '@actions/core'
 import { formatProblem, InputError, messageOf } from '../core/errors.js'
+import { escapeHtml, escapeHtmlBlock } from '../core/markdown.js'
 import type { LiveVersions } from '../core/plan.js'
+import { deadlineIn, setProcessDeadline } from '../effects/deadline.js'
 import { GitHubReporter } from '../effects/github.js'
 import { loadInventory } from '../effects/inventory-files.js'
 import { publishPlan, reportInventoryWarnings, reportReleaseChecks } from '../stages/plan.js'
@@ -11,8 +13,12 @@ import { type ActionInputs, parseInputs } from './inputs.js'
 
 export async function run(): Promise<void> {
   const reporter = new GitHubReporter()
+  const stageOf = () => core.getInput('stage') || 'plan'
   try {
     const inputs = parseInputs((name) => core.getInput(name))
+    // Every stage has a deadline: no API call outlives timeout-minutes (stage jobs also bound
+    // their cleanup after it, see execute.ts).
+    setProcessDeadline(deadlineIn(inputs.timeoutMinutes, `timeout-minutes ${inputs.timeoutMinutes}`))
     if (inputs.kubeconfig) {
       const { maskKubeconfig } = await import('../effects/kubeconfig.js')
       maskKubeconfig(inputs.kubeconfig, reporter)
@@ -24,6 +30,9 @@ export async function run(): Promise<void> {
         reporter.error(p.source ? `${p.path ? `${p.path}: ` : ''}${p.message}` : formatProblem(p), p.source)
       core.setFailed(`invalid input: ${err.problems.length} problem(s), listed above`)
     } else {
+      // The summary says what failed (e.g. which API call got no answer before the deadline);
+      // stage jobs write their result table themselves.
+      if (!reporter.resultReported) reporter.summary(failureSummary(stageOf(), messageOf(err)))
       core.setFailed(messageOf(err))
     }
   } finally {
@@ -49,6 +58,7 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
           targetKubernetes: inputs.targetKubernetes,
         },
         reporter,
+        inputs.kubeconfig ? 'the kubeconfig input' : `$${envName}`,
       )
     }
     const plan = publishPlan(inventory, reporter, {
@@ -70,4 +80,12 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
   }
   const { executeStage } = await import('./stage-job.js')
   await executeStage(inputs, reporter)
+}
+
+/** The step summary of a stage that failed before it had a result (plan, status, a connection, a deadline). */
+function failureSummary(stage: string, message: string): string {
+  const [first, ...rest] = message.split('\n')
+  return `## ${escapeHtml(stage)}: ❌ failed\n\n**Failed:** ${escapeHtml(first ?? '')}\n${
+    rest.length > 0 ? `\n<pre>${escapeHtmlBlock(rest.join('\n'))}</pre>\n` : ''
+  }`
 }

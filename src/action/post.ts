@@ -6,10 +6,14 @@ import { rmSync } from 'node:fs'
 import * as core from '@actions/core'
 import { messageOf } from '../core/errors.js'
 import { escapeHtml } from '../core/markdown.js'
+import { deadlineIn, setProcessDeadline } from '../effects/deadline.js'
 import { GitHubReporter } from '../effects/github.js'
 import type { JobState } from '../stages/execute.js'
 import { parseInputs } from './inputs.js'
 import { STATE_KEY } from './stage-job.js'
+
+/** What the post step may spend talking to the management cluster. */
+const POST_MINUTES = 1
 
 export async function runPost(): Promise<void> {
   const raw = core.getState(STATE_KEY)
@@ -21,6 +25,8 @@ export async function runPost(): Promise<void> {
     return
   }
   const reporter = new GitHubReporter()
+  // The post step is bounded too: an unreachable management API must not hold the job.
+  setProcessDeadline(deadlineIn(POST_MINUTES, `the post step's ${POST_MINUTES * 60} s`))
   try {
     if (state.lock || (state.stepId && !state.finished)) await cleanUpCluster(state, reporter)
   } catch (err) {

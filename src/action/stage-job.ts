@@ -63,6 +63,7 @@ export async function executeStage(inputs: ActionInputs, reporter: GitHubReporte
     if (result.stage === 'kubernetes' && result.status !== 'failed')
       reporter.output('kubernetes-version', running ?? '')
     reporter.summary(resultSummary(result))
+    reporter.resultReported = true
     const line = `${result.stepId}: ${result.status}${result.message ? ` — ${result.message.split('\n')[0]}` : ''}`
     if (result.status === 'failed' || result.status === 'cancelled')
       throw new WorkError(result.message ?? line)

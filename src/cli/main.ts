@@ -1,8 +1,11 @@
 // dkp-fleet: the local CLI over the same core as the action. Each command lives in its own
 // module under ./commands and is loaded on demand, so `plan` never loads the Kubernetes client.
 
+import { constants } from 'node:os'
 import { exitCodeFor, InputError, messageOf } from '../core/errors.js'
 import { VERSION } from '../core/version.js'
+import { setProcessDeadline } from '../effects/deadline.js'
+import { removeTempDirs } from '../effects/temp-files.js'
 import { type CliIO, type Command, processIO } from './io.js'
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
@@ -56,6 +59,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.stderr(`dkp-fleet: unknown command "${name}"\n\n${usage()}`)
     return 2
   }
+  const signals = onSignals(io)
   try {
     const { command } = await entry.load()
     return await command(rest, io)
@@ -63,5 +67,32 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.stderr(`${err instanceof InputError ? '' : 'error: '}${messageOf(err)}\n`)
     if (debug && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`)
     return exitCodeFor(err)
+  } finally {
+    // The 0600 kubeconfig copies go whatever happened (the CLI has no post step).
+    removeTempDirs()
+    signals.remove()
+    setProcessDeadline(undefined)
+  }
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+
+/**
+ * SIGINT/SIGTERM/SIGHUP remove the temp kubeconfigs at once. A command that handles the signal
+ * itself (`run`: kills dkp, releases the lock, records `cancelled`) then finishes on its own;
+ * any other command exits 128 + the signal number, as the default action would have.
+ */
+function onSignals(io: CliIO): { remove(): void } {
+  const handler = (signal: NodeJS.Signals) => {
+    removeTempDirs()
+    if (process.listenerCount(signal) > 1) return
+    io.stderr(`dkp-fleet: stopped by ${signal}\n`)
+    process.exit(128 + (constants.signals[signal] ?? 0))
+  }
+  for (const s of STOP_SIGNALS) process.on(s, handler)
+  return {
+    remove: () => {
+      for (const s of STOP_SIGNALS) process.removeListener(s, handler)
+    },
   }
 }

@@ -31,6 +31,8 @@ export class GitHubReporter implements Reporter {
   private summaryBytes = 0
   private summaryTruncated = false
   private readonly masked = new Set<string>()
+  /** Set once a stage job wrote its result table (which already says why it failed). */
+  resultReported = false
 
   info(message: string) {
     core.info(neutralize(message))

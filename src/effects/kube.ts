@@ -13,6 +13,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { KubeConfig } from '@kubernetes/client-node'
 import { InputError, WorkError } from '../core/errors.js'
+import { type Deadline, formatDuration, processDeadline } from './deadline.js'
 
 export interface OwnerReference {
   apiVersion: string
@@ -88,8 +89,10 @@ export interface KubeOptions {
   /** Kubeconfig context to use instead of the file's current-context. */
   context?: string
   retry?: RetryOptions
-  /** Per-request timeout (default 30 s). */
+  /** Per-request timeout (default 30 s). A request that timed out is retried once, not `retries` times. */
   timeoutMs?: number
+  /** No call outlives this (default: the process's deadline, see deadline.ts). */
+  deadline?: Deadline
   /** `fieldManager` for writes (default `dkp-fleet`). */
   fieldManager?: string
   userAgent?: string
@@ -182,9 +185,18 @@ export class KubeError extends WorkError {
   readonly objectName: string | undefined
   readonly attempts: number
   readonly status: KubeStatus | undefined
+  /** No response arrived: within the request timeout (`request`), or before the deadline (`deadline`). */
+  readonly timedOut: 'request' | 'deadline' | undefined
   constructor(
     what: What,
-    detail: { code: number; reason?: string; message: string; attempts: number; status?: KubeStatus },
+    detail: {
+      code: number
+      reason?: string
+      message: string
+      attempts: number
+      status?: KubeStatus
+      timedOut?: 'request' | 'deadline'
+    },
     options?: { cause?: unknown },
   ) {
     const target = what.name ? ` ${what.namespace ? `${what.namespace}/` : ''}${what.name}` : ''
@@ -201,6 +213,7 @@ export class KubeError extends WorkError {
     this.objectName = what.name
     this.attempts = detail.attempts
     this.status = detail.status
+    this.timedOut = detail.timedOut
   }
 }
 
@@ -244,9 +257,14 @@ const NETWORK_RETRY = new Set([
   'KUBE_TIMEOUT',
 ])
 
+/** Retries of a request that got no response at all (a black-holed server): one, not `retries`. */
+const TIMEOUT_RETRIES = 1
+
 export class Kube {
   /** The API server URL, e.g. `https://127.0.0.1:6443`. */
   readonly server: string
+  /** No call outlives this; undefined: the process's deadline (deadline.ts). Settable (the executor's cleanup budget). */
+  deadline: Deadline | undefined
   /** The kubeconfig context's namespace, else `default`. */
   readonly defaultNamespace: string
   private readonly kc: KubeConfig
@@ -304,6 +322,7 @@ export class Kube {
     this.baseDelayMs = options.retry?.baseDelayMs ?? 250
     this.maxDelayMs = options.retry?.maxDelayMs ?? 10_000
     this.timeoutMs = options.timeoutMs ?? 30_000
+    this.deadline = options.deadline
     this.fieldManager = options.fieldManager ?? 'dkp-fleet'
     this.userAgent = options.userAgent ?? 'dkp-fleet'
     if (options.onRequest) this.hooks.push(options.onRequest)
@@ -704,12 +723,16 @@ export class Kube {
       if (v !== undefined && v !== '') qs.set(k, String(v))
     const pathAndQuery = `${this.url.pathname.replace(/\/$/, '')}${spec.path}${qs.size ? `?${qs}` : ''}`
     const body = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body))
+    let timeouts = 0
     for (let attempt = 1; ; attempt++) {
+      const deadline = this.deadline ?? processDeadline()
+      const left = deadline ? deadline.at - Date.now() : Number.POSITIVE_INFINITY
+      if (deadline && left <= 0) throw this.deadlineError(spec.what, attempt - 1, deadline)
       const started = performance.now()
       let res: RawResponse | undefined
       let netErr: (Error & { code?: string }) | undefined
       try {
-        res = await this.send(spec.method, pathAndQuery, body, spec.contentType)
+        res = await this.send(spec.method, pathAndQuery, body, spec.contentType, left)
       } catch (err) {
         netErr = err as Error & { code?: string }
       }
@@ -725,10 +748,21 @@ export class Kube {
       for (const hook of this.hooks) hook(event)
 
       if (res && res.status >= 200 && res.status < 300) return res.body as T
-      const retryable = res ? RETRY_STATUS(res.status) : NETWORK_RETRY.has(netErr?.code ?? '')
+      // Cut short by the deadline: nothing is left to retry with.
+      if (netErr?.code === 'KUBE_DEADLINE' && deadline) throw this.deadlineError(spec.what, attempt, deadline)
+      const timedOut = netErr?.code === 'KUBE_TIMEOUT'
+      if (timedOut) timeouts++
+      const retryable =
+        (res ? RETRY_STATUS(res.status) : NETWORK_RETRY.has(netErr?.code ?? '')) &&
+        (!timedOut || timeouts <= TIMEOUT_RETRIES)
+      let noTime = ''
       if (retryable && attempt <= this.retries) {
-        await sleep(this.delay(attempt, res?.headers['retry-after']))
-        continue
+        const wait = this.delay(attempt, res?.headers['retry-after'])
+        if (!deadline || Date.now() + wait < deadline.at) {
+          await sleep(wait)
+          continue
+        }
+        noTime = `; no time left for another attempt before the deadline (${deadline.what})`
       }
       if (res) {
         const status = isStatus(res.body) ? res.body : undefined
@@ -736,7 +770,7 @@ export class Kube {
         throw new KubeError(spec.what, {
           code: res.status,
           reason: status?.reason ?? http.STATUS_CODES[res.status],
-          message: status?.message || text || 'no message from the server',
+          message: `${status?.message || text || 'no message from the server'}${noTime}`,
           attempts: attempt,
           status,
         })
@@ -745,12 +779,22 @@ export class Kube {
         spec.what,
         {
           code: 0,
-          message: `${netErr?.code ? `${netErr.code}: ` : ''}${netErr?.message ?? 'request failed'} (server ${this.server})`,
+          message: `${netErr?.code && !timedOut ? `${netErr.code}: ` : ''}${netErr?.message ?? 'request failed'} (server ${this.server})${noTime}`,
           attempts: attempt,
+          ...(timedOut ? { timedOut: 'request' as const } : {}),
         },
         { cause: netErr },
       )
     }
+  }
+
+  private deadlineError(what: What, attempts: number, deadline: Deadline): KubeError {
+    return new KubeError(what, {
+      code: 0,
+      message: `no response before the deadline (${deadline.what}) from ${this.server}`,
+      attempts: Math.max(1, attempts),
+      timedOut: 'deadline',
+    })
   }
 
   /** Exponential backoff with jitter; a server's Retry-After (seconds or HTTP date) wins when longer. */
@@ -767,7 +811,14 @@ export class Kube {
     return Math.min(this.maxDelayMs, Math.max(backoff, server))
   }
 
-  private async send(method: string, pathAndQuery: string, body: Buffer | undefined, contentType?: string) {
+  private async send(
+    method: string,
+    pathAndQuery: string,
+    body: Buffer | undefined,
+    contentType: string | undefined,
+    /** Time left before the deadline: the request is cut then, whatever it is doing. */
+    hardMs: number,
+  ) {
     const opts: https.RequestOptions & { headers: Record<string, string> } = { headers: {} }
     await this.kc.applyToHTTPSOptions(opts)
     const headers: Record<string, string> = {
@@ -814,11 +865,21 @@ export class Kube {
           })
         },
       )
+      // An idle timeout: no bytes for this long (connecting, the TLS handshake and the response
+      // all count), so a slow but streaming list is not cut.
       req.setTimeout(this.timeoutMs, () => {
         req.destroy(
-          Object.assign(new Error(`no response within ${this.timeoutMs} ms`), { code: 'KUBE_TIMEOUT' }),
+          Object.assign(new Error(`no response within ${formatDuration(this.timeoutMs)}`), {
+            code: 'KUBE_TIMEOUT',
+          }),
         )
       })
+      if (Number.isFinite(hardMs)) {
+        const cut = setTimeout(() => {
+          req.destroy(Object.assign(new Error('the deadline passed'), { code: 'KUBE_DEADLINE' }))
+        }, hardMs)
+        req.once('close', () => clearTimeout(cut))
+      }
       req.on('error', reject)
       req.end(body)
     })

@@ -2,13 +2,14 @@
 // text: GitHub drops outputs containing a masked value), 0600 temp files removed at the end,
 // and managed clusters' kubeconfigs read from Secrets on the management cluster.
 
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { InputError } from '../core/errors.js'
 import type { Inventory } from '../core/model.js'
 import type { Reporter } from './reporter.js'
+import { registeredTempDirs, registerTempDir, removeTempDirs } from './temp-files.js'
 
 /** Fields whose values are credentials wherever they appear in a kubeconfig. */
 const SECRET_KEYS = new Set([
@@ -72,28 +73,28 @@ export function maskKubeconfig(content: string, reporter: Pick<Reporter, 'secret
   for (const value of secretValues(content)) reporter.secret(value)
 }
 
-const tempDirs = new Set<string>()
-
-/** Writes a kubeconfig to a fresh 0700 directory as a 0600 file; removed by removeTempKubeconfigs. */
-export function writeTempKubeconfig(content: string, label = 'mgmt'): string {
+/**
+ * Writes a kubeconfig to a fresh 0700 directory as a 0600 file. The directory is registered
+ * (temp-files.ts) before anything is written, so every exit path removes it; `onDir` is told
+ * at the same moment (the action saves it for the post step).
+ */
+export function writeTempKubeconfig(content: string, label = 'mgmt', onDir?: (dir: string) => void): string {
   const base = process.env.RUNNER_TEMP || tmpdir()
   const dir = mkdtempSync(join(base, 'dkp-fleet-kube-'))
+  registerTempDir(dir)
+  onDir?.(dir)
   chmodSync(dir, 0o700)
   const file = join(dir, `${label.replace(/[^a-z0-9-]/gi, '_')}.kubeconfig`)
   writeFileSync(file, content, { mode: 0o600 })
-  tempDirs.add(dir)
   return file
 }
 
 export function tempKubeconfigDirs(): string[] {
-  return [...tempDirs]
+  return registeredTempDirs()
 }
 
-export function removeTempKubeconfigs(dirs: Iterable<string> = tempDirs): void {
-  for (const dir of [...dirs]) {
-    rmSync(dir, { recursive: true, force: true })
-    tempDirs.delete(dir)
-  }
+export function removeTempKubeconfigs(dirs?: Iterable<string>): void {
+  removeTempDirs(dirs)
 }
 
 export interface KubeconfigSource {
@@ -126,12 +127,22 @@ export function managementKubeconfig(
   )
 }
 
-function readKubeconfigFile(path: string): string {
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a parent is not a directory',
+  ELOOP: 'too many symbolic links',
+}
+
+/** Reads a kubeconfig file; a file that cannot be read is bad input (exit 2) naming the file. */
+export function readKubeconfigFile(path: string, what = 'kubeconfig'): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
     throw new InputError(
-      `cannot read kubeconfig ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      `cannot read ${what} ${path}: ${code ? `${READ_ERRORS[code] ?? 'read failed'} (${code})` : (err as Error).message}`,
     )
   }
 }

@@ -1,14 +1,14 @@
 // Live versions for `plan` with a kubeconfig: what DKP and Kubernetes versions the fleet runs
 // and which plan steps are already done, read through each stage's own done-condition.
 
-import { readFileSync } from 'node:fs'
+import { InputError, messageOf } from '../core/errors.js'
 import type { Inventory } from '../core/model.js'
 import { buildPlan, type LiveVersions, type PlanOptions } from '../core/plan.js'
 import { makeEnv } from '../stages/execute.js'
 import { K, type KommanderCluster } from '../stages/kinds.js'
 import { readStepStates } from '../stages/step-states.js'
 import { Kube } from './kube.js'
-import { maskKubeconfig } from './kubeconfig.js'
+import { maskKubeconfig, readKubeconfigFile } from './kubeconfig.js'
 import { ConsoleReporter, type Reporter } from './reporter.js'
 
 export async function readLiveVersionsFromFile(
@@ -16,7 +16,7 @@ export async function readLiveVersionsFromFile(
   inventory: Inventory,
   options: PlanOptions = {},
 ): Promise<LiveVersions> {
-  return readLiveVersionsFromContent(readFileSync(path, 'utf8'), inventory, options)
+  return readLiveVersionsFromContent(readKubeconfigFile(path), inventory, options, undefined, path)
 }
 
 export async function readLiveVersionsFromContent(
@@ -24,9 +24,15 @@ export async function readLiveVersionsFromContent(
   inventory: Inventory,
   options: PlanOptions = {},
   reporter: Pick<Reporter, 'secret'> = new ConsoleReporter(),
+  from = 'the kubeconfig input',
 ): Promise<LiveVersions> {
   maskKubeconfig(content, reporter)
-  const kube = Kube.fromString(content)
+  let kube: Kube
+  try {
+    kube = Kube.fromString(content)
+  } catch (err) {
+    throw new InputError(`the management kubeconfig from ${from} cannot be used: ${messageOf(err)}`)
+  }
   try {
     return await readLiveVersions(kube, inventory, options, reporter)
   } finally {

@@ -13,7 +13,7 @@ import { PER_CLUSTER_STAGES, type PlanStage, type StageName, UPGRADE_ORDER } fro
 import { describeWindow, inWindow, nextOpening } from '../core/window.js'
 import { type DkpRunner, displayCommand } from '../effects/dkp-runner.js'
 import { loadInventory } from '../effects/inventory-files.js'
-import { Kube } from '../effects/kube.js'
+import { Kube, KubeError, type KubeOptions } from '../effects/kube.js'
 import {
   type KubeconfigSource,
   managementKubeconfig,
@@ -149,22 +149,31 @@ export function resolveCluster(stage: PlanStage, inventory: Inventory, requested
   return requested
 }
 
+/**
+ * The management cluster's client and a 0600 copy of its kubeconfig for dkp. The kubeconfig is
+ * checked before the copy is written (a malformed one, or one without a usable context, leaves
+ * nothing behind); the copy's directory is registered for removal before it is written and
+ * `onTempDir` is told at once (the action saves it for the post step).
+ */
 export async function connectManagement(
   inventory: Inventory | undefined,
-  options: Pick<RunOptions, 'kubeconfig' | 'env' | 'allowKubeconfigEnv'>,
+  options: Pick<RunOptions, 'kubeconfig' | 'env' | 'allowKubeconfigEnv'> & {
+    onTempDir?: (dir: string) => void
+    kube?: KubeOptions
+  },
   reporter: Reporter,
 ): Promise<{ kube: Kube; kubeconfigPath: string; from: string }> {
   const { content, from } = managementKubeconfig(inventory, options.kubeconfig, options.env, {
     allowKubeconfigEnv: options.allowKubeconfigEnv,
   })
   maskKubeconfig(content, reporter)
-  const kubeconfigPath = writeTempKubeconfig(content)
   let kube: Kube
   try {
-    kube = Kube.fromString(content)
+    kube = Kube.fromString(content, options.kube)
   } catch (err) {
     throw new InputError(`the management kubeconfig from ${from} cannot be used: ${messageOf(err)}`)
   }
+  const kubeconfigPath = writeTempKubeconfig(content, 'mgmt', options.onTempDir)
   return { kube, kubeconfigPath, from }
 }
 
@@ -257,148 +266,182 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     return finish({ status: 'skipped', commands: [], message })
   }
 
-  const connected = await connectManagement(inventory, options, reporter)
+  // The job state exists before anything can throw: the temp kubeconfig's directory is in it
+  // the moment it is made, so the post step (action) removes it whatever happens next.
+  const state: JobState = { stepId, started: started.toISOString(), tempDirs: [] }
+  const connected = await connectManagement(
+    inventory,
+    {
+      ...options,
+      onTempDir: (dir) => {
+        state.tempDirs!.push(dir)
+        options.onState?.(state)
+      },
+      // No API call outlives the stage's timeout; the cleanup after it gets its own budget below.
+      kube: { deadline: { at: started.getTime() + options.timeoutMs, what: timeoutWhat(options.timeoutMs) } },
+    },
+    reporter,
+  )
   const { kube, from } = connected
   kubeconfigPath = connected.kubeconfigPath
-  reporter.info(`management cluster ${inventory.management.name}: ${kube.server} (kubeconfig from ${from})`)
-  const state: JobState = { stepId, started: started.toISOString(), tempDirs: [dirOf(kubeconfigPath)] }
-  options.onState?.(state)
-
-  const timeout = AbortSignal.timeout(options.timeoutMs)
-  const signals = [timeout, ...(options.signal ? [options.signal] : [])]
-  let lock: ClusterLock | undefined
-  const dkp = async () => {
-    dkpRunner ??= await resolveDkp(
-      options,
-      plan,
-      kubeconfigPath,
-      reporter,
-      inventory.management.kubeconfigEnv,
-    )
-    return dkpRunner
-  }
-  const env = makeEnv(loaded, kube, AbortSignal.any(signals), now, dkp, reporter)
-  let outcome: StageOutcome
   try {
-    outcome = await guarded(async () => {
-      if (module.mutating && !options.dryRun) {
-        const paused = await env.record.pause()
-        if (paused) {
-          return {
-            status: 'deferred',
-            commands: [],
-            message: `the fleet upgrade is paused by ${paused.by} since ${paused.at}: ${paused.reason} (run \`dkp-fleet resume\` or the resume stage to continue)`,
-          } satisfies StageOutcome
-        }
-        const target = inventory.clusters.find((c) => c.name === cluster)
-        const window =
-          cluster === inventory.management.name
-            ? inventory.management.window
-            : target && !target.attached
-              ? target.window
-              : undefined
-        if (window && !inWindow(window, now())) {
-          const next = nextOpening(window, now())
-          return {
-            status: 'deferred',
-            commands: [],
-            message: `outside the maintenance window of ${cluster} (${describeWindow(window)}); it opens next at ${next?.toISOString() ?? 'unknown'}`,
-          } satisfies StageOutcome
-        }
-        lock = await ClusterLock.acquire(kube, {
-          namespace: inventory.management.namespace,
-          cluster,
-          holder: runner.holder,
-          warn: (m) => reporter.warning(m),
-          now,
-        })
-        signals.push(lock.lost)
-        state.lock = { namespace: inventory.management.namespace, cluster, holder: runner.holder }
-        options.onState?.(state)
-      }
-      const ctx: StageContext = {
-        ...env,
-        signal: AbortSignal.any(signals),
-        stage,
-        cluster,
-        kubeconfigPath,
-        dkp,
-        reporter,
-        runner,
-        dryRun: options.dryRun,
-        deadline: Date.now() + options.timeoutMs,
-        extra: {
-          manifests: options.manifests,
-          failOn: options.failOn,
-          wave: options.wave,
-          reason: options.reason,
-        },
-      }
-      const unmet = await unmetPrerequisites(module, env, cluster)
-      const managed = inventory.clusters.find((c) => c.name === cluster)
-      if (managed && !managed.attached) ctx.managed = managed
-      if (unmet.length === 0) return module.run(ctx)
-      const message = `refusing to start ${stepId}: ${unmet.join('; ')}`
-      if (!options.dryRun) throw new WorkError(message)
-      // A dry run of a whole pipeline meets unmet prerequisites at every stage after the first:
-      // still show what this stage would run against the cluster as it is now.
-      const note = `a real run would wait: ${unmet.join('; ')}`
-      try {
-        const preview = await module.run(ctx)
-        return {
-          ...preview,
-          status: 'dry-run',
-          message: preview.message ? `${preview.message}; ${note}` : note,
-        }
-      } catch (err) {
-        return {
-          status: 'dry-run',
-          commands: [],
-          message: `${note}; with the cluster as it is now: ${messageOf(err)}`,
-        }
-      }
-    }, AbortSignal.any(signals))
-  } catch (err) {
-    const cancelled = options.signal?.aborted === true
-    // A timeout or cancellation kills dkp mid-command: name it and show where its output stopped.
-    const killed = dkpRunner?.running ? ` while running ${dkpRunner.running} (killed)` : ''
-    const lastOutput =
-      killed && dkpRunner?.lastOutput.length
-        ? `; last output:\n${dkpRunner.lastOutput.map((l) => `  ${l}`).join('\n')}`
-        : ''
-    outcome = {
-      status: cancelled ? 'cancelled' : 'failed',
-      commands: [],
-      message: timeout.aborted
-        ? `timed out after ${duration(options.timeoutMs)}${killed}: ${messageOf(err)}${lastOutput}`
-        : cancelled && killed
-          ? `${messageOf(err)}${killed}${lastOutput}`
-          : messageOf(err),
-    }
+    return await runConnected(kube, from)
   } finally {
-    // A lock that could not be released (management API unreachable) stays in the job state, so
-    // the post step releases it instead of leaving it to block the next run until it expires.
-    const released = await lock?.release().then(
-      () => true,
-      (err) => {
-        reporter.warning(`could not release the lock on ${cluster}: ${messageOf(err)}`)
-        return false
-      },
-    )
-    if (released !== false) state.lock = undefined
+    removeTempKubeconfigs(state.tempDirs)
+    kube.close()
   }
-  const result = finish(outcome)
-  // A deferral that changed nothing is not recorded; one that ran dkp first (paused between node pools) is.
-  if (!options.dryRun && module.mutating && (result.status !== 'deferred' || result.commands.length > 0)) {
-    await env.record
-      .append({ ...result, commands: result.commands, message: result.message?.slice(0, 2000) })
-      .catch((err) => reporter.warning(`could not write the run record: ${messageOf(err)}`))
+
+  async function runConnected(kube: Kube, from: string): Promise<StageResult> {
+    reporter.info(`management cluster ${inventory.management.name}: ${kube.server} (kubeconfig from ${from})`)
+    const timeout = AbortSignal.timeout(options.timeoutMs)
+    const signals = [timeout, ...(options.signal ? [options.signal] : [])]
+    let lock: ClusterLock | undefined
+    const dkp = async () => {
+      dkpRunner ??= await resolveDkp(
+        options,
+        plan,
+        kubeconfigPath,
+        reporter,
+        inventory.management.kubeconfigEnv,
+      )
+      return dkpRunner
+    }
+    const env = makeEnv(loaded, kube, AbortSignal.any(signals), now, dkp, reporter)
+    let outcome: StageOutcome
+    try {
+      outcome = await guarded(async () => {
+        if (module.mutating && !options.dryRun) {
+          const paused = await env.record.pause()
+          if (paused) {
+            return {
+              status: 'deferred',
+              commands: [],
+              message: `the fleet upgrade is paused by ${paused.by} since ${paused.at}: ${paused.reason} (run \`dkp-fleet resume\` or the resume stage to continue)`,
+            } satisfies StageOutcome
+          }
+          const target = inventory.clusters.find((c) => c.name === cluster)
+          const window =
+            cluster === inventory.management.name
+              ? inventory.management.window
+              : target && !target.attached
+                ? target.window
+                : undefined
+          if (window && !inWindow(window, now())) {
+            const next = nextOpening(window, now())
+            return {
+              status: 'deferred',
+              commands: [],
+              message: `outside the maintenance window of ${cluster} (${describeWindow(window)}); it opens next at ${next?.toISOString() ?? 'unknown'}`,
+            } satisfies StageOutcome
+          }
+          lock = await ClusterLock.acquire(kube, {
+            namespace: inventory.management.namespace,
+            cluster,
+            holder: runner.holder,
+            warn: (m) => reporter.warning(m),
+            now,
+          })
+          signals.push(lock.lost)
+          state.lock = { namespace: inventory.management.namespace, cluster, holder: runner.holder }
+          options.onState?.(state)
+        }
+        const ctx: StageContext = {
+          ...env,
+          signal: AbortSignal.any(signals),
+          stage: stage as PlanStage, // narrowed above (plan/status/pause/resume refused)
+          cluster,
+          kubeconfigPath,
+          dkp,
+          reporter,
+          runner,
+          dryRun: options.dryRun,
+          deadline: Date.now() + options.timeoutMs,
+          extra: {
+            manifests: options.manifests,
+            failOn: options.failOn,
+            wave: options.wave,
+            reason: options.reason,
+          },
+        }
+        const unmet = await unmetPrerequisites(module, env, cluster)
+        const managed = inventory.clusters.find((c) => c.name === cluster)
+        if (managed && !managed.attached) ctx.managed = managed
+        if (unmet.length === 0) return module.run(ctx)
+        const message = `refusing to start ${stepId}: ${unmet.join('; ')}`
+        if (!options.dryRun) throw new WorkError(message)
+        // A dry run of a whole pipeline meets unmet prerequisites at every stage after the first:
+        // still show what this stage would run against the cluster as it is now.
+        const note = `a real run would wait: ${unmet.join('; ')}`
+        try {
+          const preview = await module.run(ctx)
+          return {
+            ...preview,
+            status: 'dry-run',
+            message: preview.message ? `${preview.message}; ${note}` : note,
+          }
+        } catch (err) {
+          return {
+            status: 'dry-run',
+            commands: [],
+            message: `${note}; with the cluster as it is now: ${messageOf(err)}`,
+          }
+        }
+      }, AbortSignal.any(signals))
+    } catch (err) {
+      const cancelled = options.signal?.aborted === true
+      // A timeout or cancellation kills dkp mid-command: name it and show where its output stopped.
+      const killed = dkpRunner?.running ? ` while running ${dkpRunner.running} (killed)` : ''
+      const lastOutput =
+        killed && dkpRunner?.lastOutput.length
+          ? `; last output:\n${dkpRunner.lastOutput.map((l) => `  ${l}`).join('\n')}`
+          : ''
+      outcome = {
+        status: cancelled ? 'cancelled' : 'failed',
+        commands: [],
+        // The stage's own deadline cut an API call a moment before the timeout signal fired: the same timeout.
+        message:
+          timeout.aborted || (err instanceof KubeError && err.timedOut === 'deadline')
+            ? `timed out after ${duration(options.timeoutMs)}${killed}: ${messageOf(err)}${lastOutput}`
+            : cancelled && killed
+              ? `${messageOf(err)}${killed}${lastOutput}`
+              : messageOf(err),
+      }
+    } finally {
+      // The stage is over (done, failed, timed out or cancelled): releasing the lock and writing
+      // the run record get a short budget of their own, so timeout-minutes bounds the whole run
+      // (up to CLEANUP_MS more) even when the management API stopped answering.
+      kube.deadline = { at: Date.now() + CLEANUP_MS, what: CLEANUP_WHAT }
+      // A lock that could not be released (management API unreachable) stays in the job state, so
+      // the post step releases it instead of leaving it to block the next run until it expires.
+      const released = await lock?.release().then(
+        () => true,
+        (err) => {
+          reporter.warning(`could not release the lock on ${cluster}: ${messageOf(err)}`)
+          return false
+        },
+      )
+      if (released !== false) state.lock = undefined
+    }
+    const result = finish(outcome)
+    // A deferral that changed nothing is not recorded; one that ran dkp first (paused between node pools) is.
+    if (!options.dryRun && module.mutating && (result.status !== 'deferred' || result.commands.length > 0)) {
+      await env.record
+        .append({ ...result, commands: result.commands, message: result.message?.slice(0, 2000) })
+        .catch((err) => reporter.warning(`could not write the run record: ${messageOf(err)}`))
+    }
+    state.finished = true
+    options.onState?.(state)
+    return result
   }
-  state.finished = true
-  options.onState?.(state)
-  removeTempKubeconfigs([dirOf(kubeconfigPath)])
-  kube.close()
-  return result
+}
+
+/** What the lock release and the run record write may take after the stage ended. */
+export const CLEANUP_MS = 20_000
+const CLEANUP_WHAT = `the ${CLEANUP_MS / 1000} s after the stage for releasing the lock and writing the run record`
+
+/** `timeout-minutes 60`: names the stage's deadline in messages (the action input, the CLI flag). */
+function timeoutWhat(ms: number): string {
+  return `timeout-minutes ${Math.round((ms / 60_000) * 1000) / 1000}`
 }
 
 function duration(ms: number): string {
@@ -452,8 +495,6 @@ async function resolveDkp(
     onLine: (line) => reporter.info(line),
   })
 }
-
-const dirOf = (file: string) => file.slice(0, file.lastIndexOf('/'))
 
 /** The stages in plan order, for help texts. */
 export const RUNNABLE_STAGES = UPGRADE_ORDER

@@ -26,7 +26,7 @@ import { renderSarif } from '../../core/report/sarif.js'
 import { renderText, summaryLine } from '../../core/report/text.js'
 import { VERSION } from '../../core/version.js'
 import { scanManifestPaths } from '../../effects/manifest-files.js'
-import { parseFlags } from '../args.js'
+import { applyTimeout, parseFlags, parseTimeout, TIMEOUT_FLAG } from '../args.js'
 import type { CliIO, Command } from '../io.js'
 
 export const FORMATS = ['text', 'json', 'sarif'] as const
@@ -41,6 +41,8 @@ export interface CheckOptions {
   failOn: FailOn
   inventory: string[]
   kubeconfig?: string
+  /** Deadline of the live check's API calls (--timeout-minutes, default 10). */
+  timeoutMinutes?: number
 }
 
 /** What a live check (health gates + live removed-API scan) contributes to the report. */
@@ -76,6 +78,7 @@ gates). With only --manifests and --target-kubernetes it scans files and needs n
   --format                   text (default), json, sarif
   --output FILE              write the report to FILE instead of stdout
   --fail-on                  exit 1 on findings of this severity or worse: error (default), warning, none
+  --timeout-minutes M        deadline for the live check's API calls (default 10)
 `
 
 export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
@@ -88,8 +91,10 @@ export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
     inventory: { type: 'string', short: 'i', multiple: true },
     kubeconfig: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
+    ...TIMEOUT_FLAG,
   })
   if (values.help) return 'help'
+  const timeoutMinutes = parseTimeout(values['timeout-minutes'])
   const problems: string[] = []
   const format = values.format as string
   if (!(FORMATS as readonly string[]).includes(format))
@@ -126,6 +131,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
     failOn: failOn as FailOn,
     inventory,
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    timeoutMinutes,
   }
 }
 
@@ -192,6 +198,7 @@ export const command: Command = async (argv, io) => {
     io.stdout(USAGE)
     return 0
   }
+  applyTimeout(String(options.timeoutMinutes))
   return runCheck(options, io, liveFleetCheck)
 }
 

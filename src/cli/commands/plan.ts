@@ -4,7 +4,7 @@ import { planJsonChunks } from '../../core/plan-json.js'
 import { renderPlan } from '../../core/text.js'
 import { loadInventory } from '../../effects/inventory-files.js'
 import { releaseChecks } from '../../stages/plan.js'
-import { parseFlags } from '../args.js'
+import { applyTimeout, parseFlags, TIMEOUT_FLAG } from '../args.js'
 import type { Command } from '../io.js'
 
 export const command: Command = async (argv, io) => {
@@ -14,7 +14,9 @@ export const command: Command = async (argv, io) => {
     'target-kubernetes': { type: 'string' },
     kubeconfig: { type: 'string' },
     json: { type: 'boolean', default: false },
+    ...TIMEOUT_FLAG,
   })
+  applyTimeout(values['timeout-minutes'])
   const { inventory, warnings } = await loadInventory(values.inventory ?? [], io.cwd)
   for (const w of warnings) io.stderr(`warning: ${formatProblem(w)}\n`)
   const options = { targetDkp: values.target, targetKubernetes: values['target-kubernetes'] }

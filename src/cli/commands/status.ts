@@ -5,7 +5,7 @@
 import { InputError } from '../../core/errors.js'
 import { ConsoleReporter } from '../../effects/reporter.js'
 import type { FleetConnectOptions } from '../../stages/fleet-status.js'
-import { parseFlags } from '../args.js'
+import { applyTimeout, parseFlags, TIMEOUT_FLAG } from '../args.js'
 import type { CliIO, Command } from '../io.js'
 
 export const FLEET_FLAGS = {
@@ -13,14 +13,22 @@ export const FLEET_FLAGS = {
   kubeconfig: { type: 'string' },
   target: { type: 'string' },
   'target-kubernetes': { type: 'string' },
+  ...TIMEOUT_FLAG,
 } as const
 
 /** Connect options for status, pause and resume; -i falls back to the running demo fleet's inventory. */
 export async function fleetOptions(
-  values: { inventory?: string[]; kubeconfig?: string; target?: string; 'target-kubernetes'?: string },
+  values: {
+    inventory?: string[]
+    kubeconfig?: string
+    target?: string
+    'target-kubernetes'?: string
+    'timeout-minutes'?: string
+  },
   io: CliIO,
   command: string,
 ): Promise<FleetConnectOptions> {
+  applyTimeout(values['timeout-minutes'])
   let inventory = values.inventory ?? []
   if (inventory.length === 0) {
     const { readFleetState } = await import('../../fleet/fleet.js')
