@@ -47,15 +47,22 @@ async function cleanUpCluster(state: JobState, reporter: GitHubReporter) {
     reporter,
   )
   try {
+    // Still ours when the stage held a lock: else another run took the cluster over since (the
+    // lock expired), and `cancelled` must not be recorded over that run's result.
+    let ours = true
     if (state.lock) {
       const { releaseLease } = await import('../effects/lease.js')
-      const released = await releaseLease(kube, state.lock.namespace, state.lock.cluster, state.lock.holder)
-      if (released)
+      ours = await releaseLease(kube, state.lock.namespace, state.lock.cluster, state.lock.holder)
+      if (ours)
         core.info(
           `released the lock on ${state.lock.cluster} left by the stage (cancelled, or its release failed)`,
         )
+      else if (state.stepId && !state.finished)
+        core.warning(
+          `the lock on ${state.lock.cluster} is no longer this job's (another run took it over after it expired): not recording ${state.stepId} as cancelled over that run's result`,
+        )
     }
-    if (state.stepId && !state.finished) {
+    if (state.stepId && !state.finished && ours) {
       const [stage, cluster] = state.stepId.split(':') as [string, string]
       const runner = runnerIdentity(process.env)
       const { RunRecord } = await import('../effects/run-record.js')

@@ -1,9 +1,18 @@
 // Runs dkp: argument arrays (never a shell), the job's environment passed through (provider
 // credentials), output streamed line by line, the last lines kept for the failure report, and
-// the whole process tree killed on timeout or cancellation.
+// the whole process tree killed on timeout or cancellation. dkp runs under a watchdog
+// (dkp-watchdog.ts) that stops it when dkp-fleet dies (even by SIGKILL) or stops running.
 
 import { spawn } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import { WorkError } from '../core/errors.js'
+import {
+  HEARTBEAT_MS,
+  ORPHAN_MS,
+  WATCHDOG_ENV,
+  WATCHDOG_SOURCE,
+  type WatchdogReport,
+} from './dkp-watchdog.js'
 
 /** One dkp invocation: the arguments after `dkp`, without `--kubeconfig` (the runner adds it). */
 export interface DkpCommand {
@@ -33,8 +42,13 @@ export interface DkpRunnerOptions {
   env?: NodeJS.ProcessEnv
   /** Variables dkp must not see (e.g. the kubeconfig content; dkp reads the 0600 file). */
   omitEnv?: string[]
-  /** Seconds between SIGTERM and SIGKILL when stopping dkp. */
+  /** Milliseconds between SIGTERM and SIGKILL when stopping dkp. */
   killGraceMs?: number
+  /**
+   * dkp is stopped when dkp-fleet sent no heartbeat for this long (stopped or frozen); default
+   * ORPHAN_MS, DKP_FLEET_WATCHDOG_MS overrides.
+   */
+  orphanMs?: number
 }
 
 export const TAIL_LINES = 50
@@ -64,7 +78,7 @@ export class DkpError extends WorkError {
     readonly command: string,
     readonly exitCode: number | null,
     readonly tail: string[],
-    readonly reason: 'exit' | 'timeout' | 'cancelled' | 'spawn',
+    readonly reason: 'exit' | 'timeout' | 'cancelled' | 'spawn' | 'orphaned',
     detail?: string,
   ) {
     const what =
@@ -74,7 +88,9 @@ export class DkpError extends WorkError {
           ? 'was cancelled and killed'
           : reason === 'spawn'
             ? `could not start: ${detail}`
-            : `exited with code ${exitCode}`
+            : reason === 'orphaned'
+              ? `was stopped by its watchdog: ${detail}`
+              : `exited with code ${exitCode}`
     super(`${command} ${what}${tail.length ? `; last output:\n${tail.map((l) => `  ${l}`).join('\n')}` : ''}`)
     this.name = 'DkpError'
   }
@@ -104,6 +120,21 @@ export class DkpRunner {
     return displayCommand(cmd, this.opts.kubeconfigPath)
   }
 
+  private orphanMs(): number {
+    const fromEnv = Number(process.env.DKP_FLEET_WATCHDOG_MS)
+    return this.opts.orphanMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : ORPHAN_MS)
+  }
+
+  /** The watchdog's environment: dkp's, plus its settings; NODE_OPTIONS kept for dkp only. */
+  private watchdogEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    const out: NodeJS.ProcessEnv = { ...env }
+    delete out.NODE_OPTIONS
+    if (env.NODE_OPTIONS !== undefined) out[WATCHDOG_ENV.nodeOptions] = env.NODE_OPTIONS
+    out[WATCHDOG_ENV.grace] = String(this.opts.killGraceMs ?? 5000)
+    out[WATCHDOG_ENV.orphan] = String(this.orphanMs())
+    return out
+  }
+
   /** Runs one command; throws DkpError on a non-zero exit, timeout or abort. */
   async run(cmd: DkpCommand, signal: AbortSignal): Promise<DkpRunResult> {
     if (!cmd.readOnly) this.executed.push(this.display(cmd))
@@ -126,13 +157,25 @@ export class DkpRunner {
         reject(new DkpError(this.display(cmd), null, [], abortReason(signal)))
         return
       }
-      const child = spawn(this.opts.binary, argv, {
-        // The job's environment (provider credentials pass through untouched), minus the
-        // variables only dkp-fleet reads (the management kubeconfig content).
-        env: withoutKeys({ ...process.env, ...this.opts.env }, this.opts.omitEnv ?? []),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // Own process group: a timeout kills dkp and everything it started.
+      // The job's environment (provider credentials pass through untouched), minus the
+      // variables only dkp-fleet reads (the management kubeconfig content).
+      const env = withoutKeys({ ...process.env, ...this.opts.env }, this.opts.omitEnv ?? [])
+      const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, '--', this.opts.binary, ...argv], {
+        env: this.watchdogEnv(env),
+        // stdin: the watchdog's lifeline (EOF = dkp-fleet is gone) and heartbeat; fd 3: its reports
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        // Own process group (led by the watchdog): a timeout kills dkp and everything it started.
         detached: true,
+      })
+      child.stdin!.on('error', () => {}) // the watchdog is gone: its exit is handled below
+      const heartbeat = setInterval(
+        () => child.stdin!.write('.'),
+        Math.min(HEARTBEAT_MS, this.orphanMs() / 3),
+      )
+      heartbeat.unref()
+      let reports = ''
+      ;(child.stdio[3] as Readable).setEncoding('utf8').on('data', (d: string) => {
+        reports += d
       })
       let killTimer: NodeJS.Timeout | undefined
       const killTree = () => {
@@ -178,8 +221,21 @@ export class DkpRunner {
       })
       child.on('close', (code, sig) => {
         cleanup()
+        const report = parseReports(reports)
+        if (report.error) {
+          reject(new DkpError(this.display(cmd), null, tail, 'spawn', report.error))
+          return
+        }
         if (signal.aborted) {
           reject(new DkpError(this.display(cmd), code, tail, abortReason(signal)))
+          return
+        }
+        if (report.orphaned) {
+          const why =
+            report.orphaned === 'parent stopped'
+              ? `dkp-fleet was not running (stopped or frozen) for more than ${this.orphanMs() / 1000} s, long enough for its lock to lapse`
+              : 'dkp-fleet exited'
+          reject(new DkpError(this.display(cmd), code, tail, 'orphaned', why))
           return
         }
         resolve({
@@ -190,6 +246,7 @@ export class DkpRunner {
         })
       })
       const cleanup = () => {
+        clearInterval(heartbeat)
         this.running = undefined
         signal.removeEventListener('abort', onAbort)
         process.removeListener('exit', exitKill)
@@ -197,6 +254,19 @@ export class DkpRunner {
       }
     })
   }
+}
+
+function parseReports(text: string): WatchdogReport {
+  const out: WatchdogReport = {}
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue
+    try {
+      Object.assign(out, JSON.parse(line) as WatchdogReport)
+    } catch {
+      // not a report
+    }
+  }
+  return out
 }
 
 function withoutKeys(env: NodeJS.ProcessEnv, keys: string[]): NodeJS.ProcessEnv {

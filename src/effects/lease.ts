@@ -161,14 +161,35 @@ export class ClusterLock {
     this.lostController.abort(new WorkError(message))
   }
 
-  /** Gives the lock up (deletes the Lease if we still hold it). Safe to call twice. */
-  async release(): Promise<void> {
+  /**
+   * Gives the lock up (deletes the Lease if we still hold it). Safe to call twice. Says whether
+   * we still held it: `lost` (why) when another run took it over — the renewal saw it, or the
+   * Lease now names another holder or is gone (taken over and released while this process was
+   * stopped or cut off). A run that lost its lock must not record over the newer holder's result.
+   */
+  async release(): Promise<ReleaseResult> {
     if (this.timer) clearTimeout(this.timer)
-    if (this.released) return
+    const lostReason = this.lostController.signal.reason
+    if (this.lostController.signal.aborted)
+      return { lost: lostReason instanceof Error ? lostReason.message : String(lostReason) }
+    if (this.released) return { released: true }
     this.released = true
-    await releaseLease(this.kube, this.opts.namespace, this.opts.cluster, this.opts.holder)
+    const { namespace, cluster, holder } = this.opts
+    const current = await this.kube.get<Lease>(LEASE_API, 'Lease', this.name, namespace)
+    if (!current)
+      return {
+        lost: `the Lease ${namespace}/${this.name} is gone: another run took the lock over after it expired and has released it`,
+      }
+    if (current.spec?.holderIdentity !== holder)
+      return {
+        lost: `the lock on ${cluster} is held by ${current.spec?.holderIdentity ?? 'nobody'} now (acquired ${current.spec?.acquireTime ?? '?'}): it expired while this run was not renewing it`,
+      }
+    await releaseLease(this.kube, namespace, cluster, holder)
+    return { released: true }
   }
 }
+
+export type ReleaseResult = { released: true; lost?: undefined } | { released?: undefined; lost: string }
 
 /** Deletes the Lease when `holder` holds it; used by release and by the post step. */
 export async function releaseLease(

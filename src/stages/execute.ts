@@ -296,6 +296,8 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     const timeout = AbortSignal.timeout(options.timeoutMs)
     const signals = [timeout, ...(options.signal ? [options.signal] : [])]
     let lock: ClusterLock | undefined
+    /** Why this run's lock was taken over by another run (then nothing is recorded). */
+    let lost: string | undefined
     const dkp = async () => {
       dkpRunner ??= await resolveDkp(
         options,
@@ -413,18 +415,35 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
       kube.deadline = { at: Date.now() + CLEANUP_MS, what: CLEANUP_WHAT }
       // A lock that could not be released (management API unreachable) stays in the job state, so
       // the post step releases it instead of leaving it to block the next run until it expires.
-      const released = await lock?.release().then(
-        () => true,
+      const release = await lock?.release().then(
+        (r) => r,
         (err) => {
           reporter.warning(`could not release the lock on ${cluster}: ${messageOf(err)}`)
-          return false
+          return 'unknown' as const
         },
       )
-      if (released !== false) state.lock = undefined
+      if (release !== 'unknown') state.lock = undefined
+      if (release !== 'unknown' && release?.lost) lost = release.lost
     }
-    const result = finish(outcome)
+    let result = finish(outcome)
+    if (lost !== undefined) {
+      // Another run holds (or held) the cluster since: its result stands. This run says so and
+      // records nothing over it.
+      const ended = `${result.status}${result.message ? `: ${result.message.split('\n')[0]}` : ''}`
+      result = {
+        ...result,
+        status: 'failed',
+        message: `this run lost the lock on ${cluster} (${lost}); its own result (${ended}) is not recorded over the newer holder's. See \`dkp-fleet status\`, and re-run ${stepId} if it is not done`,
+      }
+      reporter.warning(`lost the lock on ${cluster}: ${lost}`)
+    }
     // A deferral that changed nothing is not recorded; one that ran dkp first (paused between node pools) is.
-    if (!options.dryRun && module.mutating && (result.status !== 'deferred' || result.commands.length > 0)) {
+    if (
+      lost === undefined &&
+      !options.dryRun &&
+      module.mutating &&
+      (result.status !== 'deferred' || result.commands.length > 0)
+    ) {
       await env.record
         .append({ ...result, commands: result.commands, message: result.message?.slice(0, 2000) })
         .catch((err) => reporter.warning(`could not write the run record: ${messageOf(err)}`))

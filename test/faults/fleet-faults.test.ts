@@ -33,6 +33,7 @@ import { loadInventory } from '../../src/effects/inventory-files.js'
 import { type AnyObject, microTime } from '../../src/effects/kube.js'
 import { LEASE_API, type Lease, leaseName } from '../../src/effects/lease.js'
 import { RunRecord, recordName } from '../../src/effects/run-record.js'
+import { isAlive } from '../../src/fleet/control-plane.js'
 import { API, dig } from '../../src/fleet/objects.js'
 import { seedFleet } from '../../src/fleet/seed.js'
 import { type Simulator, startSimulator } from '../../src/fleet/sim/index.js'
@@ -43,7 +44,6 @@ import {
   ActionRunner,
   actionSnapshot,
   declaredOutputs,
-  groupAlive,
   type Job,
   leases,
   liveState,
@@ -692,7 +692,7 @@ describe('faults on the test fleet, each followed by a resume', () => {
     )
     await new Promise((r) => setTimeout(r, 1000))
     const dkpPid = shim.pids().at(-1)!
-    expect(groupAlive(dkpPid)).toBe(true)
+    expect(isAlive(dkpPid)).toBe(true)
     running.child.kill('SIGTERM')
     const job = await running.done
     figures.push(
@@ -770,7 +770,7 @@ describe('faults on the test fleet, each followed by a resume', () => {
     // what the runner does after its grace period: kill the step's whole process tree
     for (const pid of shim.pids().slice(pids)) {
       try {
-        process.kill(-pid, 'SIGKILL')
+        process.kill(pid, 'SIGKILL')
       } catch {}
     }
     running.child.kill('SIGKILL')

@@ -58,7 +58,7 @@ export interface Shim {
   dir: string
   /** argv of every invocation (one line each, `--kubeconfig=…` dropped). */
   calls(): string[]
-  /** Pid of every invocation: each is also its process group (the runner spawns dkp detached). */
+  /** Pid of every invocation (its process group is led by dkp's watchdog, see src/effects/dkp-watchdog.ts). */
   pids(): number[]
   /** `<file mode> <dir mode> <path>` of the kubeconfig each invocation was given. */
   modes(): { file: string; dir: string; path: string }[]
