@@ -163,7 +163,10 @@ export function helmReleaseReleased(hr: AnyObject, now: string): Record<string, 
   const message = `Helm ${installed ? 'install' : 'upgrade'} succeeded for release ${ns}/${name}.v${revision} with chart ${chart}@${chartVersion}`
   const conditions = setCondition(
     setCondition(
-      (dig<Condition[]>(hr, 'status', 'conditions') ?? []).filter((c) => c.type !== 'Reconciling'),
+      // a release that succeeded is neither reconciling nor stalled any more
+      (dig<Condition[]>(hr, 'status', 'conditions') ?? []).filter(
+        (c) => c.type !== 'Reconciling' && c.type !== 'Stalled',
+      ),
       {
         type: 'Ready',
         status: 'True',
@@ -224,24 +227,46 @@ export function helmReleaseProgressing(hr: AnyObject, now: string): Record<strin
   }
 }
 
-/** Status of a HelmRelease whose upgrade failed (fault injection). */
+/**
+ * Status of a HelmRelease whose upgrade failed (fault injection), as helm-controller writes it:
+ * Ready/Released=False `UpgradeFailed`, one more `upgradeFailures`; once they exceed
+ * spec.upgrade.remediation.retries (default 0, negative = unlimited) the retries are exhausted
+ * and it is Stalled=True `RetriesExceeded` "Failed to upgrade after N attempt(s)"
+ * (fluxcd/helm-controller internal/reconcile/atomic_release.go).
+ */
 export function helmReleaseFailed(hr: AnyObject, now: string, reason: string): Record<string, unknown> {
   const chartVersion = dig<string>(hr, 'spec', 'chart', 'spec', 'version') ?? '0.0.0'
   const message = `Helm upgrade failed: ${reason}`
   const base = { lastTransitionTime: now, observedGeneration: hr.metadata.generation, message }
+  const failures = Number(dig<number>(hr, 'status', 'upgradeFailures') ?? 0) + 1
+  const retries = Number(dig<number>(hr, 'spec', 'upgrade', 'remediation', 'retries') ?? 0)
+  let conditions = setCondition(
+    setCondition(
+      (dig<Condition[]>(hr, 'status', 'conditions') ?? []).filter((c) => c.type !== 'Reconciling'),
+      { ...base, type: 'Ready', status: 'False', reason: 'UpgradeFailed' },
+    ),
+    { ...base, type: 'Released', status: 'False', reason: 'UpgradeFailed' },
+  )
+  if (retries >= 0 && failures > retries)
+    conditions = setCondition(conditions, {
+      ...base,
+      type: 'Stalled',
+      status: 'True',
+      reason: 'RetriesExceeded',
+      message: `Failed to upgrade after ${failures} attempt(s)`,
+    })
   return {
     ...(hr.status ?? {}),
     observedGeneration: hr.metadata.generation ?? 1,
     lastAttemptedRevision: chartVersion,
-    upgradeFailures: Number(dig<number>(hr, 'status', 'upgradeFailures') ?? 0) + 1,
-    conditions: setCondition(
-      setCondition(
-        (dig<Condition[]>(hr, 'status', 'conditions') ?? []).filter((c) => c.type !== 'Reconciling'),
-        { ...base, type: 'Ready', status: 'False', reason: 'UpgradeFailed' },
-      ),
-      { ...base, type: 'Released', status: 'False', reason: 'UpgradeFailed' },
-    ),
+    upgradeFailures: failures,
+    conditions,
   }
+}
+
+/** helm-controller gave up on it: remediation retries exhausted (Stalled=True). */
+export function helmReleaseStalled(hr: AnyObject | undefined): boolean {
+  return getCondition(hr, 'Stalled')?.status === 'True'
 }
 
 export function helmReleaseAt(hr: AnyObject | undefined): string | undefined {

@@ -16,6 +16,11 @@ export interface Fault {
   fail?: string
   /** Each phase takes n times as many ticks. */
   slow?: number
+  /**
+   * Machines: the node drain never completes (an eviction a PodDisruptionBudget blocks): the
+   * machine controller keeps its finalizer, so a deleted Machine stays, DrainingSucceeded=False.
+   */
+  drain?: boolean
 }
 
 export type StatusCompute = (fresh: AnyObject) => Record<string, unknown> | undefined
@@ -69,7 +74,7 @@ export interface TickContext {
   log(line: string): void
 }
 
-/** Fault from the object's annotation `sim.dkp-fleet.dev/fault`: `stall`, `fail:<reason>`, `slow:<n>`. */
+/** Fault from the object's annotation `sim.dkp-fleet.dev/fault`: `stall`, `fail:<reason>`, `slow:<n>`, `drain`. */
 export function annotationFault(obj: AnyObject): Fault | undefined {
   const v = obj.metadata.annotations?.[FAULT_ANNOTATION]
   return v ? parseFaultSpec(obj.kind, v) : undefined
@@ -87,12 +92,13 @@ export function parseFaultSpec(
   if (mode === 'stall') return { ...base, stall: true }
   if (mode === 'fail') return { ...base, fail: arg || 'injected failure' }
   if (mode === 'slow') return { ...base, slow: Math.max(1, Number(arg) || 2) }
+  if (mode === 'drain') return { ...base, drain: true }
   return undefined
 }
 
 /**
  * Faults listed in the ConfigMap `dkp-fleet-system/sim-faults`, key `faults`, one per line:
- * `<Kind> <name|ns/name|*> <stall|fail:reason|slow:n>`; `#` starts a comment.
+ * `<Kind> <name|ns/name|*> <stall|fail:reason|slow:n|drain>`; `#` starts a comment.
  */
 export function parseFaultLines(text: string): Fault[] {
   const out: Fault[] = []

@@ -108,7 +108,8 @@ function kcpStatus(
       rolling ? 'RollingUpdateInProgress' : 'ScalingUp',
       rolling ? 'Rolling out the new version' : 'Waiting for machines',
     )
-  const base = (kcp.status ?? {}) as Record<string, unknown>
+  // failureReason/failureMessage belong to a failure in force: gone once the fault is
+  const { failureReason: _r, failureMessage: _m, ...base } = (kcp.status ?? {}) as Record<string, unknown>
   return {
     ...base,
     selector: `cluster.x-k8s.io/cluster-name=${kcp.metadata.labels?.['cluster.x-k8s.io/cluster-name'] ?? name},cluster.x-k8s.io/control-plane`,

@@ -14,6 +14,7 @@ import {
   helmReleaseFailed,
   helmReleaseProgressing,
   helmReleaseReleased,
+  helmReleaseStalled,
   KOMMANDER_NS,
 } from '../objects.js'
 import { gitRepositoryStatus } from '../seed.js'
@@ -33,11 +34,13 @@ export function reconcileHelmReleases(ctx: TickContext): void {
     const attempted =
       status<string>(hr, 'lastAttemptedRevision') === want &&
       status<number>(hr, 'lastAttemptedGeneration') === gen
+    // a failing upgrade is retried (Unknown → UpgradeFailed again) until helm-controller gives up
     if (
       ready?.status === 'False' &&
       attempted &&
       getCondition(hr, 'Ready')?.reason === 'UpgradeFailed' &&
-      fault?.fail
+      fault?.fail &&
+      helmReleaseStalled(hr)
     )
       continue
     ctx.pending(hr)
