@@ -9,6 +9,7 @@ import { WorkError } from '../core/errors.js'
 import { isAlreadyExists, type KubeObject } from '../effects/kube.js'
 import { waitFor } from './flow.js'
 import { type HelmRelease, K } from './kinds.js'
+import { backupTerminal } from './terminal.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
 /** Velero's Backup, with the fields read and written here. */
@@ -332,6 +333,9 @@ export const stage: StageModule = {
         throw new WorkError(`Velero Backup ${namespace}/${name} disappeared while waiting for it (deleted?)`)
       last = current
       const phase = current.status?.phase ?? ''
+      // Failed, PartiallyFailed, FailedValidation: a terminal state (the summary names it and what to do)
+      const failed = backupTerminal(current)
+      if (failed) return { done: false, evidence: [], pending: [progressOf(current)], failed }
       if (FAILED_PHASES.has(phase)) throw new WorkError(failureOf(current))
       return { done: phase === 'Completed', evidence: [], pending: [progressOf(current)] }
     })

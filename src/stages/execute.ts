@@ -27,6 +27,7 @@ import { RunRecord } from '../effects/run-record.js'
 import { reportInventoryWarnings } from './plan.js'
 import { loadStage } from './registry.js'
 import { Snapshot } from './snapshot.js'
+import { TerminalError } from './terminal.js'
 import type { Runner, StageContext, StageEnv, StageModule, StageOutcome, StageResult } from './types.js'
 
 export interface DkpSource {
@@ -249,6 +250,7 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     if (to) result.to = to
     if (outcome.message) result.message = outcome.message
     if (outcome.evidence?.length) result.evidence = outcome.evidence
+    if (outcome.failure) result.failure = outcome.failure
     // The inventory's reason for upgrading without a backup shows wherever the backup would have gated.
     if (plan.backupDisabled && (stage === 'kommander' || stage === 'backup'))
       result.evidence = [
@@ -298,6 +300,8 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     let lock: ClusterLock | undefined
     /** Why this run's lock was taken over by another run (then nothing is recorded). */
     let lost: string | undefined
+    /** What the stage found before acting: `from` survives a failure later on. */
+    const found: { from?: string } = {}
     const dkp = async () => {
       dkpRunner ??= await resolveDkp(
         options,
@@ -358,6 +362,7 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
           runner,
           dryRun: options.dryRun,
           deadline: Date.now() + options.timeoutMs,
+          found,
           extra: {
             manifests: options.manifests,
             failOn: options.failOn,
@@ -400,6 +405,9 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
       outcome = {
         status: cancelled ? 'cancelled' : 'failed',
         commands: [],
+        ...(found.from ? { from: found.from } : {}),
+        // a terminal state (a failed MachineDeployment, an exhausted HelmRelease, a failed Backup…)
+        ...(err instanceof TerminalError ? { failure: err.failure } : {}),
         // The stage's own deadline cut an API call a moment before the timeout signal fired: the same timeout.
         message:
           timeout.aborted || (err instanceof KubeError && err.timedOut === 'deadline')
@@ -543,6 +551,13 @@ export function resultSummary(result: StageResult): string {
       `<pre>${escapeHtmlBlock(result.message)}</pre>`,
       '',
       '</details>',
+    )
+  }
+  if (result.failure) {
+    const f = result.failure
+    lines.push(
+      '',
+      mdTable(['object', 'reason', 'message', 'next'], [[f.object, f.reason, f.message, f.next]]),
     )
   }
   if (result.commands.length > 0) {

@@ -3,14 +3,31 @@
 
 import { WorkError } from '../core/errors.js'
 import { type DkpCommand, displayCommand } from '../effects/dkp-runner.js'
+import { sameTerminal, TerminalError, type TerminalState } from './terminal.js'
 import type { StageContext, StageOutcome, StepState } from './types.js'
 
-/** Runs the commands in order inside a log group; in a dry run prints them instead. */
-export async function act(ctx: StageContext, commands: DkpCommand[]): Promise<void> {
+/** Keeps the version a stage found before acting, so a failure later still reports `from`. */
+export function noteFrom(ctx: Pick<StageContext, 'found'>, from: string | undefined): void {
+  if (ctx.found && from) ctx.found.from = from
+}
+
+/**
+ * Runs the commands in order inside a log group; in a dry run prints them instead. With
+ * `watch`, each command runs under runWatching: a terminal state kills it.
+ */
+export async function act(
+  ctx: StageContext,
+  commands: DkpCommand[],
+  watch?: () => Promise<TerminalState | undefined>,
+): Promise<void> {
   for (const cmd of commands) {
     // A dry run names the commands without resolving dkp: nothing is installed to preview.
     if (ctx.dryRun && !cmd.readOnly) {
       ctx.reporter.info(`dry run: would run ${displayCommand(cmd, ctx.kubeconfigPath)}`)
+      continue
+    }
+    if (watch && !ctx.dryRun) {
+      await runWatching(ctx, cmd, watch)
       continue
     }
     const dkp = await ctx.dkp()
@@ -20,6 +37,63 @@ export async function act(ctx: StageContext, commands: DkpCommand[]): Promise<vo
       ctx.reporter.info(`exit 0 after ${(result.durationMs / 1000).toFixed(1)} s`)
     })
   }
+}
+
+/**
+ * Runs one dkp command (which usually waits for its own rollout) while `poll` runs every poll
+ * interval. A terminal state `poll` returns — one that was not already there when dkp started
+ * (that one is dkp's to change) — stops the wait at once: dkp is killed and the stage fails with
+ * a TerminalError naming the object, its reason and message, and what to do next.
+ */
+export async function runWatching(
+  ctx: StageContext,
+  cmd: DkpCommand,
+  poll: () => Promise<TerminalState | undefined>,
+): Promise<void> {
+  const before = await poll().catch(() => undefined)
+  const stop = new AbortController()
+  let terminal: TerminalState | undefined
+  let finished = false
+  const running = act({ ...ctx, signal: AbortSignal.any([ctx.signal, stop.signal]) }, [cmd])
+  const settled = running.then(
+    () => undefined,
+    () => undefined,
+  )
+  const interval = pollInterval()
+  const watching = (async () => {
+    while (!finished && !ctx.signal.aborted) {
+      const tick = new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, interval)
+        void settled.then(() => {
+          clearTimeout(t)
+          resolve()
+        })
+      })
+      await tick
+      if (finished || ctx.signal.aborted) break
+      try {
+        const t = await poll()
+        if (t && !sameTerminal(t, before) && !finished) {
+          terminal = t
+          stop.abort(new TerminalError(t))
+          break
+        }
+      } catch {
+        // a failed poll is retried at the next tick; dkp's own outcome decides otherwise
+      }
+    }
+  })()
+  try {
+    await running
+  } catch (err) {
+    if (terminal) throw new TerminalError(terminal, displayCommand(cmd, ctx.kubeconfigPath))
+    throw err
+  } finally {
+    finished = true
+    await watching
+  }
+  // dkp finished just as the terminal state was found: still not at target
+  if (terminal) throw new TerminalError(terminal)
 }
 
 export interface WaitOptions {
@@ -57,6 +131,8 @@ export async function waitFor(
         ? ctx.signal.reason
         : new WorkError(`cancelled while waiting for ${what}`)
     const state = await check()
+    // An object that will not get there on its own: waiting longer is pointless.
+    if (state.failed && !state.done) throw new TerminalError(state.failed)
     if (state.done) {
       ctx.reporter.info(`${what}: done after ${((Date.now() - started) / 1000).toFixed(0)} s`)
       return state
@@ -110,6 +186,7 @@ export async function upgradeStep(
 ): Promise<StageOutcome> {
   const before = await spec.state()
   if (before.done) return skipped(before, spec.to)
+  noteFrom(ctx, before.from)
   const commands = await spec.commands(before)
   const outcome: StageOutcome = {
     status: ctx.dryRun ? 'dry-run' : 'upgraded',
@@ -119,20 +196,16 @@ export async function upgradeStep(
   }
   if (before.from) outcome.from = before.from
   ctx.reporter.info(`${spec.what}: ${before.pending.join('; ') || 'not at target'}`)
-  await act(ctx, commands)
+  const fresh = async () => {
+    ctx.snapshot.refresh()
+    return spec.state()
+  }
+  await act(ctx, commands, async () => (await fresh()).failed)
   if (ctx.dryRun) {
     outcome.message = `would upgrade: ${before.pending.join('; ')}`
     return outcome
   }
-  const after = await waitFor(
-    ctx,
-    spec.what,
-    async () => {
-      ctx.snapshot.refresh()
-      return spec.state()
-    },
-    spec.wait,
-  )
+  const after = await waitFor(ctx, spec.what, fresh, spec.wait)
   outcome.evidence = after.evidence
   return outcome
 }

@@ -9,8 +9,9 @@
 import { WorkError } from '../core/errors.js'
 import { compareVersions, normalizeDkp, sameVersion } from '../core/versions.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
-import { act, waitFor } from './flow.js'
+import { act, noteFrom, waitFor } from './flow.js'
 import { type AppDeployment, condition, type HelmRelease, type KommanderApp, ref } from './kinds.js'
+import { firstTerminal, firstTerminalOn } from './terminal.js'
 import type { StageContext, StageOutcome, StepState } from './types.js'
 
 export const KOMMANDER_NS = 'kommander'
@@ -182,6 +183,8 @@ export function combine(states: readonly StepState[]): StepState {
   }
   const from = states.find((s) => s.from)?.from
   if (from) out.from = from
+  const failed = states.find((s) => s.failed)?.failed
+  if (failed) out.failed = failed
   return out
 }
 
@@ -286,6 +289,8 @@ export function kommanderState(input: KommanderInputs): StepState {
       state.evidence.push(`KommanderCore ${core.metadata.name} status.version ${version}`)
     else state.pending.push(`KommanderCore ${core.metadata.name} status.version ${version} (want ${target})`)
   }
+  const failed = firstTerminal(input.helmReleases)
+  if (failed) state.failed = failed
   state.done = state.pending.length === 0
   return state
 }
@@ -385,6 +390,8 @@ export function workspaceState(input: WorkspaceInputs): StepState {
   if (input.clusters.length === 0)
     state.evidence.push(`${label}: no workspace clusters to check HelmReleases on`)
   state.evidence.push(...(input.notes ?? []))
+  const failed = firstTerminalOn(input.clusters)
+  if (failed) state.failed = failed
   state.done = state.pending.length === 0
   return state
 }
@@ -475,6 +482,8 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
     state.evidence.push(
       `no HelmRelease ${ref(ad)} on the ${input.releases.length} workspace cluster(s): not deployed to any`,
     )
+  const failed = firstTerminalOn(input.releases)
+  if (failed) state.failed = failed
   state.done = state.pending.length === 0
   return state
 }
@@ -537,9 +546,15 @@ export async function upgradeItems(
     )
   }
   for (const i of todo) ctx.reporter.info(itemsState([i]).pending.join('; '))
+  noteFrom(ctx, itemsState(todo).from)
   const commands = todo.map((i) => i.command)
   const outcome: StageOutcome = { status: ctx.dryRun ? 'dry-run' : 'upgraded', to, commands, evidence: [] }
-  await act(ctx, commands)
+  const fresh = async () => {
+    ctx.snapshot.refresh()
+    spec.refresh()
+    return itemsState(await spec.read())
+  }
+  await act(ctx, commands, async () => (await fresh()).failed)
   const skippedNote =
     done.length > 0 ? `; skipped (already at target): ${done.map((i) => i.label).join(', ')}` : ''
   if (ctx.dryRun) {
@@ -547,11 +562,7 @@ export async function upgradeItems(
     outcome.evidence = itemsState(done).evidence
     return outcome
   }
-  const after = await waitFor(ctx, spec.what, async () => {
-    ctx.snapshot.refresh()
-    spec.refresh()
-    return itemsState(await spec.read())
-  })
+  const after = await waitFor(ctx, spec.what, fresh)
   outcome.message = `upgraded ${todo.map((i) => i.label).join(', ')}${skippedNote}`
   outcome.evidence = after.evidence
   return outcome

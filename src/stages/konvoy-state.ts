@@ -23,6 +23,7 @@ import {
   ref,
 } from './kinds.js'
 import type { Snapshot } from './snapshot.js'
+import { firstTerminal, type TerminalState, terminalState } from './terminal.js'
 import type { StepState } from './types.js'
 
 // ------------------------------------------------------------------------------- versions
@@ -90,6 +91,8 @@ export interface PartState {
   running?: string
   /** What holds (evidence) or what is still pending (progress), one line. */
   detail: string
+  /** It (or one of its machines) is in a terminal state; only set once its spec is at target. */
+  failed?: TerminalState
 }
 
 const num = (n: number | undefined): number => n ?? 0
@@ -452,6 +455,7 @@ export async function readKubernetesView(
   snapshot: Snapshot,
   kc: KonvoyCluster,
   target: string,
+  now: Date = new Date(),
 ): Promise<KubernetesView> {
   const view: KubernetesView = { cluster: kc, pools: [], missingPools: [], discovered: [] }
   const found = await capiClusterOf(snapshot, kc)
@@ -471,8 +475,17 @@ export async function readKubernetesView(
       kcp = (
         await labelled<KubeadmControlPlane>(snapshot, K.kcp, CLUSTER_NAME_LABEL, kc.namespace, kc.name)
       )[0]
-    if (kcp)
-      view.controlPlane = { kind: 'KubeadmControlPlane', object: kcp, state: controlPlaneState(kcp, target) }
+    if (kcp) {
+      const cpMachines =
+        groupBy(machines, `label:${CONTROL_PLANE_NAME_LABEL}`, byLabel(CONTROL_PLANE_NAME_LABEL)).get(
+          `${kc.namespace}/${kcp.metadata.name}`,
+        ) ?? []
+      view.controlPlane = {
+        kind: 'KubeadmControlPlane',
+        object: kcp,
+        state: withTerminal(controlPlaneState(kcp, target), kcp, cpMachines, now),
+      }
+    }
   } else if (cpRef.name) {
     const kind: [string, string] = [groupOf(cpRef.apiVersion ?? ''), cpRef.kind ?? '']
     const cp = await getObject<ManagedControlPlane>(
@@ -481,7 +494,12 @@ export async function readKubernetesView(
       cpRef.name,
       cpRef.namespace ?? kc.namespace,
     )
-    if (cp) view.controlPlane = { kind: cp.kind, object: cp, state: managedControlPlaneState(cp, target) }
+    if (cp)
+      view.controlPlane = {
+        kind: cp.kind,
+        object: cp,
+        state: withTerminal(managedControlPlaneState(cp, target), cp, [], now),
+      }
   }
   if (!view.controlPlane) {
     view.problem ??= `the control plane of Cluster ${kc.namespace}/${kc.name} (${cpRef?.kind ?? 'KubeadmControlPlane'} ${cpRef?.name ?? `labelled ${CLUSTER_NAME_LABEL}=${kc.name}`}) does not exist`
@@ -510,7 +528,12 @@ export async function readKubernetesView(
     const pool: NodePoolView = { name, args, listed }
     if (object) {
       pool.object = object
-      pool.state = nodePoolState(object, poolMachines(object), target)
+      pool.state = withTerminal(
+        nodePoolState(object, poolMachines(object), target),
+        object,
+        poolMachines(object),
+        now,
+      )
     } else view.missingPools.push(name)
     view.pools.push(pool)
   }
@@ -518,6 +541,17 @@ export async function readKubernetesView(
   for (const o of objects)
     if (!view.pools.some((p) => p.name === o.metadata.name)) add(o.metadata.name!, {}, false)
   return view
+}
+
+/**
+ * A part's terminal state (terminal.ts): the object itself failed, or one of its machines is
+ * stuck draining past nodeDrainTimeout. Only once its spec is at target: a failure from before
+ * the update is the update's to fix.
+ */
+function withTerminal(state: PartState, obj: KubeObject, machines: readonly Machine[], now: Date): PartState {
+  if (state.done || !state.specAtTarget) return state
+  const failed = terminalState(obj, now) ?? firstTerminal(machines, now)
+  return failed ? { ...state, failed } : state
 }
 
 /** The `kubernetes` step's done-condition from a view. */
@@ -535,6 +569,8 @@ export function kubernetesState(view: KubernetesView, target: string): StepState
     )
   }
   const state: StepState = { done: pending.length === 0 && !!view.controlPlane, evidence, pending }
+  const failed = parts.find((s) => s.failed)?.failed
+  if (failed) state.failed = failed
   const from = lowestVersion(parts.map((s) => s.running))
   if (from) state.from = from
   if (state.done) evidence.unshift(`cluster ${view.cluster.name} at Kubernetes ${vVersion(target)}`)

@@ -12,7 +12,7 @@ import { InputError, WorkError } from '../core/errors.js'
 import { nodePoolArgs } from '../core/providers.js'
 import { checkKubernetesPath } from '../core/versions.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
-import { act, pollInterval, skipped, waitFor } from './flow.js'
+import { act, noteFrom, runWatching, skipped, waitFor } from './flow.js'
 import {
   CLUSTER_NAME_LABEL,
   type KonvoyCluster,
@@ -29,13 +29,13 @@ const KINDS_READ = ['Cluster', 'KubeadmControlPlane', 'MachineDeployment', 'Mach
 
 async function view(env: StageEnv, cluster: string): Promise<KubernetesView> {
   const kc = await konvoyCluster(env, cluster)
-  return readKubernetesView(env.snapshot, kc, env.target.kubernetes)
+  return readKubernetesView(env.snapshot, kc, env.target.kubernetes, env.now())
 }
 
 /** Re-reads the view with fresh lists of the kinds involved (the control plane kind included). */
 async function fresh(env: StageEnv, kc: KonvoyCluster, cpKind?: string): Promise<KubernetesView> {
   env.snapshot.refresh(...KINDS_READ, ...(cpKind ? [cpKind] : []))
-  return readKubernetesView(env.snapshot, kc, env.target.kubernetes)
+  return readKubernetesView(env.snapshot, kc, env.target.kubernetes, env.now())
 }
 
 function controlPlaneCommand(kc: KonvoyCluster, target: string): DkpCommand {
@@ -111,11 +111,12 @@ async function upgradeKubernetes(ctx: StageContext): Promise<StageOutcome> {
   const target = ctx.target.kubernetes
   const outputs = { 'kubernetes-version': target }
   const kc = await konvoyCluster(ctx, ctx.cluster)
-  let v = await readKubernetesView(ctx.snapshot, kc, target)
+  let v = await readKubernetesView(ctx.snapshot, kc, target, ctx.now())
   if (v.mismatch) throw new InputError(v.problem!)
   if (v.problem) throw new WorkError(`cannot upgrade Kubernetes on ${kc.name}: ${v.problem}`)
   const before = kubernetesState(v, target)
   if (before.done) return { ...skipped(before, target, `already at Kubernetes ${vVersion(target)}`), outputs }
+  noteFrom(ctx, before.from)
 
   // Refuse before touching anything: a listed pool that does not exist, a skipped minor, a downgrade.
   if (v.missingPools.length > 0) {
@@ -235,7 +236,9 @@ const progress = (s: PartState): string =>
 
 /**
  * Runs one dkp command (which waits for its own rollout, `--wait` defaults to true) while
- * polling the object and logging each change of progress, so the job log shows the rollout.
+ * polling the object: each change of progress is logged, so the job log shows the rollout, and
+ * a terminal state of the part (a failed MachineDeployment or control plane, a machine stuck
+ * draining) kills dkp and fails the stage within one poll (flow.ts runWatching).
  */
 async function actWatching(
   ctx: StageContext,
@@ -245,44 +248,19 @@ async function actWatching(
   read: () => Promise<PartState | undefined>,
 ): Promise<void> {
   if (ctx.dryRun) return act(ctx, [cmd])
-  let finished = false
-  const running = act(ctx, [cmd])
-  const stop = () => {
-    finished = true
-  }
-  running.then(stop, stop)
-  const interval = pollInterval()
   let last = progress(initial)
-  const watching = (async () => {
-    while (!finished) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, interval)
-        const early = () => {
-          clearTimeout(t)
-          resolve()
-        }
-        running.then(early, early)
-      })
-      if (finished || ctx.signal.aborted) break
-      try {
-        const s = await read()
-        const line = s ? progress(s) : ''
-        if (line && line !== last && !finished) ctx.reporter.info(`${label}: ${line}`)
-        last = line
-      } catch {
-        // progress is best effort; the done-condition is checked after the command
-      }
-    }
-  })()
-  try {
-    await running
-  } finally {
-    await watching
-  }
+  await runWatching(ctx, cmd, async () => {
+    const s = await read()
+    const line = s ? progress(s) : ''
+    if (line && line !== last) ctx.reporter.info(`${label}: ${line}`)
+    last = line
+    return s?.failed
+  })
 }
 
 function toStep(s: PartState): StepState {
-  return s.done
-    ? { done: true, evidence: [s.detail], pending: [] }
-    : { done: false, evidence: [], pending: [s.detail.replace(/^[^:]*: /, '')] }
+  if (s.done) return { done: true, evidence: [s.detail], pending: [] }
+  const state: StepState = { done: false, evidence: [], pending: [s.detail.replace(/^[^:]*: /, '')] }
+  if (s.failed) state.failed = s.failed
+  return state
 }

@@ -10,6 +10,7 @@ import type { Kube } from '../effects/kube.js'
 import type { Reporter } from '../effects/reporter.js'
 import type { RunRecord } from '../effects/run-record.js'
 import type { Snapshot } from './snapshot.js'
+import type { TerminalState } from './terminal.js'
 
 export type StageStatus = 'upgraded' | 'skipped' | 'failed' | 'cancelled' | 'deferred' | 'dry-run'
 
@@ -28,6 +29,8 @@ export interface StageResult {
   /** Why it was skipped/deferred/failed; what it verified. */
   message?: string
   evidence?: string[]
+  /** A terminal state that ended the stage: the object, its reason and message, what to do next. */
+  failure?: TerminalState
   stepId: string
   planDigest: string
   runId: string
@@ -70,6 +73,8 @@ export interface StepState {
   evidence: string[]
   /** What is not yet at target, when not done. */
   pending: string[]
+  /** An object in a terminal state: waiting is pointless (flow.ts waitFor fails at once). */
+  failed?: TerminalState
 }
 
 export interface StageContext extends StageEnv {
@@ -88,6 +93,8 @@ export interface StageContext extends StageEnv {
   dryRun: boolean
   /** Epoch ms when the stage must be finished (timeout-minutes). */
   deadline: number
+  /** What the stage found before acting (the version it started from): the executor keeps it when the stage fails later. */
+  found?: { from?: string }
   /** Options only some stages use. */
   extra: { manifests?: string; failOn?: 'error' | 'warning' | 'none'; wave?: number; reason?: string }
 }
@@ -101,6 +108,7 @@ export interface StageOutcome {
   message?: string
   evidence?: string[]
   findings?: Finding[]
+  failure?: TerminalState
   /** Extra outputs (e.g. `kommander-version`). */
   outputs?: Record<string, string>
 }

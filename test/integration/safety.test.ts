@@ -161,15 +161,19 @@ describe('backup stage and the Kommander gate', () => {
     const partial = await run('backup')
     expect(partial.status).toBe('failed')
     expect(partial.message).toMatch(
-      /Velero Backup kommander\/dkp-fleet-example-\S+ ended PartiallyFailed: 3 error\(s\), 2 warning\(s\)/,
+      /^Velero Backup kommander\/dkp-fleet-example-\S+ failed \(PartiallyFailed\): 3 error\(s\), 2 warning\(s\)/,
     )
     expect(partial.message).toContain('velero backup describe')
+    expect(partial.failure).toMatchObject({
+      reason: 'PartiallyFailed',
+      message: expect.stringContaining('3 error(s)'),
+    })
     sim.clearFaults()
 
     sim.fail('Backup', undefined, 'Failed')
     const failed = await run('backup')
     expect(failed.status).toBe('failed')
-    expect(failed.message).toMatch(/ended Failed: 1 error\(s\), 1 warning\(s\)/)
+    expect(failed.message).toMatch(/failed \(Failed\): 1 error\(s\), 1 warning\(s\)/)
     expect(failed.message).toContain(
       'failure reason: error checking if backup already exists in object storage',
     )
@@ -181,7 +185,7 @@ describe('backup stage and the Kommander gate', () => {
     )
     const invalid = await run('backup', { inventory: missingLocation })
     expect(invalid.status).toBe('failed')
-    expect(invalid.message).toMatch(/ended FailedValidation: .*validation errors: .*"nowhere" not found/)
+    expect(invalid.message).toMatch(/failed \(FailedValidation\): .*validation errors: .*"nowhere" not found/)
     const created = (await backups(tc.kube)).find((b) => b.spec?.storageLocation === 'nowhere')
     expect(created?.metadata.labels?.['velero.io/storage-location']).toBe('nowhere')
 
