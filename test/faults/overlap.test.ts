@@ -70,17 +70,21 @@ beforeAll(async () => {
     actor: 'test',
     commands: [],
   })
-  hanging = makeShim(actionDir, {
-    DKP_STANDIN_VERSION: 'v2.8.1',
-    DKP_STANDIN_POLL_MS: '50',
-    DKP_STANDIN_HANG: 'update-controlplane:1',
-  })
+  hanging = silent(
+    makeShim(actionDir, {
+      DKP_STANDIN_VERSION: 'v2.8.1',
+      DKP_STANDIN_POLL_MS: '50',
+      DKP_STANDIN_HANG: 'update-controlplane:1',
+    }),
+  )
   // the killed run above already set the control plane's version: run A's dkp hangs in the node pool update
-  hangingPool = makeShim(actionDir, {
-    DKP_STANDIN_VERSION: 'v2.8.1',
-    DKP_STANDIN_POLL_MS: '50',
-    DKP_STANDIN_HANG: 'update-nodepool:1',
-  })
+  hangingPool = silent(
+    makeShim(actionDir, {
+      DKP_STANDIN_VERSION: 'v2.8.1',
+      DKP_STANDIN_POLL_MS: '50',
+      DKP_STANDIN_HANG: 'update-nodepool:1',
+    }),
+  )
   normal = makeShim(actionDir, { DKP_STANDIN_VERSION: 'v2.8.1', DKP_STANDIN_POLL_MS: '50' })
 })
 
@@ -143,6 +147,21 @@ function runKubernetes(shim: Shim, env: Record<string, string> = {}): Run {
     out: () => out,
     done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out }))),
   }
+}
+
+/**
+ * The hanging stand-in writes its output to a file, not to dkp-fleet's pipes: a dkp that waits
+ * quietly never meets the broken pipe of a dead parent (SIGPIPE ends a writer only when it
+ * writes), so only the watchdog can stop it.
+ */
+function silent(shim: Shim): Shim {
+  const lines = readFileSync(shim.path, 'utf8').trimEnd().split('\n')
+  const exec = lines.pop()!
+  const log = JSON.stringify(join(shim.dir, 'out.log'))
+  // `dkp version` (the version check) still answers on stdout
+  lines.push(`[ "$1" = update ] && ${exec} >>${log} 2>&1`, exec, '')
+  writeFileSync(shim.path, lines.join('\n'))
+  return shim
 }
 
 async function expireLease(): Promise<void> {
