@@ -221,7 +221,7 @@ describe('terminal states stop the wait within one poll', () => {
     expectPrompt(job, ended, 'HelmRelease RetriesExceeded', seen.at())
     const live = await tc.kube.get(API.helm, 'HelmRelease', name, WS_NS)
     expect(
-      (live?.status as { upgradeFailures?: number }).upgradeFailures,
+      (live?.status as { upgradeFailures?: number } | undefined)?.upgradeFailures,
       'helm-controller retried 30 times',
     ).toBe(31)
   })
