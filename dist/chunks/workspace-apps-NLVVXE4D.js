@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a,b,c,d}from"./chunk-HMWWRCZ3.js";import"./chunk-2SYHJJG4.js";import"./chunk-5OTQW2AN.js";import"./chunk-Q2GW23LI.js";import"./chunk-G3QXDDTS.js";import"./chunk-HLN7CUA7.js";import"./chunk-EI3XMKZB.js";import"./chunk-UXRGPKFE.js";import"./chunk-XCBBH2O4.js";import"./chunk-2BDJAKDV.js";import"./chunk-C7TCIGBG.js";import"./chunk-NYR5E7AX.js";import"./chunk-TRDL6NYN.js";import"./chunk-XAVFXEU2.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{a as catalogCommand,b as catalogItems,c as catalogStage,d as stage};
-//# sourceMappingURL=workspace-apps-NLVVXE4D.js.map
