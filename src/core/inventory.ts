@@ -481,6 +481,7 @@ export const ALLOWED_KEYS: Record<string, string[]> = {
     'wave',
     'canary',
     'window',
+    'allowInsecureSkipTlsVerify',
   ],
 }
 
@@ -737,7 +738,13 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
             })
           }
         }
-        clusters.push({ name, workspace, attached: true, source })
+        clusters.push({
+          name,
+          workspace,
+          attached: true,
+          ...(raw.allowInsecureSkipTlsVerify === true ? { allowInsecureSkipTlsVerify: true } : {}),
+          source,
+        })
         return
       }
       if (!given(doc, [...path, 'provider'])) {
@@ -758,6 +765,7 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
         source,
       }
       if (typeof raw.namespace === 'string') cluster.namespace = raw.namespace
+      if (raw.allowInsecureSkipTlsVerify === true) cluster.allowInsecureSkipTlsVerify = true
       if (raw.nodepools !== undefined) {
         cluster.nodepools = nodepoolsOf(raw.nodepools)
         const ns = namespaceOf(workspace, raw.namespace)

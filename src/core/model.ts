@@ -63,6 +63,8 @@ export interface ManagedCluster {
   wave: number
   canary: boolean
   window?: MaintenanceWindow
+  /** Accept `insecure-skip-tls-verify: true` in this cluster's kubeconfig Secret (refused otherwise). */
+  allowInsecureSkipTlsVerify?: boolean
   source: SourceRef
 }
 
@@ -70,6 +72,8 @@ export interface AttachedCluster {
   name: string
   workspace: string
   attached: true
+  /** Accept `insecure-skip-tls-verify: true` in this cluster's kubeconfig Secret (refused otherwise). */
+  allowInsecureSkipTlsVerify?: boolean
   source: SourceRef
 }
 

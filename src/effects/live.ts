@@ -8,7 +8,7 @@ import { makeEnv } from '../stages/execute.js'
 import { K, type KommanderCluster } from '../stages/kinds.js'
 import { readStepStates } from '../stages/step-states.js'
 import { Kube } from './kube.js'
-import { maskKubeconfig } from './kubeconfig.js'
+import { managementTransportWarnings, maskKubeconfig } from './kubeconfig.js'
 import { ConsoleReporter, type Reporter } from './reporter.js'
 
 export async function readLiveVersionsFromFile(
@@ -16,17 +16,19 @@ export async function readLiveVersionsFromFile(
   inventory: Inventory,
   options: PlanOptions = {},
 ): Promise<LiveVersions> {
-  return readLiveVersionsFromContent(readFileSync(path, 'utf8'), inventory, options)
+  return readLiveVersionsFromContent(readFileSync(path, 'utf8'), inventory, options, undefined, path)
 }
 
 export async function readLiveVersionsFromContent(
   content: string,
   inventory: Inventory,
   options: PlanOptions = {},
-  reporter: Pick<Reporter, 'secret'> = new ConsoleReporter(),
+  reporter: Pick<Reporter, 'secret' | 'warning'> = new ConsoleReporter(),
+  from = 'the kubeconfig input',
 ): Promise<LiveVersions> {
   maskKubeconfig(content, reporter)
   const kube = Kube.fromString(content)
+  for (const w of managementTransportWarnings(kube, from)) reporter.warning(w)
   try {
     return await readLiveVersions(kube, inventory, options, reporter)
   } finally {

@@ -17,6 +17,7 @@ import { Kube } from '../effects/kube.js'
 import {
   type KubeconfigSource,
   managementKubeconfig,
+  managementTransportWarnings,
   maskKubeconfig,
   removeTempKubeconfigs,
   writeTempKubeconfig,
@@ -163,6 +164,7 @@ export async function connectManagement(
   } catch (err) {
     throw new InputError(`the management kubeconfig from ${from} cannot be used: ${messageOf(err)}`)
   }
+  for (const w of managementTransportWarnings(kube, from)) reporter.warning(w)
   return { kube, kubeconfigPath, from }
 }
 
