@@ -150,6 +150,24 @@ describe('dkp-fleet plan --kubeconfig, status, check with a hostile kubeconfig S
     rows.push(`control (real Secret): plan exit ${plan.code}, status exit ${status.code}`)
   })
 
+  it('the management kubeconfig is trusted: insecure-skip-tls-verify is used, with a warning', async () => {
+    const mgmt = JSON.parse(readFileSync(tc.kubeconfigPath, 'utf8'))
+    for (const c of mgmt.clusters) {
+      delete c.cluster['certificate-authority-data']
+      c.cluster['insecure-skip-tls-verify'] = true
+    }
+    const file = join(dist, 'insecure-mgmt.kubeconfig')
+    writeFileSync(file, JSON.stringify(mgmt), { mode: 0o600 })
+    for (const argv of [['plan', '--json'], ['status']]) {
+      const r = await cli([...argv, '-i', 'fleet.yaml', '--kubeconfig', file])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toContain(
+        `warning: the management kubeconfig from ${file} sets insecure-skip-tls-verify: the certificate of ${tc.server} is not checked`,
+      )
+      rows.push(`management kubeconfig with insecure-skip-tls-verify × ${argv[0]}: exit 0, warned`)
+    }
+  })
+
   // plan fails (it cannot read live state); status reports the refusal in the step it concerns
   // and exits 0 (it is a report); check reports it as a finding and fails on errors.
   const commands: [string, string[], number][] = [
