@@ -54,6 +54,8 @@ export interface LoadedInventory {
 
 /** Largest inventory file accepted: far above any real fleet, small enough to bound memory. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024
+/** All inventory files of one run together: the same bound (parsing costs ~100 bytes of memory per byte). */
+export const MAX_TOTAL_BYTES = MAX_FILE_BYTES
 
 interface AjvError {
   instancePath: string

@@ -18,7 +18,12 @@
 
 import { createHash } from 'node:crypto'
 import { messageOf, WorkError } from '../core/errors.js'
-import { type InlineKubeconfig, inlineKubeconfig, KubeconfigRefusedError } from '../core/kubeconfig-policy.js'
+import {
+  type InlineKubeconfig,
+  inlineKubeconfig,
+  KubeconfigRefusedError,
+  MAX_UNTRUSTED_KUBECONFIG_BYTES,
+} from '../core/kubeconfig-policy.js'
 import { type AnyObject, Kube, KubeError, type KubeObject } from '../effects/kube.js'
 import { maskKubeconfig } from '../effects/kubeconfig.js'
 import type { Reporter } from '../effects/reporter.js'
@@ -214,6 +219,10 @@ async function resolve(
     )
   }
   const content = Buffer.from(obj.data![dataKey]!, 'base64').toString('utf8')
+  if (content.length > MAX_UNTRUSTED_KUBECONFIG_BYTES)
+    throw new WorkError(
+      `cluster ${name}: the kubeconfig in ${source} (key ${dataKey}) is refused: it is ${content.length} bytes; a kubeconfig read from a Secret is limited to ${MAX_UNTRUSTED_KUBECONFIG_BYTES}`,
+    )
   const reporter = options.reporter ?? (env as Partial<{ reporter: Reporter }>).reporter
   if (reporter) maskKubeconfig(content, reporter)
   const what = `${source} (key ${dataKey})`
