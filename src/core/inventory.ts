@@ -56,6 +56,8 @@ export interface LoadedInventory {
 
 /** Largest inventory file accepted: far above any real fleet, small enough to bound memory. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024
+/** All inventory files of one run together: the same bound (parsing costs ~100 bytes of memory per byte). */
+export const MAX_TOTAL_BYTES = MAX_FILE_BYTES
 
 interface AjvError {
   instancePath: string
@@ -485,6 +487,7 @@ export const ALLOWED_KEYS: Record<string, string[]> = {
     'wave',
     'canary',
     'window',
+    'allowInsecureSkipTlsVerify',
   ],
 }
 
@@ -823,7 +826,13 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
             })
           }
         }
-        clusters.push({ name, workspace, attached: true, source })
+        clusters.push({
+          name,
+          workspace,
+          attached: true,
+          ...(raw.allowInsecureSkipTlsVerify === true ? { allowInsecureSkipTlsVerify: true } : {}),
+          source,
+        })
         return
       }
       if (!given(doc, [...path, 'provider'])) {
@@ -866,6 +875,7 @@ function buildInventory(docs: ParsedDoc[], files: string[], unreadable = false):
         source,
       }
       if (typeof raw.namespace === 'string') cluster.namespace = raw.namespace
+      if (raw.allowInsecureSkipTlsVerify === true) cluster.allowInsecureSkipTlsVerify = true
       if (raw.nodepools !== undefined) {
         cluster.nodepools = nodepoolsOf(raw.nodepools)
         const ns = namespaceOf(workspace, raw.namespace)

@@ -66,6 +66,8 @@ export interface ManagedCluster {
   wave: number
   canary: boolean
   window?: MaintenanceWindow
+  /** Accept `insecure-skip-tls-verify: true` in this cluster's kubeconfig Secret (refused otherwise). */
+  allowInsecureSkipTlsVerify?: boolean
   source: SourceRef
 }
 
@@ -78,6 +80,8 @@ export interface AttachedCluster {
    * Konvoy commands for it (aks in DKP 2.x): planned like an attached cluster.
    */
   provider?: string
+  /** Accept `insecure-skip-tls-verify: true` in this cluster's kubeconfig Secret (refused otherwise). */
+  allowInsecureSkipTlsVerify?: boolean
   source: SourceRef
 }
 

@@ -220,7 +220,7 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
   }
   if (!inv.backup.enabled) plan.backupDisabled = inv.backup.reason ?? 'turned off in the inventory'
   if (kubernetesIsInferred(inv, target, opts)) plan.kubernetesInferred = true
-  plan.digest = planDigest(plan)
+  plan.digest = planDigest(plan, inv)
   if (live) markLive(plan, live)
   return plan
 }
@@ -334,12 +334,28 @@ function markLive(plan: Plan, live: LiveVersions) {
   }
 }
 
+/** Top-level inventory fields that change nothing a run does: where values were written. */
+// `target` counts through the plan's resolved target (a written-out default changes nothing).
+const NOT_DIGESTED = new Set(['files', 'targetSource', 'target'])
 /**
- * sha256 over the inventory-derived plan: target, steps and their order, waves and attached
- * clusters. Live marks are excluded, so a plan job with a kubeconfig and a later job without
- * one agree on the digest for the same inventory commit.
+ * Fields of list entries that count only through the plan, which is hashed already: a cluster's
+ * `wave` and `canary` decide nothing beyond the plan's waves (wave 2 → 3 with no wave between
+ * leaves the plan and every job the same).
  */
-export function planDigest(plan: Plan): string {
+const IN_PLAN: Record<string, Set<string>> = { clusters: new Set(['wave', 'canary']) }
+
+/**
+ * sha256 over everything a later job acts on: the plan derived from the inventory (target,
+ * steps and their order, waves, attached clusters) and the inventory itself — every field that
+ * changes a command (args, providers, namespaces, node pools, app versions), a target or a
+ * decision (windows, backup settings, rollout, kubeconfigEnv, allowInsecureSkipTlsVerify, …).
+ * The inventory is hashed as canonical JSON of the validated model: every field except source
+ * positions and file names, mapping keys sorted, defaults filled in, so file order and split,
+ * comments, whitespace, key order and written-out defaults change nothing, and a field added to
+ * the model is covered without touching this function. Live marks (`from`, `done`, attached
+ * live versions) are excluded, so a plan job with a kubeconfig and a later job without one agree.
+ */
+export function planDigest(plan: Plan, inv: Inventory): string {
   const hash = createHash('sha256')
   hash.update(
     JSON.stringify({
@@ -363,8 +379,39 @@ export function planDigest(plan: Plan): string {
     }
     hash.update(`\n${s.id}|${needs}|${s.wave ?? ''}|${s.to ?? ''}`)
   }
+  // The inventory, one canonical chunk per list entry (10,000 clusters hash in a few ms).
+  for (const key of Object.keys(inv).sort()) {
+    if (NOT_DIGESTED.has(key)) continue
+    const value = (inv as unknown as Record<string, unknown>)[key]
+    hash.update(`\n${key}:`)
+    if (Array.isArray(value)) for (const item of value) hash.update(`\n${canonical(item, IN_PLAN[key])}`)
+    else hash.update(canonical(value))
+  }
   return `sha256:${hash.digest('hex')}`
 }
+
+/**
+ * JSON with mapping keys sorted, source positions (`source`, `versionSource`, …) and undefined
+ * values left out; `skip`: keys left out of the top mapping only.
+ */
+function canonical(value: unknown, skip?: Set<string>): string {
+  const top = skip && isMapping(value) ? sortedCopy(value, skip) : value
+  return (
+    JSON.stringify(top, (key: string, v: unknown) => {
+      if ((key === 'source' || key.endsWith('Source')) && isMapping(v)) return undefined
+      return isMapping(v) && v !== top ? sortedCopy(v) : v
+    }) ?? 'null'
+  )
+}
+
+function sortedCopy(v: Record<string, unknown>, skip?: Set<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(v).sort()) if (!skip?.has(k)) out[k] = v[k]
+  return out
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /** Steps of one cluster (the management cluster's own steps when cluster is the management). */
 export function stepsFor(plan: Plan, cluster: string): PlanStep[] {

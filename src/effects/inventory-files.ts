@@ -4,8 +4,8 @@
 import { readFile, stat } from 'node:fs/promises'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { glob, isDynamicPattern } from 'tinyglobby'
-import { InputError } from '../core/errors.js'
-import { type LoadedInventory, MAX_FILE_BYTES, parseInventory } from '../core/inventory.js'
+import { InputError, type InputProblem } from '../core/errors.js'
+import { type LoadedInventory, MAX_FILE_BYTES, MAX_TOTAL_BYTES, parseInventory } from '../core/inventory.js'
 
 export function splitGlobs(spec: string | string[]): string[] {
   const parts = Array.isArray(spec) ? spec : [spec]
@@ -46,22 +46,36 @@ export async function resolveInventoryFiles(spec: string | string[], cwd = proce
   return out
 }
 
+/** Files named in a "too large together" error (the largest first). */
+const TOTAL_LISTED = 20
+
 export async function loadInventory(spec: string | string[], cwd = process.cwd()): Promise<LoadedInventory> {
-  const files = await resolveInventoryFiles(spec, cwd)
+  const files = (await resolveInventoryFiles(spec, cwd)).map((abs) => ({ abs, path: displayPath(abs, cwd) }))
+  const sized = await Promise.all(files.map(async (f) => ({ ...f, size: (await stat(f.abs)).size })))
+  const tooLarge = sized.filter((f) => f.size > MAX_FILE_BYTES)
+  if (tooLarge.length > 0) {
+    throw new InputError(
+      tooLarge.map((f) => ({
+        source: { file: f.path, line: 1, col: 1 },
+        message: `file is ${f.size} bytes; the limit is ${MAX_FILE_BYTES}`,
+      })),
+    )
+  }
+  // Parsing holds every file at once: the files together get the one-file bound.
+  const total = sized.reduce((sum, f) => sum + f.size, 0)
+  if (total > MAX_TOTAL_BYTES) {
+    const largest = [...sized].sort((a, b) => b.size - a.size).slice(0, TOTAL_LISTED)
+    const listed = sized.filter((f) => largest.includes(f))
+    const problems: InputProblem[] = listed.map((f) => ({
+      source: { file: f.path, line: 1, col: 1 },
+      message: `file is ${f.size} bytes; the ${sized.length} inventory files are ${total} bytes together, over the limit of ${MAX_TOTAL_BYTES} bytes for all files together`,
+    }))
+    if (sized.length > listed.length)
+      problems.push({ message: `… and ${sized.length - listed.length} smaller inventory files` })
+    throw new InputError(problems)
+  }
   const contents = await Promise.all(
-    files.map(async (abs) => {
-      const size = (await stat(abs)).size
-      const path = displayPath(abs, cwd)
-      if (size > MAX_FILE_BYTES) {
-        throw new InputError([
-          {
-            source: { file: path, line: 1, col: 1 },
-            message: `file is ${size} bytes; the limit is ${MAX_FILE_BYTES}`,
-          },
-        ])
-      }
-      return { path, content: new Uint8Array(await readFile(abs)) }
-    }),
+    sized.map(async (f) => ({ path: f.path, content: new Uint8Array(await readFile(f.abs)) })),
   )
   return parseInventory(contents)
 }

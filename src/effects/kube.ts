@@ -4,7 +4,9 @@
 // the plan path must never load.
 //
 // @kubernetes/client-node supplies the kubeconfig handling (contexts, CA/cert data, tokens,
-// exec and OIDC auth); requests go through node:http(s) directly. Reasons: objects stay plain
+// exec and OIDC auth) for the trusted management kubeconfig; a workload cluster's kubeconfig,
+// read from a tenant-writable Secret, is built from vetted inline values only (`fromInline`,
+// src/core/kubeconfig-policy.ts). Requests go through node:http(s) directly. Reasons: objects stay plain
 // JSON (client-node's typed deserialisation turns Lease MicroTimes into millisecond Dates),
 // subresources (/status) and server-side apply are reachable, Retry-After is visible, and every
 // request can be counted.
@@ -13,6 +15,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { KubeConfig } from '@kubernetes/client-node'
 import { InputError, WorkError } from '../core/errors.js'
+import type { InlineKubeconfig } from '../core/kubeconfig-policy.js'
 import { type Deadline, formatDuration, processDeadline } from './deadline.js'
 
 export interface OwnerReference {
@@ -242,6 +245,9 @@ interface DiscoveryList {
   resources: { name: string; kind: string; namespaced: boolean; verbs?: string[] }[]
 }
 
+/** An untrusted (workload) server's single response is refused beyond this (a page of 500 objects stays far below). */
+const MAX_UNTRUSTED_RESPONSE_BYTES = 256 * 1024 * 1024
+
 const RETRY_STATUS = (code: number) => code === 429 || code >= 500
 const NETWORK_RETRY = new Set([
   'ECONNRESET',
@@ -283,6 +289,8 @@ export class Kube {
   private readonly groups = new Map<string, Promise<string | undefined>>()
   private count = 0
   private retried = 0
+  /** Credentials of an untrusted server's kubeconfig: masked in its error texts. */
+  private readonly untrusted: string[] | undefined
 
   /** Loads a kubeconfig file (YAML or JSON). */
   static fromFile(path: string, options: KubeOptions = {}): Kube {
@@ -298,6 +306,52 @@ export class Kube {
     return new Kube(kc, options)
   }
 
+  /**
+   * A client from vetted inline values (a workload kubeconfig read from a Secret, see
+   * src/core/kubeconfig-policy.ts): no exec or auth-provider plugin, no file, https only. The
+   * server is untrusted: the texts of its error responses are masked (the credentials given
+   * here become `***`) and clipped to one short line.
+   */
+  static fromInline(config: InlineKubeconfig, options: KubeOptions = {}): Kube {
+    if (!/^https:\/\//i.test(config.server))
+      throw new WorkError(`refusing a kubeconfig for ${config.server}: only https servers are reached`)
+    const kc = new KubeConfig()
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: 'inline',
+          server: config.server,
+          skipTLSVerify: config.insecureSkipTlsVerify,
+          ...(config.caData ? { caData: config.caData } : {}),
+          ...(config.tlsServerName ? { tlsServerName: config.tlsServerName } : {}),
+        },
+      ],
+      users: [
+        {
+          name: 'inline',
+          ...(config.certData ? { certData: config.certData } : {}),
+          ...(config.keyData ? { keyData: config.keyData } : {}),
+          ...(config.token ? { token: config.token } : {}),
+          ...(config.username ? { username: config.username } : {}),
+          ...(config.password ? { password: config.password } : {}),
+        },
+      ],
+      contexts: [
+        {
+          name: 'inline',
+          cluster: 'inline',
+          user: 'inline',
+          ...(config.namespace ? { namespace: config.namespace } : {}),
+        },
+      ],
+      currentContext: 'inline',
+    })
+    const secrets = [config.token, config.password, config.keyData, config.certData].filter(
+      (v): v is string => typeof v === 'string' && v.length >= 4,
+    )
+    return new Kube(kc, options, secrets)
+  }
+
   /** `$KUBECONFIG`, else `~/.kube/config`, else in-cluster. */
   static fromDefault(options: KubeOptions = {}): Kube {
     const kc = new KubeConfig()
@@ -305,7 +359,7 @@ export class Kube {
     return new Kube(kc, options)
   }
 
-  constructor(kc: KubeConfig, options: KubeOptions = {}) {
+  constructor(kc: KubeConfig, options: KubeOptions = {}, untrusted?: string[]) {
     if (options.context) {
       if (!kc.getContextObject(options.context)) {
         throw new WorkError(`kubeconfig has no context "${options.context}"`)
@@ -326,6 +380,12 @@ export class Kube {
     this.fieldManager = options.fieldManager ?? 'dkp-fleet'
     this.userAgent = options.userAgent ?? 'dkp-fleet'
     if (options.onRequest) this.hooks.push(options.onRequest)
+    this.untrusted = untrusted
+  }
+
+  /** The kubeconfig turns off the server certificate check (`insecure-skip-tls-verify`). */
+  get insecureSkipTlsVerify(): boolean {
+    return this.kc.getCurrentCluster()?.skipTLSVerify === true
   }
 
   /** HTTP requests sent by this instance (every retry attempt counts). */
@@ -767,10 +827,12 @@ export class Kube {
       if (res) {
         const status = isStatus(res.body) ? res.body : undefined
         const text = typeof res.body === 'string' ? res.body.trim().slice(0, 500) : ''
+        const reason = status?.reason ?? http.STATUS_CODES[res.status]
+        const message = status?.message || text || 'no message from the server'
         throw new KubeError(spec.what, {
           code: res.status,
-          reason: status?.reason ?? http.STATUS_CODES[res.status],
-          message: `${status?.message || text || 'no message from the server'}${noTime}`,
+          reason: this.untrusted && reason ? serverText(reason, this.untrusted, 40) : reason,
+          message: `${this.untrusted ? serverText(message, this.untrusted, 300) : message}${noTime}`,
           attempts: attempt,
           status,
         })
@@ -849,7 +911,21 @@ export class Kube {
         },
         (res) => {
           const chunks: Buffer[] = []
-          res.on('data', (c: Buffer) => chunks.push(c))
+          let bytes = 0
+          const limit = this.untrusted ? MAX_UNTRUSTED_RESPONSE_BYTES : Number.POSITIVE_INFINITY
+          res.on('data', (c: Buffer) => {
+            bytes += c.length
+            if (bytes > limit) {
+              chunks.length = 0
+              req.destroy(
+                Object.assign(new Error(`the response exceeds ${limit} bytes; refusing it`), {
+                  code: 'KUBE_TOO_LARGE',
+                }),
+              )
+              return
+            }
+            chunks.push(c)
+          })
           res.on('error', reject)
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8')
@@ -945,6 +1021,18 @@ function describeObj(verb: string, obj: KubeObject): What {
     namespace: obj.metadata?.namespace,
     name: obj.metadata?.name ?? obj.metadata?.generateName,
   }
+}
+
+/**
+ * Text from an untrusted server, fit to print: the credentials it was sent become `***`, control
+ * and line-separator characters become spaces (no second log line, no workflow command at a line
+ * start), clipped to `max` characters.
+ */
+export function serverText(text: string, secrets: readonly string[], max: number): string {
+  let out = text
+  for (const s of secrets) out = out.split(s).join('***')
+  out = out.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim()
+  return out.length > max ? `${out.slice(0, max)}… (${out.length} characters, clipped)` : out
 }
 
 function isStatus(body: unknown): body is KubeStatus {

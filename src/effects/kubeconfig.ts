@@ -69,6 +69,26 @@ export function secretValues(content: string): string[] {
   return [...found]
 }
 
+/**
+ * Warnings for a management kubeconfig (trusted: it may use exec plugins, files, any field the
+ * Kubernetes client supports) that turns off what protects its credentials on the wire.
+ */
+export function managementTransportWarnings(
+  kube: { server: string; insecureSkipTlsVerify: boolean },
+  from: string,
+): string[] {
+  const out: string[] = []
+  if (kube.insecureSkipTlsVerify)
+    out.push(
+      `the management kubeconfig from ${from} sets insecure-skip-tls-verify: the certificate of ${kube.server} is not checked, so anyone on the network path could read its credentials and answer in its name; put its CA in certificate-authority-data instead`,
+    )
+  if (/^http:/i.test(kube.server))
+    out.push(
+      `the management kubeconfig from ${from} reaches ${kube.server} over plain http: its credentials cross the network unencrypted`,
+    )
+  return out
+}
+
 export function maskKubeconfig(content: string, reporter: Pick<Reporter, 'secret'>): void {
   for (const value of secretValues(content)) reporter.secret(value)
 }

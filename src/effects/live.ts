@@ -8,7 +8,7 @@ import { makeEnv } from '../stages/execute.js'
 import { K, type KommanderCluster } from '../stages/kinds.js'
 import { readStepStates } from '../stages/step-states.js'
 import { Kube } from './kube.js'
-import { maskKubeconfig, readKubeconfigFile } from './kubeconfig.js'
+import { managementTransportWarnings, maskKubeconfig, readKubeconfigFile } from './kubeconfig.js'
 import { ConsoleReporter, type Reporter } from './reporter.js'
 
 export async function readLiveVersionsFromFile(
@@ -23,7 +23,7 @@ export async function readLiveVersionsFromContent(
   content: string,
   inventory: Inventory,
   options: PlanOptions = {},
-  reporter: Pick<Reporter, 'secret'> = new ConsoleReporter(),
+  reporter: Pick<Reporter, 'secret' | 'warning'> = new ConsoleReporter(),
   from = 'the kubeconfig input',
 ): Promise<LiveVersions> {
   maskKubeconfig(content, reporter)
@@ -33,6 +33,7 @@ export async function readLiveVersionsFromContent(
   } catch (err) {
     throw new InputError(`the management kubeconfig from ${from} cannot be used: ${messageOf(err)}`)
   }
+  for (const w of managementTransportWarnings(kube, from)) reporter.warning(w)
   try {
     return await readLiveVersions(kube, inventory, options, reporter)
   } finally {

@@ -2,7 +2,10 @@
 // written. Only a regular file named `dkp` at the archive root or one directory down is written,
 // under a fixed name in the destination: no other path, link or device from the archive is ever
 // created, so a hostile archive cannot write outside the destination. Reads ustar, GNU (long
-// names, base-256 sizes) and pax (path/size records) archives.
+// names, base-256 sizes) and pax (path/size records) archives. Memory stays bounded whatever the
+// archive holds: the metadata records kept in memory (pax headers, GNU long names) are refused
+// beyond MAX_PAX_HEADER_BYTES / MAX_LONG_NAME_BYTES before any of their data is read, and only
+// the first few member names are kept for messages.
 
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
@@ -46,6 +49,12 @@ interface Candidate {
 }
 
 const BLOCK = 512
+/** A pax extended header is kept in memory to read its records: larger ones are refused. */
+export const MAX_PAX_HEADER_BYTES = 1024 * 1024
+/** A GNU long name (or link name) record: a path, far below this. */
+export const MAX_LONG_NAME_BYTES = 64 * 1024
+/** Member names kept for the "no dkp binary" message (the rest are counted). */
+const NAMES_KEPT = 12
 
 /** Extracts `<name>` from a gzip-compressed tar archive into `dest` (an existing, empty directory). */
 export async function extractBinaryFromTarGz(
@@ -106,6 +115,7 @@ class TarScanner {
   private longName: string | undefined
   private readonly candidates: Candidate[] = []
   private readonly entries: string[] = []
+  private entryCount = 0
   private readonly links: string[] = []
   private seq = 0
 
@@ -189,8 +199,8 @@ class TarScanner {
           `${this.links.join(', ')} in the archive is a link, not a regular file; refusing it`,
         )
       }
-      const shown = this.entries.slice(0, 12).join(', ')
-      const more = this.entries.length > 12 ? `, … (${this.entries.length} entries)` : ''
+      const shown = this.entries.join(', ')
+      const more = this.entryCount > this.entries.length ? `, … (${this.entryCount} entries)` : ''
       throw new ArchiveError(
         `no ${this.name} binary at the archive's root or one directory down; it holds: ${shown || '(nothing)'}${more}`,
       )
@@ -230,6 +240,13 @@ class TarScanner {
     const mode = (octal(h, 100, 8) ?? 0o644) & 0o7777
 
     if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
+      const limit =
+        type === 'x' ? MAX_PAX_HEADER_BYTES : type === 'L' ? MAX_LONG_NAME_BYTES : Number.POSITIVE_INFINITY
+      if (size > limit) {
+        throw new ArchiveError(
+          `the archive holds a ${type === 'x' ? 'pax extended header' : 'GNU long-name record'} of ${size} bytes at byte ${this.offset}; the limit is ${limit}: refusing it`,
+        )
+      }
       this.meta = type === 'x' ? 'pax' : type === 'L' ? 'gnu-longname' : 'ignore'
       this.metaChunks = []
       this.entryName = type === 'x' ? 'a pax header' : 'a GNU long-name header'
@@ -241,7 +258,7 @@ class TarScanner {
     if (this.paxSize !== undefined) size = this.paxSize
     this.longName = this.paxPath = this.paxSize = undefined
     this.entryName = name
-    this.entries.push(name)
+    if (this.entryCount++ < NAMES_KEPT) this.entries.push(clipName(name))
 
     const depth = this.depthOf(name)
     const regular = type === '0' || type === '\0' || type === '7'
@@ -249,8 +266,8 @@ class TarScanner {
       const file = join(this.dest, `.member-${this.seq++}`)
       const c: Candidate = { member: name, depth, file, mode: mode & 0o755, size, sha256: '' }
       this.sink = { fh: await open(file, 'wx', 0o600), hash: createHash('sha256'), c }
-    } else if (depth !== undefined && (type === '1' || type === '2')) {
-      this.links.push(name)
+    } else if (depth !== undefined && (type === '1' || type === '2') && this.links.length < NAMES_KEPT) {
+      this.links.push(clipName(name))
     }
     return this.startData(size)
   }
@@ -303,6 +320,10 @@ class TarScanner {
     return parts.length === 1 ? 0 : parts.length === 2 ? 1 : undefined
   }
 }
+
+/** Member names quoted in messages: at most 200 characters. */
+const clipName = (name: string) =>
+  name.length > 200 ? `${name.slice(0, 200)}… (${name.length} characters)` : name
 
 function cstr(buf: Buffer, start: number, len: number): string {
   const end = Math.min(buf.length, start + len)

@@ -782,7 +782,12 @@ export const liveCheck: LiveCheck = async (options, io): Promise<LiveCheckResult
     throw new InputError(
       "check: the live check needs the inventory: pass -i <glob> (and --kubeconfig F, or the kubeconfig the inventory's kubeconfigEnv or $KUBECONFIG names)",
     )
-  const [{ ConsoleReporter }, { loadPlan, makeEnv }, { Kube }, { managementKubeconfig }] = await Promise.all([
+  const [
+    { ConsoleReporter },
+    { loadPlan, makeEnv },
+    { Kube },
+    { managementKubeconfig, managementTransportWarnings },
+  ] = await Promise.all([
     import('../effects/reporter.js'),
     import('./execute.js'),
     import('../effects/kube.js'),
@@ -805,6 +810,7 @@ export const liveCheck: LiveCheck = async (options, io): Promise<LiveCheckResult
   } catch (err) {
     throw new InputError(`the management kubeconfig from ${from} cannot be used: ${messageOf(err)}`)
   }
+  for (const w of managementTransportWarnings(kube, from)) reporter.warning(w)
   const env = makeEnv(loaded, kube, new AbortController().signal, () => new Date())
   let live: FleetCheckResult
   try {

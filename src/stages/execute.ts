@@ -17,6 +17,7 @@ import { Kube, KubeError, type KubeOptions } from '../effects/kube.js'
 import {
   type KubeconfigSource,
   managementKubeconfig,
+  managementTransportWarnings,
   maskKubeconfig,
   removeTempKubeconfigs,
   writeTempKubeconfig,
@@ -174,6 +175,7 @@ export async function connectManagement(
   } catch (err) {
     throw new InputError(`the management kubeconfig from ${from} cannot be used: ${messageOf(err)}`)
   }
+  for (const w of managementTransportWarnings(kube, from)) reporter.warning(w)
   const kubeconfigPath = writeTempKubeconfig(content, 'mgmt', options.onTempDir)
   return { kube, kubeconfigPath, from }
 }

@@ -3,6 +3,14 @@
 // `value` (CAPI-generated) or `kubeconfig` (attached), else the CAPI `<cluster>-kubeconfig`
 // Secret of a Cluster without a KommanderCluster. Its secret fields are masked before use.
 //
+// Such Secrets are tenant data (whoever attaches a cluster or writes Secrets in a workspace
+// namespace). The client is built only from the inline credentials the policy in
+// src/core/kubeconfig-policy.ts lets through (https server, CA/client certificate data, token,
+// username/password); exec plugins, auth-providers, file paths, proxies and plain http are
+// refused with an error naming the Secret, its key and each field, and
+// insecure-skip-tls-verify only where the inventory sets `allowInsecureSkipTlsVerify` for the
+// cluster. The server's error texts are masked and clipped (Kube.fromInline).
+//
 // Clients and their cached lists (a Snapshot per cluster) are kept per management connection,
 // so API calls scale with kinds × clusters. Clusters whose Secrets hold the same kubeconfig
 // share one client (same content, same server, same answers). An unreachable cluster is an
@@ -10,6 +18,12 @@
 
 import { createHash } from 'node:crypto'
 import { messageOf, WorkError } from '../core/errors.js'
+import {
+  type InlineKubeconfig,
+  inlineKubeconfig,
+  KubeconfigRefusedError,
+  MAX_UNTRUSTED_KUBECONFIG_BYTES,
+} from '../core/kubeconfig-policy.js'
 import { type AnyObject, Kube, KubeError, type KubeObject } from '../effects/kube.js'
 import { maskKubeconfig } from '../effects/kubeconfig.js'
 import type { Reporter } from '../effects/reporter.js'
@@ -205,16 +219,32 @@ async function resolve(
     )
   }
   const content = Buffer.from(obj.data![dataKey]!, 'base64').toString('utf8')
+  if (content.length > MAX_UNTRUSTED_KUBECONFIG_BYTES)
+    throw new WorkError(
+      `cluster ${name}: the kubeconfig in ${source} (key ${dataKey}) is refused: it is ${content.length} bytes; a kubeconfig read from a Secret is limited to ${MAX_UNTRUSTED_KUBECONFIG_BYTES}`,
+    )
   const reporter = options.reporter ?? (env as Partial<{ reporter: Reporter }>).reporter
   if (reporter) maskKubeconfig(content, reporter)
   const what = `${source} (key ${dataKey})`
+  const allowInsecure = env.inventory.clusters.some(
+    (c) => c.name === name && c.allowInsecureSkipTlsVerify === true,
+  )
 
-  const digest = createHash('sha256').update(content).digest('hex')
+  const digest = `${createHash('sha256').update(content).digest('hex')}${allowInsecure ? ':insecure-allowed' : ''}`
   let shared = cache.byContent.get(digest)
   if (!shared) {
+    let config: InlineKubeconfig
+    try {
+      config = inlineKubeconfig(content, { allowInsecureSkipTlsVerify: allowInsecure })
+    } catch (err) {
+      if (!(err instanceof KubeconfigRefusedError)) throw err
+      throw new WorkError(
+        `cluster ${name}: the kubeconfig in ${what} is refused: ${err.problems.map((p) => `${p.field} (${p.reason})`).join(', ')}. A kubeconfig read from a Secret may carry only inline credentials (an https server, certificate-authority-data, client-certificate-data, client-key-data, token, username/password): dkp-fleet never runs a command or reads a file such a Secret names (docs/reliability.md, threat model)`,
+      )
+    }
     let kube: Kube
     try {
-      kube = Kube.fromString(content, WORKLOAD_KUBE_OPTIONS)
+      kube = Kube.fromInline(config, WORKLOAD_KUBE_OPTIONS)
     } catch (err) {
       throw new WorkError(`cluster ${name}: the kubeconfig in ${what} cannot be used: ${messageOf(err)}`)
     }

@@ -9,8 +9,20 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ArchiveError, extractBinaryFromTarGz } from '../../src/effects/tar-extract.js'
-import { buildDkpTarball, type DkpTarballSpec, dkpStandInScript, sha256 } from '../helpers/tarball-server.js'
+import {
+  ArchiveError,
+  extractBinaryFromTarGz,
+  MAX_LONG_NAME_BYTES,
+  MAX_PAX_HEADER_BYTES,
+} from '../../src/effects/tar-extract.js'
+import {
+  buildDkpTarball,
+  type DkpTarballSpec,
+  dkpStandInScript,
+  sha256,
+  tarHeader,
+  writeTarBomb,
+} from '../helpers/tarball-server.js'
 
 const run = promisify(execFile)
 let tmp: string
@@ -158,6 +170,38 @@ describe('extractBinaryFromTarGz', () => {
     expect(t.data.length).toBeLessThan(64 * 1024)
     const err = await refused(extractBinaryFromTarGz(t.file, out, { maxBytes: 1024 * 1024 }))
     expect(err.message).toBe('archive expands beyond 1048576 bytes; refusing it')
+  })
+
+  it('refuses a pax header or GNU long name beyond its limit before reading it (memory stays bounded)', async () => {
+    for (const [kind, limit, what] of [
+      ['pax', MAX_PAX_HEADER_BYTES, 'pax extended header'],
+      ['longname', MAX_LONG_NAME_BYTES, 'GNU long-name record'],
+    ] as const) {
+      const file = join(tmp, `${kind}.tgz`)
+      await writeTarBomb(file, kind, 256 * 1024 * 1024)
+      expect((await stat(file)).size).toBeLessThan(1024 * 1024)
+      const before = process.memoryUsage().rss
+      const err = await refused(extractBinaryFromTarGz(file, out))
+      expect(err.message).toBe(
+        `the archive holds a ${what} of ${256 * 1024 * 1024} bytes at byte 0; the limit is ${limit}: refusing it`,
+      )
+      expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024)
+      // at the limit it is read (a long path is legal): the dkp after it is found under that name
+      await writeTarBomb(file, kind, limit)
+      const got = await extractBinaryFromTarGz(file, out)
+      expect(got.member.length).toBeGreaterThan(1000)
+      await rm(got.path)
+    }
+  })
+
+  it('keeps only a few member names for its message, however many members there are', async () => {
+    const members = Array.from({ length: 5000 }, (_, i) => [tarHeader(`file-${i}-${'x'.repeat(80)}`, '0', 0)])
+    await writeFile(join(tmp, 'many.tgz'), gzipSync(Buffer.concat([...members.flat(), Buffer.alloc(1024)])))
+    const err = await refused(extractBinaryFromTarGz(join(tmp, 'many.tgz'), out))
+    expect(err.message).toMatch(
+      /^no dkp binary at the archive's root or one directory down; it holds: file-0-x+, .*, … \(5000 entries\)$/,
+    )
+    expect(err.message.length).toBeLessThan(2000)
   })
 
   it('reports an empty archive', async () => {

@@ -323,3 +323,57 @@ export function sha256(data: Buffer | string): string {
 export function tarballName(version = 'v2.8.1', os = 'linux', arch = 'amd64'): string {
   return `dkp_${version}_${os}_${arch}.tar.gz`
 }
+
+/** One 512-byte tar header (ustar, checksum filled in) for a member of `type` and `size`. */
+export function tarHeader(name: string, type: string, size: number): Buffer {
+  const h = Buffer.alloc(512)
+  h.write(name.slice(0, 100), 0, 'utf8')
+  h.write('0000755\0', 100, 'latin1')
+  h.write('0000000\0', 108, 'latin1')
+  h.write('0000000\0', 116, 'latin1')
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1')
+  h.write('00000000000\0', 136, 'latin1')
+  h.write(type, 156, 'latin1')
+  h.write('ustar\0', 257, 'latin1')
+  h.write('00', 263, 'latin1')
+  h.fill(0x20, 148, 156)
+  let sum = 0
+  for (const b of h) sum += b
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1')
+  return h
+}
+
+/**
+ * A tar.gz whose first member is a metadata record kept in memory by a tar reader: a pax
+ * extended header (`x`) or a GNU long name (`L`) of `size` bytes (a valid `path=` record naming
+ * `aaa…a/dkp`), followed by the small `dkp` it names. Written as a gzip stream, never whole in memory, so a
+ * 1 GiB record is a ~1 MB file.
+ */
+export async function writeTarBomb(file: string, kind: 'pax' | 'longname', size: number): Promise<void> {
+  const { createGzip } = await import('node:zlib')
+  const { createWriteStream } = await import('node:fs')
+  const { pipeline } = await import('node:stream/promises')
+  const { Readable } = await import('node:stream')
+  const body = Buffer.from('#!/bin/sh\necho dkp\n')
+  async function* parts() {
+    yield tarHeader(kind === 'pax' ? 'PaxHeaders/dkp' : '././@LongLink', kind === 'pax' ? 'x' : 'L', size)
+    const len = String(size).length
+    const prefix = kind === 'pax' ? Buffer.from(`${size} path=`) : Buffer.alloc(0)
+    if (kind === 'pax' && len + 6 > size) throw new Error('pax bomb too small')
+    yield prefix
+    const suffix = Buffer.from(kind === 'pax' ? '/dkp\n' : '/dkp\0')
+    let left = size - prefix.length - suffix.length
+    const slab = Buffer.alloc(1024 * 1024, 0x61)
+    while (left > 0) {
+      const n = Math.min(left, slab.length)
+      yield slab.subarray(0, n)
+      left -= n
+    }
+    yield suffix
+    yield Buffer.alloc((512 - (size % 512)) % 512)
+    yield tarHeader('dkp', '0', body.length)
+    yield Buffer.concat([body, Buffer.alloc(512 - body.length)])
+    yield Buffer.alloc(1024)
+  }
+  await pipeline(Readable.from(parts()), createGzip({ level: 6 }), createWriteStream(file))
+}

@@ -5,8 +5,10 @@
 // fail (unreachable, Secret missing, no kubeconfig key, not joined, unknown).
 
 import { readFileSync } from 'node:fs'
+import https from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildPlan } from '../../src/core/plan.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import type { Kube } from '../../src/effects/kube.js'
@@ -21,6 +23,14 @@ import {
   workloadCluster,
   workspaceClusters,
 } from '../../src/stages/workload-kube.js'
+import {
+  type Attack,
+  attacks,
+  type Listener,
+  recordingListener,
+  type Tripwires,
+  tripwires,
+} from '../helpers/hostile-kubeconfig.js'
 import { createNamespace, useTestCluster } from '../kube/harness.js'
 
 const tc = useTestCluster()
@@ -163,5 +173,150 @@ describe('workloadCluster', () => {
   it('workspaceClusters lists the KommanderClusters of a workspace namespace', async () => {
     env.snapshot.refresh()
     expect((await workspaceClusters(env, ns)).length).toBe(6)
+  })
+})
+
+describe('kubeconfig Secrets are tenant data: only inline credentials, https, no commands, no files', () => {
+  let wires: Tripwires
+  let listener: Listener
+  let list: Attack[]
+  let hostile: https.Server
+  let hostileUrl: string
+  const seen: string[] = []
+
+  beforeAll(async () => {
+    wires = tripwires()
+    listener = await recordingListener()
+    list = attacks({ server: tc.server, caData: tc.caData, token: tc.adminToken }, wires, listener)
+    for (const a of list) {
+      await secret(`hostile-${a.name}-kubeconfig`, { value: a.kubeconfig })
+      await kommanderCluster(`hostile-${a.name}`, `hostile-${a.name}-kubeconfig`)
+    }
+    // An https server with the test apiserver's own serving certificate (so the Secret's CA data
+    // verifies it) whose errors echo the credentials, with a workflow command and 20 KB of text.
+    hostile = https.createServer(
+      {
+        cert: readFileSync(join(tc.dir, 'pki', 'apiserver.crt')),
+        key: readFileSync(join(tc.dir, 'pki', 'apiserver.key')),
+      },
+      (req, res) => {
+        seen.push(req.headers.authorization ?? '')
+        res.writeHead(403, { 'content-type': 'application/json' })
+        res.end(
+          JSON.stringify({
+            kind: 'Status',
+            status: 'Failure',
+            reason: 'Forbidden',
+            code: 403,
+            message: `you sent ${req.headers.authorization}\n::error::injected\n${'x'.repeat(20_000)}`,
+          }),
+        )
+      },
+    )
+    await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r))
+    hostileUrl = `https://127.0.0.1:${(hostile.address() as AddressInfo).port}`
+    const echo = JSON.parse(kubeconfig)
+    for (const c of echo.clusters) c.cluster.server = hostileUrl
+    await secret('echo-kubeconfig', { value: JSON.stringify(echo) })
+    await kommanderCluster('echo', 'echo-kubeconfig')
+    env.snapshot.refresh()
+  })
+
+  afterAll(async () => {
+    await listener?.close()
+    hostile?.closeAllConnections()
+    await new Promise((r) => hostile?.close(r))
+  })
+
+  it('refuses each attack naming the cluster, the Secret, its key and the field; nothing runs, is read or is sent', async () => {
+    const failures: string[] = []
+    for (const a of list) {
+      const name = `hostile-${a.name}`
+      const attempt = workloadCluster(env, name, { namespace: ns }).then((wc) => wc.list(...K.helmRelease))
+      const err = await attempt.then(
+        () => undefined,
+        (e: Error) => e,
+      )
+      if (!err) {
+        failures.push(`${a.name}: accepted`)
+        continue
+      }
+      const wanted = [`cluster ${name}: `, `Secret ${ns}/${name}-kubeconfig (key value)`]
+      for (const w of wanted)
+        if (!err.message.includes(w)) failures.push(`${a.name}: "${w}" missing in: ${err.message}`)
+      if (!a.field.test(err.message))
+        failures.push(`${a.name}: field ${a.field} not named in: ${err.message}`)
+      if (err.message.includes(wires.runnerFileContent))
+        failures.push(`${a.name}: runner file content in the error`)
+    }
+    expect(failures).toEqual([])
+    expect(wires.ran(), 'a command from the Secret ran').toBe(false)
+    expect(wires.read(), 'a file named by the Secret was read').toBe(false)
+    expect(listener.requests, 'requests reached the plain-HTTP listener').toEqual([])
+  })
+
+  it('all refusals of one kubeconfig are reported at once', async () => {
+    const all = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: listener.url, 'certificate-authority': wires.runnerFile } }],
+      users: [{ name: 'u', user: { exec: { command: 'true' }, 'token-file': wires.runnerFile } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'x',
+    })
+    await secret('hostile-all-kubeconfig', { value: all })
+    await kommanderCluster('hostile-all', 'hostile-all-kubeconfig')
+    env.snapshot.refresh()
+    const err = await workloadCluster(env, 'hostile-all', { namespace: ns }).then(
+      () => undefined,
+      (e: Error) => e,
+    )
+    for (const field of [
+      'clusters[0].cluster.server',
+      'clusters[0].cluster.certificate-authority',
+      'users[0].user.exec',
+      'users[0].user.token-file',
+    ])
+      expect(err?.message).toContain(field)
+    expect(wires.read()).toBe(false)
+  })
+
+  it('insecure-skip-tls-verify is accepted only for a cluster the inventory allows it for', async () => {
+    const inventory = structuredClone(env.inventory)
+    inventory.clusters.push({
+      name: 'hostile-insecure',
+      workspace: inventory.workspaces[0]!.name,
+      attached: true,
+      allowInsecureSkipTlsVerify: true,
+      source: { file: 'fleet.yaml', line: 1, col: 1 },
+    })
+    const allowing = makeEnv(
+      { inventory, plan: buildPlan(inventory) },
+      tc.client(),
+      new AbortController().signal,
+      () => new Date(),
+    )
+    const wc = await workloadCluster(allowing, 'hostile-insecure', { namespace: ns })
+    expect((await wc.list(...K.kommanderCluster, ns)).length).toBeGreaterThan(0)
+    // the same Secret, another cluster name (not allowed): refused, even with a shared content cache
+    await expect(workloadCluster(env, 'hostile-insecure', { namespace: ns })).rejects.toThrow(
+      /insecure-skip-tls-verify.*allowInsecureSkipTlsVerify/s,
+    )
+  })
+
+  it("a tenant server's error text is masked and clipped", async () => {
+    const wc = await workloadCluster(env, 'echo', { namespace: ns })
+    const err = await wc.list(...K.helmRelease).then(
+      () => undefined,
+      (e: Error) => e,
+    )
+    expect(seen.length).toBeGreaterThan(0)
+    expect(seen[0]).toBe(`Bearer ${tc.adminToken}`)
+    expect(err?.message).toContain('HTTP 403')
+    expect(err?.message).not.toContain(tc.adminToken)
+    expect(err?.message).toContain('***')
+    expect(err?.message).not.toMatch(/\n::error::/)
+    expect(err?.message).not.toContain('\n')
+    expect(err!.message.length).toBeLessThan(1000)
   })
 })

@@ -109,7 +109,8 @@ describe('Helm release storage', () => {
     const storage = [helmSecret('shop', 1, 'superseded'), helmSecret('shop', 2, 'deployed')]
     const r = scanHelmReleases(storage, { cluster: 'prod-east-1', target: '1.27' })
     expect(r.releases).toBe(1)
-    expect(r.objects).toBe(1) // only the document that mentions a removed apiVersion is parsed
+    expect(r.objects).toBe(2) // every document's header is read from its lines; none needed the YAML parser
+    expect(r.parsedDocuments).toBe(0)
     expect(r.findings).toHaveLength(1)
     const f = r.findings[0]!
     expect(f).toMatchObject({

@@ -97,6 +97,20 @@ describe('loadInventory', () => {
     ])
   })
 
+  it('caps the files together at the per-file limit, naming every file and its size', async () => {
+    await mkdir(join(dir, 'big'), { recursive: true })
+    const seven = `# ${'x'.repeat(7 * 1024 * 1024)}\n`
+    for (const f of ['a', 'b', 'c']) await writeFile(join(dir, 'big', `${f}.yaml`), seven)
+    const err = await inputError(loadInventory('big/*.yaml', dir))
+    const total = 3 * Buffer.byteLength(seven)
+    expect(err.message.split('\n')).toEqual(
+      ['a', 'b', 'c'].map(
+        (f) =>
+          `big/${f}.yaml:1:1: file is ${Buffer.byteLength(seven)} bytes; the 3 inventory files are ${total} bytes together, over the limit of ${16 * 1024 * 1024} bytes for all files together`,
+      ),
+    )
+  })
+
   it('accepts an absolute path', async () => {
     const { inventory } = await loadInventory(join(dir, 'fleet', '*.yaml'), '/')
     expect(inventory.clusters).toHaveLength(43)

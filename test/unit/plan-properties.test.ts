@@ -246,3 +246,349 @@ describe('the invariant checker itself', () => {
     expect(planViolations(plan, inv).join('\n')).toMatch(pattern)
   })
 })
+
+describe('the digest covers every inventory field that changes a command, a target or a decision', () => {
+  type Doc = FleetDocument & Record<string, unknown>
+  type Mutation = [string, (d: Doc) => boolean]
+  const managedOf = (d: Doc) => (d.clusters ?? []).filter((c) => !c.attached)
+  const firstManaged = (d: Doc) => managedOf(d)[0]
+  const firstAttached = (d: Doc) => (d.clusters ?? []).find((c) => c.attached)
+  const mgmt = (d: Doc) => d.management as NonNullable<FleetDocument['management']> & Record<string, unknown>
+  const ws = (d: Doc) => d.workspaces?.[0]
+  // Each returns false when the generated fleet has nothing to mutate (the case is not counted).
+  const changes: Mutation[] = [
+    [
+      'clusters[].controlPlane.args (a new --ami)',
+      (d) => {
+        const c = firstManaged(d)
+        if (!c) return false
+        // Kept: a vsphere cluster's vm-template is required.
+        c.controlPlane = {
+          args: { ...c.controlPlane?.args, ami: `ami-${c.controlPlane ? 'b' : 'a'}0f1e2d3c` },
+        }
+        return true
+      },
+    ],
+    [
+      'clusters[].nodepools[].args',
+      (d) => {
+        const c = firstManaged(d)
+        if (!c) return false
+        c.nodepools = [{ name: `${c.name}-md-0`, args: { ami: 'ami-0ffee' } }]
+        return true
+      },
+    ],
+    [
+      'clusters[].nodepools (a pool added)',
+      (d) => {
+        const c = firstManaged(d)
+        if (!c) return false
+        c.nodepools = [...(c.nodepools ?? [`${c.name}-md-0`]), `${c.name}-extra`]
+        return true
+      },
+    ],
+    [
+      'clusters[].nodepools (order)',
+      (d) => {
+        const c = firstManaged(d)
+        if (!c) return false
+        c.nodepools = [`${c.name}-md-1`, `${c.name}-md-0`]
+        return true
+      },
+    ],
+    [
+      'clusters[].provider',
+      (d) => {
+        const c = firstManaged(d)
+        if (!c) return false
+        c.provider = c.provider === 'aws' ? 'azure' : 'aws'
+        return true
+      },
+    ],
+    [
+      'clusters[].namespace',
+      (d) => {
+        const c = firstManaged(d)
+        if (!c) return false
+        c.namespace = 'elsewhere'
+        return true
+      },
+    ],
+    [
+      'clusters[].workspace (managed)',
+      (d) => {
+        const c = firstManaged(d)
+        if (!c || (d.workspaces?.length ?? 0) < 2) return false
+        c.workspace = d.workspaces!.find((w) => w.name !== c.workspace)!.name
+        return true
+      },
+    ],
+    [
+      'clusters[].window',
+      (d) => {
+        const c = firstManaged(d)
+        if (!c) return false
+        c.window = { days: ['sat'], start: '02:00', end: '06:00' }
+        return true
+      },
+    ],
+    [
+      'clusters[].allowInsecureSkipTlsVerify',
+      (d) => {
+        const c = firstAttached(d) ?? firstManaged(d)
+        if (!c) return false
+        ;(c as unknown as Record<string, unknown>).allowInsecureSkipTlsVerify = true
+        return true
+      },
+    ],
+    [
+      'management.provider',
+      (d) => {
+        const m = mgmt(d)
+        m.provider = 'vsphere'
+        const cp = m.controlPlane as { args?: Record<string, unknown> } | undefined
+        m.controlPlane = { args: { ...cp?.args, 'vm-template': 'tmpl-1.28.7' } }
+        return true
+      },
+    ],
+    [
+      'management.namespace',
+      (d) => {
+        mgmt(d).namespace = 'capi-mgmt'
+        return true
+      },
+    ],
+    [
+      'management.kubeconfigEnv',
+      (d) => {
+        mgmt(d).kubeconfigEnv = 'OTHER_KUBECONFIG'
+        return true
+      },
+    ],
+    [
+      'management.kommander.args',
+      (d) => {
+        mgmt(d).kommander = { args: { 'charts-bundle': ['dkp-kommander-charts-bundle-v2.8.1.tar.gz'] } }
+        return true
+      },
+    ],
+    [
+      'management.controlPlane.args',
+      (d) => {
+        mgmt(d).controlPlane = { args: { ami: 'ami-0mgmt' } }
+        return true
+      },
+    ],
+    [
+      'management.nodepools',
+      (d) => {
+        mgmt(d).nodepools = ['mgmt-md-0', { name: 'mgmt-md-1', args: { ami: 'ami-1' } }]
+        return true
+      },
+    ],
+    [
+      'management.window',
+      (d) => {
+        mgmt(d).window = { days: ['sun'], start: '01:00', end: '03:00', timezone: 'Europe/Berlin' }
+        return true
+      },
+    ],
+    [
+      'workspaces[].namespace',
+      (d) => {
+        const w = ws(d)
+        if (!w) return false
+        w.namespace = `${w.namespace ?? w.name}-moved`
+        return true
+      },
+    ],
+    [
+      'workspaces[].apps[].version',
+      (d) => {
+        const w = ws(d)
+        if (!w) return false
+        w.apps = (w.apps ?? [{ name: 'kafka-operator', version: '0.25.0' }]).map((a) => ({
+          ...a,
+          version: `${a.version}9`,
+        }))
+        return true
+      },
+    ],
+    [
+      'workspaces[].projects[].apps[].version',
+      (d) => {
+        const w = ws(d)
+        if (!w) return false
+        const projects = w.projects?.length ? w.projects : [{ name: 'p' }]
+        w.projects = projects.map((p) => ({
+          ...p,
+          apps: (p.apps ?? [{ name: 'zookeeper-operator', version: '0.2.15' }]).map((a) => ({
+            ...a,
+            version: `${a.version}1`,
+          })),
+        }))
+        return true
+      },
+    ],
+    [
+      'backup.namespace',
+      (d) => {
+        d.backup = { ...(d.backup ?? {}), namespace: 'velero' }
+        return true
+      },
+    ],
+    [
+      'backup.maxAge',
+      (d) => {
+        d.backup = { ...(d.backup ?? {}), maxAge: '3h' }
+        return true
+      },
+    ],
+    [
+      'backup.storageLocation and ttl',
+      (d) => {
+        d.backup = {
+          ...(d.backup ?? {}),
+          storageLocation: 'offsite',
+          ttl: '24h0m0s',
+        } as FleetDocument['backup']
+        return true
+      },
+    ],
+    [
+      'backup.enabled',
+      (d) => {
+        d.backup = d.backup?.enabled === false ? {} : { enabled: false, reason: 'lab' }
+        return true
+      },
+    ],
+    [
+      'rollout.failureThreshold',
+      (d) => {
+        d.rollout = { ...(d.rollout ?? {}), failureThreshold: (d.rollout?.failureThreshold ?? 0) + 2 }
+        return true
+      },
+    ],
+    [
+      'metadata.name (the fleet: record, locks, pause marker)',
+      (d) => {
+        d.metadata = { name: 'another-fleet' }
+        return true
+      },
+    ],
+  ]
+
+  it.each(changes)('%s changes the digest', (_field, mutate) => {
+    let counted = 0
+    fc.assert(
+      fc.property(fleetArbitrary({ minManaged: 1, maxManaged: 12 }), (params) => {
+        const doc = generateFleet({ ...params, attached: Math.max(1, params.attached ?? 0) }) as Doc
+        const before = buildPlan(parse(doc)).digest
+        const changed = structuredClone(doc)
+        if (!mutate(changed)) return
+        counted++
+        expect(buildPlan(parse(changed)).digest).not.toBe(before)
+      }),
+      { numRuns: 25 },
+    )
+    expect(counted).toBeGreaterThan(0)
+  })
+
+  const noops: Mutation[] = [
+    ['key order (every mapping, args too)', () => true],
+    [
+      'a default written out (wave: 1, management.namespace: default, backup.enabled: true)',
+      (d) => {
+        for (const c of managedOf(d)) if (!c.canary && c.wave === undefined) c.wave = 1
+        mgmt(d).namespace ??= 'default'
+        if (d.backup?.enabled !== false) d.backup = { ...(d.backup ?? {}), enabled: true }
+        return true
+      },
+    ],
+  ]
+  it.each(noops)(
+    '%s, comments, whitespace, JSON-style text and file split leave it unchanged',
+    (_what, mutate) => {
+      fc.assert(
+        fc.property(
+          fleetArbitrary({ maxManaged: 12 }),
+          fc.integer(),
+          fc.integer({ min: 1, max: 3 }),
+          (params, seed, files) => {
+            const doc = generateFleet(params) as Doc
+            const digest = buildPlan(parse(doc)).digest
+            const same = reorderKeys(structuredClone(doc), seed)
+            mutate(same)
+            const texts = [
+              withComments(fleetYaml(same)),
+              JSON.stringify(same, null, 1),
+              fleetYaml(same).replace(/\n/g, '\n\n').replace(/: /g, ':   '),
+            ]
+            for (const content of texts)
+              expect(buildPlan(parseInventory([{ path: 'f.yaml', content }]).inventory).digest).toBe(digest)
+            expect(
+              buildPlan(parseInventory(splitFleet(same, { files, docsPerFile: 2 })).inventory).digest,
+            ).toBe(digest)
+          },
+        ),
+        { numRuns: 30 },
+      )
+    },
+  )
+
+  it('every leaf of the inventory model is covered: changing any value changes the digest (model level)', () => {
+    const inv = parse(
+      generateFleet({
+        managed: 3,
+        attached: 1,
+        workspaceApps: true,
+        projectApps: true,
+        waves: [1, 2],
+        seed: 9,
+      }),
+    )
+    const c0 = inv.clusters.find((c) => !c.attached) as ManagedCluster
+    c0.nodepools = [{ name: 'p', args: { ami: 'a', subnets: ['s1', 's2'] } }]
+    c0.controlPlane = { args: { ami: 'a' } }
+    c0.window = { days: ['sat'], start: '01:00', end: '02:00', timezone: 'UTC' }
+    inv.management.kommander = { args: { 'charts-bundle': ['x.tar.gz'] } }
+    inv.management.kubeconfigEnv = 'K'
+    inv.backup.storageLocation = 'loc'
+    inv.backup.ttl = '1h0m0s'
+    const base = buildPlan(inv).digest
+    // Where values were written; and a cluster's wave/canary, which count through the plan's
+    // waves (the wave test above holds the digest to exactly those changes).
+    const NOT_SEMANTIC = new Set(['source', 'versionSource', 'files', 'targetSource'])
+    const THROUGH_WAVES = new Set(['wave', 'canary'])
+    const leaves: (string | number)[][] = []
+    const walk = (v: unknown, path: (string | number)[]) => {
+      if (Array.isArray(v)) for (const [i, x] of v.entries()) walk(x, [...path, i])
+      else if (v && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v))
+          if (!NOT_SEMANTIC.has(k) && !(path[0] === 'clusters' && path.length === 2 && THROUGH_WAVES.has(k)))
+            walk(x, [...path, k])
+      } else leaves.push(path)
+    }
+    walk(inv, [])
+    const unchanged: string[] = []
+    let tried = 0
+    for (const path of leaves) {
+      const copy = structuredClone(inv)
+      let parent = copy as unknown as Record<string | number, unknown>
+      for (const p of path.slice(0, -1)) parent = parent[p] as Record<string | number, unknown>
+      const key = path.at(-1)!
+      const v = parent[key]
+      parent[key] = typeof v === 'number' ? v + 1 : typeof v === 'boolean' ? !v : `${String(v)}x`
+      let digest: string
+      try {
+        digest = buildPlan(copy).digest
+      } catch {
+        continue // e.g. an unknown target version: refused, not planned
+      }
+      tried++
+      if (digest === base) unchanged.push(path.join('.'))
+    }
+    expect(unchanged).toEqual([])
+    expect(tried).toBeGreaterThan(40)
+  })
+})

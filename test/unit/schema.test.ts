@@ -190,6 +190,11 @@ describe('schema/fleet.schema.json: complete for editors', () => {
       ['cluster.attached', d.cluster.properties.attached.default, c1.attached],
       ['cluster.wave', d.cluster.properties.wave.default, c1.wave],
       ['cluster.canary', d.cluster.properties.canary.default, c1.canary],
+      [
+        'cluster.allowInsecureSkipTlsVerify',
+        d.cluster.properties.allowInsecureSkipTlsVerify.default,
+        c1.allowInsecureSkipTlsVerify === true,
+      ],
       ['window.days', d.window.properties.days.default, c1.window?.days],
       ['window.timezone', d.window.properties.timezone.default, c1.window?.timezone],
     ]

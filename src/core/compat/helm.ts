@@ -3,11 +3,18 @@
 // is base64(gzip(JSON)) and Secret data is base64 again in the API (the ConfigMap driver
 // stores it once). Only the newest `deployed` revision of each release is scanned. Pure:
 // gzip is computation, the objects come from the caller.
+//
+// Release storage is tenant data (anyone who can write a Secret on a workload cluster), so one
+// release costs bounded memory and time whatever it holds: at most MAX_RELEASE_BYTES after
+// gunzip, the record walked without building its JSON value (helm-record.ts), the manifest read
+// line by line in chunks (release-scan.ts). Over-limit input is a finding, never a crash.
 
 import { gunzipSync } from 'node:zlib'
 import type { Finding } from '../findings.js'
-import { type ManifestScanResult, scanManifestText } from './manifest-scan.js'
+import { manifestChunks, type ReleaseRecord, readReleaseRecord } from './helm-record.js'
+import type { ManifestScanResult } from './manifest-scan.js'
 import { isRecord, type KubeObject, labelOf, metaOf } from './objects.js'
+import { scanReleaseManifest } from './release-scan.js'
 
 export interface HelmRelease {
   name: string
@@ -26,8 +33,11 @@ export type HelmDriver = 'secret' | 'configmap'
 
 export const HELM_UNDECODABLE_RULE = 'helm-release-undecodable'
 
-/** A decoded release larger than this is refused (a gzip bomb or not a Helm release). */
-const MAX_RELEASE_BYTES = 64 * 1024 * 1024
+/**
+ * A decoded release larger than this is refused (a gzip bomb or not a Helm release). Helm's own
+ * records fit a 1 MiB Secret gzip'd; this allows a compression ratio over 20.
+ */
+export const MAX_RELEASE_BYTES = 16 * 1024 * 1024
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
@@ -38,39 +48,52 @@ function fromBase64(text: string, what: string): Buffer {
 }
 
 /**
- * Decodes a Helm release record. `data` is the value of `data.release` exactly as the API
- * returns it: for a Secret (default) base64 of the storage string, for a ConfigMap the storage
- * string itself. The storage string is base64 of gzip'd JSON (or of plain JSON in old records).
+ * The release record's JSON bytes from `data.release` exactly as the API returns it: for a
+ * Secret (default) base64 of the storage string, for a ConfigMap the storage string itself. The
+ * storage string is base64 of gzip'd JSON (or of plain JSON in old records).
  */
-export function decodeHelmRelease(data: string, driver: HelmDriver = 'secret'): HelmRelease {
+export function decodeHelmStorage(data: string, driver: HelmDriver = 'secret'): Buffer {
   const storage = driver === 'secret' ? fromBase64(data, 'Secret data.release').toString('latin1') : data
   let bytes = fromBase64(storage, 'the Helm release record')
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: MAX_RELEASE_BYTES })
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        throw new Error(`the Helm release record expands beyond ${MAX_RELEASE_BYTES} bytes (the limit)`)
       throw new Error(`the Helm release record does not gunzip: ${(err as Error).message}`)
     }
+  } else if (bytes.length > MAX_RELEASE_BYTES) {
+    throw new Error(`the Helm release record is larger than ${MAX_RELEASE_BYTES} bytes (the limit)`)
   }
-  let json: unknown
-  try {
-    json = JSON.parse(bytes.toString('utf8'))
-  } catch {
-    throw new Error('the Helm release record is not JSON (after base64 and gzip)')
-  }
-  if (!isRecord(json) || typeof json.name !== 'string')
-    throw new Error('the Helm release record has no release name')
-  const info = isRecord(json.info) ? json.info : {}
-  const chartMeta = isRecord(json.chart) && isRecord(json.chart.metadata) ? json.chart.metadata : undefined
+  return bytes
+}
+
+/** Decodes a Helm release record (see decodeHelmStorage), manifest included. */
+export function decodeHelmRelease(data: string, driver: HelmDriver = 'secret'): HelmRelease {
+  const bytes = decodeHelmStorage(data, driver)
+  const record = readRecord(bytes)
   return {
-    name: json.name,
-    namespace: typeof json.namespace === 'string' ? json.namespace : '',
-    version: typeof json.version === 'number' ? json.version : 0,
-    status: typeof info.status === 'string' ? info.status : '',
-    ...(chartMeta && typeof chartMeta.name === 'string'
-      ? { chart: `${chartMeta.name}${typeof chartMeta.version === 'string' ? `-${chartMeta.version}` : ''}` }
+    ...releaseOf(record),
+    manifest: record.manifest ? [...manifestChunks(bytes, record.manifest)].join('') : '',
+  }
+}
+
+function readRecord(bytes: Buffer): ReleaseRecord {
+  const record = readReleaseRecord(bytes)
+  if (typeof record.name !== 'string') throw new Error('the Helm release record has no release name')
+  return record
+}
+
+function releaseOf(r: ReleaseRecord): Omit<HelmRelease, 'manifest'> {
+  return {
+    name: r.name!,
+    namespace: r.namespace ?? '',
+    version: r.version ?? 0,
+    status: r.status ?? '',
+    ...(r.chartName !== undefined
+      ? { chart: `${r.chartName}${r.chartVersion !== undefined ? `-${r.chartVersion}` : ''}` }
       : {}),
-    manifest: typeof json.manifest === 'string' ? json.manifest : '',
   }
 }
 
@@ -133,23 +156,31 @@ export function scanHelmReleases(storage: readonly KubeObject[], ctx: HelmScanCo
     const id = storageIdentity(o)!
     const data = isRecord(o.data) ? o.data.release : undefined
     const driver: HelmDriver = o.kind === 'ConfigMap' ? 'configmap' : 'secret'
-    let release: HelmRelease
+    let bytes: Buffer
+    let record: ReleaseRecord
     try {
       if (typeof data !== 'string') throw new Error('it has no data.release')
-      release = decodeHelmRelease(data, driver)
+      bytes = decodeHelmStorage(data, driver)
+      record = readRecord(bytes)
+    } catch (err) {
+      result.findings.push(undecodable(o, id, ctx.cluster, (err as Error).message))
+      continue
+    }
+    const release = releaseOf(record)
+    const namespace = release.namespace || id.namespace
+    let scan: ManifestScanResult
+    try {
+      scan = scanReleaseManifest(record.manifest ? manifestChunks(bytes, record.manifest) : [], {
+        target: ctx.target,
+        cluster: ctx.cluster,
+        helmRelease: { namespace, name: release.name, revision: release.version || id.revision },
+        defaultNamespace: namespace,
+      })
     } catch (err) {
       result.findings.push(undecodable(o, id, ctx.cluster, (err as Error).message))
       continue
     }
     result.releases++
-    const namespace = release.namespace || id.namespace
-    const scan = scanManifestText(release.manifest, `helm:${namespace}/${release.name}`, {
-      target: ctx.target,
-      source: 'helm-release',
-      cluster: ctx.cluster,
-      helmRelease: { namespace, name: release.name, revision: release.version || id.revision },
-      defaultNamespace: namespace,
-    })
     result.findings.push(...scan.findings)
     result.documents += scan.documents
     result.parsedDocuments += scan.parsedDocuments

@@ -35,6 +35,7 @@ export {
   UNREADABLE_RULE,
 } from './manifest-scan.js'
 export type { KubeObject } from './objects.js'
+export { HELM_PARTIAL_RULE, MAX_FINDINGS_PER_RELEASE, scanReleaseManifest } from './release-scan.js'
 export { type HelmReleaseRef, removedApiFinding, type ScanSource } from './removed-finding.js'
 export { compatRule, compatRules } from './rules.js'
 export {

@@ -4,6 +4,7 @@ import type { RuleDescriptor } from '../findings.js'
 import { HELM_UNDECODABLE_RULE } from './helm.js'
 import { LAST_APPLIED, LAST_APPLIED_INVALID_RULE, liveKindRuleId } from './live.js'
 import { SYNTAX_RULE, TEMPLATE_RULE, UNREADABLE_RULE } from './manifest-scan.js'
+import { HELM_PARTIAL_RULE } from './release-scan.js'
 import { GUIDE_URL, REMOVED_APIS, type RemovedApi } from './table.js'
 
 const pascal = (s: string): string =>
@@ -119,6 +120,18 @@ const FIXED: RuleDescriptor[] = [
     shortDescription: 'A Helm release record could not be decoded',
     fullDescription:
       'The newest deployed revision of a Helm release could not be decoded (base64, gzip, JSON), so its manifest was not scanned for removed APIs.',
+    help: 'Inspect the release with helm get manifest and check its apiVersions by hand.',
+    helpMarkdown:
+      'Inspect the release with `helm get manifest <release> -n <namespace>` and check its apiVersions by hand.',
+    defaultSeverity: 'warning',
+    tags: ['kubernetes', 'helm'],
+  },
+  {
+    id: HELM_PARTIAL_RULE,
+    name: 'HelmReleasePartial',
+    shortDescription: 'A Helm release was not scanned in full',
+    fullDescription:
+      'The manifest of a Helm release exceeded a bound of the scan (100 removed-API objects reported per release; documents that are not plain block YAML are parsed only up to 64 KiB each and 256 KiB per release), so part of it was not checked for removed APIs.',
     help: 'Inspect the release with helm get manifest and check its apiVersions by hand.',
     helpMarkdown:
       'Inspect the release with `helm get manifest <release> -n <namespace>` and check its apiVersions by hand.',
