@@ -166,6 +166,54 @@ export function checksumKey(version: string, platform: DkpPlatform): string {
   return `${platform.os}-${platform.arch}-${normalizeDkpVersion(version)}`
 }
 
+/**
+ * The tarball sha256 an install is verified against: the pin (`dkp-sha256`), else the shipped
+ * table's entry for the version and platform; undefined when neither is known.
+ */
+export function expectedTarballSha256(
+  version: string,
+  platform: DkpPlatform,
+  pin: string | undefined,
+  table: ChecksumTable = SHIPPED_CHECKSUMS,
+): { sha256: string; how: 'pinned' | 'table'; source?: string } | undefined {
+  if (pin?.trim()) return { sha256: normalizeSha256(pin), how: 'pinned' }
+  const entry = table[checksumKey(version, platform)]
+  return entry ? { sha256: entry.sha256, how: 'table', source: entry.source } : undefined
+}
+
+/**
+ * The Actions cache key of a verified dkp tarball: `dkp-fleet-dkp-<version>-<os>-<arch>-<sha256>`.
+ * The sha256 is the one the tarball is verified against (pin or table), so a different pin is a
+ * different entry, and no key ever stands for an unverified download.
+ */
+export function dkpCacheKey(version: string, platform: DkpPlatform, sha256: string): string {
+  return `dkp-fleet-dkp-${normalizeDkpVersion(version)}-${platform.os}-${platform.arch}-${normalizeSha256(sha256)}`
+}
+
+/**
+ * The cache key the stage jobs of a run restore, computed by the plan job for its own runner:
+ * empty when nothing would be cached (a pre-installed `dkp-path`, no sha256 known to verify a
+ * cached tarball against, a platform dkp is not published for). Pure: the caller passes the
+ * platform (`process.platform`, `process.arch`).
+ */
+export function dkpCacheKeyFor(opts: {
+  version: string
+  sha256?: string
+  dkpPath?: string
+  platform: { platform: string; arch: string }
+  table?: ChecksumTable
+}): string {
+  if (opts.dkpPath?.trim()) return ''
+  let platform: DkpPlatform
+  try {
+    platform = dkpPlatform(opts.platform.platform, opts.platform.arch)
+  } catch {
+    return ''
+  }
+  const expected = expectedTarballSha256(opts.version, platform, opts.sha256, opts.table)
+  return expected ? dkpCacheKey(opts.version, platform, expected.sha256) : ''
+}
+
 /** Problems in a checksum table (used by tests to keep the shipped table well formed). */
 export function checksumTableProblems(table: ChecksumTable): string[] {
   const problems: string[] = []

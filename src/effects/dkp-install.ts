@@ -1,13 +1,21 @@
-// Installs the pinned dkp CLI, verified: tool cache first (re-hashed on every hit), else download
-// (official URL or a mirror template) → sha256 of the tarball checked before extraction →
-// extract `dkp` → `dkp version` must report the requested version → cache. Or use a pre-installed
-// binary (dkp-path), version still checked. Shared by the action and `dkp-fleet install`: it
-// takes a logger and explicit directories and never touches @actions/core or PATH.
+// Installs the pinned dkp CLI, verified: tool cache first (re-hashed on every hit), else a
+// tarball in the tarball cache (shared between fresh runners by actions/cache; used only when its
+// sha256 equals the pinned or table value), else download (official URL or a mirror template) →
+// sha256 of the tarball checked before extraction → extract `dkp` → `dkp version` must report the
+// requested version → cache (and keep the verified tarball in the tarball cache). Or use a
+// pre-installed binary (dkp-path), version still checked. Shared by the action and
+// `dkp-fleet install`: it takes a logger and explicit directories and never touches
+// @actions/core or PATH.
 //
 // Cache layout is @actions/tool-cache's, so tc.find() sees our entries and admins can reuse it:
 //   <cacheRoot>/dkp/<X.Y.Z>/<x64|arm64>/dkp
 //   <cacheRoot>/dkp/<X.Y.Z>/<x64|arm64>/.dkp-fleet-install.json   (what was verified, see CacheRecord)
 //   <cacheRoot>/dkp/<X.Y.Z>/<x64|arm64>.complete
+//
+// Tarball cache (option tarballCacheDir, action input dkp-cache-dir): the published tarball as
+// verified, under its published name, e.g. <dir>/dkp_v2.8.1_linux_amd64.tar.gz. The tarball, not
+// the binary: its sha256 is what dkp-sha256 and the table pin, so a tarball restored from a cache
+// entry that another job wrote is checked against a value that does not live in that entry.
 
 import { type ExecFileException, execFile } from 'node:child_process'
 import { constants } from 'node:fs'
@@ -24,13 +32,15 @@ import {
   writeFile,
 } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import {
   type ChecksumEntry,
   type ChecksumTable,
   cacheVersion,
   checksumKey,
   type DkpPlatform,
+  dkpCacheKey,
   dkpPlatform,
   dkpTarballName,
   expandUrlTemplate,
@@ -68,6 +78,14 @@ export interface InstallDkpOptions {
   cacheRoot?: string
   /** Where downloads are staged (`RUNNER_TEMP`); a private sub-directory is made and always removed. */
   tempDir?: string
+  /**
+   * The tarball cache: a directory shared between fresh runners (the shipped workflows restore
+   * and save it with actions/cache; input `dkp-cache-dir`). After a tool-cache miss, a tarball
+   * found there is installed only when its sha256 equals the pinned or table value (else it is
+   * deleted, with a warning, and dkp is downloaded); a downloaded tarball is put there once every
+   * check passed. Not used when no sha256 is known.
+   */
+  tarballCacheDir?: string
   /** Target platform; default this process's. */
   platform?: { platform: string; arch: string }
   /** Resolves a relative dkpPath. Default process.cwd(). */
@@ -110,7 +128,7 @@ export const CLI_LABELS: InputLabels = {
 const pinText = (label: string, sha: string) =>
   label.startsWith('-') ? `${label} ${sha}` : `${label}: ${sha}`
 
-export type InstallSource = 'cache' | 'download' | 'dkp-path'
+export type InstallSource = 'cache' | 'tarball-cache' | 'download' | 'dkp-path'
 /** How the artifact was verified: against a pinned sha256, the shipped table, or not at all (computed, trust on first use). */
 export type ChecksumOrigin = 'pinned' | 'table' | 'computed' | 'none'
 
@@ -131,10 +149,17 @@ export interface InstallResult {
   url?: string
   /** `dkp-sha256: <hex>` when no checksum was known: the line to pin (the action puts it in the job summary). */
   pinLine?: string
+  /**
+   * The tarball cache's part: `restored` = installed from the verified tarball found there;
+   * `stored` = the verified download was put there, to be saved under `key` (dkpCacheKey).
+   */
+  tarballCache?: { key: string; file: string; state: 'restored' | 'stored' }
   /** Milliseconds per phase. */
   timings: {
     totalMs: number
     downloadMs?: number
+    /** sha256 of a tarball found in the tarball cache. */
+    hashMs?: number
     extractMs?: number
     versionMs?: number
     cacheMs?: number
@@ -220,6 +245,8 @@ export async function installDkp(opts: InstallDkpOptions): Promise<InstallResult
   const hit = await fromCache(ctx)
   if (hit) return hit
   if (!expected && opts.requireChecksum) throw refusal(ctx)
+  const restored = await fromTarballCache(ctx)
+  if (restored) return restored
   return download(ctx)
 }
 
@@ -384,6 +411,67 @@ function downloadFailure(err: unknown, c: Ctx): WorkError {
   }
 }
 
+/** The tarball cache's file for this version and platform, when the cache is in use. */
+function tarballCacheFile(c: Ctx): string | undefined {
+  const dir = c.opts.tarballCacheDir?.trim()
+  if (!dir || !c.expected) return undefined
+  return join(resolve(dir), dkpTarballName(c.version, c.platform))
+}
+
+/**
+ * After a tool-cache miss: the tarball in the tarball cache, when its sha256 equals the expected
+ * value, goes through the same extraction and checks as a download. A tarball that does not
+ * match is deleted with a warning and undefined is returned (then dkp is downloaded).
+ */
+async function fromTarballCache(c: Ctx): Promise<InstallResult | undefined> {
+  const { log } = c.opts
+  if (c.opts.tarballCacheDir?.trim() && !c.expected) {
+    log.info('the dkp tarball cache is not used: no sha256 is known to verify a cached tarball against')
+    return undefined
+  }
+  const file = tarballCacheFile(c)
+  if (!file || !c.expected) return undefined
+  const st = await stat(file).catch(() => undefined)
+  if (!st) {
+    log.info(`no dkp tarball in the tarball cache (${file})`)
+    return undefined
+  }
+  const key = dkpCacheKey(c.version, c.platform, c.expected.sha256)
+  const t = performance.now()
+  const actual = st.isFile() ? await sha256File(file) : 'not a regular file'
+  const hashMs = elapsed(t)
+  if (actual !== c.expected.sha256) {
+    log.warning(
+      `the cached dkp tarball ${file} has sha256 ${actual}, but the ${c.expected.how} sha256 is ${c.expected.sha256}: ` +
+        'it is not used, and dkp is downloaded instead. The cache entry it came from is corrupt or was written by something ' +
+        `other than dkp-fleet: investigate, then delete the Actions cache entry ${key} (e.g. \`gh cache delete ${key}\`).`,
+    )
+    await rm(file, { recursive: true, force: true })
+    return undefined
+  }
+  log.info(
+    `found dkp ${c.version} in the tarball cache: ${file}, sha256 matches the ${c.expected.how} value (${actual})`,
+  )
+  await mkdir(c.tempDir, { recursive: true })
+  const work = await mkdtemp(join(c.tempDir, 'dkp-install-'))
+  try {
+    const timings: InstallResult['timings'] = { totalMs: 0, hashMs }
+    const result = await installTarball(
+      c,
+      work,
+      file,
+      actual,
+      pathToFileURL(file).href,
+      timings,
+      'tarball-cache',
+    )
+    result.tarballCache = { key, file, state: 'restored' }
+    return result
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
 async function download(c: Ctx): Promise<InstallResult> {
   const { log } = c.opts
   await mkdir(c.tempDir, { recursive: true })
@@ -393,7 +481,7 @@ async function download(c: Ctx): Promise<InstallResult> {
     const tarball = join(work, dkpTarballName(c.version, c.platform))
     const url = redactUrl(c.url)
     log.info(`downloading ${what(c)} from ${url}`)
-    let t = performance.now()
+    const t = performance.now()
     const got = await downloadFile(c.url, tarball, { ...c.opts.download, log: (m) => log.info(m) }).catch(
       (err) => {
         throw downloadFailure(err, c)
@@ -410,71 +498,117 @@ async function download(c: Ctx): Promise<InstallResult> {
     log.info(
       `downloaded ${got.bytes} bytes; sha256 ${c.expected ? `matches the ${c.expected.how} value` : 'computed'} (${got.sha256})`,
     )
-
-    t = performance.now()
-    const binDir = join(work, 'bin')
-    await mkdir(binDir)
-    const bin = await extractBinaryFromTarGz(tarball, binDir).catch((err) => {
-      if (err instanceof ArchiveError) {
-        throw new WorkError(`the tarball for ${what(c)} from ${url} is unusable: ${err.message}`, {
-          cause: err,
-        })
-      }
-      throw err
-    })
-    await rm(tarball, { force: true })
-    timings.extractMs = elapsed(t)
-    if ((bin.mode & 0o100) === 0) {
-      throw new WorkError(
-        `${bin.member} in the tarball for ${what(c)} is not executable (mode ${bin.mode.toString(8).padStart(4, '0')})`,
-      )
-    }
-    if (c.entry?.binarySha256 && bin.sha256 !== c.entry.binarySha256) {
-      throw new WorkError(
-        `${bin.member} in the tarball for ${what(c)} has sha256 ${bin.sha256}, but the shipped table says ${c.entry.binarySha256} (${c.entry.source})`,
-      )
-    }
-
-    t = performance.now()
-    await checkVersion(bin.path, c.version, c.opts.versionTimeoutMs, `${bin.member} from ${url}`)
-    timings.versionMs = elapsed(t)
-
-    t = performance.now()
-    const record: CacheRecord = {
-      schema: 1,
-      tool: 'dkp',
-      version: c.version,
-      os: c.platform.os,
-      arch: c.platform.arch,
-      binary: 'dkp',
-      binarySha256: bin.sha256,
-      tarballSha256: got.sha256,
-      checksum: c.expected?.how ?? 'computed',
-      url,
-      installedAt: new Date().toISOString(),
-    }
-    const p = await commitToCache(c, bin.path, record)
-    timings.cacheMs = elapsed(t)
-    timings.totalMs = elapsed(c.t0)
-    log.info(`installed dkp ${c.version} at ${p.dir} (binary sha256 ${bin.sha256})`)
-    const result: InstallResult = {
-      binary: p.binary,
-      dir: p.dir,
-      version: c.version,
-      sha256: bin.sha256,
-      tarballSha256: got.sha256,
-      source: 'download',
-      checksum: c.expected?.how ?? 'computed',
-      url,
-      timings,
-    }
+    const result = await installTarball(c, work, tarball, got.sha256, url, timings, 'download')
     if (!c.expected) {
       log.warning(noChecksumWarning(c, got.sha256, false))
       result.pinLine = `dkp-sha256: ${got.sha256}`
     }
+    await keepTarball(c, tarball, result)
     return result
   } finally {
     await rm(work, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Extracts `dkp` from a tarball whose sha256 was checked (a download, or the tarball cache's
+ * file), checks it (mode, table binarySha256, `dkp version`) and commits it to the tool cache.
+ * A downloaded tarball is removed once extracted unless the tarball cache is to keep it.
+ */
+async function installTarball(
+  c: Ctx,
+  work: string,
+  tarball: string,
+  tarballSha256: string,
+  url: string,
+  timings: InstallResult['timings'],
+  source: 'download' | 'tarball-cache',
+): Promise<InstallResult> {
+  const { log } = c.opts
+  let t = performance.now()
+  const binDir = join(work, 'bin')
+  await mkdir(binDir)
+  const bin = await extractBinaryFromTarGz(tarball, binDir).catch((err) => {
+    if (err instanceof ArchiveError) {
+      throw new WorkError(`the tarball for ${what(c)} from ${url} is unusable: ${err.message}`, {
+        cause: err,
+      })
+    }
+    throw err
+  })
+  if (source === 'download' && !tarballCacheFile(c)) await rm(tarball, { force: true })
+  timings.extractMs = elapsed(t)
+  if ((bin.mode & 0o100) === 0) {
+    throw new WorkError(
+      `${bin.member} in the tarball for ${what(c)} is not executable (mode ${bin.mode.toString(8).padStart(4, '0')})`,
+    )
+  }
+  if (c.entry?.binarySha256 && bin.sha256 !== c.entry.binarySha256) {
+    throw new WorkError(
+      `${bin.member} in the tarball for ${what(c)} has sha256 ${bin.sha256}, but the shipped table says ${c.entry.binarySha256} (${c.entry.source})`,
+    )
+  }
+
+  t = performance.now()
+  await checkVersion(bin.path, c.version, c.opts.versionTimeoutMs, `${bin.member} from ${url}`)
+  timings.versionMs = elapsed(t)
+
+  t = performance.now()
+  const record: CacheRecord = {
+    schema: 1,
+    tool: 'dkp',
+    version: c.version,
+    os: c.platform.os,
+    arch: c.platform.arch,
+    binary: 'dkp',
+    binarySha256: bin.sha256,
+    tarballSha256,
+    checksum: c.expected?.how ?? 'computed',
+    url,
+    installedAt: new Date().toISOString(),
+  }
+  const p = await commitToCache(c, bin.path, record)
+  timings.cacheMs = elapsed(t)
+  timings.totalMs = elapsed(c.t0)
+  log.info(`installed dkp ${c.version} at ${p.dir} (binary sha256 ${bin.sha256})`)
+  return {
+    binary: p.binary,
+    dir: p.dir,
+    version: c.version,
+    sha256: bin.sha256,
+    tarballSha256,
+    source,
+    checksum: c.expected?.how ?? 'computed',
+    url,
+    timings,
+  }
+}
+
+/**
+ * Puts a downloaded tarball that passed every check into the tarball cache (staged under a
+ * hidden name in the same directory, then renamed). A failure only costs later jobs a
+ * download: a warning.
+ */
+async function keepTarball(c: Ctx, tarball: string, result: InstallResult): Promise<void> {
+  const file = tarballCacheFile(c)
+  if (!file || !c.expected) return
+  const dir = dirname(file)
+  const staging = join(dir, `.${basename(file)}.${process.pid}-${Date.now()}.partial`)
+  try {
+    await mkdir(dir, { recursive: true })
+    await rename(tarball, staging).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EXDEV') throw err
+      await copyFile(tarball, staging)
+    })
+    await rename(staging, file)
+    const key = dkpCacheKey(c.version, c.platform, c.expected.sha256)
+    result.tarballCache = { key, file, state: 'stored' }
+    c.opts.log.info(`kept the verified tarball at ${file} for later jobs (cache key ${key})`)
+  } catch (err) {
+    await rm(staging, { force: true }).catch(() => {})
+    c.opts.log.warning(
+      `could not keep the verified dkp tarball in ${dir} (${String(err)}): later jobs download it again`,
+    )
   }
 }
 

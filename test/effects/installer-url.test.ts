@@ -1,11 +1,13 @@
 // Pure helpers of the installer (src/core/download.ts): versions, platforms, URL templates,
-// sha256 inputs, redaction, `dkp version` parsing. No I/O.
+// sha256 inputs, redaction, `dkp version` parsing, the Actions cache key. No I/O.
 
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   cacheVersion,
   checksumKey,
+  dkpCacheKey,
+  dkpCacheKeyFor,
   dkpPlatform,
   dkpTarballName,
   expandUrlTemplate,
@@ -165,5 +167,44 @@ describe('checksums, redaction, dkp version output', () => {
     expect(parseDkpVersionOutput('dkp: 2.8.1\n')).toBe('v2.8.1')
     expect(parseDkpVersionOutput('kommander: v2.8.1\n')).toBeUndefined()
     expect(parseDkpVersionOutput('  dkp: v2.8.1')).toBeUndefined()
+  })
+})
+
+describe('the Actions cache key of the verified tarball', () => {
+  const A = 'a'.repeat(64)
+  const B = 'b'.repeat(64)
+  const table = { 'linux-amd64-v2.8.1': { sha256: B, source: 'test' } }
+  const key = (o: Partial<Parameters<typeof dkpCacheKeyFor>[0]> = {}) =>
+    dkpCacheKeyFor({ version: 'v2.8.1', platform: { platform: 'linux', arch: 'x64' }, table, ...o })
+
+  it('names version, platform and the sha256 the tarball is verified against: the pin, else the table', () => {
+    expect(key({ sha256: A })).toBe(`dkp-fleet-dkp-v2.8.1-linux-amd64-${A}`)
+    expect(key({ sha256: `sha256:${A.toUpperCase()}` })).toBe(`dkp-fleet-dkp-v2.8.1-linux-amd64-${A}`)
+    expect(key()).toBe(`dkp-fleet-dkp-v2.8.1-linux-amd64-${B}`)
+    expect(key({ version: '2.8.1' })).toBe(key())
+    expect(dkpCacheKey('v2.8.1', dkpPlatform('darwin', 'arm64'), A)).toBe(
+      `dkp-fleet-dkp-v2.8.1-darwin-arm64-${A}`,
+    )
+  })
+
+  it('is empty when nothing would be cached: dkp-path, no sha256 known, a platform dkp is not published for', () => {
+    expect(key({ dkpPath: '/opt/dkp/dkp', sha256: A })).toBe('')
+    expect(key({ version: 'v2.9.0' })).toBe('')
+    expect(key({ platform: { platform: 'win32', arch: 'x64' }, sha256: A })).toBe('')
+    expect(key({ platform: { platform: 'linux', arch: 'ia32' }, sha256: A })).toBe('')
+  })
+
+  it('differs whenever version, os, arch or sha256 differ (no entry stands for two tarballs)', () => {
+    const seen = new Set<string>()
+    for (const version of ['v2.8.1', 'v2.8.2', 'v2.9.0-rc.1'])
+      for (const [platform, arch] of [
+        ['linux', 'x64'],
+        ['linux', 'arm64'],
+        ['darwin', 'x64'],
+        ['darwin', 'arm64'],
+      ] as const)
+        for (const sha256 of [A, B]) seen.add(key({ version, platform: { platform, arch }, sha256 }))
+    expect(seen.size).toBe(3 * 4 * 2)
+    for (const k of seen) expect(k.length).toBeLessThanOrEqual(512) // the cache's key limit
   })
 })

