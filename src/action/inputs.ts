@@ -24,6 +24,8 @@ export interface ActionInputs {
   dkpSha256?: string
   dkpDownloadUrl?: string
   dkpPath?: string
+  /** Tarball cache directory shared between jobs by actions/cache (the shipped workflows set it). */
+  dkpCacheDir?: string
   requireChecksum: boolean
   dryRun: boolean
   timeoutMinutes: number
@@ -48,6 +50,7 @@ export const INPUT_NAMES = [
   'dkp-sha256',
   'dkp-download-url',
   'dkp-path',
+  'dkp-cache-dir',
   'require-checksum',
   'dry-run',
   'timeout-minutes',
@@ -144,6 +147,7 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
   assign('dkpSha256', dkpSha256)
   assign('dkpDownloadUrl', opt('dkp-download-url'))
   assign('dkpPath', opt('dkp-path'))
+  assign('dkpCacheDir', opt('dkp-cache-dir'))
   assign('manifests', opt('manifests'))
   assign('reason', opt('reason'))
   if (problems.length > 0) throw new InputError(problems)

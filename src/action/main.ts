@@ -2,6 +2,7 @@
 // this module has no side effects (src/index.ts calls run()).
 
 import * as core from '@actions/core'
+import { dkpCacheKeyFor } from '../core/download.js'
 import { formatProblem, InputError, messageOf } from '../core/errors.js'
 import { escapeHtml, escapeHtmlBlock } from '../core/markdown.js'
 import type { LiveVersions } from '../core/plan.js'
@@ -68,6 +69,17 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
       outDir: process.env.RUNNER_TEMP,
     })
     await reportReleaseChecks(inventory, plan.target.dkp, reporter)
+    // The key under which the stage jobs keep the verified dkp tarball (actions/cache): the
+    // version they install, this runner's platform, the sha256 they verify it against.
+    reporter.output(
+      'dkp-cache-key',
+      dkpCacheKeyFor({
+        version: inputs.dkpVersion ?? plan.target.dkp,
+        sha256: inputs.dkpSha256,
+        dkpPath: inputs.dkpPath,
+        platform: { platform: process.platform, arch: process.arch },
+      }),
+    )
     if (inputs.planDigest && inputs.planDigest !== plan.digest) {
       throw new Error(
         `the plan (${plan.digest}) differs from the plan job's (${inputs.planDigest}): the inventory or target changed between jobs`,

@@ -39,6 +39,7 @@ export async function executeStage(inputs: ActionInputs, reporter: GitHubReporte
           downloadUrl: inputs.dkpDownloadUrl,
           path: inputs.dkpPath,
           requireChecksum: inputs.requireChecksum,
+          cacheDir: inputs.dkpCacheDir,
         },
         dryRun: inputs.dryRun,
         timeoutMs: inputs.timeoutMinutes * 60_000,

@@ -18,12 +18,16 @@ export async function installDkpForStage(
     urlTemplate: source.downloadUrl,
     dkpPath: source.path,
     requireChecksum: source.requireChecksum,
+    tarballCacheDir: source.cacheDir,
     log: { info: (m) => reporter.info(m), warning: (m) => reporter.warning(m) },
     cwd: env.GITHUB_WORKSPACE ?? process.cwd(),
   })
   reporter.info(
     `dkp ${result.version} (${result.source}, sha256 ${result.sha256.slice(0, 12)}…): ${result.binary}`,
   )
+  // A verified download kept in the tarball cache: the key to save it under (the shipped
+  // workflows save the cache after the stage only when this equals the plan job's key).
+  if (result.tarballCache?.state === 'stored') reporter.output('dkp-cache-key', result.tarballCache.key)
   if (result.pinLine) {
     reporter.summary(
       `> **Pin the dkp checksum.** No sha256 was known for dkp ${result.version}; this run trusted the download on first use. Add this to the action's \`with:\` block:\n>\n> \`${result.pinLine}\`\n`,

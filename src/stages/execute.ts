@@ -37,6 +37,8 @@ export interface DkpSource {
   downloadUrl?: string
   path?: string
   requireChecksum: boolean
+  /** The tarball cache shared between fresh runners (input `dkp-cache-dir`; docs/installer.md). */
+  cacheDir?: string
 }
 
 export interface RunOptions {
