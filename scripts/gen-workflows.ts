@@ -17,6 +17,11 @@ export const WAVE_SLOTS = 8
 
 const CHECKOUT = 'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1'
 const UPLOAD = 'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0'
+const CACHE_RESTORE = 'actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0'
+const CACHE_SAVE = 'actions/cache/save@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0'
+/** Where a job keeps the verified dkp tarball between the cache restore and save (emptied after every job). */
+export const DKP_CACHE_PATH = '${{ runner.temp }}/dkp-fleet-dkp-cache'
+const DKP_CACHE_KEY = 'needs.plan.outputs.dkp-cache-key'
 const RUNS_ON = "${{ startsWith(inputs.runs-on, '[') && fromJSON(inputs.runs-on) || inputs.runs-on }}"
 
 interface WorkflowInput {
@@ -105,6 +110,13 @@ const INPUTS: WorkflowInput[] = [
     default: '""',
   },
   {
+    name: 'dkp-cache',
+    description:
+      'Keep the verified dkp tarball in the Actions cache, so a job on a fresh runner verifies it instead of downloading (who can write to the cache and when to turn this off, see docs/pipelines.md).',
+    type: 'boolean',
+    default: 'true',
+  },
+  {
     name: 'runs-on',
     description: 'Runner label, or a JSON list of labels for self-hosted runners.',
     type: 'string',
@@ -151,6 +163,8 @@ interface ManagementJob {
   with?: [string, string][]
   /** Steps after the stage step. */
   after?: string[]
+  /** The stage may run dkp: the job restores and saves the verified dkp tarball (actions/cache). */
+  dkp?: boolean
 }
 
 /** The management chain in the DKP order (reference/dkp.md §1). */
@@ -179,17 +193,18 @@ const MANAGEMENT: ManagementJob[] = [
     ],
   },
   { stage: 'backup', id: 'backup', name: 'backup' },
-  { stage: 'kommander', id: 'kommander', name: 'kommander' },
-  { stage: 'workspaces', id: 'workspaces', name: 'workspaces' },
-  { stage: 'workspace-apps', id: 'workspace-apps', name: 'workspace-apps' },
-  { stage: 'project-apps', id: 'project-apps', name: 'project-apps' },
+  { stage: 'kommander', id: 'kommander', name: 'kommander', dkp: true },
+  { stage: 'workspaces', id: 'workspaces', name: 'workspaces', dkp: true },
+  { stage: 'workspace-apps', id: 'workspace-apps', name: 'workspace-apps', dkp: true },
+  { stage: 'project-apps', id: 'project-apps', name: 'project-apps', dkp: true },
   { stage: 'custom-apps', id: 'custom-apps', name: 'custom-apps' },
-  { stage: 'capi-components', id: 'capi-components', name: 'capi-components' },
+  { stage: 'capi-components', id: 'capi-components', name: 'capi-components', dkp: true },
   {
     stage: 'core-addons',
     id: 'core-addons',
     name: 'core-addons (management)',
     with: [['cluster', '${{ needs.plan.outputs.management }}']],
+    dkp: true,
   },
   {
     stage: 'kubernetes',
@@ -197,6 +212,7 @@ const MANAGEMENT: ManagementJob[] = [
     name: 'kubernetes (management)',
     environment: "${{ inputs.dry-run && 'dkp-fleet-dry-run' || 'dkp-fleet-management' }}",
     with: [['cluster', '${{ needs.plan.outputs.management }}']],
+    dkp: true,
   },
 ]
 
@@ -254,13 +270,60 @@ function stageStep(opts: {
   condition?: string
   continueOnError?: boolean
   with?: [string, string][]
+  /** The job restores the verified dkp tarball: tell the action where it is. */
+  dkpCache?: boolean
 }): string {
   const head = [`- id: ${opts.id}`]
   if (opts.condition) head.push(`  if: ${opts.condition}`)
   head.push('  uses: ./.dkp-fleet/action')
   if (opts.continueOnError) head.push('  continue-on-error: ${{ inputs.dry-run }}')
-  const inputs: [string, string][] = [['stage', opts.stage], ...(opts.with ?? []), ...COMMON_WITH]
+  const cache: [string, string][] = opts.dkpCache
+    ? [['dkp-cache-dir', "${{ inputs.dkp-cache && format('{0}/dkp-fleet-dkp-cache', runner.temp) || '' }}"]]
+    : []
+  const inputs: [string, string][] = [['stage', opts.stage], ...(opts.with ?? []), ...COMMON_WITH, ...cache]
   return lines(...head, '  with:', ...inputs.map(([k, v]) => `    ${k}: ${v}`))
+}
+
+/**
+ * One dkp download per runner pool: before the stage, restore the verified dkp tarball by its
+ * exact key (the plan job's `dkp-cache-key`: version, platform, the sha256 it is verified against;
+ * no restore-keys, so nothing of another version or checksum is ever restored). The action
+ * installs it only when its sha256 matches (docs/installer.md).
+ */
+function dkpRestoreStep(condition?: string): string {
+  const when = [
+    'inputs.dkp-cache',
+    '!inputs.dry-run',
+    `${DKP_CACHE_KEY} != ''`,
+    ...(condition ? [condition] : []),
+  ].join(' && ')
+  return lines(
+    '- name: Restore the verified dkp tarball',
+    '  id: dkp-cache',
+    `  if: \${{ ${when} }}`,
+    `  uses: ${CACHE_RESTORE}`,
+    '  with:',
+    `    path: ${DKP_CACHE_PATH}`,
+    `    key: \${{ ${DKP_CACHE_KEY} }}`,
+  )
+}
+
+/**
+ * After a miss: save the tarball, only when a stage step says it downloaded and verified exactly
+ * what the key names (its `dkp-cache-key` output equals the plan's). Also after a failed stage:
+ * the tarball was verified before dkp ran.
+ */
+function dkpSaveStep(stageIds: string[]): string {
+  const stored = stageIds.map((id) => `steps.${id}.outputs.dkp-cache-key == ${DKP_CACHE_KEY}`)
+  const any = stored.length > 1 ? `(${stored.join(' || ')})` : stored[0]
+  return lines(
+    '- name: Save the verified dkp tarball',
+    `  if: \${{ !cancelled() && steps.dkp-cache.outcome == 'success' && steps.dkp-cache.outputs.cache-hit != 'true' && ${any} }}`,
+    `  uses: ${CACHE_SAVE}`,
+    '  with:',
+    `    path: ${DKP_CACHE_PATH}`,
+    `    key: \${{ ${DKP_CACHE_KEY} }}`,
+  )
 }
 
 function job(id: string, header: string[], steps: string[]): string {
@@ -276,6 +339,7 @@ function planJob(): string {
       'timeout-minutes: 15',
       'outputs:',
       '  digest: ${{ steps.plan.outputs.digest }}',
+      '  dkp-cache-key: ${{ steps.plan.outputs.dkp-cache-key }}',
       '  waves: ${{ steps.plan.outputs.waves }}',
       '  wave-count: ${{ steps.plan.outputs.wave-count }}',
       '  stages: ${{ steps.plan.outputs.stages }}',
@@ -293,6 +357,9 @@ function planJob(): string {
         '    kubeconfig: ${{ secrets.DKP_MGMT_KUBECONFIG }}',
         '    target: ${{ inputs.target }}',
         '    target-kubernetes: ${{ inputs.target-kubernetes }}',
+        '    dkp-version: ${{ inputs.dkp-version }}',
+        '    dkp-sha256: ${{ inputs.dkp-sha256 }}',
+        '    dkp-path: ${{ inputs.dkp-path }}',
         "- name: The plan fits this workflow's wave slots",
         '  env:',
         '    WAVE_COUNT: ${{ steps.plan.outputs.wave-count }}',
@@ -319,7 +386,9 @@ function managementJob(j: ManagementJob, previous: string): string {
   if (j.environment) header.push(`environment: ${j.environment}`)
   return job(j.id, header, [
     checkoutSteps(),
-    stageStep({ id: 'stage', stage: j.stage, ...(j.with ? { with: j.with } : {}) }),
+    ...(j.dkp ? [dkpRestoreStep()] : []),
+    stageStep({ id: 'stage', stage: j.stage, dkpCache: j.dkp, ...(j.with ? { with: j.with } : {}) }),
+    ...(j.dkp ? [dkpSaveStep(['stage'])] : []),
     ...(j.after ?? []),
   ])
 }
@@ -369,9 +438,17 @@ function waveJob(slot: number): string {
     ],
     [
       checkoutSteps(selected),
+      dkpRestoreStep(selected),
       ...PER_CLUSTER.map((stage) =>
-        stageStep({ id: stage, stage, condition: selected, with: [['cluster', '${{ matrix.cluster }}']] }),
+        stageStep({
+          id: stage,
+          stage,
+          condition: selected,
+          with: [['cluster', '${{ matrix.cluster }}']],
+          dkpCache: true,
+        }),
       ),
+      dkpSaveStep(PER_CLUSTER),
     ],
   )
 }

@@ -152,6 +152,12 @@ describe('every workflow', () => {
       'actions/setup-node@820762786026740c76f36085b0efc47a31fe5020': 'v7.0.0',
       'actions/setup-go@b7ad1dad31e06c5925ef5d2fc7ad053ef454303e': 'v7.0.0',
       'actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae': 'v5.0.5',
+      // v6.1.0 (node24, released 2026-06-26): the mirror of actions/cache available here ends at
+      // v5.0.5, so this one is cross-checked instead: the top commit of v6.1.0 in Dependabot's
+      // 5.0.5 → 6.1.0 release notes (Merge pull request #1768, 55cc834) and the full SHA pinned
+      // `# v6.1.0` by several unrelated repositories (docs/pipelines.md, "The dkp cache").
+      'actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9': 'v6.1.0',
+      'actions/cache/save@55cc8345863c7cc4c66a329aec7e433d2d1c52a9': 'v6.1.0',
       'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f': 'v7.0.0',
       'github/codeql-action/upload-sarif@8aad20d150bbac5944a9f9d289da16a4b0d87c1e': 'v4.36.2',
     }
@@ -410,6 +416,149 @@ describe('dkp-fleet-upgrade.yml', () => {
     expect(over.stdout).toContain(
       `::error title=Too many waves::The plan has ${SLOTS + 1} waves but this workflow has ${SLOTS} wave slots`,
     )
+  })
+
+  describe('the dkp cache (one download per runner pool)', () => {
+    // The stages that run dkp (reference/dkp.md §2): their jobs restore and save the tarball.
+    const DKP_STAGES = [
+      'kommander',
+      'workspaces',
+      'workspace-apps',
+      'project-apps',
+      'capi-components',
+      'core-addons',
+      'kubernetes',
+    ]
+    const KEY = ex('needs.plan.outputs.dkp-cache-key')
+    const isRestore = (s: Yaml) => String(s.uses).startsWith('actions/cache/restore@')
+    const isSave = (s: Yaml) => String(s.uses).startsWith('actions/cache/save@')
+    const dkpJobs = Object.entries(jobs).filter(([, j]) =>
+      stageSteps(j).some((s) => DKP_STAGES.includes(s.with.stage)),
+    )
+    const always = { success: () => true, failure: () => false, cancelled: () => false, always: () => true }
+
+    it('every job whose stage runs dkp restores before its stage steps and saves after them; no other job touches the cache', () => {
+      expect(dkpJobs.map(([id]) => id)).toEqual([
+        ...DKP_STAGES,
+        ...Array.from({ length: SLOTS }, (_, i) => `wave-${i}`),
+      ])
+      for (const [id, j] of Object.entries(jobs)) {
+        const steps = j.steps as Yaml[]
+        const restore = steps.findIndex(isRestore)
+        const save = steps.findIndex(isSave)
+        if (!dkpJobs.some(([d]) => d === id)) {
+          expect([restore, save], id).toEqual([-1, -1])
+          expect(
+            stageSteps(j).every((s) => s.with['dkp-cache-dir'] === undefined),
+            id,
+          ).toBe(true)
+          continue
+        }
+        const stageIdx = steps.flatMap((s, i) => (s.uses === './.dkp-fleet/action' ? [i] : []))
+        expect(restore, id).toBeGreaterThan(
+          steps.findLastIndex((s) => String(s.uses).startsWith('actions/checkout@')),
+        )
+        expect(restore, id).toBeLessThan(stageIdx[0]!)
+        expect(save, id).toBeGreaterThan(stageIdx.at(-1)!)
+        expect(steps[restore]!.id).toBe('dkp-cache')
+      }
+    })
+
+    it('restore and save use the exact key of the plan job and the same path; no restore-keys fall back to another version or checksum', () => {
+      expect(jobs.plan!.outputs['dkp-cache-key']).toBe(ex('steps.plan.outputs.dkp-cache-key'))
+      const planStep = stageSteps(jobs.plan!)[0]!
+      for (const k of ['dkp-version', 'dkp-sha256', 'dkp-path'])
+        expect(planStep.with[k]).toBe(`\${{ inputs.${k} }}`)
+      for (const [id, j] of dkpJobs) {
+        const restore = (j.steps as Yaml[]).find(isRestore)!
+        const save = (j.steps as Yaml[]).find(isSave)!
+        expect(Object.keys(restore.with).sort(), id).toEqual(['key', 'path'])
+        expect(Object.keys(save.with).sort(), id).toEqual(['key', 'path'])
+        expect(restore.with.key, id).toBe(KEY)
+        expect(save.with.key, id).toBe(KEY)
+        expect(save.with.path, id).toBe(restore.with.path)
+        // The action is told the same directory (with the cache on), and nothing with it off.
+        const runner = { temp: '/home/runner/work/_temp' }
+        const path = evalTemplateString(restore.with.path, { runner })
+        expect(path).toBe('/home/runner/work/_temp/dkp-fleet-dkp-cache')
+        for (const s of stageSteps(j)) {
+          expect(
+            evalTemplateString(s.with['dkp-cache-dir'], { runner, inputs: { 'dkp-cache': true } }),
+            id,
+          ).toBe(path)
+          expect(
+            evalTemplateString(s.with['dkp-cache-dir'], { runner, inputs: { 'dkp-cache': false } }),
+            id,
+          ).toBe('')
+        }
+      }
+    })
+
+    it('restore runs only with the cache on, outside dry runs, with a key (none with dkp-path or no checksum), for selected legs', () => {
+      for (const [id, j] of dkpJobs) {
+        const cond = ((j.steps as Yaml[]).find(isRestore)!.if as string).slice(3, -2)
+        const runs = (inputs: Yaml, key: string, selected = 'true') =>
+          evaluate(
+            cond,
+            {
+              inputs: { 'dkp-cache': true, 'dry-run': false, ...inputs },
+              needs: { plan: { outputs: { 'dkp-cache-key': key } } },
+              env: { DKP_FLEET_SELECTED: selected },
+            },
+            always,
+          )
+        expect(runs({}, 'dkp-fleet-dkp-v2.8.1-linux-amd64-ab'), id).toBe(true)
+        expect(runs({ 'dry-run': true }, 'k'), id).toBe(false)
+        expect(runs({ 'dkp-cache': false }, 'k'), id).toBe(false)
+        expect(runs({}, ''), id).toBe(false)
+        if (id.startsWith('wave-')) expect(runs({}, 'k', 'false'), id).toBe(false)
+      }
+    })
+
+    it('save runs only after a miss of a restore that ran, when a stage step kept exactly the tarball the key names (also after a failed stage)', () => {
+      for (const [id, j] of dkpJobs) {
+        const cond = ((j.steps as Yaml[]).find(isSave)!.if as string).slice(3, -2)
+        const stageIds = stageSteps(j).map((s) => s.id as string)
+        const K = 'dkp-fleet-dkp-v2.8.1-linux-amd64-ab'
+        const saves = (
+          restore: { outcome: string; hit?: string },
+          stored: string,
+          status: Partial<typeof always> = {},
+        ) =>
+          evaluate(
+            cond,
+            {
+              needs: { plan: { outputs: { 'dkp-cache-key': K } } },
+              steps: {
+                'dkp-cache': {
+                  outcome: restore.outcome,
+                  outputs: restore.hit ? { 'cache-hit': restore.hit } : {},
+                },
+                // The stage step that installed dkp first (the last one, in a wave job) kept it.
+                ...Object.fromEntries(
+                  stageIds.map((s, i) => [
+                    s,
+                    { outputs: i === stageIds.length - 1 ? { 'dkp-cache-key': stored } : {} },
+                  ]),
+                ),
+              },
+            },
+            { ...always, ...status },
+          )
+        expect(saves({ outcome: 'success', hit: 'false' }, K), id).toBe(true)
+        expect(saves({ outcome: 'success' }, K), id).toBe(true) // a miss without the output (restore warned)
+        expect(
+          saves({ outcome: 'success', hit: 'false' }, K, { failure: () => true, success: () => false }),
+          id,
+        ).toBe(true)
+        expect(saves({ outcome: 'success', hit: 'true' }, K), id).toBe(false)
+        expect(saves({ outcome: 'skipped' }, K), id).toBe(false)
+        expect(saves({ outcome: 'success', hit: 'false' }, ''), id).toBe(false)
+        // Another platform's tarball (a mixed runner pool) is not saved under this key.
+        expect(saves({ outcome: 'success', hit: 'false' }, K.replace('amd64', 'arm64')), id).toBe(false)
+        expect(saves({ outcome: 'success', hit: 'false' }, K, { cancelled: () => true }), id).toBe(false)
+      }
+    })
   })
 
   it('the cluster filter selects exact names, comma separated, spaces after commas allowed', () => {
