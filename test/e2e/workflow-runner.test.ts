@@ -143,6 +143,116 @@ jobs:
     expect(r.result).toBe('success')
   })
 
+  it('emulates the Actions cache across jobs: exact-key restore (cache-hit), restore-keys, immutable keys, paths on fresh runner dirs', async () => {
+    const ws = workspace({
+      'wf.yml': `on: workflow_dispatch
+permissions: {}
+jobs:
+  first:
+    runs-on: ubuntu-latest
+    steps:
+      - id: restore
+        uses: actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
+        with:
+          path: \${{ runner.temp }}/c
+          key: k-1
+      - run: |
+          test -z "$HIT"
+          test ! -e "$RUNNER_TEMP/c"
+          ls "$RUNNER_TOOL_CACHE" | wc -l | grep -qx 0
+          mkdir -p "$RUNNER_TEMP/c" && echo one > "$RUNNER_TEMP/c/f"
+          echo "$RUNNER_TEMP" > "$GITHUB_WORKSPACE/first-temp"
+        env:
+          HIT: \${{ steps.restore.outputs.cache-hit }}
+      - uses: actions/cache/save@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
+        with:
+          path: \${{ runner.temp }}/c
+          key: k-1
+      - name: saving the key again warns and changes nothing
+        uses: actions/cache/save@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
+        with:
+          path: \${{ runner.temp }}/c
+          key: k-1
+      - name: nothing to save warns
+        uses: actions/cache/save@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
+        with:
+          path: \${{ runner.temp }}/empty
+          key: k-empty
+  second:
+    needs: first
+    runs-on: ubuntu-latest
+    steps:
+      - id: exact
+        uses: actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
+        with:
+          path: \${{ runner.temp }}/c
+          key: k-1
+      - id: prefix
+        uses: actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
+        with:
+          path: \${{ runner.temp }}/c
+          key: k-2
+          restore-keys: k-
+      - id: other-path
+        uses: actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
+        with:
+          path: \${{ runner.temp }}/d
+          key: k-1
+      - run: |
+          test "$EXACT" = true && test "$PREFIX" = false && test "$MATCHED" = k-1 && test -z "$OTHER"
+          test "$(cat "$RUNNER_TEMP/c/f")" = one
+          test "$RUNNER_TEMP" != "$(cat "$GITHUB_WORKSPACE/first-temp")"
+        env:
+          EXACT: \${{ steps.exact.outputs.cache-hit }}
+          PREFIX: \${{ steps.prefix.outputs.cache-hit }}
+          MATCHED: \${{ steps.prefix.outputs.cache-matched-key }}
+          OTHER: \${{ steps.other-path.outputs.cache-hit }}
+      - id: strict
+        uses: actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
+        continue-on-error: true
+        with:
+          path: \${{ runner.temp }}/c
+          key: k-none
+          fail-on-cache-miss: true
+`,
+    })
+    const r = await run(ws, 'wf.yml')
+    const first = r.jobs.get('first')!.legs[0]!
+    const second = r.jobs.get('second')!.legs[0]!
+    expect([...r.jobs.values()].map((j) => `${j.id}:${j.result}`)).toEqual([
+      'first:success',
+      'second:success',
+    ])
+    expect(first.annotations.map((a) => a.message)).toEqual([
+      'Failed to save: Unable to reserve cache with key k-1, another job may be creating this cache.',
+      'Cache save failed.',
+      'Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.',
+      'Cache save failed.',
+    ])
+    expect(r.cache.entries.map((e) => [e.key, e.version, e.files])).toEqual([
+      ['k-1', '$RUNNER_TEMP/c', ['$RUNNER_TEMP/c/f']],
+    ])
+    expect(r.cache.events.map((e) => `${e.job} ${e.step} ${e.kind} ${e.result}`)).toEqual([
+      'first restore restore miss',
+      expect.stringMatching(/^first \S+ save saved$/),
+      expect.stringMatching(/^first \S+ save exists$/),
+      expect.stringMatching(/^first \S+ save no-files$/),
+      'second exact restore hit',
+      'second prefix restore partial',
+      'second other-path restore miss',
+      'second strict restore miss',
+    ])
+    expect(second.steps.find((s) => s.id === 'strict')).toMatchObject({
+      outcome: 'failure',
+      conclusion: 'success',
+    })
+    // The combined action (restore + post save) is refused rather than skipped silently.
+    const ws2 = workspace({
+      'wf.yml': `on: workflow_dispatch\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae # v5.0.5\n        with: { path: x, key: y }\n`,
+    })
+    await expect(run(ws2, 'wf.yml')).rejects.toThrow(/combined actions\/cache .* is not emulated/)
+  })
+
   it('fail-fast cancels legs not started; continue-on-error keeps the job green; failure() after a failure', async () => {
     const ws = workspace({
       ...ACTION,

@@ -7,6 +7,9 @@
 //     GITHUB_STATE, GITHUB_STEP_SUMMARY, GITHUB_ENV and GITHUB_PATH files, then its `post`
 //     (after the job's steps, in reverse order, with STATE_* from the main step);
 //   - `run:` steps run in bash (same files, same env);
+//   - `actions/cache/restore` and `actions/cache/save` work on an emulated Actions cache
+//     shared by the run's jobs (test/e2e/actions-cache.ts; pass `cache` to share it between
+//     runs), each job on a fresh RUNNER_TEMP and RUNNER_TOOL_CACHE as on hosted runners;
 //   - other `uses:` (checkout, upload-artifact, upload-sarif, …) are recorded as skipped;
 //   - a job calling a reusable workflow (`jobs.<id>.uses`) runs that workflow (mapped by
 //     `workflows`) with its `with:` inputs and secrets, and takes its `workflow_call` outputs.
@@ -37,6 +40,7 @@ import type {
 import type { MappingToken } from '@actions/workflow-parser/templates/tokens/mapping-token'
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token'
 import { parse as parseYaml } from 'yaml'
+import { ActionsCacheStore, cacheActionKind } from './actions-cache.js'
 
 // @actions/workflow-parser imports its JSON schema without an import attribute (written for
 // bundlers); Node refuses that. Serve its JSON files as ES modules instead, then load it.
@@ -96,6 +100,8 @@ export interface RunnerOptions {
   onLeg?: (job: string, leg: LegRun) => void
   /** A shared RUNNER_TOOL_CACHE (a runner image with a pre-populated cache); default: fresh per leg. */
   toolCache?: string
+  /** The Actions cache (actions/cache/restore and /save); default: a new, empty one per run. */
+  cache?: ActionsCacheStore
   /** Temp root for RUNNER_TEMP/RUNNER_TOOL_CACHE/command files (default: a new dir in the OS temp dir). */
   tempRoot?: string
   /** Prefix of job ids (nested reusable workflows). */
@@ -105,7 +111,7 @@ export interface RunnerOptions {
 export interface StepRun {
   id: string
   name: string
-  kind: 'action' | 'run' | 'skipped-uses'
+  kind: 'action' | 'run' | 'skipped-uses' | 'cache'
   uses?: string
   /** success | failure | skipped (before continue-on-error). */
   outcome: Result
@@ -170,6 +176,8 @@ export interface WorkflowRun {
   ms: number
   /** Values registered with ::add-mask:: in any step. */
   masks: Set<string>
+  /** The Actions cache the run used (its entries and every restore and save). */
+  cache: ActionsCacheStore
 }
 
 /** Parse errors of a workflow (empty when it is valid). */
@@ -509,6 +517,7 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
   const repository = opts.repository ?? 'dkp-fleet-upgrade/dkp-fleet-upgrade'
   const inputs = resolveInputs(tpl, opts)
   const masks = new Set<string>()
+  const cache = opts.cache ?? new ActionsCacheStore(join(tempRoot, 'actions-cache'))
   const github = {
     event_name: opts.event,
     event: { inputs: Object.fromEntries(Object.entries(opts.inputs ?? {}).map(([k, v]) => [k, v])) },
@@ -538,6 +547,7 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
     outputs: {},
     ms: 0,
     masks,
+    cache,
   }
   const runNameToken = rootMapping.find('run-name')
   if (runNameToken) run.runName = toText(evalToken(runNameToken, base))
@@ -722,6 +732,7 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
       tempRoot: join(tempRoot, `call-${jr.id}`),
       jobPrefix: `${jr.id} / `,
       runId,
+      cache,
     })
     jr.called = called
     jr.outputs = called.outputs
@@ -921,6 +932,47 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
         sr.uses = uses
         const local =
           opts.localActions?.[uses] ?? (uses.startsWith('./') ? resolve(opts.workspace, uses) : undefined)
+        const cacheKind = local ? undefined : cacheActionKind(uses)
+        if (cacheKind === 'combined')
+          throw new Error(
+            `${uses}: the combined actions/cache (restore + post save) is not emulated; use actions/cache/restore and actions/cache/save`,
+          )
+        if (cacheKind) {
+          sr.kind = 'cache'
+          const started = Date.now()
+          const withValues = (evalToken(rawStep?.find('with'), stepScope()) ?? {}) as Record<string, unknown>
+          const given = Object.fromEntries(Object.entries(withValues).map(([k, v]) => [k, toText(v)]))
+          sr.inputs = given
+          const env = commonEnv(step.id, files)
+          const r = cache.run(
+            cacheKind,
+            given,
+            {
+              RUNNER_TEMP: runnerTemp,
+              RUNNER_TOOL_CACHE: toolCache,
+              GITHUB_WORKSPACE: opts.workspace,
+              HOME: env.HOME ?? tmpdir(),
+            },
+            {
+              job: `${jr.id}${leg.matrix && Object.keys(leg.matrix).length ? ` (${String(leg.matrix.cluster ?? index)})` : ''}`,
+              step: step.id,
+            },
+          )
+          for (const w of r.warnings) leg.annotations.push({ level: 'warning', message: w, step: sr.name })
+          if (r.failed) leg.annotations.push({ level: 'error', message: r.failed, step: sr.name })
+          sr.log = [
+            ...r.log,
+            ...r.warnings.map((w) => `::warning::${w}`),
+            ...(r.failed ? [`::error::${r.failed}`] : []),
+          ].join('\n')
+          sr.outputs = r.outputs
+          sr.ms = Date.now() - started
+          sr.outcome = r.failed ? 'failure' : 'success'
+          sr.conclusion = sr.outcome === 'failure' && continueOnError ? 'success' : sr.outcome
+          if (sr.conclusion === 'failure') failed = true
+          steps[step.id] = { outputs: sr.outputs, outcome: sr.outcome, conclusion: sr.conclusion }
+          continue
+        }
         if (!local) {
           sr.kind = 'skipped-uses'
           sr.reason = 'not executed by the test runner (third-party action)'
