@@ -3,15 +3,28 @@
 // the stand-in dkp shim, a dispatcher for the shipped workflows on the workflow runner, and
 // reads of the fleet's live state for assertions.
 
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { expect } from 'vitest'
+import { dkpCacheKeyFor, dkpPlatform, dkpTarballName } from '../../src/core/download.js'
 import type { Inventory } from '../../src/core/model.js'
 import { isManaged } from '../../src/core/model.js'
 import type { Kube } from '../../src/effects/kube.js'
 import { dkpRelease } from '../../src/fleet/dkp-releases.js'
 import { API, dig, getCondition } from '../../src/fleet/objects.js'
+import { startTarballServer, type TarballServer } from '../helpers/tarball-server.js'
 import { allJobs, type JobRun, type RunnerOptions, runWorkflow, type WorkflowRun } from './workflow-runner.js'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
@@ -107,6 +120,63 @@ export function dispatcher(kubeconfig: () => string, log: (line: string) => void
           ),
         ...rest,
       })
+    },
+  }
+}
+
+/** A release tarball on disk holding `dkp` = the file at `binary` (the stand-in shim, or a forgery). */
+export function dkpTarball(binary: string, dir: string): { data: Buffer; sha256: string } {
+  const build = mkdtempSync(join(dir, 'tgz-'))
+  cpSync(binary, join(build, 'dkp'))
+  chmodSync(join(build, 'dkp'), 0o755)
+  const file = join(dir, `${Date.now()}-${Math.random().toString(36).slice(2)}.tar.gz`)
+  execFileSync('tar', ['-czf', file, '-C', build, 'dkp'])
+  rmSync(build, { recursive: true, force: true })
+  const data = readFileSync(file)
+  return { data, sha256: createHash('sha256').update(data).digest('hex') }
+}
+
+export interface StandinMirror {
+  /** `dkp-download-url` for the workflow. */
+  template: string
+  /** sha256 of the served tarball (`dkp-sha256`). */
+  sha256: string
+  /** The plan job's `dkp-cache-key` for this tarball on this machine. */
+  cacheKey: string
+  /** The tarball's published name (what the tarball cache holds). */
+  name: string
+  /** Download requests for the tarball so far. */
+  requests(): number
+  server: TarballServer
+  close(): Promise<void>
+}
+
+/**
+ * A loopback HTTP mirror (test/helpers/tarball-server.ts) serving the stand-in dkp as the
+ * release tarball of TARGET.dkp for this machine's platform, with a request count.
+ */
+export async function standinMirror(d: Dispatcher): Promise<StandinMirror> {
+  const server = await startTarballServer()
+  const dir = mkdtempSync(join(tmpdir(), 'dkp-mirror-'))
+  const tgz = dkpTarball(d.shim, dir)
+  const platform = dkpPlatform(process.platform, process.arch)
+  const name = dkpTarballName(TARGET.dkp, platform)
+  const path = `/dkp/${TARGET.dkp}/${name}`
+  server.serve(path, tgz.data)
+  return {
+    template: `${server.origin}/dkp/{version}/dkp_{version}_{os}_{arch}.tar.gz`,
+    sha256: tgz.sha256,
+    cacheKey: dkpCacheKeyFor({
+      version: TARGET.dkp,
+      sha256: tgz.sha256,
+      platform: { platform: process.platform, arch: process.arch },
+    }),
+    name,
+    requests: () => server.count(path),
+    server,
+    async close() {
+      await server.close()
+      rmSync(dir, { recursive: true, force: true })
     },
   }
 }

@@ -5,15 +5,13 @@
 //  (b) a real run where the stand-in dkp fails `update controlplane` for the canary only:
 //      wave 0 fails, the gate before wave 1 halts the rollout (failureThreshold 0), no later
 //      wave's cluster is touched, verify lists the gaps;
-//  (c) a re-dispatch with the fault removed (dkp now from a pinned file:// mirror):
-//      finished stages are skipped (nothing redone), the canary and every later wave are
-//      upgraded, verify passes.
+//  (c) a re-dispatch with the fault removed (dkp now from a pinned loopback mirror, each job a
+//      fresh runner, the Actions cache empty): finished stages are skipped (nothing redone),
+//      the canary and every later wave are upgraded, verify passes; dkp is downloaded once, by
+//      the first job that needs it, and every cluster job restores the verified tarball from
+//      the cache and re-verifies it against the pinned sha256 instead of downloading.
 
-import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Inventory } from '../../src/core/model.js'
 import { isManaged } from '../../src/core/model.js'
@@ -32,6 +30,7 @@ import {
   job,
   resourceVersions,
   stageResults,
+  standinMirror,
   TARGET,
 } from './pipeline-helpers.js'
 import { allJobs, allLegs, describeRun, type WorkflowRun } from './workflow-runner.js'
@@ -47,6 +46,8 @@ const MGMT_JOBS: string[] = SEED_ORDER.filter((s) => s !== 'verify')
 const MUTATING_MGMT = MGMT_JOBS.filter((j) => j !== 'check')
 /** custom-apps only verifies (no dkp command): it ends `skipped` when the apps are compatible. */
 const ACTING_MGMT = MUTATING_MGMT.filter((j) => j !== 'custom-apps')
+/** The management jobs that run dkp (backup creates a Velero Backup object): they use the dkp cache. */
+const DKP_MGMT = ACTING_MGMT.filter((j) => j !== 'backup')
 
 const log = (l: string) => console.log(l)
 const failures = (run: WorkflowRun) =>
@@ -82,6 +83,8 @@ describe('failed canary, resume, dry run through the shipped workflow', () => {
       { inventory: 'examples/fleet.yaml', target: TARGET.dkp, 'dry-run': true },
       { file: 'examples/workflows/dkp-fleet-upgrade.yml' },
     )
+    // A dry run installs no dkp, so it neither restores nor saves the dkp cache.
+    expect(run.cache.events).toEqual([])
     figures.push(`dry run (example caller → shipped workflow): ${(run.ms / 1000).toFixed(1)} s`)
     console.log(describeRun(run))
     expect(failures(run)).toEqual([])
@@ -160,6 +163,9 @@ describe('failed canary, resume, dry run through the shipped workflow', () => {
     figures.push(`failed canary run: ${(run.ms / 1000).toFixed(1)} s`)
     console.log(describeRun(run))
     expect(run.result).toBe('failure')
+    // With dkp-path there is no cache key, so no job restores or saves the dkp cache.
+    expect(job(run, 'plan').outputs['dkp-cache-key'] ?? '').toBe('')
+    expect(run.cache.events).toEqual([])
     for (const id of ['plan', ...MGMT_JOBS, 'gate-0'])
       expect(job(run, id).result, `${id}: ${failureLog(job(run, id))}`).toBe('success')
     for (const id of ACTING_MGMT)
@@ -216,22 +222,25 @@ describe('failed canary, resume, dry run through the shipped workflow', () => {
       ).toEqual([])
   })
 
-  it('(c) a re-dispatch without the fault resumes: nothing redone, the rest upgraded, verify passes', async () => {
-    // This run downloads dkp from a (file://) mirror, pinned by sha256 (the workflow sets
-    // require-checksum), into each job's fresh tool cache; max-parallel overrides the
-    // inventory's rollout.maxParallel (2).
-    const mirror = mkdtempSync(join(tmpdir(), 'dkp-mirror-'))
-    const tarball = join(mirror, `dkp_${TARGET.dkp}_linux_amd64.tar.gz`)
-    execFileSync('tar', ['-czf', tarball, '-C', dirname(d.shim), 'dkp'])
-    const sha = createHash('sha256').update(readFileSync(tarball)).digest('hex')
-    const run = await d.dispatch({
-      inventory: 'examples/fleet.yaml',
-      target: TARGET.dkp,
-      'dry-run': false,
-      'dkp-download-url': `file://${mirror}/dkp_{version}_{os}_{arch}.tar.gz`,
-      'dkp-sha256': sha,
-      'max-parallel': '4',
-    })
+  it('(c) a re-dispatch without the fault resumes: nothing redone, the rest upgraded, verify passes; one dkp download, every cluster job restores it', async () => {
+    // This run downloads dkp from a loopback mirror, pinned by sha256 (the workflow sets
+    // require-checksum); every job is a fresh runner (its own RUNNER_TEMP and tool cache) and
+    // the Actions cache starts empty; max-parallel overrides the inventory's (2).
+    const mirror = await standinMirror(d)
+    const sha = mirror.sha256
+    let run: WorkflowRun
+    try {
+      run = await d.dispatch({
+        inventory: 'examples/fleet.yaml',
+        target: TARGET.dkp,
+        'dry-run': false,
+        'dkp-download-url': mirror.template,
+        'dkp-sha256': sha,
+        'max-parallel': '4',
+      })
+    } finally {
+      await mirror.close()
+    }
     figures.push(`resumed run: ${(run.ms / 1000).toFixed(1)} s`)
     console.log(describeRun(run))
     expect(failures(run)).toEqual([])
@@ -251,11 +260,55 @@ describe('failed canary, resume, dry run through the shipped workflow', () => {
       for (const r of stageResults(job(run, `wave-${i}`)))
         expect(r.status, `${r.stage}:${r.cluster}`).toBe('upgraded')
     expect(job(run, 'verify').result).toBe('success')
-    // Each job downloads from the mirror once (fresh runner) and reuses its verified cache.
-    const steps = job(run, 'wave-1').legs[0]!.steps
-    const stepLog = (id: string) => steps.find((s) => s.id === id)!.log
-    expect(stepLog('core-addons')).toContain(`sha256 matches the pinned value (${sha})`)
-    expect(stepLog('kubernetes')).toMatch(/dkp v2\.8\.1 \(cache, sha256/)
+
+    // One dkp download per runner pool. The management stages before core-addons were done
+    // without needing dkp: they restored (an empty cache) and saved nothing. core-addons is the
+    // first job that needs dkp even when done (its done-check reads `dkp upgrade addons
+    // --dry-run -o yaml`): it downloaded dkp, verified it and saved the tarball under the plan's
+    // key; every later dkp job restored it.
+    expect(job(run, 'plan').outputs['dkp-cache-key']).toBe(mirror.cacheKey)
+    expect(mirror.requests()).toBe(1)
+    const eventsOf = (prefix: string) =>
+      run.cache.events.filter((e) => e.job === prefix || e.job.startsWith(`${prefix} (`))
+    const before = DKP_MGMT.slice(0, DKP_MGMT.indexOf('core-addons'))
+    const expected = (id: string) =>
+      before.includes(id)
+        ? ['restore miss']
+        : id === 'core-addons'
+          ? ['restore miss', 'save saved']
+          : id === 'kubernetes'
+            ? ['restore hit']
+            : []
+    for (const id of MGMT_JOBS)
+      expect(
+        eventsOf(id).map((e) => `${e.kind} ${e.result}`),
+        id,
+      ).toEqual(expected(id))
+    const first = job(run, 'core-addons').legs[0]!.steps.find((s) => s.id === 'stage')!
+    expect(first.log).toContain(`downloading dkp ${TARGET.dkp}`)
+    expect(first.outputs['dkp-cache-key']).toBe(mirror.cacheKey)
+    expect(run.cache.entries.map((e) => [e.key, e.savedBy, e.files])).toEqual([
+      [mirror.cacheKey, 'core-addons', [`$RUNNER_TEMP/dkp-fleet-dkp-cache/${mirror.name}`]],
+    ])
+    // Every cluster job, on its own fresh runner (the canary's first), restored the tarball by
+    // the exact key, re-verified its sha256 against the pin before installing, made no request
+    // and saved nothing; its second stage then used the job's own tool cache (binary re-hashed).
+    const legs = [0, 1, 2, 3].flatMap((i) => job(run, `wave-${i}`).legs)
+    expect(legs.length).toBe(inventory.clusters.filter(isManaged).length)
+    for (const leg of legs) {
+      const step = (id: string) => leg.steps.find((s) => s.id === id)!
+      expect(step('dkp-cache').outputs['cache-hit'], leg.name).toBe('true')
+      expect(step('core-addons').log, leg.name).toContain(`found dkp ${TARGET.dkp} in the tarball cache: `)
+      expect(step('core-addons').log, leg.name).toContain(`sha256 matches the pinned value (${sha})`)
+      expect(step('core-addons').log, leg.name).not.toContain('downloading dkp')
+      expect(step('kubernetes').log, leg.name).toMatch(/dkp v2\.8\.1 \(cache, sha256/)
+      expect(leg.steps.find((s) => s.name === 'Save the verified dkp tarball')?.outcome, leg.name).toBe(
+        'skipped',
+      )
+    }
+    expect(run.cache.events.filter((e) => e.kind === 'restore' && e.result === 'hit').length).toBe(
+      legs.length + 1,
+    )
     await expectFleetAtTarget(tc.kube, inventory)
 
     // The run record: each management step upgraded exactly once across both runs.

@@ -3,9 +3,15 @@
 // runner: plan → Kommander stages → Konvoy stages on the management cluster → the canary
 // wave and three more waves of managed clusters (matrix legs, max-parallel 2) → verify.
 // The real bundle (dist/index.js + dist/post.js) runs every stage against the test fleet
-// (real kube-apiserver, simulated controllers, stand-in dkp as `dkp-path`).
+// (real kube-apiserver, simulated controllers, the stand-in dkp as a release tarball on a
+// pinned loopback mirror). The Actions cache holds a forged entry under the run's dkp cache key
+// (what a poisoned cache would hold: a well-formed tarball with another dkp): every job
+// restores it, refuses it on the pinned sha256, downloads and verifies dkp instead, and the
+// forged dkp never runs.
 
-import { readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Inventory } from '../../src/core/model.js'
 import { isManaged } from '../../src/core/model.js'
@@ -14,14 +20,19 @@ import { seedFleet } from '../../src/fleet/seed.js'
 import { type Simulator, startSimulator } from '../../src/fleet/sim/index.js'
 import { SEED_ORDER } from '../helpers/fleet-gen.js'
 import { useTestCluster } from '../kube/harness.js'
+import { ActionsCacheStore } from './actions-cache.js'
 import {
   clusterVersions,
   type Dispatcher,
   dispatcher,
+  dkpTarball,
   expectFleetAtTarget,
   failureLog,
   job,
+  ROOT,
+  type StandinMirror,
   stageResults,
+  standinMirror,
   TARGET,
 } from './pipeline-helpers.js'
 import { allLegs, describeRun } from './workflow-runner.js'
@@ -30,6 +41,8 @@ const tc = useTestCluster()
 let inventory: Inventory
 let sim: Simulator
 let d: Dispatcher
+let mirror: StandinMirror
+let scratch: string
 const figures: string[] = []
 
 describe('scenario (a): clean upgrade through the shipped workflow', () => {
@@ -44,10 +57,14 @@ describe('scenario (a): clean upgrade through the shipped workflow', () => {
       () => kubeconfig,
       (l) => console.log(l),
     )
+    mirror = await standinMirror(d)
+    scratch = mkdtempSync(join(tmpdir(), 'wf-e2e-a-'))
   })
   afterAll(async () => {
     await sim?.stop()
+    await mirror?.close()
     d?.cleanup()
+    if (scratch && !process.env.KEEP_E2E_TMP) rmSync(scratch, { recursive: true, force: true })
     console.log(`workflow e2e (a) figures:\n  ${figures.join('\n  ')}`)
   })
 
@@ -55,12 +72,38 @@ describe('scenario (a): clean upgrade through the shipped workflow', () => {
     const before = await clusterVersions(tc.kube)
     expect([...before.values()].every((v) => v.controlPlane === 'v1.27.6')).toBe(true)
 
-    const run = await d.dispatch({
-      inventory: 'examples/fleet.yaml',
-      target: TARGET.dkp,
-      'dry-run': false,
-      'dkp-path': d.shim,
-    })
+    // The poisoned cache: a forged dkp (it would leave a marker, then behave) in a well-formed
+    // release tarball under the right name, saved under the key this run's jobs restore.
+    const marker = join(scratch, 'forged-dkp-ran')
+    const forgedDkp = join(scratch, 'forged-dkp')
+    writeFileSync(forgedDkp, `#!/bin/sh\ntouch '${marker}'\nexec '${d.shim}' "$@"\n`, { mode: 0o755 })
+    const forged = dkpTarball(forgedDkp, scratch)
+    const attacker = join(scratch, 'attacker-runner')
+    mkdirSync(join(attacker, 'dkp-fleet-dkp-cache'), { recursive: true })
+    writeFileSync(join(attacker, 'dkp-fleet-dkp-cache', mirror.name), forged.data)
+    const cache = new ActionsCacheStore(join(scratch, 'actions-cache'))
+    cache.run(
+      'save',
+      { path: join(attacker, 'dkp-fleet-dkp-cache'), key: mirror.cacheKey },
+      {
+        RUNNER_TEMP: attacker,
+        RUNNER_TOOL_CACHE: join(attacker, 'tc'),
+        GITHUB_WORKSPACE: ROOT,
+        HOME: scratch,
+      },
+      { job: 'another workflow', step: 'save' },
+    )
+
+    const run = await d.dispatch(
+      {
+        inventory: 'examples/fleet.yaml',
+        target: TARGET.dkp,
+        'dry-run': false,
+        'dkp-download-url': mirror.template,
+        'dkp-sha256': mirror.sha256,
+      },
+      { cache },
+    )
     figures.push(`clean upgrade run: ${(run.ms / 1000).toFixed(1)} s`)
     console.log(describeRun(run))
     const failed = [...run.jobs.values()].filter((j) => j.result === 'failure')
@@ -131,7 +174,7 @@ describe('scenario (a): clean upgrade through the shipped workflow', () => {
 
     // Post steps ran after every stage step and found nothing to clean up.
     for (const { leg } of allLegs(run))
-      for (const s of leg.steps.filter((x) => x.kind === 'action'))
+      for (const s of leg.steps.filter((x) => x.kind === 'action' && x.outcome !== 'skipped'))
         expect(s.post?.exitCode, `${leg.name} post`).toBe(0)
 
     // The kubeconfig's token never reached a log unmasked.
@@ -140,6 +183,43 @@ describe('scenario (a): clean upgrade through the shipped workflow', () => {
       for (const s of leg.steps)
         expect(s.log.includes(token), `${leg.name} › ${s.name} leaks the token`).toBe(false)
     expect(run.masks.has(token)).toBe(true)
+
+    // The poisoned cache entry: every job whose stage runs dkp restored it (exact key), the
+    // action refused the tarball on the pinned sha256 (a warning naming both and the key),
+    // downloaded and verified dkp from the mirror instead, and did not save over the entry.
+    // The forged dkp never ran.
+    expect(existsSync(marker)).toBe(false)
+    const dkpLegs = allLegs(run).filter(({ leg }) => leg.steps.some((s) => s.id === 'dkp-cache'))
+    expect(dkpLegs.map(({ job }) => job)).toEqual([
+      'kommander',
+      'workspaces',
+      'workspace-apps',
+      'project-apps',
+      'capi-components',
+      'core-addons',
+      'kubernetes',
+      ...waves.flatMap((w, i) => w.include.map(() => `wave-${i}`)),
+    ])
+    for (const { job: id, leg } of dkpLegs) {
+      const restore = leg.steps.find((s) => s.id === 'dkp-cache')!
+      expect(restore.outputs['cache-hit'], `${leg.name}`).toBe('true')
+      const refusal = `has sha256 ${forged.sha256}, but the pinned sha256 is ${mirror.sha256}`
+      const installer = leg.steps.find((s) => s.log.includes(refusal))
+      expect(installer?.log, `${leg.name}: refused the forged tarball`).toContain(
+        `downloading dkp ${TARGET.dkp}`,
+      )
+      expect(
+        leg.annotations.some(
+          (a) => a.level === 'warning' && a.message.includes(`gh cache delete ${mirror.cacheKey}`),
+        ),
+        id,
+      ).toBe(true)
+      expect(leg.steps.find((s) => s.name === 'Save the verified dkp tarball')?.outcome, leg.name).toBe(
+        'skipped',
+      )
+    }
+    expect(mirror.requests()).toBe(dkpLegs.length)
+    expect(cache.entries.map((e) => [e.key, e.savedBy])).toEqual([[mirror.cacheKey, 'another workflow']])
 
     await expectFleetAtTarget(tc.kube, inventory)
     const after = await clusterVersions(tc.kube)

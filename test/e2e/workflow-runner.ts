@@ -868,6 +868,7 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
         })
     }
 
+    const isLocalAction = (uses: string) => Boolean(opts.localActions?.[uses]) || uses.startsWith('./')
     const stepsRaw = rawJob?.steps ?? []
     for (const [i, step] of j.steps.entries()) {
       const rawStep = stepsRaw[i]
@@ -880,7 +881,13 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
       const sr: StepRun = {
         id: step.id,
         name: step.name ? toText(evalToken(step.name, stepScope())) : step.id,
-        kind: 'uses' in step ? 'action' : 'run',
+        kind: !('uses' in step)
+          ? 'run'
+          : isLocalAction((step as ActionStep).uses.value)
+            ? 'action'
+            : cacheActionKind((step as ActionStep).uses.value)
+              ? 'cache'
+              : 'skipped-uses',
         outcome: 'skipped',
         conclusion: 'skipped',
         outputs: {},
