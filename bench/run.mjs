@@ -61,6 +61,11 @@ const BENCHMARKS = [
     adapt: adaptInstaller,
   },
   {
+    name: 'dkp-cache',
+    file: 'bench/dkp-cache.ts',
+    quickArgs: ['--runs', '1', '--scale', '0.25'],
+  },
+  {
     name: 'compat-scan',
     file: 'bench/compat-scan.ts',
     quickArgs: ['--objects', '10000', '--files', '100', '--runs', '1', '--skip-full'],

@@ -36,7 +36,7 @@ export type Fault =
   | { reset: true }
   /** Serve these bytes (status 200) instead of the route's body. */
   | { body: Buffer }
-  /** Serve the body at this many bytes per second (in 64 KiB slices). */
+  /** Serve the body at this many bytes per second (64 KiB slices paced against the clock). */
   | { bytesPerSecond: number }
   /** Redirect (302 unless given) to this location (absolute, or a path on this server). */
   | { redirect: string; status?: 301 | 302 | 303 | 307 | 308 }
@@ -162,9 +162,10 @@ export async function startTarballServer(): Promise<TarballServer> {
       }
       return
     }
-    // bytesPerSecond: throttled body
+    // bytesPerSecond: throttled body, paced against the clock (slice k goes out at
+    // start + k·slice/rate), so timer granularity does not lower fast rates.
     const slice = 64 * 1024
-    const perSlice = Math.max(1, Math.round((slice / fault.bytesPerSecond) * 1000))
+    const started = performance.now()
     let off = 0
     const next = () => {
       if (res.destroyed) return
@@ -174,7 +175,8 @@ export async function startTarballServer(): Promise<TarballServer> {
       }
       res.write(body.subarray(off, off + slice))
       off += slice
-      later(perSlice, next)
+      const due = started + (off / fault.bytesPerSecond) * 1000
+      later(Math.max(0, due - performance.now()), next)
     }
     next()
   })
