@@ -127,3 +127,37 @@ export function loadReleaseData(): Promise<ReleaseData> {
   )
   return loading
 }
+
+/** What one app version deploys, with the tag of the table that says so. */
+export interface AppRelease {
+  /** Tag the rows come from: `v2.8.1`. */
+  tag: string
+  /** `https://github.com/mesosphere/dkp-catalog-applications/tree/v2.8.1` */
+  source: string
+  helmReleases: ReleasedHelmRelease[]
+}
+
+/**
+ * The HelmReleases `app` `version` deploys: from `preferTag` when that tag ships the version,
+ * else from the newest tag that does (the same app version directory reads alike across tags,
+ * apart from `${kommanderChartVersion:=…}` defaults, which is why the preferred tag goes first).
+ * Undefined when no tag of the table ships it: a user's own catalog, or a release the table
+ * does not know.
+ */
+export function findAppRelease(
+  data: ReleaseData,
+  kind: 'platform' | 'catalog',
+  app: string,
+  version: string,
+  preferTag?: string,
+): AppRelease | undefined {
+  const get = (tag: string) => (kind === 'platform' ? data.platform(tag) : data.catalog(tag))
+  const tags = kind === 'platform' ? data.platformTags() : data.catalogTags()
+  const order = [...(preferTag ? [tagOf(preferTag)] : []), ...[...tags].reverse()]
+  for (const tag of order) {
+    const r = get(tag)
+    const helmReleases = r?.helmReleases(app, version)
+    if (r && helmReleases) return { tag: r.tag, source: r.source, helmReleases }
+  }
+  return undefined
+}

@@ -7,6 +7,7 @@
 // tests feed them fixtures.
 
 import { WorkError } from '../core/errors.js'
+import type { AppRelease, PlatformRelease, ReleasedHelmRelease } from '../core/release-data.js'
 import { compareVersions, normalizeDkp, sameVersion } from '../core/versions.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
 import { act, noteFrom, waitFor } from './flow.js'
@@ -188,6 +189,82 @@ export function combine(states: readonly StepState[]): StepState {
   return out
 }
 
+// ------------------------------------------------------------------------------ release table
+
+/**
+ * An app whose HelmReleases the release table lists: checked by those names (dynamic ones by
+ * chart), charts and chart versions, never by the app's own version.
+ */
+export interface TableApp {
+  appId: string
+  /** The app version the table rows belong to (`8.2.1`). */
+  version: string
+  helmReleases: readonly ReleasedHelmRelease[]
+}
+
+/** The ClusterApp a release ships for an appId (`gitea-8.2.1`), when it ships the app. */
+export function releaseClusterApps(release: PlatformRelease, appId: string): string[] {
+  return release.versions(appId).map((v) => `${appId}-${v}`)
+}
+
+/** Which enabled apps of a namespace the release ships, with the rows of their version in it. */
+export function tableApps(release: PlatformRelease, appIds: Iterable<string>): TableApp[] {
+  const out: TableApp[] = []
+  for (const appId of new Set(appIds)) {
+    const versions = release.versions(appId)
+    const version = versions[versions.length - 1]
+    const helmReleases = version === undefined ? undefined : release.helmReleases(appId, version)
+    if (version !== undefined && helmReleases) out.push({ appId, version, helmReleases })
+  }
+  return out
+}
+
+/**
+ * Problems of the HelmReleases the table lists for `apps`, among `releases` (those of one
+ * namespace on one cluster): each listed name must exist, run the listed chart, ask for and
+ * have released the listed chart version, and be Ready at its generation. Dynamic names
+ * (`${name}`, created by Kommander's controllers zero or more times) are matched by chart.
+ */
+export function tableProblems(
+  apps: readonly TableApp[],
+  namespace: string,
+  releases: readonly HelmRelease[],
+  skip: ReadonlySet<string> = new Set(),
+): { problems: string[]; checked: number } {
+  const here = releases.filter((hr) => hr.metadata.namespace === namespace)
+  const byName = new Map(here.map((hr) => [hr.metadata.name!, hr]))
+  const problems: string[] = []
+  let checked = 0
+  const check = (hr: HelmRelease, row: ReleasedHelmRelease) => {
+    checked++
+    const view = helmReleaseView(hr)
+    const chart = hr.spec?.chart?.spec?.chart
+    if (row.chart && chart && chart !== row.chart) {
+      problems.push(`${view.ref} runs chart ${chart} (want ${row.chart})`)
+    } else if (row.chartVersion ? !releasedAt(view, row.chartVersion) : !view.ready) {
+      problems.push(`${view.ref} ${releaseState(view, row.chartVersion ?? undefined)}`)
+    }
+  }
+  for (const app of apps) {
+    for (const row of app.helmReleases) {
+      if (row.dynamic) {
+        for (const hr of here) if (row.chart && hr.spec?.chart?.spec?.chart === row.chart) check(hr, row)
+        continue
+      }
+      if (skip.has(row.name)) continue
+      const hr = byName.get(row.name)
+      if (hr) check(hr, row)
+      else problems.push(`${namespace}/${row.name} missing (${app.appId} ${app.version} deploys it)`)
+    }
+  }
+  return { problems, checked }
+}
+
+/** The line that says a check fell back to the generic rules because the table has no such release. */
+export function unknownReleaseNote(repo: string, tag: string, what: string): string {
+  return `the release table has no ${repo} ${tag}: ${what}`
+}
+
 // ------------------------------------------------------------------------------ 1 Kommander
 
 export interface KommanderCoreLike {
@@ -198,6 +275,8 @@ export interface KommanderCoreLike {
 export interface KommanderInputs {
   /** Target DKP, `v2.8.1`. */
   target: string
+  /** The target's platform release from the release table; undefined when the table has no such tag. */
+  release?: PlatformRelease | undefined
   /** HelmReleases in `kommander`. */
   helmReleases: readonly HelmRelease[]
   /** AppDeployments in `kommander`. */
@@ -217,12 +296,43 @@ export function runningDkp(hr: HelmRelease | undefined): string | undefined {
 }
 
 /**
- * Stage 1: HelmRelease kommander/kommander asks for and released `v<T>`; every HelmRelease in
- * `kommander` is Ready; the platform AppDeployments there run their ClusterApp's version;
- * KommanderCore `status.version` (2.7+) agrees.
+ * Platform AppDeployments of one namespace against the ClusterApps they should reference: the
+ * release's (`<appId>-<version>` of the target tag) where the table knows it, else `fallback`.
+ * Returns the appIds of the platform apps found (the apps enabled there).
+ */
+function platformRefs(
+  appDeployments: readonly AppDeployment[],
+  clusterApps: ReadonlyMap<string, KommanderApp>,
+  want: (appId: string) => string[] | undefined,
+): { enabled: string[]; stale: string[]; atTarget: number; notShipped: string[] } {
+  const out = { enabled: [] as string[], stale: [] as string[], atTarget: 0, notShipped: [] as string[] }
+  for (const ad of appDeployments) {
+    const appRef = ad.spec?.appRef
+    if (appRef?.kind !== 'ClusterApp' || !appRef.name) continue
+    const appId = appIdOf(ad, clusterApps.get(appRef.name))
+    out.enabled.push(appId)
+    const names = want(appId)
+    if (!names || names.length === 0) {
+      out.notShipped.push(`${ref(ad)} → ${appRef.name}`)
+      continue
+    }
+    if (names.includes(appRef.name)) out.atTarget++
+    else out.stale.push(`${ref(ad)} → ${appRef.name} (want ${names.join(' or ')})`)
+  }
+  return out
+}
+
+/**
+ * Stage 1: HelmRelease kommander/kommander asks for and released `v<T>` and is Ready;
+ * KommanderCore `status.version` (2.7+) agrees; every platform AppDeployment in `kommander`
+ * references the release's ClusterApp; every HelmRelease in `kommander` is Ready at its
+ * generation; and where the release table knows `T`, every HelmRelease it lists for the
+ * enabled apps exists at the table's chart version. A release the table does not know falls
+ * back to the generic rules (AppDeployments on the newest ClusterApps, everything Ready) and
+ * the evidence says so.
  */
 export function kommanderState(input: KommanderInputs): StepState {
-  const { target } = input
+  const { target, release } = input
   const releases = new Map(input.helmReleases.map((hr) => [hr.metadata.name!, helmReleaseView(hr)]))
   const main = input.helmReleases.find((hr) => hr.metadata.name === KOMMANDER_RELEASE)
   const state: StepState = { done: false, evidence: [], pending: [] }
@@ -244,43 +354,55 @@ export function kommanderState(input: KommanderInputs): StepState {
       `HelmReleases not Ready in ${KOMMANDER_NS}: ${listSome(notReady.map((v) => `${v.ref} ${v.notReady}`))}`,
     )
   } else {
-    state.evidence.push(`all ${releases.size} HelmReleases in ${KOMMANDER_NS} Ready`)
+    state.evidence.push(`all ${releases.size} HelmReleases in ${KOMMANDER_NS} Ready at their generation`)
   }
 
-  // Platform apps: each ClusterApp-kind AppDeployment references the newest ClusterApp of its
-  // appId (the CLI creates the release's ClusterApps, then repoints them; a CLI that stopped
-  // halfway leaves them on the old ones), and each AppDeployment's HelmRelease (same name)
-  // released its (Cluster)App's version.
+  // Platform apps: each ClusterApp-kind AppDeployment references the release's ClusterApp of
+  // its appId (the CLI creates the release's ClusterApps, then repoints them; a CLI that
+  // stopped halfway leaves them on the old ones).
   const clusterApps = byName(input.clusterApps)
-  const apps = byName(input.apps)
   const newest = platformTargets([], input.clusterApps)
-  const stale: string[] = []
-  const behind: string[] = []
-  let checked = 0
-  for (const ad of input.appDeployments) {
-    const appRef = ad.spec?.appRef
-    if (!appRef?.name) continue
-    const app = appRef.kind === 'App' ? apps.get(appRef.name) : clusterApps.get(appRef.name)
-    if (appRef.kind === 'ClusterApp') {
-      const want = newest.get(appIdOf(ad, app))
-      if (want && want.name !== appRef.name) stale.push(`${ref(ad)} → ${appRef.name} (want ${want.name})`)
-    }
-    const version = appVersionOf(ad, app)
-    const view = releases.get(ad.metadata.name!)
-    if (!version || !view) continue
-    checked++
-    if (!sameVersion(view.chartVersion, version) || !sameVersion(view.applied, version)) {
-      behind.push(
-        `${ad.metadata.name} (${appRef.name}; HelmRelease at ${view.applied ?? view.chartVersion ?? 'unset'})`,
+  const refs = platformRefs(input.appDeployments, clusterApps, (appId) => {
+    if (release) return releaseClusterApps(release, appId)
+    const n = newest.get(appId)
+    return n ? [n.name] : undefined
+  })
+  const whose = release ? `release ${release.tag}'s` : 'the newest'
+  if (refs.stale.length > 0)
+    state.pending.push(`platform AppDeployments not on ${whose} ClusterApps: ${listSome(refs.stale)}`)
+  else if (refs.atTarget > 0)
+    state.evidence.push(`${refs.atTarget} platform AppDeployments in ${KOMMANDER_NS} on ${whose} ClusterApps`)
+  if (release && refs.notShipped.length > 0)
+    state.evidence.push(
+      `release ${release.tag} ships no ClusterApp for ${listSome(refs.notShipped)}: left as is`,
+    )
+
+  if (release) {
+    // `kommander` is enabled by definition (its HelmRelease is the one checked above).
+    const apps = tableApps(release, [KOMMANDER_RELEASE, ...refs.enabled])
+    const { problems, checked } = tableProblems(
+      apps,
+      KOMMANDER_NS,
+      input.helmReleases,
+      new Set([KOMMANDER_RELEASE]),
+    )
+    if (problems.length > 0)
+      state.pending.push(
+        `HelmReleases not at the chart versions of ${release.repo} ${release.tag}: ${listSome(problems)}`,
       )
-    }
+    else
+      state.evidence.push(
+        `${checked} HelmReleases of ${apps.length} enabled apps in ${KOMMANDER_NS} at the chart versions of ${release.source}`,
+      )
+  } else {
+    state.evidence.unshift(
+      unknownReleaseNote(
+        'mesosphere/kommander-applications',
+        target,
+        'generic checks only (Kommander chart, HelmReleases Ready at their generation, AppDeployments on the newest ClusterApps); chart versions of the platform apps not checked',
+      ),
+    )
   }
-  if (stale.length > 0)
-    state.pending.push(`platform AppDeployments not on the newest ClusterApps: ${listSome(stale)}`)
-  if (behind.length > 0)
-    state.pending.push(`platform apps not yet at their ClusterApp version: ${listSome(behind)}`)
-  else if (checked > 0)
-    state.evidence.push(`${checked} AppDeployments in ${KOMMANDER_NS} released at their app versions`)
 
   for (const core of input.kommanderCores) {
     const version = core.status?.version
@@ -308,10 +430,14 @@ export interface WorkspaceInputs {
   workspace: string
   namespace: string
   projectNamespaces: readonly string[]
+  /** Target DKP (`v2.8.1`), for messages. */
+  target: string
+  /** The target's platform release from the release table; undefined when the table has no such tag. */
+  release?: PlatformRelease | undefined
   /** AppDeployments in the workspace and project namespaces (others are ignored). */
   appDeployments: readonly AppDeployment[]
   clusterApps: readonly KommanderApp[]
-  /** From platformTargets(). */
+  /** From platformTargets(): what the management cluster runs (the generic rule). */
   targets: ReturnType<typeof platformTargets>
   clusters: readonly WorkloadReleases[]
   /** Clusters of the workspace that could not be read for a reason that is not an error (no kubeconfigRef yet). */
@@ -319,74 +445,82 @@ export interface WorkspaceInputs {
 }
 
 /**
- * Stage 2 for one workspace: every ClusterApp-kind AppDeployment in the workspace and its
- * project namespaces references the ClusterApp the management cluster runs for that appId;
- * on every workspace cluster each such app's HelmRelease (same name and namespace, where
- * present) released that ClusterApp's version, and every HelmRelease in the workspace
- * namespace is Ready.
+ * Stage 2 for one workspace, the kommander rules on each workspace cluster: every
+ * ClusterApp-kind AppDeployment in the workspace and project namespaces references the
+ * release's ClusterApp (generic: the one the management cluster runs); on every workspace
+ * cluster every HelmRelease in the workspace namespace is Ready at its generation, and where
+ * the table knows the release every HelmRelease it lists for the apps enabled in the
+ * workspace (and each project) namespace exists there at the table's chart version.
  */
 export function workspaceState(input: WorkspaceInputs): StepState {
+  const { release } = input
   const state: StepState = { done: false, evidence: [], pending: [] }
   const label = `workspace ${input.workspace} (${input.namespace})`
-  const namespaces = new Set([input.namespace, ...input.projectNamespaces])
+  const namespaces = [input.namespace, ...input.projectNamespaces]
   const clusterApps = byName(input.clusterApps)
-  const platform = input.appDeployments.filter(
-    (ad) =>
-      namespaces.has(ad.metadata.namespace!) && ad.spec?.appRef?.kind === 'ClusterApp' && ad.spec.appRef.name,
-  )
-  /** `ns/name` of each platform AppDeployment → the version its HelmRelease must run. */
-  const wanted = new Map<string, string>()
-  const behind: string[] = []
-  const atTarget: string[] = []
-  for (const ad of platform) {
-    const current = ad.spec!.appRef!.name!
-    const appId = appIdOf(ad, clusterApps.get(current))
-    const target = input.targets.get(appId)
-    if (!target) {
-      state.evidence.push(
-        `${ref(ad)} → ${current}: the management cluster ships no ClusterApp for ${appId}; left as is`,
-      )
-      continue
-    }
-    if (current !== target.name) {
-      behind.push(`${ref(ad)} → ${current} (want ${target.name})`)
-      continue
-    }
-    atTarget.push(current)
-    const version = target.version ?? appVersionOf(ad, clusterApps.get(current))
-    if (version) wanted.set(ref(ad), version)
+  const enabled = new Map<string, string[]>()
+  const stale: string[] = []
+  const notShipped: string[] = []
+  let atTarget = 0
+  for (const ns of namespaces) {
+    const refs = platformRefs(
+      input.appDeployments.filter((ad) => ad.metadata.namespace === ns),
+      clusterApps,
+      (appId) => {
+        if (release) return releaseClusterApps(release, appId)
+        const t = input.targets.get(appId)
+        return t ? [t.name] : undefined
+      },
+    )
+    enabled.set(ns, refs.enabled)
+    stale.push(...refs.stale)
+    notShipped.push(...refs.notShipped)
+    atTarget += refs.atTarget
   }
-  if (behind.length > 0)
-    state.pending.push(`${label}: platform AppDeployments behind the management cluster: ${listSome(behind)}`)
-  else
+  const whose = release ? `release ${release.tag}'s` : "the management cluster's"
+  if (stale.length > 0)
+    state.pending.push(`${label}: platform AppDeployments not on ${whose} ClusterApps: ${listSome(stale)}`)
+  else state.evidence.push(`${label}: ${atTarget} platform AppDeployments on ${whose} ClusterApps`)
+  if (notShipped.length > 0)
     state.evidence.push(
-      `${label}: ${atTarget.length} platform AppDeployments at the management cluster's ClusterApps`,
+      `${label}: ${release ? `release ${release.tag}` : 'the management cluster'} ships no ClusterApp for ${listSome(notShipped)}: left as is`,
+    )
+  if (!release)
+    state.evidence.unshift(
+      unknownReleaseNote(
+        'mesosphere/kommander-applications',
+        input.target,
+        `${label}: generic checks only (AppDeployments on the management cluster's ClusterApps, HelmReleases Ready at their generation); chart versions not checked`,
+      ),
     )
 
+  const expected = new Map(
+    release ? namespaces.map((ns) => [ns, tableApps(release, enabled.get(ns) ?? [])] as const) : [],
+  )
   const unconverged: { cluster: string; problem: string }[] = []
   const converged: string[] = []
   for (const c of input.clusters) {
-    let ok = true
+    const problems: string[] = []
     for (const hr of c.helmReleases) {
+      if (hr.metadata.namespace !== input.namespace) continue
       const view = helmReleaseView(hr)
-      const want = wanted.get(view.ref)
-      let problem: string | undefined
-      if (want !== undefined) {
-        if (!releasedAt(view, want)) problem = `${view.ref} ${releaseState(view, want)}`
-      } else if (hr.metadata.namespace === input.namespace && !view.ready) {
-        problem = `${view.ref} ${view.notReady}`
-      }
-      if (problem) {
-        ok = false
-        unconverged.push({ cluster: c.cluster, problem })
-      }
+      if (!view.ready) problems.push(`${view.ref} ${view.notReady}`)
     }
-    if (ok) converged.push(c.cluster)
+    for (const [ns, apps] of expected) {
+      const { problems: off } = tableProblems(apps, ns, c.helmReleases)
+      problems.push(...off.filter((p) => !problems.includes(p)))
+    }
+    if (problems.length > 0) for (const problem of problems) unconverged.push({ cluster: c.cluster, problem })
+    else converged.push(c.cluster)
   }
   if (unconverged.length > 0)
     state.pending.push(`${label}: HelmReleases not converged: ${listSome(groupByProblem(unconverged), 3)}`)
   if (converged.length > 0)
-    state.evidence.push(`${label}: HelmReleases Ready at their app versions on ${listSome(converged)}`)
+    state.evidence.push(
+      release
+        ? `${label}: HelmReleases Ready and at the chart versions of ${release.source} on ${listSome(converged)}`
+        : `${label}: HelmReleases Ready at their generation on ${listSome(converged)}`,
+    )
   if (input.clusters.length === 0)
     state.evidence.push(`${label}: no workspace clusters to check HelmReleases on`)
   state.evidence.push(...(input.notes ?? []))
@@ -407,8 +541,13 @@ export interface CatalogInputs {
   /** Apps visible to it: its own namespace first, then the workspace namespace. */
   apps: readonly KommanderApp[]
   clusterApps: readonly KommanderApp[]
-  /** HelmRelease named like the AppDeployment in its namespace, per workspace cluster (absent → not deployed there). */
-  releases: readonly { cluster: string; helmRelease?: HelmRelease }[]
+  /**
+   * What the release table says `<appId>` `<version>` deploys (catalog tags), or a function
+   * that finds it once the appId is known; undefined when the table does not know the version.
+   */
+  table?: AppRelease | ((appId: string, version: string) => AppRelease | undefined) | undefined
+  /** HelmReleases in the AppDeployment's namespace, per workspace cluster. */
+  releases: readonly { cluster: string; helmReleases: readonly HelmRelease[] }[]
 }
 
 export interface CatalogState extends StepState {
@@ -420,10 +559,14 @@ export interface CatalogState extends StepState {
 }
 
 /**
- * Stages 3/4 for one catalog app: the AppDeployment references App `<appId>-<version>` and
- * its HelmRelease released that version and is Ready wherever it is deployed. `problem` is
- * set when upgrading it must be refused: AppDeployment missing, a platform (ClusterApp) app,
- * the target App missing, or a downgrade.
+ * Stages 3/4 for one catalog app: the AppDeployment references App `<appId>-<version>`, and
+ * the app's HelmReleases (found through the release table by name in the AppDeployment's
+ * namespace, never by the AppDeployment's name: catalog releases are named after the app) are
+ * Ready at their generation and at the table's chart versions wherever the app is deployed.
+ * A version the table does not know falls back to the HelmRelease named after the app (else
+ * the AppDeployment) being Ready at its generation, and the evidence says so. `problem` is set
+ * when upgrading must be refused: AppDeployment missing, a platform (ClusterApp) app, the
+ * target App missing, or a downgrade.
  */
 export function catalogAppState(input: CatalogInputs): CatalogState {
   const state: CatalogState = { done: false, evidence: [], pending: [] }
@@ -465,24 +608,64 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
     return state
   }
   state.evidence.push(`AppDeployment ${ref(ad)} → App ${targetApp}`)
-  const found = input.releases.filter((r) => r.helmRelease)
+  const ns = ad.metadata.namespace!
+  const table = typeof input.table === 'function' ? input.table(appId, input.version) : input.table
   const off: { cluster: string; problem: string }[] = []
-  for (const r of found) {
-    const view = helmReleaseView(r.helmRelease!)
-    if (!releasedAt(view, input.version))
-      off.push({ cluster: r.cluster, problem: releaseState(view, input.version) })
+  const deployed: string[] = []
+  /** The app's HelmReleases per cluster (for terminal states). */
+  const mineOnClusters: { cluster: string; helmReleases: HelmRelease[] }[] = []
+  if (table) {
+    const apps = [{ appId, version: input.version, helmReleases: table.helmReleases }]
+    const names = new Set(table.helmReleases.filter((h) => !h.dynamic).map((h) => h.name))
+    for (const r of input.releases) {
+      const mine = r.helmReleases.filter((hr) => hr.metadata.namespace === ns)
+      // Not deployed to this cluster (the AppDeployment's cluster selector leaves it out).
+      if (!mine.some((hr) => names.has(hr.metadata.name!))) continue
+      deployed.push(r.cluster)
+      mineOnClusters.push({
+        cluster: r.cluster,
+        helmReleases: mine.filter((hr) => names.has(hr.metadata.name!)),
+      })
+      for (const problem of tableProblems(apps, ns, mine).problems) off.push({ cluster: r.cluster, problem })
+    }
+    const list = [...names].map((n) => `${ns}/${n}`).join(', ')
+    if (off.length > 0)
+      state.pending.push(
+        `HelmReleases of ${appId} ${input.version} not converged: ${listSome(groupByProblem(off), 3)}`,
+      )
+    else if (deployed.length > 0)
+      state.evidence.push(
+        `HelmRelease ${list} at the chart versions of ${table.source}, Ready on ${listSome(deployed)}`,
+      )
+    else
+      state.evidence.push(
+        `no HelmRelease ${list} on the ${input.releases.length} workspace cluster(s): not deployed to any`,
+      )
+  } else {
+    state.evidence.unshift(
+      `the release table does not know ${appId} ${input.version} (not in any mesosphere/dkp-catalog-applications tag): generic checks only (appRef, HelmRelease Ready at its generation); chart version not checked`,
+    )
+    for (const r of input.releases) {
+      const mine = r.helmReleases.filter((hr) => hr.metadata.namespace === ns)
+      const hr =
+        mine.find((h) => h.metadata.name === appId) ?? mine.find((h) => h.metadata.name === ad.metadata.name)
+      if (!hr) continue
+      deployed.push(r.cluster)
+      mineOnClusters.push({ cluster: r.cluster, helmReleases: [hr] })
+      const view = helmReleaseView(hr)
+      if (!view.ready) off.push({ cluster: r.cluster, problem: `${view.ref} ${view.notReady}` })
+    }
+    if (off.length > 0)
+      state.pending.push(`HelmRelease of ${appId} not Ready: ${listSome(groupByProblem(off), 3)}`)
+    else if (deployed.length > 0)
+      state.evidence.push(`HelmRelease ${ns}/${appId} Ready at its generation on ${listSome(deployed)}`)
+    else
+      state.evidence.push(
+        `no HelmRelease ${ns}/${appId} on the ${input.releases.length} workspace cluster(s): not deployed to any`,
+      )
   }
-  if (off.length > 0)
-    state.pending.push(`HelmRelease ${ref(ad)} not converged: ${listSome(groupByProblem(off), 3)}`)
-  else if (found.length > 0)
-    state.evidence.push(
-      `HelmRelease ${ref(ad)} at ${input.version}, Ready on ${listSome(found.map((r) => r.cluster))}`,
-    )
-  else
-    state.evidence.push(
-      `no HelmRelease ${ref(ad)} on the ${input.releases.length} workspace cluster(s): not deployed to any`,
-    )
-  const failed = firstTerminalOn(input.releases)
+  // a HelmRelease of this app whose retries are exhausted ends the wait (terminal.ts)
+  const failed = firstTerminalOn(mineOnClusters)
   if (failed) state.failed = failed
   state.done = state.pending.length === 0
   return state

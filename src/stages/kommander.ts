@@ -1,11 +1,14 @@
 // `kommander`: `dkp upgrade kommander` on the management cluster (reference/dkp.md §1 step 1,
 // §2.1), the inventory's `management.kommander.args` passed as flags (air-gapped bundles).
-// Done when HelmRelease kommander/kommander asks for and released `v<T>`, every HelmRelease in
-// `kommander` is Ready, the platform AppDeployments there run their ClusterApp versions, and
-// KommanderCore agrees (2.7+). Refuses a path that skips a minor or goes backwards.
+// Done when HelmRelease kommander/kommander asks for and released `v<T>`, KommanderCore agrees
+// (2.7+), the platform AppDeployments in `kommander` reference the release's ClusterApps, every
+// HelmRelease there is Ready at its generation, and (where the release table knows `T`) every
+// HelmRelease the table lists for the enabled apps runs the table's chart version
+// (kommander-state.ts, docs/stages.md). Refuses a path that skips a minor or goes backwards.
 
 import { toFlags } from '../core/command-args.js'
 import { WorkError } from '../core/errors.js'
+import { loadReleaseData } from '../core/release-data.js'
 import { checkDkpPath } from '../core/versions.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
 import { upgradeStep } from './flow.js'
@@ -22,7 +25,8 @@ export function kommanderCommand(env: StageEnv): DkpCommand {
 
 /** Stage 1's done-condition, read from the management cluster (one list per kind). */
 export async function kommanderStatus(env: StageEnv): Promise<StepState> {
-  const [helmReleases, appDeployments, clusterApps, apps, kommanderCores] = await Promise.all([
+  const [release, helmReleases, appDeployments, clusterApps, apps, kommanderCores] = await Promise.all([
+    loadReleaseData().then((data) => data.platform(env.target.dkp)),
     env.snapshot.list<HelmRelease>(...K.helmRelease, KOMMANDER_NS),
     env.snapshot.list<AppDeployment>(...K.appDeployment, KOMMANDER_NS),
     env.snapshot.list<KommanderApp>(...K.clusterApp),
@@ -33,6 +37,7 @@ export async function kommanderStatus(env: StageEnv): Promise<StepState> {
   ])
   return kommanderState({
     target: env.target.dkp,
+    release,
     helmReleases,
     appDeployments,
     clusterApps,

@@ -1,11 +1,13 @@
 // `workspace-apps`: `dkp upgrade catalogapp <app> --workspace=<ws> --to-version=<v>` for every
 // catalog app the inventory lists under a workspace (reference/dkp.md §1 step 3, §2.3). Done
-// per app when its AppDeployment references App `<appId>-<v>` and its HelmRelease released `v`
-// and is Ready on the workspace's clusters. Refused (nothing run) when the AppDeployment or the
+// per app when its AppDeployment references App `<appId>-<v>` and the HelmReleases the release
+// table lists for that app version (named after the app, in the AppDeployment's namespace) run
+// the table's chart versions and are Ready at their generation on the workspace's clusters. Refused (nothing run) when the AppDeployment or the
 // target App is missing, the app is a platform app, or the version would go backwards.
 // The catalog logic here is shared with `project-apps`.
 
 import type { CatalogApp, Workspace as InventoryWorkspace } from '../core/model.js'
+import { findAppRelease, loadReleaseData } from '../core/release-data.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
 import { type AppDeployment, K, type KommanderApp } from './kinds.js'
 import { catalogAppState, type ItemState, itemsState, upgradeItems } from './kommander-state.js'
@@ -49,7 +51,8 @@ const labelOf = (u: Unit) => `app ${u.ws.name}/${u.project ? `${u.project}/` : '
 export async function catalogItems(env: StageEnv, scope: CatalogScope): Promise<ItemState[]> {
   const list = units(env, scope)
   if (list.length === 0) return []
-  const [appDeployments, apps, clusterApps] = await Promise.all([
+  const [data, appDeployments, apps, clusterApps] = await Promise.all([
+    loadReleaseData(),
     env.snapshot.list<AppDeployment>(...K.appDeployment),
     env.snapshot.list<KommanderApp>(...K.app),
     env.snapshot.list<KommanderApp>(...K.clusterApp),
@@ -96,12 +99,8 @@ export async function catalogItems(env: StageEnv, scope: CatalogScope): Promise<
       ),
       apps: visible,
       clusterApps,
-      releases: clusters.map((c) => ({
-        cluster: c.cluster,
-        helmRelease: c.helmReleases.find(
-          (hr) => hr.metadata.namespace === ns && hr.metadata.name === u.app.name,
-        ),
-      })),
+      table: (appId, version) => findAppRelease(data, 'catalog', appId, version, env.target.dkp),
+      releases: clusters,
     })
     if (state.from && state.from !== u.app.version)
       state.evidence.unshift(`${label}: ${state.from} → ${u.app.version}`)

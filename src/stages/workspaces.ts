@@ -1,11 +1,13 @@
 // `workspaces`: `dkp upgrade workspace <name>` for every inventory workspace not yet at target
 // (reference/dkp.md §1 step 2, §2.2). The management workspace (namespace `kommander`) is
 // covered by the kommander stage. Done per workspace when its platform AppDeployments (workspace
-// and project namespaces) reference the ClusterApps the management cluster runs, and on each of
-// its clusters (read through their kubeconfig Secrets) the workspace's HelmReleases released
-// those versions and are Ready.
+// and project namespaces) reference the release's ClusterApps, and on each of its clusters (read
+// through their kubeconfig Secrets) every HelmRelease in the workspace namespace is Ready at its
+// generation and (where the release table knows the target) every HelmRelease the table lists
+// for the enabled apps runs the table's chart version (kommander-state.ts, docs/stages.md).
 
 import type { Workspace as InventoryWorkspace } from '../core/model.js'
+import { loadReleaseData } from '../core/release-data.js'
 import { type AppDeployment, type HelmRelease, K, type KommanderApp, type NamespacedRef } from './kinds.js'
 import { kommanderStatus } from './kommander.js'
 import {
@@ -104,7 +106,8 @@ function command(name: string) {
 
 /** One item per inventory workspace: its state, command and (when it cannot be upgraded) problem. */
 export async function workspaceItems(env: StageEnv): Promise<ItemState[]> {
-  const [appDeployments, clusterApps] = await Promise.all([
+  const [release, appDeployments, clusterApps] = await Promise.all([
+    loadReleaseData().then((data) => data.platform(env.target.dkp)),
     env.snapshot.list<AppDeployment>(...K.appDeployment),
     env.snapshot.list<KommanderApp>(...K.clusterApp),
   ])
@@ -150,6 +153,8 @@ export async function workspaceItems(env: StageEnv): Promise<ItemState[]> {
       workspace: ws.name,
       namespace: resolved.namespace,
       projectNamespaces,
+      target: env.target.dkp,
+      release,
       appDeployments,
       clusterApps,
       targets,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { toFlags } from '../../src/core/command-args.js'
+import { findAppRelease, releaseDataFrom } from '../../src/core/release-data.js'
 import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/stages/kinds.js'
 import {
   appIdOf,
@@ -132,84 +133,207 @@ describe('app names', () => {
   })
 })
 
-describe('kommanderState', () => {
+// A small release table in the real shape: chart version ≠ app version, several releases per
+// app, a chart named unlike its app, controller-created releases matched by chart.
+const TABLE = releaseDataFrom({
+  sources: {
+    'kommander-applications': 'https://github.com/mesosphere/kommander-applications',
+    'dkp-catalog-applications': 'https://github.com/mesosphere/dkp-catalog-applications',
+  },
+  platform: {
+    'v2.8.1': {
+      repo: 'kommander-applications',
+      apps: {
+        kommander: {
+          '0.8.1': [
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the manifest's literal name
+            ['${name}', 'cluster-observer', '1.2.1'],
+            ['kommander', 'kommander', 'v2.8.1'],
+          ],
+        },
+        gitea: { '8.2.1': [['gitea', 'gitea', '8.2.0']] },
+        'cert-manager': {
+          '1.14.2': [
+            ['cert-manager', 'cert-manager', 'v1.14.2'],
+            ['cert-manager-crds', 'cert-manager-crds', 'v1.14.2'],
+          ],
+        },
+        'grafana-logging': { '6.60.2': [['grafana-logging', 'grafana', '6.60.2']] },
+        traefik: { '26.0.0': [['traefik', 'traefik', '26.0.0']] },
+      },
+    },
+  },
+  catalog: {
+    'v2.8.1': {
+      repo: 'dkp-catalog-applications',
+      apps: {
+        'zookeeper-operator': {
+          '0.2.15': [['zookeeper-operator', 'zookeeper-operator', '0.2.15']],
+          '0.2.16-dkp.1': [['zookeeper-operator', 'zookeeper-operator', '0.2.15']],
+        },
+      },
+    },
+  },
+})
+const R281 = TABLE.platform('v2.8.1')!
+
+function chartHr(
+  name: string,
+  ns: string,
+  chart: string,
+  version: string,
+  opts: Parameters<typeof hr>[3] = {},
+) {
+  const r = hr(name, ns, version, opts)
+  r.spec!.chart!.spec!.chart = chart
+  return r
+}
+
+describe('kommanderState (release table knows the target)', () => {
+  const ads = (refs: Record<string, string>) =>
+    Object.entries(refs).map(([name, ref]) => ad(name, 'kommander', 'ClusterApp', ref))
+  const atTarget = () => [
+    hr('kommander', 'kommander', 'v2.8.1', { history: true }),
+    chartHr('cluster-observer-edge-7', 'kommander', 'cluster-observer', '1.2.1'),
+    hr('gitea', 'kommander', '8.2.0'),
+    hr('cert-manager', 'kommander', 'v1.14.2'),
+    hr('cert-manager-crds', 'kommander', 'v1.14.2'),
+    chartHr('grafana-logging', 'kommander', 'grafana', '6.60.2'),
+  ]
   const base = {
     target: 'v2.8.1',
-    appDeployments: [ad('traefik', 'kommander', 'ClusterApp', 'traefik-25.0.1')],
-    clusterApps: [clusterApp('traefik', '23.0.2'), clusterApp('traefik', '25.0.1')],
+    release: R281,
+    appDeployments: ads({
+      kommander: 'kommander-0.8.1',
+      gitea: 'gitea-8.2.1',
+      'cert-manager': 'cert-manager-1.14.2',
+      'grafana-logging': 'grafana-logging-6.60.2',
+      'kubecost-custom': 'kubecost-custom-1.0.0',
+    }),
+    clusterApps: [clusterApp('gitea', '8.1.0'), clusterApp('gitea', '8.2.1')],
     apps: [],
     kommanderCores: [{ metadata: { name: 'kommander-core' }, status: { version: 'v2.8.1' } }],
   }
 
-  it('is done when the chart is released at v<T>, everything Ready and the platform apps at their versions', () => {
-    const s = kommanderState({
-      ...base,
-      helmReleases: [
-        hr('kommander', 'kommander', 'v2.8.1', { history: true }),
-        hr('traefik', 'kommander', '25.0.1'),
-      ],
-    })
+  it('is done when every release the table lists runs its chart version: never the app version', () => {
+    const s = kommanderState({ ...base, helmReleases: atTarget() })
     expect(s.pending).toEqual([])
     expect(s.done).toBe(true)
     expect(s.from).toBe('v2.8.1')
     expect(s.evidence[0]).toBe('HelmRelease kommander/kommander at v2.8.1, Ready')
-    expect(s.evidence).toContain('KommanderCore kommander-core status.version v2.8.1')
+    expect(s.evidence).toContain(
+      '5 HelmReleases of 4 enabled apps in kommander at the chart versions of https://github.com/mesosphere/kommander-applications/tree/v2.8.1',
+    )
+    expect(s.evidence).toContain("4 platform AppDeployments in kommander on release v2.8.1's ClusterApps")
+    expect(s.evidence).toContain(
+      'release v2.8.1 ships no ClusterApp for kommander/kubecost-custom → kubecost-custom-1.0.0: left as is',
+    )
   })
 
-  it('reports the running version and every gap before the upgrade', () => {
+  it('reports every gap of a 2.7 cluster: chart, AppDeployments, table releases, KommanderCore', () => {
     const s = kommanderState({
       ...base,
-      appDeployments: [ad('traefik', 'kommander', 'ClusterApp', 'traefik-23.0.2')],
+      appDeployments: ads({ kommander: 'kommander-0.7.1', gitea: 'gitea-8.1.0' }),
       kommanderCores: [{ metadata: { name: 'kommander-core' }, status: { version: 'v2.7.1' } }],
-      helmReleases: [hr('kommander', 'kommander', 'v2.7.1'), hr('traefik', 'kommander', '23.0.2')],
+      helmReleases: [
+        hr('kommander', 'kommander', 'v2.7.1'),
+        chartHr('cluster-observer-edge-7', 'kommander', 'cluster-observer', '1.2.0'),
+        hr('gitea', 'kommander', '8.1.0'),
+      ],
     })
     expect(s.done).toBe(false)
     expect(s.from).toBe('v2.7.1')
     expect(s.pending).toEqual([
       'HelmRelease kommander/kommander chart v2.7.1 (want v2.8.1), Ready',
-      'platform AppDeployments not on the newest ClusterApps: kommander/traefik → traefik-23.0.2 (want traefik-25.0.1)',
+      "platform AppDeployments not on release v2.8.1's ClusterApps: kommander/kommander → kommander-0.7.1 (want kommander-0.8.1), kommander/gitea → gitea-8.1.0 (want gitea-8.2.1)",
+      'HelmReleases not at the chart versions of mesosphere/kommander-applications v2.8.1: kommander/cluster-observer-edge-7 chart 1.2.0 (want 1.2.1), Ready, kommander/gitea chart 8.1.0 (want 8.2.0), Ready',
       'KommanderCore kommander-core status.version v2.7.1 (want v2.8.1)',
     ])
   })
 
-  it('is not done when the CLI stopped after releasing Kommander but before repointing the platform apps', () => {
-    const s = kommanderState({
-      ...base,
-      appDeployments: [ad('traefik', 'kommander', 'ClusterApp', 'traefik-23.0.2')],
-      helmReleases: [
-        hr('kommander', 'kommander', 'v2.8.1', { history: true }),
-        hr('traefik', 'kommander', '23.0.2'),
-      ],
-    })
+  it('a release at the app version (8.2.1) is not at the chart version (8.2.0)', () => {
+    const helmReleases = atTarget().map((h) =>
+      h.metadata.name === 'gitea' ? hr('gitea', 'kommander', '8.2.1') : h,
+    )
+    const s = kommanderState({ ...base, helmReleases })
     expect(s.done).toBe(false)
     expect(s.pending).toEqual([
-      'platform AppDeployments not on the newest ClusterApps: kommander/traefik → traefik-23.0.2 (want traefik-25.0.1)',
+      'HelmReleases not at the chart versions of mesosphere/kommander-applications v2.8.1: kommander/gitea chart 8.2.1 (want 8.2.0), Ready',
     ])
   })
 
-  it('waits for the release, the platform apps and Ready after the CLI changed the spec', () => {
+  it('names a release the table lists that does not exist, and one not released or not Ready yet', () => {
+    const helmReleases = atTarget()
+      .filter((h) => h.metadata.name !== 'cert-manager-crds')
+      .map((h) =>
+        h.metadata.name === 'gitea'
+          ? hr('gitea', 'kommander', '8.2.0', { applied: '8.1.0', ready: 'Unknown' })
+          : h.metadata.name === 'cert-manager'
+            ? hr('cert-manager', 'kommander', 'v1.14.2', { generation: 2, observed: 1 })
+            : h,
+      )
+    const s = kommanderState({ ...base, helmReleases })
+    expect(s.done).toBe(false)
+    expect(s.pending[0]).toMatch(
+      /^HelmReleases not Ready in kommander: kommander\/gitea Ready=Unknown \(Progressing\), kommander\/cert-manager generation 2 not observed yet/,
+    )
+    expect(s.pending[1]).toBe(
+      'HelmReleases not at the chart versions of mesosphere/kommander-applications v2.8.1: kommander/gitea at 8.2.0, released 8.1.0, Ready=Unknown (Progressing), kommander/cert-manager at v1.14.2, generation 2 not observed yet (observed 1), kommander/cert-manager-crds missing (cert-manager 1.14.2 deploys it)',
+    )
+  })
+
+  it('tolerates no controller-created release at all (zero or more exist)', () => {
     const s = kommanderState({
       ...base,
-      helmReleases: [
-        hr('kommander', 'kommander', 'v2.8.1', { applied: 'v2.7.1', ready: 'Unknown' }),
-        hr('traefik', 'kommander', '23.0.2'),
-        hr('grafana', 'kommander', '1.0.0', { ready: 'False' }),
-      ],
+      helmReleases: atTarget().filter((h) => h.metadata.name !== 'cluster-observer-edge-7'),
     })
-    expect(s.done).toBe(false)
-    expect(s.pending[0]).toBe(
-      'HelmRelease kommander/kommander at v2.8.1, released v2.7.1, Ready=Unknown (Progressing)',
-    )
-    expect(s.pending[1]).toMatch(/not Ready in kommander: kommander\/grafana Ready=False/)
-    expect(s.pending[2]).toMatch(
-      /platform apps not yet at their ClusterApp version: traefik \(traefik-25.0.1; HelmRelease at 23.0.2\)/,
-    )
+    expect(s.done).toBe(true)
   })
 
   it('names a missing Kommander release', () => {
     const s = kommanderState({ ...base, helmReleases: [] })
     expect(s.done).toBe(false)
     expect(s.pending[0]).toMatch(/HelmRelease kommander\/kommander not found/)
+  })
+})
+
+describe('kommanderState (a release the table does not know)', () => {
+  const base = {
+    target: 'v2.9.0',
+    appDeployments: [ad('traefik', 'kommander', 'ClusterApp', 'traefik-25.0.1')],
+    clusterApps: [clusterApp('traefik', '23.0.2'), clusterApp('traefik', '25.0.1')],
+    apps: [],
+    kommanderCores: [{ metadata: { name: 'kommander-core' }, status: { version: 'v2.9.0' } }],
+  }
+
+  it('falls back to the generic rules and says so', () => {
+    const s = kommanderState({
+      ...base,
+      helmReleases: [
+        hr('kommander', 'kommander', 'v2.9.0', { history: true }),
+        hr('traefik', 'kommander', '25.0.0'),
+      ],
+    })
+    expect(s.done).toBe(true)
+    expect(s.evidence[0]).toMatch(
+      /^the release table has no mesosphere\/kommander-applications v2\.9\.0: generic checks only .*chart versions of the platform apps not checked/,
+    )
+  })
+
+  it('still needs the newest ClusterApps and everything Ready', () => {
+    const s = kommanderState({
+      ...base,
+      appDeployments: [ad('traefik', 'kommander', 'ClusterApp', 'traefik-23.0.2')],
+      helmReleases: [
+        hr('kommander', 'kommander', 'v2.9.0', { history: true }),
+        hr('grafana', 'kommander', '1.0.0', { ready: 'False' }),
+      ],
+    })
+    expect(s.done).toBe(false)
+    expect(s.pending).toEqual([
+      'HelmReleases not Ready in kommander: kommander/grafana Ready=False (Succeeded)',
+      'platform AppDeployments not on the newest ClusterApps: kommander/traefik → traefik-23.0.2 (want traefik-25.0.1)',
+    ])
   })
 })
 
@@ -234,19 +358,18 @@ describe('platformTargets', () => {
 })
 
 describe('workspaceState', () => {
-  const clusterApps = [
-    clusterApp('traefik', '23.0.2'),
-    clusterApp('traefik', '25.0.1'),
-    clusterApp('fluent-bit', '0.40.0'),
-  ]
-  const targets = platformTargets([ad('traefik', 'kommander', 'ClusterApp', 'traefik-25.0.1')], clusterApps)
-  const input = (adsRef: string, releases: HelmRelease[]) => ({
+  const clusterApps = [clusterApp('traefik', '23.0.2'), clusterApp('traefik', '26.0.0')]
+  const targets = platformTargets([ad('traefik', 'kommander', 'ClusterApp', 'traefik-26.0.0')], clusterApps)
+  const input = (ref: string, releases: HelmRelease[], release: typeof R281 | null = R281) => ({
     workspace: 'team-a',
     namespace: 'ws-a',
     projectNamespaces: ['proj-a'],
+    target: 'v2.8.1',
+    release: release ?? undefined,
     appDeployments: [
-      ad('traefik', 'ws-a', 'ClusterApp', adsRef),
-      ad('fluent-bit', 'proj-a', 'ClusterApp', 'fluent-bit-0.40.0'),
+      ad('traefik', 'ws-a', 'ClusterApp', ref),
+      ad('cert-manager', 'ws-a', 'ClusterApp', 'cert-manager-1.14.2'),
+      ad('grafana-logging', 'proj-a', 'ClusterApp', 'grafana-logging-6.60.2'),
       ad('kafka', 'ws-a', 'App', 'kafka-operator-0.24.1'),
       ad('traefik', 'other-ws', 'ClusterApp', 'traefik-23.0.2'),
     ],
@@ -257,112 +380,173 @@ describe('workspaceState', () => {
       { cluster: 'c2', helmReleases: releases },
     ],
   })
+  const converged = () => [
+    hr('traefik', 'ws-a', '26.0.0'),
+    hr('cert-manager', 'ws-a', 'v1.14.2'),
+    hr('cert-manager-crds', 'ws-a', 'v1.14.2'),
+    chartHr('grafana-logging', 'proj-a', 'grafana', '6.60.2'),
+    hr('kafka-operator', 'ws-a', '0.24.1'),
+  ]
 
   it('is not done while a platform AppDeployment references the old ClusterApp', () => {
-    const s = workspaceState(input('traefik-23.0.2', [hr('traefik', 'ws-a', '23.0.2')]))
+    const s = workspaceState(input('traefik-23.0.2', converged()))
     expect(s.done).toBe(false)
     expect(s.pending[0]).toBe(
-      'workspace team-a (ws-a): platform AppDeployments behind the management cluster: ws-a/traefik → traefik-23.0.2 (want traefik-25.0.1)',
+      "workspace team-a (ws-a): platform AppDeployments not on release v2.8.1's ClusterApps: ws-a/traefik → traefik-23.0.2 (want traefik-26.0.0)",
     )
   })
 
-  it('waits for the HelmReleases on every workspace cluster', () => {
-    const s = workspaceState(input('traefik-25.0.1', [hr('traefik', 'ws-a', '23.0.2')]))
+  it('waits for the table releases on every workspace cluster, in the workspace and project namespaces', () => {
+    const releases = converged()
+      .filter((h) => h.metadata.name !== 'cert-manager-crds')
+      .map((h) =>
+        h.metadata.name === 'grafana-logging' ? chartHr('grafana-logging', 'proj-a', 'grafana', '6.58.9') : h,
+      )
+    const s = workspaceState(input('traefik-26.0.0', releases))
     expect(s.done).toBe(false)
     expect(s.pending[0]).toBe(
-      'workspace team-a (ws-a): HelmReleases not converged: ws-a/traefik chart 23.0.2 (want 25.0.1), Ready on c1, c2',
+      'workspace team-a (ws-a): HelmReleases not converged: ws-a/cert-manager-crds missing (cert-manager 1.14.2 deploys it) on c1, c2, proj-a/grafana-logging chart 6.58.9 (want 6.60.2), Ready on c1, c2',
     )
   })
 
-  it('is done when refs and releases match; unrelated namespaces are ignored', () => {
-    const s = workspaceState(
-      input('traefik-25.0.1', [
-        hr('traefik', 'ws-a', '25.0.1'),
-        hr('fluent-bit', 'proj-a', '0.40.0'),
-        hr('kafka', 'ws-a', '0.24.1'),
-      ]),
-    )
+  it('is done when refs and releases match the table; unrelated namespaces are ignored', () => {
+    const s = workspaceState(input('traefik-26.0.0', converged()))
     expect(s.pending).toEqual([])
     expect(s.done).toBe(true)
-    expect(s.evidence.join('\n')).toMatch(/2 platform AppDeployments at the management cluster's ClusterApps/)
-    expect(s.evidence.join('\n')).toMatch(/Ready at their app versions on c1, c2/)
+    expect(s.evidence.join('\n')).toMatch(/3 platform AppDeployments on release v2.8.1's ClusterApps/)
+    expect(s.evidence.join('\n')).toMatch(
+      /HelmReleases Ready and at the chart versions of https:\/\/github.com\/mesosphere\/kommander-applications\/tree\/v2.8.1 on c1, c2/,
+    )
   })
 
   it('a failing catalog HelmRelease in the workspace namespace holds it back', () => {
-    const s = workspaceState(
-      input('traefik-25.0.1', [
-        hr('traefik', 'ws-a', '25.0.1'),
-        hr('kafka', 'ws-a', '0.24.1', { ready: 'False' }),
-      ]),
+    const releases = converged().map((h) =>
+      h.metadata.name === 'kafka-operator' ? hr('kafka-operator', 'ws-a', '0.24.1', { ready: 'False' }) : h,
     )
+    const s = workspaceState(input('traefik-26.0.0', releases))
     expect(s.done).toBe(false)
-    expect(s.pending[0]).toMatch(/ws-a\/kafka Ready=False/)
+    expect(s.pending[0]).toMatch(/ws-a\/kafka-operator Ready=False/)
+  })
+
+  it("without the release in the table: the management cluster's ClusterApps and Ready, and it says so", () => {
+    const releases = converged().map((h) =>
+      h.metadata.name === 'traefik' ? hr('traefik', 'ws-a', '99.0.0') : h,
+    )
+    const s = workspaceState(input('traefik-26.0.0', releases, null))
+    expect(s.pending).toEqual([])
+    expect(s.done).toBe(true)
+    expect(s.evidence[0]).toMatch(
+      /^the release table has no mesosphere\/kommander-applications v2.8.1: workspace team-a/,
+    )
+    expect(workspaceState(input('traefik-23.0.2', releases, null)).pending[0]).toMatch(
+      /not on the management cluster's ClusterApps: ws-a\/traefik → traefik-23.0.2 \(want traefik-26.0.0\)/,
+    )
   })
 })
 
 describe('catalogAppState', () => {
-  const apps = [app('kafka-operator', '0.24.1', 'ws-a'), app('kafka-operator', '0.25.1', 'ws-a')]
-  const base = { label: 'ws-a/kafka-operator', version: '0.25.1', apps, clusterApps: [] }
+  const apps = [
+    app('zookeeper-operator', '0.2.15', 'ws-a'),
+    app('zookeeper-operator', '0.2.16-dkp.1', 'ws-a'),
+  ]
+  const table = (appId: string, version: string) => findAppRelease(TABLE, 'catalog', appId, version, 'v2.8.1')
+  const base = { label: 'ws-a/zk', version: '0.2.16-dkp.1', apps, clusterApps: [], table }
+  const on = (...releases: HelmRelease[]) => [
+    { cluster: 'c1', helmReleases: releases },
+    { cluster: 'c2', helmReleases: [] },
+  ]
 
   it('is not done before the upgrade and says where it comes from', () => {
     const s = catalogAppState({
       ...base,
-      appDeployment: ad('kafka-operator', 'ws-a', 'App', 'kafka-operator-0.24.1'),
-      releases: [{ cluster: 'c1', helmRelease: hr('kafka-operator', 'ws-a', '0.24.1') }],
+      appDeployment: ad('zk', 'ws-a', 'App', 'zookeeper-operator-0.2.15'),
+      releases: on(hr('zookeeper-operator', 'ws-a', '0.2.15')),
     })
     expect(s).toMatchObject({
       done: false,
-      from: '0.24.1',
-      appId: 'kafka-operator',
-      targetApp: 'kafka-operator-0.25.1',
+      from: '0.2.15',
+      appId: 'zookeeper-operator',
+      targetApp: 'zookeeper-operator-0.2.16-dkp.1',
     })
     expect(s.problem).toBeUndefined()
     expect(s.pending).toEqual([
-      'AppDeployment ws-a/kafka-operator → kafka-operator-0.24.1 (want kafka-operator-0.25.1)',
+      'AppDeployment ws-a/zk → zookeeper-operator-0.2.15 (want zookeeper-operator-0.2.16-dkp.1)',
     ])
   })
 
-  it('is done when the ref and every found HelmRelease are at the version', () => {
+  it('finds the releases through the table (named after the app, not the AppDeployment), at the chart version', () => {
     const s = catalogAppState({
       ...base,
-      appDeployment: ad('kafka-operator', 'ws-a', 'App', 'kafka-operator-0.25.1'),
-      releases: [{ cluster: 'c1', helmRelease: hr('kafka-operator', 'ws-a', '0.25.1') }, { cluster: 'c2' }],
+      appDeployment: ad('zk', 'ws-a', 'App', 'zookeeper-operator-0.2.16-dkp.1'),
+      releases: on(hr('zookeeper-operator', 'ws-a', '0.2.15'), hr('zk', 'ws-a', '9.9.9', { ready: 'False' })),
     })
+    expect(s.pending).toEqual([])
     expect(s.done).toBe(true)
     expect(s.evidence).toEqual([
-      'AppDeployment ws-a/kafka-operator → App kafka-operator-0.25.1',
-      'HelmRelease ws-a/kafka-operator at 0.25.1, Ready on c1',
+      'AppDeployment ws-a/zk → App zookeeper-operator-0.2.16-dkp.1',
+      'HelmRelease ws-a/zookeeper-operator at the chart versions of https://github.com/mesosphere/dkp-catalog-applications/tree/v2.8.1, Ready on c1',
     ])
   })
 
-  it('waits for a HelmRelease still at the old chart', () => {
+  it('waits for the new values to be released (a new generation, same chart version)', () => {
     const s = catalogAppState({
       ...base,
-      appDeployment: ad('kafka-operator', 'ws-a', 'App', 'kafka-operator-0.25.1'),
-      releases: [{ cluster: 'c1', helmRelease: hr('kafka-operator', 'ws-a', '0.24.1') }],
+      appDeployment: ad('zk', 'ws-a', 'App', 'zookeeper-operator-0.2.16-dkp.1'),
+      releases: on(hr('zookeeper-operator', 'ws-a', '0.2.15', { generation: 2, observed: 1 })),
     })
     expect(s.done).toBe(false)
     expect(s.pending[0]).toBe(
-      'HelmRelease ws-a/kafka-operator not converged: chart 0.24.1 (want 0.25.1), Ready on c1',
+      'HelmReleases of zookeeper-operator 0.2.16-dkp.1 not converged: ws-a/zookeeper-operator at 0.2.15, generation 2 not observed yet (observed 1) on c1',
     )
+  })
+
+  it('never takes the app version for the chart version', () => {
+    const s = catalogAppState({
+      ...base,
+      appDeployment: ad('zk', 'ws-a', 'App', 'zookeeper-operator-0.2.16-dkp.1'),
+      releases: on(hr('zookeeper-operator', 'ws-a', '0.2.16-dkp.1')),
+    })
+    expect(s.done).toBe(false)
+    expect(s.pending[0]).toMatch(/ws-a\/zookeeper-operator chart 0.2.16-dkp.1 \(want 0.2.15\)/)
+  })
+
+  it('a version the table does not know: the appRef and Ready only, and it says so', () => {
+    const kafka = [app('kafka-operator', '0.24.1', 'ws-a'), app('kafka-operator', '0.26.0', 'ws-a')]
+    const s = catalogAppState({
+      ...base,
+      version: '0.26.0',
+      apps: kafka,
+      appDeployment: ad('kafka-operator-abc', 'ws-a', 'App', 'kafka-operator-0.26.0'),
+      releases: on(hr('kafka-operator', 'ws-a', '0.25.9')),
+    })
+    expect(s.done).toBe(true)
+    expect(s.evidence[0]).toMatch(
+      /^the release table does not know kafka-operator 0.26.0 .*generic checks only/,
+    )
+    const notReady = catalogAppState({
+      ...base,
+      version: '0.26.0',
+      apps: kafka,
+      appDeployment: ad('kafka-operator-abc', 'ws-a', 'App', 'kafka-operator-0.26.0'),
+      releases: on(hr('kafka-operator', 'ws-a', '0.26.0', { ready: 'False' })),
+    })
+    expect(notReady.done).toBe(false)
   })
 
   it('refuses a missing target App, naming what the catalog has', () => {
     const s = catalogAppState({
       ...base,
-      version: '0.26.0',
-      appDeployment: ad('kafka-operator', 'ws-a', 'App', 'kafka-operator-0.24.1'),
+      version: '0.2.17',
+      appDeployment: ad('zk', 'ws-a', 'App', 'zookeeper-operator-0.2.15'),
       releases: [],
     })
     expect(s.problem).toBe(
-      'App kafka-operator-0.26.0 does not exist in ws-a: the catalog has no kafka-operator 0.26.0 (available: 0.24.1, 0.25.1); check the version in the inventory or update the catalog repository',
+      'App zookeeper-operator-0.2.17 does not exist in ws-a: the catalog has no zookeeper-operator 0.2.17 (available: 0.2.15, 0.2.16-dkp.1); check the version in the inventory or update the catalog repository',
     )
   })
 
   it('refuses a missing AppDeployment, a platform app and a downgrade', () => {
-    expect(catalogAppState({ ...base, releases: [] }).problem).toBe(
-      'AppDeployment ws-a/kafka-operator not found',
-    )
+    expect(catalogAppState({ ...base, releases: [] }).problem).toBe('AppDeployment ws-a/zk not found')
     expect(
       catalogAppState({
         ...base,
@@ -373,12 +557,11 @@ describe('catalogAppState', () => {
     expect(
       catalogAppState({
         ...base,
-        version: '0.24.1',
-        apps: [...apps, app('kafka-operator', '0.26.0', 'ws-a')],
-        appDeployment: ad('kafka-operator', 'ws-a', 'App', 'kafka-operator-0.26.0'),
+        version: '0.2.15',
+        appDeployment: ad('zk', 'ws-a', 'App', 'zookeeper-operator-0.2.16-dkp.1'),
         releases: [],
       }).problem,
-    ).toMatch(/runs kafka-operator 0.26.0, newer than the inventory's 0.24.1/)
+    ).toMatch(/runs zookeeper-operator 0.2.16-dkp.1, newer than the inventory's 0.2.15/)
   })
 })
 
