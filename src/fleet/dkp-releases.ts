@@ -1,28 +1,24 @@
-// What a DKP release ships, as far as the local test fleet needs it: Kommander chart and
-// ClusterApp versions, Flux, platform apps, CAPI providers and their controller images, and
-// the core addons per provider. Pure: every value is a function of the DKP version alone.
+// What a DKP release ships, as far as the local test fleet needs it. Pure: every value is a
+// function of the DKP version and the release table.
 //
-// Sources (reference/dkp.md §3): the Kommander chart (`v` + DKP version), the `kommander`
-// ClusterApp (0.X.Y; 2.3's exceptions), Flux and the default Kubernetes are confirmed or taken
-// from the reference's table. Everything else here is INFERRED (invented but plausible: app
-// names from kommander-applications, versions near the real ones of the time) and is only
-// test-fleet data; the product never reads this module.
+// Sources, per part:
+// - Platform apps, their versions, HelmReleases, charts and chart versions, the `kommander`
+//   ClusterApp version, and which apps a release enables by default: the release table
+//   (data/releases.json, generated from the public release manifests; CONFIRMED, see
+//   src/fleet/release-table.ts and docs/test-fleet.md). Nothing about platform apps is invented
+//   here.
+// - The Kommander chart (`v` + DKP version), Flux and the default Kubernetes: reference/dkp.md §3
+//   (confirmed from the release tags, except the Kubernetes defaults marked inferred there).
+// - CAPI providers and their controller images, core addons and their images: INFERRED (invented
+//   but plausible, near the real ones of the time, except CAPPP v0.8.3 / CAPZ v1.3.1 on 2.2.3)
+//   and only test-fleet data; the product never reads this module.
 
 import { defaultKubernetesFor, minorOf } from '../core/versions.js'
+import { dkpTags, kommanderAppVersion, RELEASES } from './release-table.js'
 
-/** Minor releases this table knows, oldest first. */
+/** Minor releases this module knows, oldest first. */
 export const KNOWN_MINORS = ['2.2', '2.3', '2.4', '2.5', '2.6', '2.7', '2.8'] as const
 type Minor = (typeof KNOWN_MINORS)[number]
-
-export type AppScope = 'management' | 'workspace' | 'project'
-
-export interface PlatformApp {
-  appId: string
-  /** Bare app version (also its chart version): `1.13.2`. */
-  version: string
-  /** Where the app is deployed by default: on mgmt (`kommander` ns), per workspace, per project. */
-  scopes: AppScope[]
-}
 
 export interface CapiComponent {
   /** clusterctl Provider object name (`cluster-api`, `infrastructure-aws`, …). */
@@ -58,13 +54,11 @@ export interface DkpRelease {
   patch: number
   /** Default Kubernetes, bare: `1.28.7`. */
   kubernetes: string
-  /** Kommander chart version = `v` + DKP version. */
+  /** Kommander chart version = `v` + DKP version (reference §3, C). */
   kommanderChart: string
-  /** Bare version of the `kommander` ClusterApp: `0.8.1`. */
+  /** Bare version of the `kommander` ClusterApp, from the release table: `0.8.1` (2.3.3: `0.3.3`). */
   kommanderApp: string
   flux: string
-  /** Platform apps (without kommander itself, whose HelmReleases the CLI manages directly). */
-  platformApps: PlatformApp[]
   /** Providers `dkp upgrade addons|update controlplane|update nodepool` accept. */
   providers: string[]
   capi: CapiComponent[]
@@ -74,9 +68,12 @@ function parseDkp(dkp: string): { minor: Minor; patch: number; version: string }
   const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(dkp.trim())
   if (!m) throw new Error(`not a DKP version: ${dkp}`)
   const minor = `${m[1]}.${m[2]}`
-  if (!(KNOWN_MINORS as readonly string[]).includes(minor))
-    throw new Error(`DKP ${dkp} is not in the test fleet's release table (${KNOWN_MINORS.join(', ')})`)
-  return { minor: minor as Minor, patch: Number(m[3]), version: `v${m[1]}.${m[2]}.${m[3]}` }
+  const version = `v${m[1]}.${m[2]}.${m[3]}`
+  if (!(KNOWN_MINORS as readonly string[]).includes(minor) || !dkpTags().includes(version))
+    throw new Error(
+      `DKP ${dkp} is not a release of the release table (mesosphere/kommander-applications tags ${dkpTags()[0]}–${dkpTags().at(-1)})`,
+    )
+  return { minor: minor as Minor, patch: Number(m[3]), version }
 }
 
 export function isKnownDkp(dkp: string): boolean {
@@ -91,11 +88,6 @@ export function isKnownDkp(dkp: string): boolean {
 const idx = (minor: Minor): number => KNOWN_MINORS.indexOf(minor)
 /** Column of a per-minor row: 2.2 … 2.8. */
 const col = <T>(row: readonly T[], minor: Minor): T => row[idx(minor)] as T
-
-function bumpPatch(version: string, by: number): string {
-  const [a, b, c] = version.split('.')
-  return `${a}.${b}.${Number(c) + by}`
-}
 
 // Flux per release (C: KA tags via reference §3).
 function fluxFor(minor: Minor, patch: number): string {
@@ -116,85 +108,6 @@ function fluxFor(minor: Minor, patch: number): string {
       return '2.2.3'
   }
 }
-
-// `kommander` ClusterApp (C: KA tags): 0.X.Y, except 2.3.0 → 0.3.1 and 2.3.1/2.3.2 → 0.3.2.
-function kommanderAppFor(minor: Minor, patch: number): string {
-  if (minor === '2.3') return patch === 0 ? '0.3.1' : patch <= 2 ? '0.3.2' : `0.3.${patch + 1}`
-  return `0.${minor.split('.')[1]}.${patch}`
-}
-
-// (I) Platform apps: base version per minor 2.2…2.8; `patchBumps` apps move their patch with
-// the DKP patch (so a patch upgrade also moves some apps).
-const PLATFORM: { appId: string; scopes: AppScope[]; patchBumps?: boolean; versions: readonly string[] }[] = [
-  {
-    appId: 'cert-manager',
-    scopes: ['management', 'workspace'],
-    versions: ['1.7.1', '1.7.1', '1.10.0', '1.10.1', '1.11.2', '1.12.4', '1.13.2'],
-  },
-  {
-    appId: 'traefik',
-    scopes: ['management', 'workspace'],
-    patchBumps: true,
-    versions: ['10.3.0', '10.9.1', '10.30.1', '10.30.1', '10.30.2', '23.0.1', '25.0.0'],
-  },
-  {
-    appId: 'kube-prometheus-stack',
-    scopes: ['management', 'workspace'],
-    versions: ['34.9.3', '34.9.3', '42.1.1', '45.2.0', '46.8.0', '48.3.1', '51.2.0'],
-  },
-  {
-    appId: 'grafana-logging',
-    scopes: ['management', 'workspace'],
-    versions: ['6.22.0', '6.28.0', '6.38.1', '6.50.7', '6.57.4', '6.58.9', '6.59.4'],
-  },
-  {
-    appId: 'grafana-loki',
-    scopes: ['management'],
-    versions: ['0.33.1', '0.48.4', '0.48.6', '0.69.3', '0.69.16', '0.69.16', '0.76.1'],
-  },
-  {
-    appId: 'velero',
-    scopes: ['management'],
-    versions: ['3.1.5', '3.1.6', '3.1.6', '3.2.0', '4.0.3', '5.0.2', '5.1.6'],
-  },
-  {
-    appId: 'gatekeeper',
-    scopes: ['management', 'workspace'],
-    patchBumps: true,
-    versions: ['3.7.0', '3.8.1', '3.10.0', '3.11.0', '3.12.0', '3.13.0', '3.13.4'],
-  },
-  {
-    appId: 'kommander-ui',
-    scopes: ['management'],
-    patchBumps: true,
-    versions: ['7.52.2', '8.43.3', '9.44.1', '10.31.0', '11.11.3', '12.20.4', '13.39.2'],
-  },
-  {
-    appId: 'dex',
-    scopes: ['management'],
-    versions: ['2.9.18', '2.11.1', '2.11.1', '2.12.0', '2.13.10', '2.14.0', '2.14.3'],
-  },
-  {
-    appId: 'reloader',
-    scopes: ['management', 'workspace'],
-    versions: ['0.0.110', '0.0.117', '0.0.125', '1.0.5', '1.0.29', '1.0.40', '1.0.52'],
-  },
-  {
-    appId: 'fluent-bit',
-    scopes: ['workspace'],
-    versions: ['0.19.21', '0.20.9', '0.21.3', '0.24.0', '0.25.0', '0.37.1', '0.40.0'],
-  },
-  {
-    appId: 'kubernetes-dashboard',
-    scopes: ['management'],
-    versions: ['5.1.1', '5.10.0', '5.11.0', '6.0.0', '6.0.8', '6.0.8', '6.0.8'],
-  },
-  {
-    appId: 'project-grafana-logging',
-    scopes: ['project'],
-    versions: ['6.22.0', '6.28.0', '6.38.1', '6.50.7', '6.57.4', '6.58.9', '6.59.4'],
-  },
-]
 
 // Providers the CLI accepts (reference §2): 2.2 aws/azure/preprovisioned; 2.3 + eks, vsphere;
 // from 2.4 + gcp (I).
@@ -251,9 +164,10 @@ const INFRA: {
   },
 ]
 
-function capiFor(minor: Minor): CapiComponent[] {
+function capiFor(dkp: string, minor: Minor): CapiComponent[] {
   const core = col(CAPI_CORE, minor)
-  const certManager = `v${col(PLATFORM.find((a) => a.appId === 'cert-manager')!.versions, minor)}`
+  // (I) the CAPI cert-manager at the version of the release's cert-manager platform app
+  const certManager = `v${RELEASES.platform(dkp)?.versions('cert-manager')[0] ?? '1.0.0'}`
   const out: CapiComponent[] = [
     {
       name: 'cluster-api',
@@ -343,21 +257,11 @@ export function dkpRelease(dkp: string): DkpRelease {
     patch,
     kubernetes,
     kommanderChart: version,
-    kommanderApp: kommanderAppFor(minor, patch),
+    kommanderApp: kommanderAppVersion(version),
     flux: fluxFor(minor, patch),
-    platformApps: PLATFORM.map((a) => ({
-      appId: a.appId,
-      version: a.patchBumps ? bumpPatch(col(a.versions, minor), patch) : col(a.versions, minor),
-      scopes: a.scopes,
-    })),
     providers: providersFor(minor),
-    capi: capiFor(minor),
+    capi: capiFor(version, minor),
   }
-}
-
-/** Platform apps of a release deployed in one scope. */
-export function platformAppsFor(dkp: string, scope: AppScope): PlatformApp[] {
-  return dkpRelease(dkp).platformApps.filter((a) => a.scopes.includes(scope))
 }
 
 /** The infrastructure provider component serving a `konvoy.d2iq.io/provider` value. */

@@ -116,6 +116,66 @@ export function dig<T = unknown>(obj: unknown, ...path: (string | number)[]): T 
   return cur as T | undefined
 }
 
+// ---------------------------------------------------------------- HelmRelease spec
+
+/** Label Kommander puts on the HelmReleases an AppDeployment renders (C: KA v2.8.1 rook-ceph-cluster pre-install job reads it). */
+export const MANAGED_BY_KIND = 'kommander.d2iq.io/managed-by-kind'
+/** Test-fleet bookkeeping: the app (`<appId>-<version>`) a seeded/rendered HelmRelease belongs to (I: not a Kommander label). */
+export const RENDERED_FROM = 'sim.dkp-fleet.dev/app'
+
+export interface HelmReleaseSpecInput {
+  name: string
+  namespace: string
+  /** Chart name, or a chart path in the Kommander applications repository (`services/…/x.tgz`). */
+  chart: string
+  version: string
+  /** The app version directory the release comes from (names its values ConfigMap). */
+  appId: string
+  appVersion: string
+  labels?: Record<string, string>
+}
+
+/**
+ * A HelmRelease shaped like the ones in the release manifests (KA `services/<app>/<version>/*.yaml`:
+ * chart from a HelmRepository in `kommander-flux`, or from the applications GitRepository for a
+ * chart path; interval 15s; CreateReplace CRDs; 30 retries; `<appId>-<version>-d2iq-defaults`
+ * values), in the namespace Kommander renders it into.
+ */
+export function helmReleaseObject(apiVersion: string, input: HelmReleaseSpecInput): AnyObject {
+  return {
+    apiVersion,
+    kind: 'HelmRelease',
+    metadata: {
+      name: input.name,
+      namespace: input.namespace,
+      labels: {
+        [MANAGED_BY_KIND]: 'AppDeployment',
+        [RENDERED_FROM]: `${input.appId}-${input.appVersion}`,
+        ...input.labels,
+      },
+    },
+    spec: helmReleaseSpec(input),
+  }
+}
+
+/** The spec part: what a new app version changes (chart, version, values ConfigMap). */
+export function helmReleaseSpec(
+  input: Pick<HelmReleaseSpecInput, 'name' | 'namespace' | 'chart' | 'version' | 'appId' | 'appVersion'>,
+): Record<string, unknown> {
+  const sourceRef = input.chart.includes('/')
+    ? { kind: 'GitRepository', name: 'management', namespace: 'kommander-flux' }
+    : { kind: 'HelmRepository', name: `${input.chart}-charts`, namespace: 'kommander-flux' }
+  return {
+    chart: { spec: { chart: input.chart, sourceRef, version: input.version } },
+    interval: '15s',
+    install: { crds: 'CreateReplace', remediation: { retries: 30 } },
+    upgrade: { crds: 'CreateReplace', remediation: { retries: 30 } },
+    releaseName: input.name,
+    targetNamespace: input.namespace,
+    valuesFrom: [{ kind: 'ConfigMap', name: `${input.appId}-${input.appVersion}-d2iq-defaults` }],
+  }
+}
+
 // ---------------------------------------------------------------- HelmRelease status
 
 export interface HelmHistoryEntry {

@@ -9,7 +9,7 @@
 import { type Inventory, isManaged, type ManagedCluster, type NodePool } from '../core/model.js'
 import type { Kube } from '../effects/kube.js'
 import { addonObjects, CLUSTER_NAME_LABEL } from './addons.js'
-import { type CapiComponent, dkpRelease, platformAppsFor } from './dkp-releases.js'
+import { type CapiComponent, dkpRelease } from './dkp-releases.js'
 import {
   type AnyObject,
   API,
@@ -18,6 +18,7 @@ import {
   DEPLOYMENT_NAME,
   eksVersionCondition,
   HOST_CLUSTER,
+  helmReleaseObject,
   helmReleaseReleased,
   hex,
   infraKind,
@@ -32,6 +33,14 @@ import {
   suffix,
   vPrefixed,
 } from './objects.js'
+import {
+  appHelmReleases,
+  catalogAppIds,
+  catalogVersions,
+  enabledApps,
+  olderCatalogVersion,
+  RELEASES,
+} from './release-table.js'
 
 export interface SeedOptions {
   /** DKP release the fleet runs: `v2.7.1`. */
@@ -86,24 +95,25 @@ export const workspaceNamespace = (ws: { name: string; namespace?: string }): st
 export const projectNamespace = (workspace: string, project: string): string =>
   `${project}-${suffix(`project/${workspace}/${project}`)}`
 
-/** Catalog app ids known to exist with suffixed AppDeployment names (`kafka-operator-abc`). */
+/**
+ * Catalog app ids an AppDeployment name may stand for with a suffix (`kafka-operator-abc`):
+ * every catalog app of the release table (C), plus apps of other catalogs users add (I).
+ */
 const KNOWN_CATALOG = [
-  'kafka-operator',
-  'zookeeper-operator',
-  'spark-operator',
+  ...catalogAppIds(),
   'jenkins',
   'gitlab-runner',
   'harbor',
   'keycloak',
   'nfs-server-provisioner',
-]
+].sort((a, b) => b.length - a.length)
 
-/** The catalog appId an AppDeployment name stands for. */
+/** The catalog appId an AppDeployment name stands for (the AppDeployment is named by its user). */
 export function catalogAppId(adName: string): string {
   return KNOWN_CATALOG.find((id) => adName === id || adName.startsWith(`${id}-`)) ?? adName
 }
 
-/** The seeded "older" catalog version below an inventory target version. */
+/** A synthetic "older" version below a version no catalog of the table ships. */
 export function olderVersion(version: string): string {
   const m = /^v?(\d+)\.(\d+)\.(\d+)(.*)$/.exec(version)
   if (!m) return `${version}-old`
@@ -169,35 +179,54 @@ function namespace(ctx: Ctx, name: string): void {
   ctx.namespaces.add(name)
 }
 
-function helmRelease(
-  ctx: Ctx,
-  name: string,
-  ns: string,
-  chart: string,
-  version: string,
-  labels: Record<string, string> = {},
-) {
-  const hr: AnyObject = {
-    apiVersion: ctx.helmApi,
-    kind: 'HelmRelease',
-    metadata: { ...meta(name, ns, labels), generation: 1 },
-    spec: {
-      interval: '6m0s',
-      releaseName: name,
-      targetNamespace: ns,
-      chart: {
-        spec: {
-          chart,
-          version,
-          sourceRef: { kind: 'HelmRepository', name: 'kommander-charts', namespace: 'kommander-flux' },
-          interval: '6m0s',
-        },
-      },
-      install: { remediation: { retries: 30 } },
-      upgrade: { remediation: { retries: 30 } },
-    },
+/**
+ * The HelmReleases Kommander renders for one app version in `ns`, released (Ready at their
+ * generation). Names, charts and chart versions from the release table; dynamic (`${name}`)
+ * releases are created by Kommander's controllers instead (see dynamicReleases).
+ */
+function renderApp(ctx: Ctx, kind: 'platform' | 'catalog', appId: string, version: string, ns: string): void {
+  for (const row of appHelmReleases(kind, appId, version, ctx.dkp).rows) {
+    if (row.dynamic || !row.chart || !row.chartVersion) continue
+    const hr = helmReleaseObject(ctx.helmApi, {
+      name: row.name,
+      namespace: ns,
+      chart: row.chart,
+      version: row.chartVersion,
+      appId,
+      appVersion: version,
+      labels: { [SEEDED_LABEL]: 'true' },
+    })
+    hr.metadata.generation = 1
+    add(ctx, hr, helmReleaseReleased(hr, ctx.now))
   }
-  add(ctx, hr, helmReleaseReleased(hr, ctx.now))
+}
+
+/**
+ * The kommander app's controller-created releases (`dynamic-helmreleases/`: cluster-observer,
+ * mtls-proxy), one of each per attached (non-host) cluster. Their names and namespace are
+ * filled in by Kommander's controllers and not in the manifests: `<chart>-<cluster>` in
+ * `kommander` is INFERRED. Matched by chart, never by name.
+ */
+function dynamicReleases(ctx: Ctx, kommanderVersion: string, clusters: readonly string[]): void {
+  for (const row of appHelmReleases('platform', 'kommander', kommanderVersion, ctx.dkp).rows) {
+    if (!row.dynamic || !row.chart || !row.chartVersion) continue
+    for (const cluster of clusters) {
+      const hr = helmReleaseObject(ctx.helmApi, {
+        name: `${row.chart}-${cluster}`,
+        namespace: KOMMANDER_NS,
+        chart: row.chart,
+        version: row.chartVersion,
+        appId: 'kommander',
+        appVersion: kommanderVersion,
+        labels: {
+          [SEEDED_LABEL]: 'true',
+          'kommander.mesosphere.io/cluster-id': suffix(`cluster/${cluster}`, 8),
+        },
+      })
+      hr.metadata.generation = 1
+      add(ctx, hr, helmReleaseReleased(hr, ctx.now))
+    }
+  }
 }
 
 function clusterApp(ctx: Ctx, appId: string, version: string, seen: Set<string>): string {
@@ -253,6 +282,28 @@ function catalogApp(ctx: Ctx, appId: string, version: string, ns: string, seen: 
     })
   }
   return name
+}
+
+/**
+ * A catalog app of the inventory, one version below its target: the Apps its workspace's
+ * catalog offers (every version the tag's catalog ships, the older one and the target), the
+ * AppDeployment (named as the inventory names it, which need not be the app's name) on the
+ * older version, and the HelmReleases that version deploys (named after the app, from the
+ * catalog table; INFERRED for a version no catalog tag ships) in `ns`.
+ */
+function seedCatalogApp(
+  ctx: Ctx,
+  app: { name: string; version: string },
+  ns: string,
+  wsNs: string,
+  seen: Set<string>,
+): void {
+  const appId = catalogAppId(app.name)
+  const old = olderCatalogVersion(ctx.dkp, appId, app.version) ?? olderVersion(app.version)
+  for (const v of new Set([...catalogVersions(ctx.dkp, appId), old, app.version]))
+    catalogApp(ctx, appId, v, wsNs, seen)
+  appDeployment(ctx, app.name, ns, 'App', `${appId}-${old}`)
+  renderApp(ctx, 'catalog', appId, old, ns)
 }
 
 function kubeconfigSecret(ctx: Ctx, name: string, ns: string, key: 'value' | 'kubeconfig', cluster: string) {
@@ -639,16 +690,24 @@ export function fleetObjects(
   const clusterApps = new Set<string>()
   const apps = new Set<string>()
 
-  // --- Kommander on mgmt
+  // --- Kommander on mgmt: a ClusterApp for every app the release ships (Kommander reads them
+  // from the applications repository), an AppDeployment and the HelmReleases for every app
+  // enabled on the management cluster (release-table.ts), from the release table.
+  const platform = RELEASES.platform(rel.dkp)!
+  const enabled = enabledApps(rel.dkp)
+  const platformApp = (appId: string) => `${appId}-${platform.versions(appId)[0]}`
   for (const ns of [KOMMANDER_NS, 'kommander-flux', 'git-operator-system']) namespace(ctx, ns)
-  helmRelease(ctx, 'kommander', KOMMANDER_NS, 'kommander', rel.kommanderChart)
-  helmRelease(ctx, 'kommander-appmanagement', KOMMANDER_NS, 'kommander-appmanagement', rel.kommanderChart)
-  clusterApp(ctx, 'kommander', rel.kommanderApp, clusterApps)
-  for (const app of rel.platformApps) clusterApp(ctx, app.appId, app.version, clusterApps)
-  for (const app of platformAppsFor(rel.dkp, 'management')) {
-    appDeployment(ctx, app.appId, KOMMANDER_NS, 'ClusterApp', `${app.appId}-${app.version}`)
-    helmRelease(ctx, app.appId, KOMMANDER_NS, app.appId, app.version)
+  for (const appId of platform.apps())
+    for (const version of platform.versions(appId)) clusterApp(ctx, appId, version, clusterApps)
+  for (const appId of enabled.management) {
+    appDeployment(ctx, appId, KOMMANDER_NS, 'ClusterApp', platformApp(appId))
+    renderApp(ctx, 'platform', appId, platform.versions(appId)[0]!, KOMMANDER_NS)
   }
+  dynamicReleases(
+    ctx,
+    rel.kommanderApp,
+    inv.clusters.map((c) => c.name),
+  )
   if (minor >= 5) {
     add(
       ctx,
@@ -718,17 +777,11 @@ export function fleetObjects(
       },
       { namespaceRef: { name: wsNs } },
     )
-    for (const app of platformAppsFor(rel.dkp, 'workspace')) {
-      appDeployment(ctx, app.appId, wsNs, 'ClusterApp', `${app.appId}-${app.version}`)
-      helmRelease(ctx, app.appId, wsNs, app.appId, app.version)
+    for (const appId of enabled.workspace) {
+      appDeployment(ctx, appId, wsNs, 'ClusterApp', platformApp(appId))
+      renderApp(ctx, 'platform', appId, platform.versions(appId)[0]!, wsNs)
     }
-    for (const app of ws.apps) {
-      const appId = catalogAppId(app.name)
-      const old = olderVersion(app.version)
-      catalogApp(ctx, appId, app.version, wsNs, apps)
-      appDeployment(ctx, app.name, wsNs, 'App', catalogApp(ctx, appId, old, wsNs, apps))
-      helmRelease(ctx, app.name, wsNs, appId, old)
-    }
+    for (const app of ws.apps) seedCatalogApp(ctx, app, wsNs, wsNs, apps)
     // a custom app: App-kind AppDeployment the inventory does not list
     appDeployment(
       ctx,
@@ -737,7 +790,7 @@ export function fleetObjects(
       'App',
       catalogApp(ctx, CUSTOM_APP.appId, CUSTOM_APP.version, wsNs, apps),
     )
-    helmRelease(ctx, CUSTOM_APP.appId, wsNs, CUSTOM_APP.appId, CUSTOM_APP.version)
+    renderApp(ctx, 'catalog', CUSTOM_APP.appId, CUSTOM_APP.version, wsNs)
 
     const projects: { name: string; namespace: string }[] = []
     for (const p of ws.projects) {
@@ -754,17 +807,11 @@ export function fleetObjects(
         },
         { namespaceRef: { name: pNs } },
       )
-      for (const app of platformAppsFor(rel.dkp, 'project')) {
-        appDeployment(ctx, app.appId, pNs, 'ClusterApp', `${app.appId}-${app.version}`)
-        helmRelease(ctx, app.appId, pNs, app.appId, app.version)
+      for (const appId of enabled.project) {
+        appDeployment(ctx, appId, pNs, 'ClusterApp', platformApp(appId))
+        renderApp(ctx, 'platform', appId, platform.versions(appId)[0]!, pNs)
       }
-      for (const app of p.apps) {
-        const appId = catalogAppId(app.name)
-        const old = olderVersion(app.version)
-        catalogApp(ctx, appId, app.version, wsNs, apps)
-        appDeployment(ctx, app.name, pNs, 'App', catalogApp(ctx, appId, old, wsNs, apps))
-        helmRelease(ctx, app.name, pNs, appId, old)
-      }
+      for (const app of p.apps) seedCatalogApp(ctx, app, pNs, wsNs, apps)
     }
     layout.workspaces.push({ name: ws.name, namespace: wsNs, projects })
   }

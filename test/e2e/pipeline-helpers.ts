@@ -22,8 +22,8 @@ import { dkpCacheKeyFor, dkpPlatform, dkpTarballName } from '../../src/core/down
 import type { Inventory } from '../../src/core/model.js'
 import { isManaged } from '../../src/core/model.js'
 import type { Kube } from '../../src/effects/kube.js'
-import { dkpRelease } from '../../src/fleet/dkp-releases.js'
 import { API, dig, getCondition } from '../../src/fleet/objects.js'
+import { expectPlatformAt } from '../helpers/release-shape.js'
 import { startTarballServer, type TarballServer } from '../helpers/tarball-server.js'
 import { allJobs, type JobRun, type RunnerOptions, runWorkflow, type WorkflowRun } from './workflow-runner.js'
 
@@ -284,8 +284,7 @@ export async function expectFleetAtTarget(kube: Kube, inventory: Inventory): Pro
   }
   for (const m of await kube.list(API.cluster, 'Machine'))
     expect(dig(m, 'status', 'nodeInfo', 'kubeletVersion'), m.metadata.name).toBe(k8s)
-  const rel = dkpRelease(TARGET.dkp)
-  const platform = new Map(rel.platformApps.map((a) => [a.appId, `${a.appId}-${a.version}`]))
+  await expectPlatformAt(kube, TARGET.dkp)
   const catalog = new Map(
     inventory.workspaces
       .flatMap((w) => [...w.apps, ...w.projects.flatMap((p) => p.apps)])
@@ -294,15 +293,8 @@ export async function expectFleetAtTarget(kube: Kube, inventory: Inventory): Pro
   for (const ad of await kube.list(API.apps, 'AppDeployment')) {
     const ref = dig<{ kind: string; name: string }>(ad, 'spec', 'appRef')!
     const name = ad.metadata.name!
-    if (ref.kind === 'ClusterApp')
-      expect(ref.name, `${ad.metadata.namespace}/${name}`).toBe(platform.get(name))
-    else if (catalog.has(name))
+    if (ref.kind === 'App' && catalog.has(name))
       expect(ref.name.endsWith(`-${catalog.get(name)}`), `${ad.metadata.namespace}/${name}`).toBe(true)
-  }
-  for (const hr of await kube.list(API.helm, 'HelmRelease')) {
-    const id = `${hr.metadata.namespace}/${hr.metadata.name}`
-    expect(dig(hr, 'status', 'lastAppliedRevision'), id).toBe(dig(hr, 'spec', 'chart', 'spec', 'version'))
-    expect(getCondition(hr, 'Ready')?.status, id).toBe('True')
   }
   const kommander = await kube.get(API.helm, 'HelmRelease', 'kommander', 'kommander')
   expect(dig(kommander, 'status', 'history', 0, 'chartVersion')).toBe(TARGET.dkp)

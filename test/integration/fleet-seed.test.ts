@@ -1,5 +1,6 @@
 // Seeding the example inventory at DKP v2.7.1: every object the stages read (reference/dkp.md §4)
-// is there, converged, with the labels and v-prefixed versions the real webhooks would add.
+// is there, converged, with the labels and v-prefixed versions the real webhooks would add, and
+// the platform and catalog HelmReleases are the ones the release table lists for v2.7.1.
 
 import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -7,9 +8,10 @@ import type { Inventory } from '../../src/core/model.js'
 import { isManaged } from '../../src/core/model.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import { addonObjects } from '../../src/fleet/addons.js'
-import { dkpRelease, platformAppsFor } from '../../src/fleet/dkp-releases.js'
+import { dkpRelease } from '../../src/fleet/dkp-releases.js'
 import { API, dig, getCondition } from '../../src/fleet/objects.js'
-import { CUSTOM_APP, olderVersion, type SeedResult, seedFleet } from '../../src/fleet/seed.js'
+import { enabledApps, olderCatalogVersion, RELEASES } from '../../src/fleet/release-table.js'
+import { catalogAppId, CUSTOM_APP, olderVersion, type SeedResult, seedFleet } from '../../src/fleet/seed.js'
 import { useTestCluster } from '../kube/harness.js'
 
 const tc = useTestCluster()
@@ -53,15 +55,23 @@ describe('seedFleet (example fleet at v2.7.1)', () => {
     expect(dig<string>(repo, 'status', 'artifact', 'revision')).toMatch(/^v2\.7\.1@sha1:[0-9a-f]{40}$/)
     const bsl = await tc.kube.get(API.velero, 'BackupStorageLocation', 'default', 'kommander')
     expect(dig(bsl, 'status', 'phase')).toBe('Available')
-    for (const app of platformAppsFor('v2.7.1', 'management')) {
-      const ad = await tc.kube.get(API.apps, 'AppDeployment', app.appId, 'kommander')
-      expect(dig(ad, 'spec', 'appRef'), app.appId).toEqual({
-        kind: 'ClusterApp',
-        name: `${app.appId}-${app.version}`,
-      })
-      const h = await tc.kube.get(API.helm, 'HelmRelease', app.appId, 'kommander')
-      expect(dig(h, 'status', 'lastAppliedRevision'), app.appId).toBe(app.version)
+    const release = RELEASES.platform('v2.7.1')!
+    for (const appId of enabledApps('v2.7.1').management) {
+      const version = release.versions(appId)[0]!
+      const ad = await tc.kube.get(API.apps, 'AppDeployment', appId, 'kommander')
+      expect(dig(ad, 'spec', 'appRef'), appId).toEqual({ kind: 'ClusterApp', name: `${appId}-${version}` })
+      for (const row of release.helmReleases(appId, version)!.filter((r) => !r.dynamic)) {
+        const h = await tc.kube.get(API.helm, 'HelmRelease', row.name, 'kommander')
+        expect(dig(h, 'spec', 'chart', 'spec', 'chart'), row.name).toBe(row.chart)
+        expect(dig(h, 'status', 'lastAppliedRevision'), row.name).toBe(row.chartVersion)
+      }
     }
+    // the chart version the table lists for the gitea app, whatever the app's own version
+    const gitea = release.versions('gitea')[0]!
+    const giteaChart = release.helmReleases('gitea', gitea)![0]!.chartVersion
+    expect(
+      dig(await tc.kube.get(API.helm, 'HelmRelease', 'gitea', 'kommander'), 'spec', 'chart', 'spec', 'version'),
+    ).toBe(giteaChart)
   })
 
   it('workspaces, projects, platform/catalog/custom apps', async () => {
@@ -84,12 +94,14 @@ describe('seedFleet (example fleet at v2.7.1)', () => {
       const live = wss.find((w) => w.metadata.name === ws.name)
       const ns = dig<string>(live, 'status', 'namespaceRef', 'name')!
       expect(ns).toBe(ws.namespace ?? seeded.workspaces.find((w) => w.name === ws.name)?.namespace)
+      const older = (app: { name: string; version: string }) =>
+        olderCatalogVersion('v2.7.1', catalogAppId(app.name), app.version) ?? olderVersion(app.version)
       for (const app of ws.apps) {
         const ad = await tc.kube.get(API.apps, 'AppDeployment', app.name, ns)
         expect(dig<string>(ad, 'spec', 'appRef', 'kind')).toBe('App')
-        expect(dig<string>(ad, 'spec', 'appRef', 'name')).toMatch(
-          new RegExp(`-${olderVersion(app.version)}$`),
-        )
+        expect(dig<string>(ad, 'spec', 'appRef', 'name')).toBe(`${catalogAppId(app.name)}-${older(app)}`)
+        // catalog HelmReleases are named after the app, not the AppDeployment
+        expect(await tc.kube.get(API.helm, 'HelmRelease', catalogAppId(app.name), ns)).toBeDefined()
         // both the seeded and the target version are in the catalog
         const apps = (await tc.kube.list(API.apps, 'App', { namespace: ns })).map((a) => a.metadata.name)
         expect(apps.some((n) => n?.endsWith(`-${app.version}`))).toBe(true)
@@ -106,14 +118,18 @@ describe('seedFleet (example fleet at v2.7.1)', () => {
         expect(await tc.kube.get('v1', 'Namespace', pns)).toBeDefined()
         for (const app of p.apps) {
           const ad = await tc.kube.get(API.apps, 'AppDeployment', app.name, pns)
-          expect(dig<string>(ad, 'spec', 'appRef', 'name')).toMatch(
-            new RegExp(`-${olderVersion(app.version)}$`),
-          )
+          expect(dig<string>(ad, 'spec', 'appRef', 'name')).toBe(`${catalogAppId(app.name)}-${older(app)}`)
+          if (app.name !== catalogAppId(app.name))
+            expect(await tc.kube.get(API.helm, 'HelmRelease', app.name, pns)).toBeUndefined()
+          expect(await tc.kube.get(API.helm, 'HelmRelease', catalogAppId(app.name), pns)).toBeDefined()
         }
       }
-      for (const app of platformAppsFor('v2.7.1', 'workspace')) {
-        const h = await tc.kube.get(API.helm, 'HelmRelease', app.appId, ns)
-        expect(dig(h, 'spec', 'chart', 'spec', 'version'), `${ns}/${app.appId}`).toBe(app.version)
+      const release = RELEASES.platform('v2.7.1')!
+      for (const appId of enabledApps('v2.7.1').workspace) {
+        for (const row of release.helmReleases(appId, release.versions(appId)[0]!)!) {
+          const h = await tc.kube.get(API.helm, 'HelmRelease', row.name, ns)
+          expect(dig(h, 'spec', 'chart', 'spec', 'version'), `${ns}/${row.name}`).toBe(row.chartVersion)
+        }
       }
     }
   })

@@ -5,14 +5,15 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parseInventory } from '../../src/core/inventory.js'
 import { addonObjects } from '../../src/fleet/addons.js'
-import {
-  addonsFor,
-  dkpRelease,
-  isKnownDkp,
-  KNOWN_MINORS,
-  platformAppsFor,
-} from '../../src/fleet/dkp-releases.js'
+import { addonsFor, dkpRelease, isKnownDkp } from '../../src/fleet/dkp-releases.js'
 import { API, dig, machineObject } from '../../src/fleet/objects.js'
+import {
+  dkpTags,
+  enabledApps,
+  kommanderAppVersion,
+  olderCatalogVersion,
+  RELEASES,
+} from '../../src/fleet/release-table.js'
 import { catalogAppId, fleetObjects, olderVersion, workspaceNamespace } from '../../src/fleet/seed.js'
 import { matches, parseFaultLines, parseFaultSpec, sameContent } from '../../src/fleet/sim/context.js'
 import { countMachines, isUpToDate } from '../../src/fleet/sim/rollout.js'
@@ -59,19 +60,43 @@ describe('dkp-releases', () => {
     expect(addonsFor('v2.8.1', 'eks').map((a) => a.name)).not.toContain('aws-ebs-csi')
   })
 
-  it('is a pure function of the DKP version; patch releases move some apps', () => {
-    for (const minor of KNOWN_MINORS) {
-      const v = `v${minor}.1`
+  it('knows exactly the DKP tags of the release table; the kommander ClusterApp comes from it', () => {
+    expect(dkpTags()[0]).toBe('v2.2.0')
+    expect(dkpTags().at(-1)).toBe('v2.8.3')
+    for (const v of dkpTags()) {
       expect(dkpRelease(v)).toEqual(dkpRelease(v))
       expect(isKnownDkp(v)).toBe(true)
+      expect(dkpRelease(v).kommanderApp).toBe(kommanderAppVersion(v))
     }
-    const a = new Map(dkpRelease('v2.8.0').platformApps.map((x) => [x.appId, x.version]))
-    const b = new Map(dkpRelease('v2.8.1').platformApps.map((x) => [x.appId, x.version]))
-    expect([...b].filter(([id, v]) => a.get(id) !== v).length).toBeGreaterThan(0)
+    // 2.3's exceptions (reference §3): 2.3.0 → 0.3.1, 2.3.1 and 2.3.2 → 0.3.2, 2.3.3 → 0.3.3
+    expect(['v2.3.0', 'v2.3.1', 'v2.3.2', 'v2.3.3'].map((v) => dkpRelease(v).kommanderApp)).toEqual([
+      '0.3.1',
+      '0.3.2',
+      '0.3.2',
+      '0.3.3',
+    ])
     expect(isKnownDkp('v2.12.0')).toBe(false)
-    expect(() => dkpRelease('v3.0.0')).toThrow(/not in the test fleet's release table/)
-    expect(platformAppsFor('v2.8.1', 'project').map((p) => p.appId)).toEqual(['project-grafana-logging'])
+    expect(isKnownDkp('v2.8.4')).toBe(false)
+    expect(() => dkpRelease('v3.0.0')).toThrow(/not a release of the release table/)
     expect(addonsFor('v2.8.1', 'aws').find((x) => x.name === 'cluster-autoscaler')?.version).toBe('v1.28.0')
+  })
+
+  it('enables the release defaults: managementApps ∪ defaultApps on mgmt, names it does not ship left out', () => {
+    const e = enabledApps('v2.8.1')
+    const d = RELEASES.platform('v2.8.1')!.defaults!
+    expect(e.workspace).toEqual(d.workspace.filter((a) => a !== 'kommander-flux'))
+    for (const a of [...d.management, ...d.workspace].filter((x) => !e.unknown.includes(x)))
+      expect(e.management).toContain(a)
+    expect(e.unknown.sort()).toEqual(['ai-nagivator-cluster-info-agent', 'kommander-flux'])
+    expect(e.project).toEqual(['project-grafana-logging'])
+    // 2.2–2.4 list no managementApps: the oldest list (2.5.0), where the release ships the app
+    expect(enabledApps('v2.4.0').management).toEqual(expect.arrayContaining(['gitea', 'kommander', 'dex']))
+  })
+
+  it('picks the catalog version below the target from the tag catalog, releases before dev builds', () => {
+    expect(olderCatalogVersion('v2.7.1', 'kafka-operator', '0.25.1')).toBe('0.20.2')
+    expect(olderCatalogVersion('v2.7.1', 'zookeeper-operator', '0.2.16-dkp.1')).toBe('0.2.15')
+    expect(olderCatalogVersion('v2.7.1', 'jenkins', '4.3.20')).toBeUndefined()
   })
 
   it('addon objects are deterministic in (DKP, cluster, namespace, provider)', () => {
@@ -119,6 +144,81 @@ describe('fleetObjects (seed builder)', () => {
       expect(dig(o.obj, 'spec', 'version')).toBe('v1.27.6')
   })
 
+  it('seeds the platform HelmReleases a release deploys: table names, charts and chart versions', () => {
+    const inv = example()
+    const { objects } = fleetObjects(inv, { dkp: 'v2.8.1', now: new Date(0) })
+    const hrs = (ns: string) =>
+      objects.filter((o) => o.obj.kind === 'HelmRelease' && o.obj.metadata.namespace === ns).map((o) => o.obj)
+    const rows = (apps: string[]) => {
+      const r = RELEASES.platform('v2.8.1')!
+      return apps.flatMap((a) => r.helmReleases(a, r.versions(a)[0]!)!.filter((h) => !h.dynamic))
+    }
+    const shape = (list: { metadata: { name?: string } }[]) =>
+      list
+        .map((h) => [
+          h.metadata.name,
+          dig(h, 'spec', 'chart', 'spec', 'chart'),
+          dig(h, 'spec', 'chart', 'spec', 'version'),
+        ])
+        .sort()
+    const e = enabledApps('v2.8.1')
+    const mgmt = hrs('kommander').filter((h) => !h.metadata.labels?.['kommander.mesosphere.io/cluster-id'])
+    expect(shape(mgmt)).toEqual(
+      rows(e.management)
+        .map((r) => [r.name, r.chart, r.chartVersion])
+        .sort(),
+    )
+    expect(shape(hrs('team-a-x7k2p')).filter(([n]) => n !== 'kafka-operator' && n !== 'podinfo')).toEqual(
+      rows(e.workspace)
+        .map((r) => [r.name, r.chart, r.chartVersion])
+        .sort(),
+    )
+    // the review's cases: chart version ≠ app version, several releases per app, other chart names
+    const get = (name: string) => mgmt.find((h) => h.metadata.name === name)
+    expect(dig(get('gitea'), 'spec', 'chart', 'spec', 'version')).toBe('8.2.0')
+    expect(dig(get('cert-manager-crds'), 'spec', 'chart', 'spec', 'version')).toBe('v1.14.2')
+    expect(dig(get('kommander'), 'spec', 'chart', 'spec', 'version')).toBe('v2.8.1')
+    expect(dig(get('gatekeeper-proxy-mutations'), 'spec', 'chart', 'spec', 'chart')).toBe(
+      'gatekeeper-proxy-mutations',
+    )
+    expect(dig(get('gitea'), 'spec', 'valuesFrom')).toEqual([
+      { kind: 'ConfigMap', name: 'gitea-8.2.1-d2iq-defaults' },
+    ])
+    // controller-created releases, one of each per attached cluster, matched by chart
+    const dynamic = hrs('kommander').filter((h) => h.metadata.labels?.['kommander.mesosphere.io/cluster-id'])
+    expect(dynamic).toHaveLength(2 * inv.clusters.length)
+    const ad = (name: string, ns: string) =>
+      objects.find(
+        (o) =>
+          o.obj.kind === 'AppDeployment' && o.obj.metadata.name === name && o.obj.metadata.namespace === ns,
+      )?.obj
+    expect(dig(ad('gitea', 'kommander'), 'spec', 'appRef')).toEqual({
+      kind: 'ClusterApp',
+      name: 'gitea-8.2.1',
+    })
+    expect(dig(ad('kommander', 'kommander'), 'spec', 'appRef', 'name')).toBe('kommander-0.8.1')
+  })
+
+  it('seeds catalog apps below their target with the HelmReleases the catalog lists, named after the app', () => {
+    const inv = example()
+    inv.workspaces[0]!.apps[0] = { ...inv.workspaces[0]!.apps[0]!, name: 'kafka-operator-x7k2p' }
+    const { objects } = fleetObjects(inv, { dkp: 'v2.7.1', now: new Date(0) })
+    const find = (kind: string, name: string, ns: string) =>
+      objects.find(
+        (o) => o.obj.kind === kind && o.obj.metadata.name === name && o.obj.metadata.namespace === ns,
+      )?.obj
+    expect(dig(find('AppDeployment', 'kafka-operator-x7k2p', 'team-a-x7k2p'), 'spec', 'appRef')).toEqual({
+      kind: 'App',
+      name: 'kafka-operator-0.20.2',
+    })
+    expect(find('HelmRelease', 'kafka-operator-x7k2p', 'team-a-x7k2p')).toBeUndefined()
+    expect(
+      dig(find('HelmRelease', 'kafka-operator', 'team-a-x7k2p'), 'spec', 'chart', 'spec', 'version'),
+    ).toBe('0.20.2')
+    for (const v of ['0.20.0', '0.20.2', '0.25.1'])
+      expect(find('App', `kafka-operator-${v}`, 'team-a-x7k2p')).toBeTruthy()
+  })
+
   it('refuses node pool names that clash within a namespace', () => {
     const inv = example()
     const clusters = inv.clusters.map((c) =>
@@ -163,6 +263,7 @@ describe('fleetObjects (seed builder)', () => {
 
   it('helpers', () => {
     expect(olderVersion('0.25.1')).toBe('0.24.1')
+    expect(catalogAppId('zookeeper-operator-m7x2q')).toBe('zookeeper-operator')
     expect(olderVersion('4.0.3')).toBe('4.0.2')
     expect(olderVersion('v1.0.0')).toBe('v0.9.0')
     expect(catalogAppId('kafka-operator-abc')).toBe('kafka-operator')

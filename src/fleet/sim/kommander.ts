@@ -2,21 +2,31 @@
 // - helm-controller: a HelmRelease whose chart version (or generation) changed goes Ready=Unknown
 //   (Progressing), then Ready/Released=True with lastAppliedRevision and history[0].chartVersion
 //   at the new chart; `fail` faults end in UpgradeFailed; suspended releases are left alone.
-// - app management: an AppDeployment's HelmRelease (same name, same namespace) follows the
-//   chart version (= app version) of the App/ClusterApp its appRef names; created when missing.
+// - app management: an AppDeployment renders the HelmReleases the release table lists for the
+//   App/ClusterApp its appRef names (names, charts and chart versions of that app version, in the
+//   AppDeployment's namespace; values from `<appId>-<version>-d2iq-defaults`): missing ones are
+//   created, the others get the new chart, chart version and values; one the new version no
+//   longer lists stays. The `kommander` app also moves its controller-created (dynamic)
+//   releases, found by chart. An app the table does not know renders one HelmRelease named after
+//   the app (release-table.ts appHelmReleases, inferred).
 // - KommanderCore.status.version follows the released kommander chart (2.7+).
 // - source-controller: GitRepository kommander-flux/management's artifact follows spec.ref.
 
 import {
   type AnyObject,
+  API,
   dig,
   getCondition,
   helmReleaseFailed,
+  helmReleaseObject,
   helmReleaseProgressing,
   helmReleaseReleased,
+  helmReleaseSpec,
   helmReleaseStalled,
   KOMMANDER_NS,
+  RENDERED_FROM,
 } from '../objects.js'
+import { appHelmReleases } from '../release-table.js'
 import { gitRepositoryStatus } from '../seed.js'
 import { spec, status, type TickContext } from './context.js'
 
@@ -76,50 +86,104 @@ export function resolveApp(ctx: TickContext, ad: AnyObject): AnyObject | undefin
   return project ? ctx.snap.get('App', ref.name, project.metadata.namespace) : undefined
 }
 
+/** HelmReleases the CLI upgrades itself (`${kommanderChartVersion}`), not the app controller. */
+const CORE = new Set(['kommander', 'kommander-appmanagement'])
+
+/** The applications repository tag Kommander reads (GitRepository kommander-flux/management). */
+function repositoryTag(ctx: TickContext): string | undefined {
+  return spec<string>(ctx.snap.get('GitRepository', 'management', 'kommander-flux'), 'ref', 'tag')
+}
+
+interface Rendered {
+  name: string
+  existing?: AnyObject
+  spec: Record<string, unknown>
+  appId: string
+  version: string
+}
+
+const renderedKey = (spec: Record<string, unknown> | undefined) =>
+  JSON.stringify([
+    dig(spec, 'chart', 'spec', 'chart'),
+    dig(spec, 'chart', 'spec', 'version'),
+    dig(spec, 'valuesFrom', 0, 'name'),
+  ])
+
 export function reconcileAppDeployments(ctx: TickContext): void {
+  const tag = repositoryTag(ctx)
+  const helmApi = ctx.snap.all('HelmRelease')[0]?.apiVersion ?? API.helm
   for (const ad of ctx.snap.all('AppDeployment')) {
     const app = resolveApp(ctx, ad)
     if (!app) continue
     const ns = ad.metadata.namespace as string
-    const name = ad.metadata.name as string
+    const appId = String(spec(app, 'appId') ?? ad.metadata.name)
     const version = String(spec(app, 'version') ?? '')
-    const chart = String(spec(app, 'appId') ?? name)
-    const hr = ctx.snap.get('HelmRelease', name, ns)
-    if (hr && spec(hr, 'chart', 'spec', 'version') === version) continue
+    const kind = spec<{ kind: string }>(ad, 'appRef')?.kind === 'ClusterApp' ? 'platform' : 'catalog'
+    const wants: Rendered[] = []
+    for (const row of appHelmReleases(kind, appId, version, tag).rows) {
+      if (!row.chart || !row.chartVersion) continue
+      const input = { namespace: ns, chart: row.chart, version: row.chartVersion, appId, appVersion: version }
+      if (row.dynamic) {
+        // created by Kommander's controllers (one per attached cluster): moved, never created here
+        if (appId !== 'kommander' || ns !== KOMMANDER_NS) continue
+        for (const hr of ctx.snap.all('HelmRelease')) {
+          if (hr.metadata.namespace !== ns || spec(hr, 'chart', 'spec', 'chart') !== row.chart) continue
+          const name = hr.metadata.name as string
+          wants.push({ name, existing: hr, spec: helmReleaseSpec({ name, ...input }), appId, version })
+        }
+        continue
+      }
+      const existing = ctx.snap.get('HelmRelease', row.name, ns)
+      // `dkp upgrade kommander` sets the Kommander core charts itself (reference §5)
+      if (existing && CORE.has(row.name) && row.name === appId) continue
+      wants.push({
+        name: row.name,
+        ...(existing ? { existing } : {}),
+        spec: helmReleaseSpec({ name: row.name, ...input }),
+        appId,
+        version,
+      })
+    }
+    const todo = wants.filter((w) => !w.existing || renderedKey(w.existing.spec) !== renderedKey(w.spec))
+    if (todo.length === 0) continue
     const fault = ctx.fault(ad)
     if (fault?.stall) continue
     ctx.pending(ad)
-    if (!ctx.due(ad, `render/${version}`)) continue
-    if (!hr) {
+    if (!ctx.due(ad, `render/${appId}-${version}`)) continue
+    for (const w of todo) {
+      if (!w.existing) {
+        ctx.write({
+          op: 'create',
+          manager: 'kustomize-controller',
+          obj: helmReleaseObject(helmApi, {
+            name: w.name,
+            namespace: ns,
+            chart: String(dig(w.spec, 'chart', 'spec', 'chart')),
+            version: String(dig(w.spec, 'chart', 'spec', 'version')),
+            appId,
+            appVersion: version,
+          }),
+        })
+        continue
+      }
       ctx.write({
-        op: 'create',
+        op: 'patch',
+        obj: w.existing,
         manager: 'kustomize-controller',
-        obj: {
-          apiVersion: 'helm.toolkit.fluxcd.io/v2beta2',
-          kind: 'HelmRelease',
-          metadata: { name, namespace: ns, labels: { 'kommander.d2iq.io/appdeployment': name } },
+        patch: {
+          metadata: { labels: { [RENDERED_FROM]: `${appId}-${version}` } },
           spec: {
-            interval: '6m0s',
-            releaseName: name,
-            targetNamespace: ns,
             chart: {
               spec: {
-                chart,
-                version,
-                sourceRef: { kind: 'HelmRepository', name: 'kommander-charts', namespace: 'kommander-flux' },
+                chart: dig(w.spec, 'chart', 'spec', 'chart'),
+                version: dig(w.spec, 'chart', 'spec', 'version'),
               },
             },
+            valuesFrom: dig(w.spec, 'valuesFrom'),
           },
         },
       })
-      continue
     }
-    ctx.write({
-      op: 'patch',
-      obj: hr,
-      manager: 'kustomize-controller',
-      patch: { spec: { chart: { spec: { chart, version } } } },
-    })
   }
 }
 

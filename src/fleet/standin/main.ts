@@ -7,7 +7,7 @@
 import { stringify } from 'yaml'
 import { Kube } from '../../effects/kube.js'
 import { addonObjects, CLUSTER_NAME_LABEL } from '../addons.js'
-import { dkpRelease, isKnownDkp, platformAppsFor } from '../dkp-releases.js'
+import { dkpRelease, isKnownDkp } from '../dkp-releases.js'
 import {
   type AnyObject,
   API,
@@ -23,6 +23,7 @@ import {
   suffix,
   vPrefixed,
 } from '../objects.js'
+import { appHelmReleases, enabledApps, RELEASES } from '../release-table.js'
 import { faultsFor, type StandinFaults } from './faults.js'
 import {
   type FlagDef,
@@ -761,24 +762,27 @@ async function upgradeKommander(ctx: Ctx): Promise<void> {
       { spec: { ref: { tag: target } } },
       dig(repo, 'spec', 'ref', 'tag') !== target,
     )
-  const tRel = dkpRelease(target)
-  const apps = [{ appId: 'kommander', version: tRel.kommanderApp }, ...tRel.platformApps]
-  for (const app of apps) {
-    const name = `${app.appId}-${app.version}`
-    if (await kube.get(API.apps, 'ClusterApp', name)) continue
-    await w.write(() =>
-      kube.create({
-        apiVersion: API.apps,
-        kind: 'ClusterApp',
-        metadata: { name, labels: { 'apps.kommander.d2iq.io/app-id': app.appId } },
-        spec: {
-          appId: app.appId,
-          version: app.version,
-          type: 'internal',
-          artifacts: { git: { path: `./services/${app.appId}/${app.version}` } },
-        },
-      }),
-    )
+  // every app the target's applications repository ships becomes a ClusterApp (release table)
+  const tPlatform = RELEASES.platform(target)
+  if (!tPlatform) throw new CliError(`Kommander applications ${target} not found`)
+  for (const appId of tPlatform.apps()) {
+    for (const version of tPlatform.versions(appId)) {
+      const name = `${appId}-${version}`
+      if (await kube.get(API.apps, 'ClusterApp', name)) continue
+      await w.write(() =>
+        kube.create({
+          apiVersion: API.apps,
+          kind: 'ClusterApp',
+          metadata: { name, labels: { 'apps.kommander.d2iq.io/app-id': appId } },
+          spec: {
+            appId,
+            version,
+            type: 'internal',
+            artifacts: { git: { path: `./services/${appId}/${version}` } },
+          },
+        }),
+      )
+    }
   }
   out(' ✓ Ensuring application definitions are updated')
   out(' ✓ Ensuring helm-mirror implementation is migrated to chartmuseum')
@@ -795,40 +799,41 @@ async function upgradeKommander(ctx: Ctx): Promise<void> {
         dig(h, 'spec', 'chart', 'spec', 'version') !== target,
       )
   }
-  // platform apps on the management cluster
+  // platform apps on the management cluster: every ClusterApp-kind AppDeployment in `kommander`
+  // whose app the target ships moves to the target's ClusterApp; apps the target enables by
+  // default there (I: managementApps ∪ defaultApps) get one when missing
   const disabled = new Set((ctx.flags['disable-appdeployments'] as string[] | undefined) ?? [])
-  const want = new Map(platformAppsFor(target, 'management').map((a) => [a.appId, a.version]))
+  const version = (appId: string) => tPlatform.versions(appId)[0]
   const ads = await kube.list(API.apps, 'AppDeployment', { namespace: KOMMANDER_NS })
   const present = new Set<string>()
-  const bumped: { name: string; version: string }[] = []
+  const enabled = new Map<string, string>()
   for (const ad of ads) {
     const ref = dig<{ kind: string; name: string }>(ad, 'spec', 'appRef')
     if (ref?.kind !== 'ClusterApp') continue
     const appId = (await appIdOf(kube, ref, KOMMANDER_NS)) ?? ''
     present.add(appId)
-    const version = want.get(appId)
-    if (!version || disabled.has(ad.metadata.name as string) || disabled.has(appId)) continue
-    const appName = `${appId}-${version}`
-    if (
-      await patchIfChanged(
-        w,
-        kube,
-        ad,
-        { spec: { appRef: { kind: 'ClusterApp', name: appName } } },
-        ref.name !== appName,
-      )
-    ) {
-      bumped.push({ name: ad.metadata.name as string, version })
-    }
+    const v = version(appId)
+    if (!v || disabled.has(ad.metadata.name as string) || disabled.has(appId)) continue
+    enabled.set(appId, v)
+    const appName = `${appId}-${v}`
+    await patchIfChanged(
+      w,
+      kube,
+      ad,
+      { spec: { appRef: { kind: 'ClusterApp', name: appName } } },
+      ref.name !== appName,
+    )
   }
-  for (const [appId, version] of want) {
-    if (present.has(appId) || disabled.has(appId)) continue
+  for (const appId of enabledApps(target).management) {
+    const v = version(appId)
+    if (present.has(appId) || disabled.has(appId) || !v) continue
+    enabled.set(appId, v)
     await w.write(() =>
       kube.create({
         apiVersion: API.apps,
         kind: 'AppDeployment',
         metadata: { name: appId, namespace: KOMMANDER_NS },
-        spec: { appRef: { kind: 'ClusterApp', name: `${appId}-${version}` } },
+        spec: { appRef: { kind: 'ClusterApp', name: `${appId}-${v}` } },
       }),
     )
   }
@@ -856,19 +861,38 @@ async function upgradeKommander(ctx: Ctx): Promise<void> {
     async () => {
       const hrs = await kube.list(helmApi, 'HelmRelease', { namespace: KOMMANDER_NS })
       hrs.forEach(throwIfFailed)
-      for (const [appId, version] of want) {
-        if (disabled.has(appId)) continue
-        const h = hrs.find((x) => x.metadata.name === appId)
-        if (!h) return `HelmRelease ${KOMMANDER_NS}/${appId} missing`
-        if (dig(h, 'spec', 'chart', 'spec', 'version') !== version || !helmReleaseConverged(h)) {
-          return `HelmRelease ${KOMMANDER_NS}/${appId} not released at ${version}`
-        }
-      }
-      return true
+      return releasedAsListed(hrs, KOMMANDER_NS, [...enabled], target)
     },
   )
   out(' ✓ Ensuring platform applications are upgraded')
-  void bumped
+}
+
+/**
+ * True once every HelmRelease the release table lists for the apps (appId, version) exists in
+ * `ns` at its chart version and is released (dynamic ones, by chart, where they exist); else
+ * what is missing.
+ */
+function releasedAsListed(
+  hrs: readonly AnyObject[],
+  ns: string,
+  apps: readonly (readonly [string, string])[],
+  tag: string | undefined,
+  kind: 'platform' | 'catalog' = 'platform',
+): true | string {
+  for (const [appId, version] of apps) {
+    for (const row of appHelmReleases(kind, appId, version, tag).rows) {
+      if (!row.chartVersion) continue
+      const matching = row.dynamic
+        ? hrs.filter((h) => dig(h, 'spec', 'chart', 'spec', 'chart') === row.chart)
+        : hrs.filter((h) => h.metadata.name === row.name)
+      if (!row.dynamic && matching.length === 0) return `HelmRelease ${ns}/${row.name} missing`
+      for (const h of matching) {
+        if (dig(h, 'spec', 'chart', 'spec', 'version') !== row.chartVersion || !helmReleaseConverged(h))
+          return `HelmRelease ${ns}/${h.metadata.name} not released at ${row.chartVersion}`
+      }
+    }
+  }
+  return true
 }
 
 // ------------------------------------------------------------------------------ upgrade workspace
@@ -897,11 +921,9 @@ async function upgradeWorkspace(ctx: Ctx): Promise<void> {
   // the versions on the management cluster: its Kommander release, and the kommander AppDeployments
   const mgmtHr = await kube.get(helmApi, 'HelmRelease', 'kommander', KOMMANDER_NS)
   const mgmtVersion = String(dig(mgmtHr, 'spec', 'chart', 'spec', 'version') ?? ctx.version)
+  const mgmtRelease = RELEASES.platform(isKnownDkp(mgmtVersion) ? mgmtVersion : ctx.version)
   const want = new Map(
-    dkpRelease(isKnownDkp(mgmtVersion) ? mgmtVersion : ctx.version).platformApps.map((a) => [
-      a.appId,
-      `${a.appId}-${a.version}`,
-    ]),
+    (mgmtRelease?.apps() ?? []).map((appId) => [appId, `${appId}-${mgmtRelease!.versions(appId)[0]}`]),
   )
   for (const ad of await kube.list(API.apps, 'AppDeployment', { namespace: KOMMANDER_NS })) {
     const ref = dig<{ kind: string; name: string }>(ad, 'spec', 'appRef')
@@ -936,13 +958,13 @@ async function upgradeWorkspace(ctx: Ctx): Promise<void> {
     async () => {
       for (const c of changes) {
         const n = c.ad.metadata.namespace as string
-        const h = await kube.get(helmApi, 'HelmRelease', c.ad.metadata.name as string, n)
-        const version =
-          (await kube.get(API.apps, 'ClusterApp', c.to).then((a) => dig<string>(a, 'spec', 'version'))) ?? ''
-        if (h) throwIfFailed(h)
-        if (!h || dig(h, 'spec', 'chart', 'spec', 'version') !== version || !helmReleaseConverged(h)) {
-          return `HelmRelease ${n}/${c.ad.metadata.name} not released at ${version}`
-        }
+        const app = await kube.get(API.apps, 'ClusterApp', c.to)
+        const appId = dig<string>(app, 'spec', 'appId') ?? ''
+        const version = dig<string>(app, 'spec', 'version') ?? ''
+        const hrs = await kube.list(helmApi, 'HelmRelease', { namespace: n })
+        hrs.forEach(throwIfFailed)
+        const done = releasedAsListed(hrs, n, [[appId, version]], mgmtRelease?.tag)
+        if (done !== true) return done
       }
       return true
     },
