@@ -1,8 +1,8 @@
 // The executor both shells call: load the inventory, rebuild the plan (refusing a different
 // digest), resolve the cluster, then for mutating stages honour the pause marker and the
-// maintenance window, take the cluster's lock, check prerequisites from live state, run the
-// stage module, and record/publish the result. Cancellation and timeouts abort the stage and
-// kill dkp.
+// maintenance window, take the cluster's lock, skip a step already at target, check the
+// prerequisites of a step that has work from live state, run the stage module, and
+// record/publish the result. Cancellation and timeouts abort the stage and kill dkp.
 
 import { hostname, userInfo } from 'node:os'
 import { InputError, messageOf, WorkError } from '../core/errors.js'
@@ -374,9 +374,13 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
             reason: options.reason,
           },
         }
-        const unmet = await unmetPrerequisites(module, env, cluster)
         const managed = inventory.clusters.find((c) => c.name === cluster)
         if (managed && !managed.attached) ctx.managed = managed
+        // A step already at target is skipped before its prerequisites are asked for: only a step
+        // that has work checks them (design.md). The module re-reads the same cached lists and
+        // reports its own skip (outputs, evidence). Gates (check, custom-apps, verify) always run.
+        if (module.mutating && (await module.status(env, cluster)).done) return module.run(ctx)
+        const unmet = await unmetPrerequisites(module, env, cluster)
         if (unmet.length === 0) return module.run(ctx)
         const message = `refusing to start ${stepId}: ${unmet.join('; ')}`
         if (!options.dryRun) throw new WorkError(message)
