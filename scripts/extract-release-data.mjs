@@ -14,6 +14,9 @@
 //     `attached.prerequisites.defaultApps` (every workspace cluster): repo, tag, scope, app
 //   data/sources/app-scopes.tsv  each platform app's `metadata.yaml` `type` and `scope`
 //     (workspace, project): repo, tag, app, type, scopes
+//   data/sources/helmrelease-values.tsv  the ConfigMaps each of those HelmReleases takes its
+//     values from (`spec.valuesFrom[kind=ConfigMap].name`, in order, comma-separated; only
+//     HelmReleases that have any): repo, tag, app, app_version, helmrelease, configmaps
 //
 // Only final release tags (vX.Y.Z) from v2.2.0 on are read.
 
@@ -60,6 +63,7 @@ function byVersion(a, b) {
 }
 
 const hr = []
+const values = []
 const defaults = []
 const scopes = []
 for (const { repo, dir } of repos) {
@@ -74,6 +78,8 @@ for (const { repo, dir } of repos) {
         if (obj?.kind !== 'HelmRelease') continue
         const spec = obj.spec?.chart?.spec
         hr.push([repo, tag, m[2], m[3], obj.metadata?.name, spec?.chart ?? 'None', spec?.version ?? 'None'])
+        const cms = (obj.spec?.valuesFrom ?? []).filter((v) => v?.kind === 'ConfigMap').map((v) => v.name)
+        if (cms.length > 0) values.push([repo, tag, m[2], m[3], obj.metadata?.name, cms.join(',')])
       }
     }
     if (repo !== 'kommander-applications') continue
@@ -105,6 +111,10 @@ const outputs = {
   ),
   'data/sources/default-apps.tsv': tsv(['repo', 'tag', 'scope', 'app'], defaults),
   'data/sources/app-scopes.tsv': tsv(['repo', 'tag', 'app', 'type', 'scopes'], scopes),
+  'data/sources/helmrelease-values.tsv': tsv(
+    ['repo', 'tag', 'app', 'app_version', 'helmrelease', 'configmaps'],
+    values,
+  ),
 }
 let differs = 0
 for (const [path, text] of Object.entries(outputs)) {

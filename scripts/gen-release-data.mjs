@@ -7,10 +7,12 @@
 //
 // Shape (see src/core/release-data.ts):
 //   { sources: {repo: url}, platform: {tag: Release}, catalog: {tag: Release} }
-//   Release = { repo, apps: {app: {appVersion: [[helmRelease, chart, chartVersion], ...]}},
+//   Release = { repo, apps: {app: {appVersion: [[helmRelease, chart, chartVersion, configMaps?], ...]}},
 //               defaults?: {management: [app], workspace: [app]}, scopes?: {app: "workspace,project"} }
 // `${var:=default}` chart versions are resolved to their default (as Flux's post-build
 // substitution does when the variable is unset); `None` (a chartRef, no chart.spec) becomes null.
+// `configMaps` (from helmrelease-values.tsv) lists the ConfigMaps the HelmRelease takes its values
+// from, when the manifest names them literally (controller-filled `${valuesFrom}` is left out).
 
 import { readFileSync, writeFileSync } from 'node:fs'
 
@@ -42,13 +44,21 @@ const byVersion = (a, b) => {
 
 export function compile() {
   const out = { sources: SOURCES, platform: {}, catalog: {} }
+  const key = (r) => [r.repo, r.tag, r.app, r.app_version, r.helmrelease].join('\t')
+  const values = new Map()
+  for (const r of rows('data/sources/helmrelease-values.tsv')) {
+    const names = r.configmaps.split(',').map(resolveValue)
+    if (names.every((n) => n && !n.includes('${'))) values.set(key(r), names)
+  }
   for (const r of rows('data/sources/kommander-applications.tsv')) {
     const kind = r.repo === 'kommander-applications' ? 'platform' : 'catalog'
     out[kind][r.tag] ??= { repo: r.repo, apps: {} }
     const apps = out[kind][r.tag].apps
     apps[r.app] ??= {}
     apps[r.app][r.app_version] ??= []
-    apps[r.app][r.app_version].push([r.helmrelease, resolveValue(r.chart), resolveValue(r.chart_version)])
+    const row = [r.helmrelease, resolveValue(r.chart), resolveValue(r.chart_version)]
+    if (values.has(key(r))) row.push(values.get(key(r)))
+    apps[r.app][r.app_version].push(row)
   }
   for (const r of rows('data/sources/default-apps.tsv')) {
     const release = out.platform[r.tag]

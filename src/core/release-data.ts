@@ -20,6 +20,12 @@ export interface ReleasedHelmRelease {
   chart: string | null
   /** `spec.chart.spec.version` with `${var:=default}` resolved to its default; null for a chartRef. */
   chartVersion: string | null
+  /**
+   * ConfigMaps its `spec.valuesFrom` names, in order (`gitea-8.2.1-d2iq-defaults`): they carry
+   * the app version, so a release re-rendered for a new app version shows it even where the
+   * chart version stays. Absent when the manifest names none literally.
+   */
+  values?: string[]
 }
 
 /** One release tag of one repository. */
@@ -55,7 +61,7 @@ export interface ReleaseData {
   catalogTags(): string[]
 }
 
-type Row = [name: string, chart: string | null, chartVersion: string | null]
+type Row = [name: string, chart: string | null, chartVersion: string | null, values?: string[]]
 interface RawRelease {
   repo: string
   apps: Record<string, Record<string, Row[]>>
@@ -85,11 +91,12 @@ function release(raw: RawReleaseData, tag: string, r: RawRelease): Release {
     apps: () => Object.keys(r.apps),
     versions: (app) => Object.keys(r.apps[app] ?? {}),
     helmReleases: (app, version) =>
-      r.apps[app]?.[version]?.map(([name, chart, chartVersion]) => ({
+      r.apps[app]?.[version]?.map(([name, chart, chartVersion, values]) => ({
         name,
         dynamic: DYNAMIC.test(name),
         chart,
         chartVersion,
+        ...(values ? { values } : {}),
       })),
   }
 }

@@ -80,7 +80,13 @@ describe('release data', () => {
     const r = data.platform('2.8.1')!
     expect(r.source).toBe('https://github.com/mesosphere/kommander-applications/tree/v2.8.1')
     expect(r.helmReleases('gitea', '8.2.1')).toEqual([
-      { name: 'gitea', dynamic: false, chart: 'gitea', chartVersion: '8.2.0' },
+      {
+        name: 'gitea',
+        dynamic: false,
+        chart: 'gitea',
+        chartVersion: '8.2.0',
+        values: ['gitea-8.2.1-d2iq-defaults'],
+      },
     ])
     expect(r.helmReleases('cert-manager', '1.14.2')!.map((h) => h.name)).toEqual([
       'cert-manager',
@@ -94,6 +100,32 @@ describe('release data', () => {
     expect(r.defaults!.management).toContain('gitea')
     expect(r.scope('project-grafana-loki')).toEqual(['project'])
     expect(data.platform('v2.9.0')).toBeUndefined()
+  })
+
+  it('knows the values ConfigMaps each release names (helmrelease-values.tsv), not the controller-filled ones', async () => {
+    const data = await loadReleaseData()
+    const rows = tsvRows('data/sources/helmrelease-values.tsv')
+    expect(rows.length).toBeGreaterThan(2000)
+    let literal = 0
+    for (const row of rows) {
+      const release = row.repo === 'kommander-applications' ? data.platform(row.tag!) : data.catalog(row.tag!)
+      const hr = release!.helmReleases(row.app!, row.app_version!)!.find((h) => h.name === row.helmrelease)
+      expect(hr, `${row.tag} ${row.app} ${row.helmrelease}`).toBeDefined()
+      if (row.configmaps!.includes('${')) continue
+      literal++
+      expect(hr!.values, `${row.tag} ${row.app} ${row.helmrelease}`).toEqual(row.configmaps!.split(','))
+    }
+    expect(literal).toBeGreaterThan(2000)
+    const kommander = data.platform('v2.8.1')!.helmReleases('kommander', '0.8.1')!
+    expect(kommander.find((h) => h.name === 'kommander')!.values).toEqual([
+      'kommander-0.8.1-d2iq-defaults',
+      'kommander-0.8.1-overrides',
+    ])
+    expect(kommander.filter((h) => h.dynamic).every((h) => h.values === undefined)).toBe(true)
+    // zookeeper-operator 0.2.16-dkp.1: same chart as 0.2.15, values of its own version
+    expect(data.catalog('v2.8.1')!.helmReleases('zookeeper-operator', '0.2.16-dkp.1')![0]!.values).toEqual([
+      'zookeeper-operator-0.2.16-dkp.1-d2iq-defaults',
+    ])
   })
 
   it('ships catalog apps whose chart differs from the app version', async () => {
