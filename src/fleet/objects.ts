@@ -132,6 +132,8 @@ export interface HelmReleaseSpecInput {
   /** The app version directory the release comes from (names its values ConfigMap). */
   appId: string
   appVersion: string
+  /** Values ConfigMaps as the release table lists them; default `<appId>-<appVersion>-d2iq-defaults` (I). */
+  values?: string[] | undefined
   labels?: Record<string, string>
 }
 
@@ -160,7 +162,10 @@ export function helmReleaseObject(apiVersion: string, input: HelmReleaseSpecInpu
 
 /** The spec part: what a new app version changes (chart, version, values ConfigMap). */
 export function helmReleaseSpec(
-  input: Pick<HelmReleaseSpecInput, 'name' | 'namespace' | 'chart' | 'version' | 'appId' | 'appVersion'>,
+  input: Pick<
+    HelmReleaseSpecInput,
+    'name' | 'namespace' | 'chart' | 'version' | 'appId' | 'appVersion' | 'values'
+  >,
 ): Record<string, unknown> {
   const sourceRef = input.chart.includes('/')
     ? { kind: 'GitRepository', name: 'management', namespace: 'kommander-flux' }
@@ -172,7 +177,10 @@ export function helmReleaseSpec(
     upgrade: { crds: 'CreateReplace', remediation: { retries: 30 } },
     releaseName: input.name,
     targetNamespace: input.namespace,
-    valuesFrom: [{ kind: 'ConfigMap', name: `${input.appId}-${input.appVersion}-d2iq-defaults` }],
+    valuesFrom: (input.values ?? [`${input.appId}-${input.appVersion}-d2iq-defaults`]).map((name) => ({
+      kind: 'ConfigMap',
+      name,
+    })),
   }
 }
 

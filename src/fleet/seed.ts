@@ -194,6 +194,7 @@ function renderApp(ctx: Ctx, kind: 'platform' | 'catalog', appId: string, versio
       version: row.chartVersion,
       appId,
       appVersion: version,
+      values: row.values,
       labels: { [SEEDED_LABEL]: 'true' },
     })
     hr.metadata.generation = 1

@@ -35,7 +35,11 @@ export interface Condition {
 }
 
 export interface HelmRelease extends KubeObject {
-  spec?: { chart?: { spec?: { chart?: string; version?: string } }; suspend?: boolean }
+  spec?: {
+    chart?: { spec?: { chart?: string; version?: string } }
+    suspend?: boolean
+    valuesFrom?: { kind?: string; name?: string }[]
+  }
   status?: { lastAppliedRevision?: string; history?: { chartVersion?: string }[]; conditions?: Condition[] }
 }
 

@@ -239,8 +239,15 @@ export function tableProblems(
     checked++
     const view = helmReleaseView(hr)
     const chart = hr.spec?.chart?.spec?.chart
+    const values = valuesConfigMaps(hr)
+    const missing = (row.values ?? []).filter((v) => !values.includes(v))
     if (row.chart && chart && chart !== row.chart) {
       problems.push(`${view.ref} runs chart ${chart} (want ${row.chart})`)
+    } else if (missing.length > 0) {
+      // not re-rendered for this app version yet (the chart version may be the same)
+      problems.push(
+        `${view.ref} takes values from ${values.join(', ') || 'no ConfigMap'} (want ${missing.join(', ')})`,
+      )
     } else if (row.chartVersion ? !releasedAt(view, row.chartVersion) : !view.ready) {
       problems.push(`${view.ref} ${releaseState(view, row.chartVersion ?? undefined)}`)
     }
@@ -258,6 +265,26 @@ export function tableProblems(
     }
   }
   return { problems, checked }
+}
+
+/** ConfigMaps a HelmRelease takes its values from (`spec.valuesFrom`), in order. */
+export function valuesConfigMaps(hr: HelmRelease): string[] {
+  return (hr.spec?.valuesFrom ?? []).filter((v) => v.kind === 'ConfigMap' && v.name).map((v) => v.name!)
+}
+
+/**
+ * For an app version the table does not know: the versions of this app a HelmRelease's values
+ * ConfigMaps name by D2iQ's convention `<appId>-<version>-d2iq-defaults` (I: every catalog and
+ * platform manifest of the table but a few follows it), limited to `known` versions (Apps that
+ * exist), so a name that merely looks like it decides nothing.
+ */
+export function valuesVersions(hr: HelmRelease, appId: string, known: ReadonlySet<string>): string[] {
+  const prefix = `${appId}-`
+  const suffix = '-d2iq-defaults'
+  return valuesConfigMaps(hr)
+    .filter((n) => n.startsWith(prefix) && n.endsWith(suffix))
+    .map((n) => n.slice(prefix.length, n.length - suffix.length))
+    .filter((v) => known.has(v))
 }
 
 /** The line that says a check fell back to the generic rules because the table has no such release. */
@@ -643,7 +670,13 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
       )
   } else {
     state.evidence.unshift(
-      `the release table does not know ${appId} ${input.version} (not in any mesosphere/dkp-catalog-applications tag): generic checks only (appRef, HelmRelease Ready at its generation); chart version not checked`,
+      `the release table does not know ${appId} ${input.version} (not in any mesosphere/dkp-catalog-applications tag): generic checks only (appRef, HelmRelease Ready at its generation and not on another version's values); chart version not checked`,
+    )
+    const knownVersions = new Set(
+      apps
+        .filter((a) => (a.spec?.appId ?? splitAppName(a.metadata.name!)?.appId) === appId)
+        .map((a) => a.spec?.version ?? splitAppName(a.metadata.name!)?.version)
+        .filter((v): v is string => v !== undefined),
     )
     for (const r of input.releases) {
       const mine = r.helmReleases.filter((hr) => hr.metadata.namespace === ns)
@@ -653,7 +686,13 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
       deployed.push(r.cluster)
       mineOnClusters.push({ cluster: r.cluster, helmReleases: [hr] })
       const view = helmReleaseView(hr)
-      if (!view.ready) off.push({ cluster: r.cluster, problem: `${view.ref} ${view.notReady}` })
+      const rendered = valuesVersions(hr, appId, knownVersions)
+      if (rendered.length > 0 && !rendered.includes(input.version))
+        off.push({
+          cluster: r.cluster,
+          problem: `${view.ref} takes the values of ${appId} ${rendered.join(', ')} (want ${appId}-${input.version}-d2iq-defaults)`,
+        })
+      else if (!view.ready) off.push({ cluster: r.cluster, problem: `${view.ref} ${view.notReady}` })
     }
     if (off.length > 0)
       state.pending.push(`HelmRelease of ${appId} not Ready: ${listSome(groupByProblem(off), 3)}`)

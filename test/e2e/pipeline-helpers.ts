@@ -22,7 +22,7 @@ import { dkpCacheKeyFor, dkpPlatform, dkpTarballName } from '../../src/core/down
 import type { Inventory } from '../../src/core/model.js'
 import { isManaged } from '../../src/core/model.js'
 import type { Kube } from '../../src/effects/kube.js'
-import { API, dig, getCondition } from '../../src/fleet/objects.js'
+import { API, dig } from '../../src/fleet/objects.js'
 import { expectPlatformAt } from '../helpers/release-shape.js'
 import { startTarballServer, type TarballServer } from '../helpers/tarball-server.js'
 import { allJobs, type JobRun, type RunnerOptions, runWorkflow, type WorkflowRun } from './workflow-runner.js'

@@ -38,7 +38,9 @@ export async function expectPlatformAt(kube: Kube, tag: string): Promise<void> {
       const found = hrs.filter(
         (h) =>
           h.metadata.namespace === ad.metadata.namespace &&
-          (row.dynamic ? dig(h, 'spec', 'chart', 'spec', 'chart') === row.chart : h.metadata.name === row.name),
+          (row.dynamic
+            ? dig(h, 'spec', 'chart', 'spec', 'chart') === row.chart
+            : h.metadata.name === row.name),
       )
       if (!row.dynamic) expect(found, `${id}: HelmRelease ${row.name}`).toHaveLength(1)
       for (const h of found) {

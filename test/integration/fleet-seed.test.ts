@@ -11,7 +11,7 @@ import { addonObjects } from '../../src/fleet/addons.js'
 import { dkpRelease } from '../../src/fleet/dkp-releases.js'
 import { API, dig, getCondition } from '../../src/fleet/objects.js'
 import { enabledApps, olderCatalogVersion, RELEASES } from '../../src/fleet/release-table.js'
-import { catalogAppId, CUSTOM_APP, olderVersion, type SeedResult, seedFleet } from '../../src/fleet/seed.js'
+import { CUSTOM_APP, catalogAppId, olderVersion, type SeedResult, seedFleet } from '../../src/fleet/seed.js'
 import { useTestCluster } from '../kube/harness.js'
 
 const tc = useTestCluster()
@@ -70,7 +70,13 @@ describe('seedFleet (example fleet at v2.7.1)', () => {
     const gitea = release.versions('gitea')[0]!
     const giteaChart = release.helmReleases('gitea', gitea)![0]!.chartVersion
     expect(
-      dig(await tc.kube.get(API.helm, 'HelmRelease', 'gitea', 'kommander'), 'spec', 'chart', 'spec', 'version'),
+      dig(
+        await tc.kube.get(API.helm, 'HelmRelease', 'gitea', 'kommander'),
+        'spec',
+        'chart',
+        'spec',
+        'version',
+      ),
     ).toBe(giteaChart)
   })
 

@@ -136,7 +136,7 @@ describe('simulated controllers', () => {
     expect(dig(done, 'status', 'history', 1)).toMatchObject({ status: 'superseded', chartVersion: 'v2.7.1' })
   })
 
-  it('HelmRelease of an AppDeployment: a hand edit is put back to the app version', async () => {
+  it('HelmRelease of an AppDeployment: a hand edit is put back to the chart version the table lists', async () => {
     const ns = seeded.workspaces[0]!.namespace
     const before = dig<string>(
       await tc.kube.get(API.helm, 'HelmRelease', 'reloader', ns),
@@ -154,16 +154,48 @@ describe('simulated controllers', () => {
     expect(dig(hr, 'status', 'lastAppliedRevision')).toBe(before)
   })
 
-  it('AppDeployment: appRef change moves its HelmRelease (same name and namespace; chart version = app version)', async () => {
+  it("catalog AppDeployment: the app's HelmRelease (named after the app) takes the new values at the table's chart", async () => {
     const ws = seeded.workspaces.find((w) => w.name === 'team-a')!
     const project = ws.projects[0]!
-    await tc.kube.patchMerge(API.apps, 'AppDeployment', 'zookeeper-operator', project.namespace, {
-      spec: { appRef: { kind: 'App', name: 'zookeeper-operator-0.2.16' } },
+    const before = await tc.kube.get(API.helm, 'HelmRelease', 'zookeeper-operator', project.namespace)
+    expect(dig(before, 'spec', 'chart', 'spec', 'version')).toBe('0.2.15')
+    await tc.kube.patchMerge(API.apps, 'AppDeployment', 'zookeeper-operator-m7x2q', project.namespace, {
+      spec: { appRef: { kind: 'App', name: 'zookeeper-operator-0.2.16-dkp.1' } },
     })
     await sim.settle()
     const hr = await tc.kube.get(API.helm, 'HelmRelease', 'zookeeper-operator', project.namespace)
-    expect(dig(hr, 'spec', 'chart', 'spec', 'version')).toBe('0.2.16')
-    expect(dig(hr, 'status', 'lastAppliedRevision')).toBe('0.2.16')
+    // zookeeper-operator 0.2.16-dkp.1 ships chart 0.2.15 (dkp-catalog-applications v2.8.1): same
+    // chart version, new values, a new generation released
+    expect(dig(hr, 'spec', 'chart', 'spec', 'version')).toBe('0.2.15')
+    expect(dig(hr, 'spec', 'valuesFrom', 0, 'name')).toBe('zookeeper-operator-0.2.16-dkp.1-d2iq-defaults')
+    expect(hr?.metadata.generation).toBe((before?.metadata.generation ?? 0) + 1)
+    expect(dig(hr, 'status', 'observedGeneration')).toBe(hr?.metadata.generation)
+    expect(dig(hr, 'status', 'lastAppliedRevision')).toBe('0.2.15')
+    expect(
+      await tc.kube.get(API.helm, 'HelmRelease', 'zookeeper-operator-m7x2q', project.namespace),
+    ).toBeUndefined()
+  })
+
+  it('platform AppDeployment: releases the new version lists are created, one it no longer lists stays', async () => {
+    // ai-navigator-app 0.2.1 (v2.7.1) deploys HelmRelease ai-navigator-cluster-info-api; 0.2.2
+    // (v2.8.x) deploys ai-navigator-app, same chart, chart version 0.2.1 (kommander-applications)
+    await tc.kube.create({
+      apiVersion: API.apps,
+      kind: 'ClusterApp',
+      metadata: { name: 'ai-navigator-app-0.2.2' },
+      spec: { appId: 'ai-navigator-app', version: '0.2.2' },
+    })
+    await tc.kube.patchMerge(API.apps, 'AppDeployment', 'ai-navigator-app', 'kommander', {
+      spec: { appRef: { kind: 'ClusterApp', name: 'ai-navigator-app-0.2.2' } },
+    })
+    await sim.settle()
+    const created = await tc.kube.get(API.helm, 'HelmRelease', 'ai-navigator-app', 'kommander')
+    expect(dig(created, 'spec', 'chart', 'spec', 'chart')).toBe('ai-navigator-cluster-info-api')
+    expect(dig(created, 'spec', 'chart', 'spec', 'version')).toBe('0.2.1')
+    expect(getCondition(created, 'Ready')?.status).toBe('True')
+    expect(
+      await tc.kube.get(API.helm, 'HelmRelease', 'ai-navigator-cluster-info-api', 'kommander'),
+    ).toBeDefined()
   })
 
   it('ClusterResourceSet: a changed ConfigMap is re-applied and recorded in the binding', async () => {

@@ -9,8 +9,10 @@ import type { Inventory } from '../../src/core/model.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import { addonObjects } from '../../src/fleet/addons.js'
 import { API, controlPlaneVersion, dig } from '../../src/fleet/objects.js'
+import { RELEASES } from '../../src/fleet/release-table.js'
 import { type SeedResult, seedFleet } from '../../src/fleet/seed.js'
 import { type Simulator, startSimulator } from '../../src/fleet/sim/index.js'
+import { releaseClusterApp } from '../helpers/release-shape.js'
 import { useTestCluster } from '../kube/harness.js'
 import { diffSnapshots, dkp, specSnapshot } from './fleet-helpers.js'
 
@@ -105,9 +107,17 @@ describe('stand-in dkp, command by command in DKP order', () => {
     expect(r.code).toBe(1) // the simulator is off: the wait for the core apps times out
     expect(r.stderr).toMatch(/timed out waiting for the Kommander core applications/)
     expect(diff.deleted).toEqual([])
-    expect(diff.created.every((k) => k.startsWith('ClusterApp '))).toBe(true)
+    // kommander-ui joins managementApps in v2.8.1: enabled like a fresh install would (I)
+    expect(diff.created.filter((k) => !k.startsWith('ClusterApp '))).toEqual([
+      'AppDeployment kommander/kommander-ui',
+    ])
+    // every app v2.8.1 ships, at the version the release table lists (traefik 26.0.0 in v2.8.1)
+    const release = RELEASES.platform('v2.8.1')!
+    const shipped = release.apps().flatMap((a) => release.versions(a).map((v) => `ClusterApp ${a}-${v}`))
+    expect(diff.created.length).toBeGreaterThan(20)
+    for (const k of diff.created.filter((x) => x.startsWith('ClusterApp '))) expect(shipped).toContain(k)
     expect(diff.created).toContain('ClusterApp kommander-0.8.1')
-    expect(diff.created).toContain('ClusterApp traefik-25.0.1')
+    expect(diff.created).toContain('ClusterApp traefik-26.0.0')
     const other = diff.changed.filter((k) => !k.startsWith('AppDeployment kommander/'))
     expect(other).toEqual([
       'GitRepository kommander-flux/management',
@@ -115,7 +125,8 @@ describe('stand-in dkp, command by command in DKP order', () => {
       'HelmRelease kommander/kommander-appmanagement',
     ])
     expect(diff.changed).toContain('AppDeployment kommander/traefik')
-    expect(diff.changed).not.toContain('AppDeployment kommander/kubernetes-dashboard') // same version in 2.7 and 2.8
+    expect(diff.changed).toContain('AppDeployment kommander/gitea')
+    expect(diff.changed).not.toContain('AppDeployment kommander/karma-traefik') // 0.0.1 in 2.7.1 and 2.8.1
 
     const r2 = await settleAndRerun(['upgrade', 'kommander'])
     expect(r2.stdout).toBe(
@@ -139,6 +150,14 @@ describe('stand-in dkp, command by command in DKP order', () => {
         dig(h, 'spec', 'chart', 'spec', 'version'),
       )
     }
+    // the chart versions of v2.8.1, not the app versions: gitea 8.2.1 → chart 8.2.0
+    const gitea = await tc.kube.get(API.helm, 'HelmRelease', 'gitea', 'kommander')
+    expect(dig(gitea, 'spec', 'chart', 'spec', 'version')).toBe('8.2.0')
+    // a release ai-navigator-app 0.2.2 lists anew (its 0.2.1 release stays)
+    expect(await tc.kube.get(API.helm, 'HelmRelease', 'ai-navigator-app', 'kommander')).toBeDefined()
+    expect(
+      await tc.kube.get(API.helm, 'HelmRelease', 'ai-navigator-cluster-info-api', 'kommander'),
+    ).toBeDefined()
   })
 })
 
@@ -148,7 +167,9 @@ describe('stand-in dkp writes exactly what the reference says', () => {
     const dry = await changes(['upgrade', 'workspace', 'team-a', '--dry-run'])
     expect(dry.r.code).toBe(0)
     expect(dry.diff.changed).toEqual([])
-    expect(dry.r.stdout).toContain(`appdeployment ${ws.namespace}/traefik: traefik-23.0.2 -> traefik-25.0.1`)
+    expect(dry.r.stdout).toContain(
+      `appdeployment ${ws.namespace}/traefik: ${releaseClusterApp('v2.7.1', 'traefik')} -> traefik-26.0.0`,
+    )
     const { r, diff } = await changes(['upgrade', 'workspace', 'team-a'])
     expect(r.code).toBe(1) // the wait times out with the simulator off
     expect(diff.created).toEqual([])
@@ -207,16 +228,16 @@ describe('stand-in dkp writes exactly what the reference says', () => {
     const p = await changes([
       'upgrade',
       'catalogapp',
-      'zookeeper-operator',
+      'zookeeper-operator-m7x2q',
       '-w',
       'team-a',
       '-p',
       'payments',
       '--to-version',
-      '0.2.16',
+      '0.2.16-dkp.1',
     ])
     expect(p.r.code).toBe(0)
-    expect(p.diff.changed).toEqual([`AppDeployment ${project.namespace}/zookeeper-operator`])
+    expect(p.diff.changed).toEqual([`AppDeployment ${project.namespace}/zookeeper-operator-m7x2q`])
 
     const platform = await changes([
       'upgrade',

@@ -158,10 +158,10 @@ export async function upgradeKommanderSide(kubeconfigPath: string): Promise<void
     [
       'upgrade',
       'catalogapp',
-      'zookeeper-operator',
+      'zookeeper-operator-m7x2q',
       '--workspace=team-a',
       '--project=payments',
-      '--to-version=0.2.16',
+      '--to-version=0.2.16-dkp.1',
       k,
     ],
     [

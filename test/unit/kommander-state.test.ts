@@ -151,7 +151,7 @@ const TABLE = releaseDataFrom({
             ['kommander', 'kommander', 'v2.8.1'],
           ],
         },
-        gitea: { '8.2.1': [['gitea', 'gitea', '8.2.0']] },
+        gitea: { '8.2.1': [['gitea', 'gitea', '8.2.0', ['gitea-8.2.1-d2iq-defaults']]] },
         'cert-manager': {
           '1.14.2': [
             ['cert-manager', 'cert-manager', 'v1.14.2'],
@@ -168,14 +168,34 @@ const TABLE = releaseDataFrom({
       repo: 'dkp-catalog-applications',
       apps: {
         'zookeeper-operator': {
-          '0.2.15': [['zookeeper-operator', 'zookeeper-operator', '0.2.15']],
-          '0.2.16-dkp.1': [['zookeeper-operator', 'zookeeper-operator', '0.2.15']],
+          '0.2.15': [
+            [
+              'zookeeper-operator',
+              'zookeeper-operator',
+              '0.2.15',
+              ['zookeeper-operator-0.2.15-d2iq-defaults'],
+            ],
+          ],
+          '0.2.16-dkp.1': [
+            [
+              'zookeeper-operator',
+              'zookeeper-operator',
+              '0.2.15',
+              ['zookeeper-operator-0.2.16-dkp.1-d2iq-defaults'],
+            ],
+          ],
         },
       },
     },
   },
 })
 const R281 = TABLE.platform('v2.8.1')!
+
+/** A HelmRelease that takes its values from these ConfigMaps. */
+function withValues(r: HelmRelease, ...names: string[]): HelmRelease {
+  r.spec!.valuesFrom = names.map((name) => ({ kind: 'ConfigMap', name }))
+  return r
+}
 
 function chartHr(
   name: string,
@@ -195,7 +215,7 @@ describe('kommanderState (release table knows the target)', () => {
   const atTarget = () => [
     hr('kommander', 'kommander', 'v2.8.1', { history: true }),
     chartHr('cluster-observer-edge-7', 'kommander', 'cluster-observer', '1.2.1'),
-    hr('gitea', 'kommander', '8.2.0'),
+    withValues(hr('gitea', 'kommander', '8.2.0'), 'gitea-8.2.1-d2iq-defaults'),
     hr('cert-manager', 'kommander', 'v1.14.2'),
     hr('cert-manager-crds', 'kommander', 'v1.14.2'),
     chartHr('grafana-logging', 'kommander', 'grafana', '6.60.2'),
@@ -238,7 +258,7 @@ describe('kommanderState (release table knows the target)', () => {
       helmReleases: [
         hr('kommander', 'kommander', 'v2.7.1'),
         chartHr('cluster-observer-edge-7', 'kommander', 'cluster-observer', '1.2.0'),
-        hr('gitea', 'kommander', '8.1.0'),
+        withValues(hr('gitea', 'kommander', '8.1.0'), 'gitea-8.1.0-d2iq-defaults'),
       ],
     })
     expect(s.done).toBe(false)
@@ -246,14 +266,16 @@ describe('kommanderState (release table knows the target)', () => {
     expect(s.pending).toEqual([
       'HelmRelease kommander/kommander chart v2.7.1 (want v2.8.1), Ready',
       "platform AppDeployments not on release v2.8.1's ClusterApps: kommander/kommander → kommander-0.7.1 (want kommander-0.8.1), kommander/gitea → gitea-8.1.0 (want gitea-8.2.1)",
-      'HelmReleases not at the chart versions of mesosphere/kommander-applications v2.8.1: kommander/cluster-observer-edge-7 chart 1.2.0 (want 1.2.1), Ready, kommander/gitea chart 8.1.0 (want 8.2.0), Ready',
+      'HelmReleases not at the chart versions of mesosphere/kommander-applications v2.8.1: kommander/cluster-observer-edge-7 chart 1.2.0 (want 1.2.1), Ready, kommander/gitea takes values from gitea-8.1.0-d2iq-defaults (want gitea-8.2.1-d2iq-defaults)',
       'KommanderCore kommander-core status.version v2.7.1 (want v2.8.1)',
     ])
   })
 
   it('a release at the app version (8.2.1) is not at the chart version (8.2.0)', () => {
     const helmReleases = atTarget().map((h) =>
-      h.metadata.name === 'gitea' ? hr('gitea', 'kommander', '8.2.1') : h,
+      h.metadata.name === 'gitea'
+        ? withValues(hr('gitea', 'kommander', '8.2.1'), 'gitea-8.2.1-d2iq-defaults')
+        : h,
     )
     const s = kommanderState({ ...base, helmReleases })
     expect(s.done).toBe(false)
@@ -267,7 +289,10 @@ describe('kommanderState (release table knows the target)', () => {
       .filter((h) => h.metadata.name !== 'cert-manager-crds')
       .map((h) =>
         h.metadata.name === 'gitea'
-          ? hr('gitea', 'kommander', '8.2.0', { applied: '8.1.0', ready: 'Unknown' })
+          ? withValues(
+              hr('gitea', 'kommander', '8.2.0', { applied: '8.1.0', ready: 'Unknown' }),
+              'gitea-8.2.1-d2iq-defaults',
+            )
           : h.metadata.name === 'cert-manager'
             ? hr('cert-manager', 'kommander', 'v1.14.2', { generation: 2, observed: 1 })
             : h,
@@ -478,7 +503,13 @@ describe('catalogAppState', () => {
     const s = catalogAppState({
       ...base,
       appDeployment: ad('zk', 'ws-a', 'App', 'zookeeper-operator-0.2.16-dkp.1'),
-      releases: on(hr('zookeeper-operator', 'ws-a', '0.2.15'), hr('zk', 'ws-a', '9.9.9', { ready: 'False' })),
+      releases: on(
+        withValues(
+          hr('zookeeper-operator', 'ws-a', '0.2.15'),
+          'zookeeper-operator-0.2.16-dkp.1-d2iq-defaults',
+        ),
+        hr('zk', 'ws-a', '9.9.9', { ready: 'False' }),
+      ),
     })
     expect(s.pending).toEqual([])
     expect(s.done).toBe(true)
@@ -488,11 +519,27 @@ describe('catalogAppState', () => {
     ])
   })
 
-  it('waits for the new values to be released (a new generation, same chart version)', () => {
+  it("waits for the re-render (the new version's values, same chart version), then its release", () => {
+    const stale = catalogAppState({
+      ...base,
+      appDeployment: ad('zk', 'ws-a', 'App', 'zookeeper-operator-0.2.16-dkp.1'),
+      releases: on(
+        withValues(hr('zookeeper-operator', 'ws-a', '0.2.15'), 'zookeeper-operator-0.2.15-d2iq-defaults'),
+      ),
+    })
+    expect(stale.done).toBe(false)
+    expect(stale.pending[0]).toBe(
+      'HelmReleases of zookeeper-operator 0.2.16-dkp.1 not converged: ws-a/zookeeper-operator takes values from zookeeper-operator-0.2.15-d2iq-defaults (want zookeeper-operator-0.2.16-dkp.1-d2iq-defaults) on c1',
+    )
     const s = catalogAppState({
       ...base,
       appDeployment: ad('zk', 'ws-a', 'App', 'zookeeper-operator-0.2.16-dkp.1'),
-      releases: on(hr('zookeeper-operator', 'ws-a', '0.2.15', { generation: 2, observed: 1 })),
+      releases: on(
+        withValues(
+          hr('zookeeper-operator', 'ws-a', '0.2.15', { generation: 2, observed: 1 }),
+          'zookeeper-operator-0.2.16-dkp.1-d2iq-defaults',
+        ),
+      ),
     })
     expect(s.done).toBe(false)
     expect(s.pending[0]).toBe(
@@ -504,7 +551,12 @@ describe('catalogAppState', () => {
     const s = catalogAppState({
       ...base,
       appDeployment: ad('zk', 'ws-a', 'App', 'zookeeper-operator-0.2.16-dkp.1'),
-      releases: on(hr('zookeeper-operator', 'ws-a', '0.2.16-dkp.1')),
+      releases: on(
+        withValues(
+          hr('zookeeper-operator', 'ws-a', '0.2.16-dkp.1'),
+          'zookeeper-operator-0.2.16-dkp.1-d2iq-defaults',
+        ),
+      ),
     })
     expect(s.done).toBe(false)
     expect(s.pending[0]).toMatch(/ws-a\/zookeeper-operator chart 0.2.16-dkp.1 \(want 0.2.15\)/)
@@ -531,6 +583,25 @@ describe('catalogAppState', () => {
       releases: on(hr('kafka-operator', 'ws-a', '0.26.0', { ready: 'False' })),
     })
     expect(notReady.done).toBe(false)
+    // D2iQ's values naming shows a release not re-rendered yet, where the App exists
+    const stale = catalogAppState({
+      ...base,
+      version: '0.26.0',
+      apps: kafka,
+      appDeployment: ad('kafka-operator-abc', 'ws-a', 'App', 'kafka-operator-0.26.0'),
+      releases: on(withValues(hr('kafka-operator', 'ws-a', '0.24.1'), 'kafka-operator-0.24.1-d2iq-defaults')),
+    })
+    expect(stale.pending[0]).toMatch(
+      /kafka-operator takes the values of kafka-operator 0\.24\.1 \(want kafka-operator-0\.26\.0-d2iq-defaults\)/,
+    )
+    const odd = catalogAppState({
+      ...base,
+      version: '0.26.0',
+      apps: kafka,
+      appDeployment: ad('kafka-operator-abc', 'ws-a', 'App', 'kafka-operator-0.26.0'),
+      releases: on(withValues(hr('kafka-operator', 'ws-a', '0.26.0'), 'kafka-operator-0.25.9-d2iq-defaults')),
+    })
+    expect(odd.done).toBe(true)
   })
 
   it('refuses a missing target App, naming what the catalog has', () => {

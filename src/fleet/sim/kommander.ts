@@ -106,7 +106,7 @@ const renderedKey = (spec: Record<string, unknown> | undefined) =>
   JSON.stringify([
     dig(spec, 'chart', 'spec', 'chart'),
     dig(spec, 'chart', 'spec', 'version'),
-    dig(spec, 'valuesFrom', 0, 'name'),
+    (dig<{ name?: string }[]>(spec, 'valuesFrom') ?? []).map((v) => v.name),
   ])
 
 export function reconcileAppDeployments(ctx: TickContext): void {
@@ -122,7 +122,14 @@ export function reconcileAppDeployments(ctx: TickContext): void {
     const wants: Rendered[] = []
     for (const row of appHelmReleases(kind, appId, version, tag).rows) {
       if (!row.chart || !row.chartVersion) continue
-      const input = { namespace: ns, chart: row.chart, version: row.chartVersion, appId, appVersion: version }
+      const input = {
+        namespace: ns,
+        chart: row.chart,
+        version: row.chartVersion,
+        appId,
+        appVersion: version,
+        values: row.values,
+      }
       if (row.dynamic) {
         // created by Kommander's controllers (one per attached cluster): moved, never created here
         if (appId !== 'kommander' || ns !== KOMMANDER_NS) continue
@@ -134,12 +141,14 @@ export function reconcileAppDeployments(ctx: TickContext): void {
         continue
       }
       const existing = ctx.snap.get('HelmRelease', row.name, ns)
-      // `dkp upgrade kommander` sets the Kommander core charts itself (reference §5)
-      if (existing && CORE.has(row.name) && row.name === appId) continue
+      // `dkp upgrade kommander` sets the Kommander core chart versions itself (reference §5;
+      // `${kommanderChartVersion}`): keep the one it set, render the rest
+      const chartVersion =
+        existing && CORE.has(row.name) ? String(spec(existing, 'chart', 'spec', 'version')) : row.chartVersion
       wants.push({
         name: row.name,
         ...(existing ? { existing } : {}),
-        spec: helmReleaseSpec({ name: row.name, ...input }),
+        spec: helmReleaseSpec({ name: row.name, ...input, version: chartVersion }),
         appId,
         version,
       })
@@ -162,6 +171,7 @@ export function reconcileAppDeployments(ctx: TickContext): void {
             version: String(dig(w.spec, 'chart', 'spec', 'version')),
             appId,
             appVersion: version,
+            values: (dig<{ name: string }[]>(w.spec, 'valuesFrom') ?? []).map((v) => v.name),
           }),
         })
         continue

@@ -869,8 +869,8 @@ async function upgradeKommander(ctx: Ctx): Promise<void> {
 
 /**
  * True once every HelmRelease the release table lists for the apps (appId, version) exists in
- * `ns` at its chart version and is released (dynamic ones, by chart, where they exist); else
- * what is missing.
+ * `ns` at its chart version with the listed values and is released (dynamic ones, by chart,
+ * where they exist); else what is missing.
  */
 function releasedAsListed(
   hrs: readonly AnyObject[],
@@ -887,7 +887,12 @@ function releasedAsListed(
         : hrs.filter((h) => h.metadata.name === row.name)
       if (!row.dynamic && matching.length === 0) return `HelmRelease ${ns}/${row.name} missing`
       for (const h of matching) {
-        if (dig(h, 'spec', 'chart', 'spec', 'version') !== row.chartVersion || !helmReleaseConverged(h))
+        const values = (dig<{ name?: string }[]>(h, 'spec', 'valuesFrom') ?? []).map((v) => v.name)
+        if (
+          dig(h, 'spec', 'chart', 'spec', 'version') !== row.chartVersion ||
+          (row.values ?? []).some((v) => !values.includes(v)) ||
+          !helmReleaseConverged(h)
+        )
           return `HelmRelease ${ns}/${h.metadata.name} not released at ${row.chartVersion}`
       }
     }
