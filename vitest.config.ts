@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config'
 //   unit        pure core and stage logic, no processes, no network
 //   effects     real loopback HTTP servers, real child processes (installer, dkp runner, CLI)
 //   integration the real kube-apiserver + etcd test fleet (test/kube)
+//   fidelity    real-shape: done-checks on objects verbatim from the release manifests, and the
+//               test fleet against the release table (test/fixtures/releases)
 //   e2e         the shipped workflows executed against the test fleet
 //   faults      the reliability suite (bad input, injected faults, secrets, injection)
 export default defineConfig({
@@ -18,6 +20,16 @@ export default defineConfig({
           globalSetup: ['test/kube/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'fidelity',
+          include: ['test/fidelity/**/*.test.ts'],
+          globalSetup: ['test/kube/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
           hookTimeout: 180_000,
         },
       },

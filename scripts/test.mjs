@@ -1,6 +1,6 @@
 // `npm test`: every tier. Builds (or reuses) the kube-apiserver + etcd binaries first and
 // bundles dist/ (tests run the real bundles), then runs vitest over all projects.
-//   npm test            unit, effects, integration, e2e, faults
+//   npm test            unit, effects, integration, fidelity, e2e, faults
 //   npm test -- faults  one project (any vitest args after the name pass through)
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
-const projects = ['unit', 'effects', 'integration', 'e2e', 'faults']
+const projects = ['unit', 'effects', 'integration', 'fidelity', 'e2e', 'faults']
 const only = projects.includes(args[0]) ? args.shift() : undefined
-const needsKube = !only || ['integration', 'e2e', 'faults'].includes(only)
+const needsKube = !only || ['integration', 'fidelity', 'e2e', 'faults'].includes(only)
 
 function step(title, fn) {
   const t = Date.now()

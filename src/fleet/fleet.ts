@@ -25,6 +25,8 @@ import { InputError, WorkError } from '../core/errors.js'
 import type { Inventory } from '../core/model.js'
 import { DKP_MINORS, minorOf, normalizeDkp } from '../core/versions.js'
 import { isAlive, packageRoot, stopGroup } from './control-plane.js'
+import { isKnownDkp } from './dkp-releases.js'
+import { dkpTags } from './release-table.js'
 
 /** What the daemon writes to `<dir>/status.json`. */
 export interface DaemonStatus {
@@ -160,6 +162,10 @@ export async function fleetUp(options: FleetUpOptions = {}): Promise<FleetUp> {
   if (options.dkp) {
     const v = normalizeDkp(options.dkp)
     if (!v) throw new InputError(`--dkp: "${options.dkp}" is not a version like v2.7.1`)
+    if (!isKnownDkp(v))
+      throw new InputError(
+        `--dkp: the test fleet seeds the DKP releases of the release table (data/releases.json: ${dkpTags().join(', ')}); ${v} is not one`,
+      )
     dkp = v
   } else dkp = defaultSeedVersion(target)
 
