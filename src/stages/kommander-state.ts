@@ -309,8 +309,6 @@ export interface KommanderInputs {
   /** AppDeployments in `kommander`. */
   appDeployments: readonly AppDeployment[]
   clusterApps: readonly KommanderApp[]
-  /** Apps in `kommander` (custom/catalog apps of the management workspace). */
-  apps: readonly KommanderApp[]
   kommanderCores: readonly KommanderCoreLike[]
 }
 

@@ -25,12 +25,11 @@ export function kommanderCommand(env: StageEnv): DkpCommand {
 
 /** Stage 1's done-condition, read from the management cluster (one list per kind). */
 export async function kommanderStatus(env: StageEnv): Promise<StepState> {
-  const [release, helmReleases, appDeployments, clusterApps, apps, kommanderCores] = await Promise.all([
+  const [release, helmReleases, appDeployments, clusterApps, kommanderCores] = await Promise.all([
     loadReleaseData().then((data) => data.platform(env.target.dkp)),
     env.snapshot.list<HelmRelease>(...K.helmRelease, KOMMANDER_NS),
     env.snapshot.list<AppDeployment>(...K.appDeployment, KOMMANDER_NS),
     env.snapshot.list<KommanderApp>(...K.clusterApp),
-    env.snapshot.list<KommanderApp>(...K.app, KOMMANDER_NS),
     env.snapshot.list<KommanderCoreLike & { apiVersion: string; kind: string; metadata: { name?: string } }>(
       ...K.kommanderCore,
     ),
@@ -41,7 +40,6 @@ export async function kommanderStatus(env: StageEnv): Promise<StepState> {
     helmReleases,
     appDeployments,
     clusterApps,
-    apps,
     kommanderCores,
   })
 }

@@ -40,7 +40,6 @@ function states(tag: string, target: string) {
     helmReleases: inNs(f.helmReleases, 'kommander'),
     appDeployments: inNs(f.appDeployments, 'kommander'),
     clusterApps: f.clusterApps,
-    apps: [],
     kommanderCores: f.kommanderCores,
   })
   const targets = platformTargets(inNs(f.appDeployments, 'kommander'), f.clusterApps)

@@ -27,7 +27,6 @@ function kommander(set: FixtureSet) {
     helmReleases: inNamespace(set.helmReleases, 'kommander'),
     appDeployments: inNamespace(set.appDeployments, 'kommander'),
     clusterApps: set.clusterApps,
-    apps: [],
     // KommanderCore reports the running release (2.7+)
     kommanderCores: [{ metadata: { name: 'kommander-core' }, status: { version: set.tag } }],
   })

@@ -231,7 +231,6 @@ describe('kommanderState (release table knows the target)', () => {
       'kubecost-custom': 'kubecost-custom-1.0.0',
     }),
     clusterApps: [clusterApp('gitea', '8.1.0'), clusterApp('gitea', '8.2.1')],
-    apps: [],
     kommanderCores: [{ metadata: { name: 'kommander-core' }, status: { version: 'v2.8.1' } }],
   }
 
@@ -327,7 +326,6 @@ describe('kommanderState (a release the table does not know)', () => {
     target: 'v2.9.0',
     appDeployments: [ad('traefik', 'kommander', 'ClusterApp', 'traefik-25.0.1')],
     clusterApps: [clusterApp('traefik', '23.0.2'), clusterApp('traefik', '25.0.1')],
-    apps: [],
     kommanderCores: [{ metadata: { name: 'kommander-core' }, status: { version: 'v2.9.0' } }],
   }
 
