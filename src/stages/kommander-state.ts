@@ -220,10 +220,12 @@ export function tableApps(release: PlatformRelease, appIds: Iterable<string>): T
 }
 
 /**
- * Problems of the HelmReleases the table lists for `apps`, among `releases` (those of one
- * namespace on one cluster): each listed name must exist, run the listed chart, ask for and
- * have released the listed chart version, and be Ready at its generation. Dynamic names
- * (`${name}`, created by Kommander's controllers zero or more times) are matched by chart.
+ * Problems of the HelmReleases the table lists for `apps` in `namespace` (among `releases` of
+ * one cluster): each listed name must exist, run the listed chart, take its values from the
+ * listed ConfigMaps (they name the app version: a release not re-rendered yet shows it even
+ * where the chart version stays), ask for and have released the listed chart version, and be
+ * Ready at its generation. Dynamic names (`${name}`, created by Kommander's controllers zero or
+ * more times) are matched by chart. `skip`: names checked elsewhere.
  */
 export function tableProblems(
   apps: readonly TableApp[],
