@@ -168,11 +168,15 @@ async function run(...argv: string[]) {
 
 describe('where the check runs', () => {
   it('plan checks against the target it plans for (--target)', async () => {
-    const r = await run('plan', '-i', 'examples/fleet.yaml', '--target', 'v2.7.1', '--json')
+    // the example's zookeeper-operator 0.2.16-dkp.1 is in the v2.7+ catalogs, not in v2.6.2's
+    const r = await run('plan', '-i', 'examples/fleet.yaml', '--target', 'v2.6.2', '--json')
     expect(r.code).toBe(0)
     expect(r.stderr).toContain(
-      'warning: examples/fleet.yaml:28:50: workspaces[0].projects[0].apps[0].version: zookeeper-operator 0.2.16 is not in the DKP v2.7.1 catalog (mesosphere/dkp-catalog-applications v2.7.1)',
+      'warning: examples/fleet.yaml:28:56: workspaces[0].projects[0].apps[0].version: zookeeper-operator 0.2.16-dkp.1 is not in the DKP v2.6.2 catalog (mesosphere/dkp-catalog-applications v2.6.2)',
     )
+    const shipped = await run('plan', '-i', 'examples/fleet.yaml', '--target', 'v2.7.1', '--json')
+    expect(shipped.code).toBe(0)
+    expect(shipped.stderr).not.toContain('zookeeper-operator')
     const unknown = await run('plan', '-i', 'examples/fleet.yaml', '--target', 'v2.8.4', '--json')
     expect(unknown.code).toBe(0)
     expect(unknown.stderr).not.toContain('zookeeper-operator')

@@ -41,14 +41,14 @@ describe('dkp-fleet validate', () => {
     expect(r.stdout).toBe(
       'examples/fleet.yaml: valid (fleet example, target DKP v2.8.1, 3 workspace(s), 12 managed and 2 attached cluster(s))\n',
     )
-    // The example pins an AMI on an aws cluster, and asks for a zookeeper-operator version the
-    // v2.8.1 catalog does not ship (warnings, not errors); jenkins and gitlab-runner come from
-    // no DKP catalog, so nothing is said about them.
+    // The example pins an AMI on an aws cluster (a warning, not an error); its catalog versions
+    // are ones the v2.8.1 catalog ships (kafka-operator 0.25.1, zookeeper-operator
+    // 0.2.16-dkp.1), and jenkins and gitlab-runner come from no DKP catalog, so nothing is said
+    // about them.
     expect(r.stderr.split('\n').filter(Boolean)).toEqual([
       expect.stringMatching(
         /^warning: examples\/fleet\.yaml:56:29: clusters\[1\]\.controlPlane\.args\.ami: pins an AMI/,
       ),
-      'warning: examples/fleet.yaml:28:50: workspaces[0].projects[0].apps[0].version: zookeeper-operator 0.2.16 is not in the DKP v2.8.1 catalog (mesosphere/dkp-catalog-applications v2.8.1), which ships zookeeper-operator 0.2.13, 0.2.14, 0.2.15, 0.2.16-dkp.1, 0.2.16-dkp.2; fine if your own catalog repository provides it',
     ])
   })
 
