@@ -349,6 +349,12 @@ describe('Kommander chain on the example fleet', () => {
   })
 
   it('workspace-apps re-run completes the upgrade', async () => {
+    // The failed run left kafka-operator's release re-rendering in team-a's namespace, and every
+    // HelmRelease of a workspace namespace must be Ready for the workspaces step (this stage's
+    // prerequisite) to read done: a re-run right away would be refused until it settles, as a
+    // re-run some minutes later never is.
+    for (let i = 0; i < 300 && !(await statusOf('workspaces')).done; i++) await sleep(100)
+    expect((await statusOf('workspaces')).pending).toEqual([])
     const { result, out } = await run('workspace-apps')
     expect(result.status, out).toBe('upgraded')
     expect(bareCommands(result)).toContain(

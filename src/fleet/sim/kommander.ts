@@ -3,8 +3,8 @@
 //   (Progressing), then Ready/Released=True with lastAppliedRevision and history[0].chartVersion
 //   at the new chart; `fail` faults end in UpgradeFailed; suspended releases are left alone.
 // - app management: an AppDeployment renders the HelmReleases the release table lists for the
-//   App/ClusterApp its appRef names (names, charts and chart versions of that app version, in the
-//   AppDeployment's namespace; values from `<appId>-<version>-d2iq-defaults`): missing ones are
+//   App/ClusterApp its appRef names (names, charts, chart versions and values ConfigMaps of that
+//   app version, in the AppDeployment's namespace): missing ones are
 //   created, the others get the new chart, chart version and values; one the new version no
 //   longer lists stays. The `kommander` app also moves its controller-created (dynamic)
 //   releases, found by chart. An app the table does not know renders one HelmRelease named after
