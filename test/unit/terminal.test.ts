@@ -149,7 +149,6 @@ describe('HelmRelease', () => {
       ],
       appDeployments: [],
       clusterApps: [],
-      apps: [],
       kommanderCores: [],
     })
     expect(state.done).toBe(false)
