@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{c as t}from"./chunk-NG63O4F2.js";import"./chunk-K5DZA6XY.js";import"./chunk-5FTA4TKB.js";import"./chunk-OU7I2HQI.js";import"./chunk-KLQ5GJY7.js";import"./chunk-EI3XMKZB.js";import"./chunk-2XV2I37Y.js";import"./chunk-HLN7CUA7.js";import"./chunk-JUWYOTLB.js";import"./chunk-5FTB4K7K.js";import"./chunk-XR44GUEZ.js";import"./chunk-XXMACCZL.js";import"./chunk-7L35WMXF.js";import"./chunk-C7TCIGBG.js";import"./chunk-NYR5E7AX.js";import"./chunk-TRDL6NYN.js";import"./chunk-XAVFXEU2.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";var o=t("project-apps","project");export{o as stage};
-//# sourceMappingURL=project-apps-DMKIVO5U.js.map
