@@ -56,13 +56,8 @@ export async function executeStage(inputs: ActionInputs, reporter: GitHubReporte
     )
     reporter.output('result', JSON.stringify(result))
     reporter.output('status', result.status)
-    // The version now running: the target once upgraded or found at target; else what was found
-    // (a dry run, deferred or cancelled job has not moved it).
-    const running = result.status === 'upgraded' || result.status === 'skipped' ? result.to : result.from
-    if (result.stage === 'kommander' && result.status !== 'failed')
-      reporter.output('kommander-version', running ?? '')
-    if (result.stage === 'kubernetes' && result.status !== 'failed')
-      reporter.output('kubernetes-version', running ?? '')
+    // The stage's own outputs (the stage table's version outputs, a gate's findings and reports).
+    for (const [name, value] of Object.entries(result.outputs ?? {})) reporter.output(name, value)
     reporter.summary(resultSummary(result))
     reporter.resultReported = true
     const line = `${result.stepId}: ${result.status}${result.message ? ` — ${result.message.split('\n')[0]}` : ''}`

@@ -4,6 +4,7 @@
 import { InputError, messageOf } from '../core/errors.js'
 import type { Inventory } from '../core/model.js'
 import { buildPlan, type LiveVersions, type PlanOptions } from '../core/plan.js'
+import { stageRow } from '../core/stage-table.js'
 import { makeEnv } from '../stages/execute.js'
 import { K, type KommanderCluster } from '../stages/kinds.js'
 import { readStepStates } from '../stages/step-states.js'
@@ -61,7 +62,7 @@ export async function readLiveVersions(
     reporter,
   )
   const live: LiveVersions = { kubernetes: {}, done: [] }
-  const steps = plan.steps.filter((s) => s.stage !== 'verify' && s.stage !== 'check')
+  const steps = plan.steps.filter((s) => stageRow(s.stage).endState)
   const states = await readStepStates(env, steps)
   steps.forEach((step, i) => {
     const state = states[i]!

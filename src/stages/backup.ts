@@ -268,9 +268,6 @@ const now = (env: Pick<StageEnv, 'now'>) => env.now().getTime()
 
 export const stage: StageModule = {
   name: 'backup',
-  scope: 'management',
-  mutating: true,
-  requires: () => [],
 
   async status(env) {
     const { backup: _b, inFlight: _i, ...state } = await backupState(env)

@@ -66,14 +66,6 @@ async function capiStatus(env: StageEnv, cluster: string): Promise<StepState> {
 
 export const stage: StageModule = {
   name: 'capi-components',
-  scope: 'management',
-  mutating: true,
-
-  requires(cluster) {
-    return (['kommander', 'workspaces', 'workspace-apps', 'project-apps', 'custom-apps'] as const).map(
-      (stage) => ({ stage, cluster }),
-    )
-  },
 
   status: capiStatus,
 

@@ -679,9 +679,6 @@ export async function gateState(
 
 export const stage: StageModule = {
   name: 'check',
-  scope: 'management',
-  mutating: false,
-  requires: () => [],
 
   status(env, cluster) {
     return gateState(

@@ -145,15 +145,6 @@ async function addonsStatus(env: StageEnv, cluster: string): Promise<StepState> 
 
 export const stage: StageModule = {
   name: 'core-addons',
-  scope: 'cluster',
-  mutating: true,
-
-  requires(cluster, env) {
-    const mgmt = env.inventory.management.name
-    return cluster === mgmt
-      ? [{ stage: 'capi-components', cluster: mgmt }]
-      : [{ stage: 'kubernetes', cluster: mgmt }]
-  },
 
   status: addonsStatus,
 

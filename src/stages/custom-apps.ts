@@ -249,9 +249,6 @@ const describe = (f: Finding) => `${f.severity}: ${f.cluster ? `[${f.cluster}] `
 
 export const stage: StageModule = {
   name: 'custom-apps',
-  scope: 'management',
-  mutating: false,
-  requires: (cluster) => [{ stage: 'kommander', cluster }],
 
   status(env, cluster) {
     return gateState(

@@ -9,6 +9,7 @@ import { InputError, messageOf, WorkError } from '../core/errors.js'
 import { code, escapeHtml, escapeHtmlBlock, mdTable } from '../core/markdown.js'
 import type { Inventory } from '../core/model.js'
 import { buildPlan, type Plan } from '../core/plan.js'
+import { prerequisitesOf, stageRow } from '../core/stage-table.js'
 import { PER_CLUSTER_STAGES, type PlanStage, type StageName, UPGRADE_ORDER } from '../core/stages.js'
 import { describeWindow, inWindow, nextOpening } from '../core/window.js'
 import { type DkpRunner, displayCommand } from '../effects/dkp-runner.js'
@@ -29,7 +30,7 @@ import { reportInventoryWarnings } from './plan.js'
 import { loadStage } from './registry.js'
 import { Snapshot } from './snapshot.js'
 import { TerminalError } from './terminal.js'
-import type { Runner, StageContext, StageEnv, StageModule, StageOutcome, StageResult } from './types.js'
+import type { Runner, StageContext, StageEnv, StageOutcome, StageResult } from './types.js'
 
 export interface DkpSource {
   version?: string
@@ -219,6 +220,9 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
   const cluster = resolveCluster(stage, inventory, options.cluster)
   const stepId = `${stage}:${cluster}`
   const module = await loadStage(stage)
+  const row = stageRow(stage)
+  /** Changes the cluster: takes the lock, honours pause, windows and dry-run. */
+  const mutating = row.kind === 'upgrade'
 
   const base = {
     stage,
@@ -255,6 +259,8 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     if (outcome.message) result.message = outcome.message
     if (outcome.evidence?.length) result.evidence = outcome.evidence
     if (outcome.failure) result.failure = outcome.failure
+    const outputs = { ...row.outputs?.(result), ...outcome.outputs }
+    if (Object.keys(outputs).length > 0) result.outputs = outputs
     // The inventory's reason for upgrading without a backup shows wherever the backup would have gated.
     if (plan.backupDisabled && (stage === 'kommander' || stage === 'backup'))
       result.evidence = [
@@ -320,7 +326,7 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     let outcome: StageOutcome
     try {
       outcome = await guarded(async () => {
-        if (module.mutating && !options.dryRun) {
+        if (mutating && !options.dryRun) {
           const paused = await env.record.pause()
           if (paused) {
             return {
@@ -379,8 +385,8 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
         // A step already at target is skipped before its prerequisites are asked for: only a step
         // that has work checks them (design.md). The module re-reads the same cached lists and
         // reports its own skip (outputs, evidence). Gates (check, custom-apps, verify) always run.
-        if (module.mutating && (await module.status(env, cluster)).done) return module.run(ctx)
-        const unmet = await unmetPrerequisites(module, env, cluster)
+        if (mutating && (await module.status(env, cluster)).done) return module.run(ctx)
+        const unmet = await unmetPrerequisites(stage as PlanStage, env, cluster)
         if (unmet.length === 0) return module.run(ctx)
         const message = `refusing to start ${stepId}: ${unmet.join('; ')}`
         if (!options.dryRun) throw new WorkError(message)
@@ -457,11 +463,12 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     if (
       lost === undefined &&
       !options.dryRun &&
-      module.mutating &&
+      mutating &&
       (result.status !== 'deferred' || result.commands.length > 0)
     ) {
+      const { outputs: _outputs, ...entry } = result
       await env.record
-        .append({ ...result, commands: result.commands, message: result.message?.slice(0, 2000) })
+        .append({ ...entry, commands: result.commands, message: result.message?.slice(0, 2000) })
         .catch((err) => reporter.warning(`could not write the run record: ${messageOf(err)}`))
     }
     state.finished = true
@@ -495,9 +502,9 @@ function guarded<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
   })
 }
 
-async function unmetPrerequisites(module: StageModule, env: StageEnv, cluster: string): Promise<string[]> {
+async function unmetPrerequisites(stage: PlanStage, env: StageEnv, cluster: string): Promise<string[]> {
   const unmet: string[] = []
-  for (const req of module.requires(cluster, env)) {
+  for (const req of prerequisitesOf(stage, cluster, env.inventory.management.name)) {
     if (!env.plan.steps.some((s) => s.id === `${req.stage}:${req.cluster}`)) continue
     const other = await loadStage(req.stage)
     const state = await other.status(env, req.cluster)

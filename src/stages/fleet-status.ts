@@ -10,6 +10,7 @@
 // keys may be added, none renamed or removed. docs/safety.md documents it.
 
 import { code, escapeHtml, mdTable } from '../core/markdown.js'
+import { type PlanStage, stageRow } from '../core/stage-table.js'
 import { table } from '../core/text.js'
 import type { KubeObject } from '../effects/kube.js'
 import type { KubeconfigSource } from '../effects/kubeconfig.js'
@@ -90,7 +91,7 @@ export interface ClusterStatus {
 
 export interface StepStatus {
   id: string
-  stage: string
+  stage: PlanStage
   cluster: string
   wave: number | null
   to: string | null
@@ -325,7 +326,7 @@ export async function readFleetStatus(
         : null,
     }
   })
-  const direct = steps.filter((s) => s.stage !== 'verify')
+  const direct = steps.filter((s) => !stageRow(s.stage).final)
   // Steps: each stage module's done-condition; a module that is missing or fails is "unknown".
   const planSteps = direct.map((d) => plan.steps.find((s) => s.id === d.id)!)
   const states = await readStepStates(env, planSteps, options.concurrency)
@@ -341,9 +342,9 @@ export async function readFleetStatus(
     step.from = bare(state.from)
     step.detail = state.done ? first(state.evidence) : first(state.pending) || 'not at target'
   })
-  // verify holds when every other step (but check) does: derived rather than read twice.
-  for (const step of steps.filter((s) => s.stage === 'verify')) {
-    const others = direct.filter((s) => s.stage !== 'check')
+  // verify holds when every end-state step does: derived rather than read twice.
+  for (const step of steps.filter((s) => stageRow(s.stage).final)) {
+    const others = direct.filter((s) => stageRow(s.stage).endState)
     const gaps = others.filter((s) => s.state !== 'done')
     step.state = gaps.some((s) => s.state === 'unknown') ? 'unknown' : gaps.length === 0 ? 'done' : 'pending'
     step.detail =

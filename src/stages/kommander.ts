@@ -46,14 +46,11 @@ export async function kommanderStatus(env: StageEnv): Promise<StepState> {
 
 export const stage: StageModule = {
   name: 'kommander',
-  scope: 'management',
-  mutating: true,
-  requires: (cluster) => [{ stage: 'backup', cluster }],
   status: (env) => kommanderStatus(env),
 
   async run(ctx): Promise<StageOutcome> {
     const to = ctx.target.dkp
-    const outcome = await upgradeStep(ctx, {
+    return upgradeStep(ctx, {
       what: `Kommander ${to}`,
       to,
       state: () => kommanderStatus(ctx),
@@ -68,8 +65,5 @@ export const stage: StageModule = {
         return [kommanderCommand(ctx)]
       },
     })
-    if (outcome.status !== 'dry-run') outcome.outputs = { 'kommander-version': to }
-    else if (outcome.from) outcome.outputs = { 'kommander-version': outcome.from }
-    return outcome
   },
 }

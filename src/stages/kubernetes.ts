@@ -78,17 +78,6 @@ function nodePoolCommand(
 
 export const stage: StageModule = {
   name: 'kubernetes',
-  scope: 'cluster',
-  mutating: true,
-
-  requires(cluster, env) {
-    const mgmt = env.inventory.management.name
-    const reqs: { stage: 'core-addons' | 'kubernetes'; cluster: string }[] = [
-      { stage: 'core-addons', cluster },
-    ]
-    if (cluster !== mgmt) reqs.push({ stage: 'kubernetes', cluster: mgmt })
-    return reqs
-  },
 
   async status(env, cluster) {
     return kubernetesState(await view(env, cluster), env.target.kubernetes)
@@ -109,13 +98,12 @@ interface Part {
 
 async function upgradeKubernetes(ctx: StageContext): Promise<StageOutcome> {
   const target = ctx.target.kubernetes
-  const outputs = { 'kubernetes-version': target }
   const kc = await konvoyCluster(ctx, ctx.cluster)
   let v = await readKubernetesView(ctx.snapshot, kc, target, ctx.now())
   if (v.mismatch) throw new InputError(v.problem!)
   if (v.problem) throw new WorkError(`cannot upgrade Kubernetes on ${kc.name}: ${v.problem}`)
   const before = kubernetesState(v, target)
-  if (before.done) return { ...skipped(before, target, `already at Kubernetes ${vVersion(target)}`), outputs }
+  if (before.done) return skipped(before, target, `already at Kubernetes ${vVersion(target)}`)
   noteFrom(ctx, before.from)
 
   // Refuse before touching anything: a listed pool that does not exist, a skipped minor, a downgrade.
@@ -165,7 +153,6 @@ async function upgradeKubernetes(ctx: StageContext): Promise<StageOutcome> {
     to: target,
     commands: [],
     evidence: [],
-    outputs,
   }
   if (before.from) outcome.from = before.from
   ctx.reporter.info(

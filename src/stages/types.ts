@@ -31,6 +31,8 @@ export interface StageResult {
   evidence?: string[]
   /** A terminal state that ended the stage: the object, its reason and message, what to do next. */
   failure?: TerminalState
+  /** The job's action outputs besides `result` and `status` (`kommander-version`, `findings`, …). */
+  outputs?: Record<string, string>
   stepId: string
   planDigest: string
   runId: string
@@ -115,12 +117,6 @@ export interface StageOutcome {
 
 export interface StageModule {
   name: PlanStage
-  /** `management`: runs against the management cluster; `cluster`: needs the `cluster` input. */
-  scope: 'management' | 'cluster'
-  /** Changes the cluster: takes the lock, honours pause, windows and dry-run. */
-  mutating: boolean
-  /** Steps that must be done before this one may start, checked from live state. */
-  requires(cluster: string, env: StageEnv): { stage: PlanStage; cluster: string }[]
   /** This step's done-condition on a cluster. */
   status(env: StageEnv, cluster: string): Promise<StepState>
   run(ctx: StageContext): Promise<StageOutcome>

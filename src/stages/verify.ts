@@ -6,6 +6,7 @@
 
 import { WorkError } from '../core/errors.js'
 import type { PlanStep } from '../core/plan.js'
+import { stageRow } from '../core/stage-table.js'
 import { readStepStates } from './step-states.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
@@ -28,13 +29,11 @@ async function checkSteps(env: StageEnv, steps: PlanStep[]): Promise<StepCheck[]
   })
 }
 
-const verifiable = (s: PlanStep) => s.stage !== 'verify' && s.stage !== 'check'
+/** The steps whose done-condition is part of the fleet's end state (the stage table says which). */
+const verifiable = (s: PlanStep) => stageRow(s.stage).endState
 
 export const stage: StageModule = {
   name: 'verify',
-  scope: 'management',
-  mutating: false,
-  requires: () => [],
 
   async status(env) {
     const checks = await checkSteps(env, env.plan.steps.filter(verifiable))

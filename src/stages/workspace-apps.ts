@@ -114,13 +114,6 @@ export async function catalogItems(env: StageEnv, scope: CatalogScope): Promise<
 export function catalogStage(name: 'workspace-apps' | 'project-apps', scope: CatalogScope): StageModule {
   return {
     name,
-    scope: 'management',
-    mutating: true,
-    // Catalog apps after Kommander, and after the platform apps of their workspaces (dkp.md §1).
-    requires: (cluster) => [
-      { stage: 'kommander', cluster },
-      { stage: 'workspaces', cluster },
-    ],
     status: async (env) => itemsState(await catalogItems(env, scope)),
     async run(ctx: StageContext): Promise<StageOutcome> {
       try {

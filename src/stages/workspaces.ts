@@ -168,9 +168,6 @@ export async function workspaceItems(env: StageEnv): Promise<ItemState[]> {
 
 export const stage: StageModule = {
   name: 'workspaces',
-  scope: 'management',
-  mutating: true,
-  requires: (cluster) => [{ stage: 'kommander', cluster }],
   // The workspaces follow the management cluster's ClusterApps: they are at the plan's target
   // only once Kommander is, else "done" would only mean "matches the old release".
   async status(env) {
