@@ -53,6 +53,15 @@ export function compareVersions(a: string, b: string): number {
   return semver.compare(clean(a), clean(b))
 }
 
+/** Version order that never throws: semver where both parse, else plain string order. */
+export function compareLoosely(a: string, b: string): number {
+  try {
+    return compareVersions(a, b)
+  } catch {
+    return a < b ? -1 : a > b ? 1 : 0
+  }
+}
+
 export function sameVersion(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined) return false
   return a.replace(/^v/, '') === b.replace(/^v/, '')
@@ -144,4 +153,53 @@ export function kubernetesSupportedBy(dkp: string, kubernetes: string): string |
   if (below(k, release.oldestKubernetes))
     return `Kubernetes ${kubernetes} is older than DKP ${dkp} supports (from ${release.oldestKubernetes})`
   return undefined
+}
+
+// ------------------------------------------------------------------------------ Kubernetes versions as CAPI and dkp spell them
+
+/** `1.28.7+fips.0` from `v1.28.7+fips.0`: the leading `v` stripped, build metadata kept. */
+export const bareVersion = (v: string | undefined): string => (v ?? '').trim().replace(/^v/, '')
+
+/** `v1.28.7`: the form dkp and CAPI use. */
+export const vVersion = (v: string): string => `v${bareVersion(v)}`
+
+/** Kubernetes versions equal once the leading `v` is stripped (`+fips.0` counts). */
+export const sameKubernetes = (a: string | undefined, b: string | undefined): boolean =>
+  !!a && !!b && bareVersion(a) === bareVersion(b)
+
+/**
+ * A managed control plane's version against the target: EKS (CAPA) keeps `v1.28` (major.minor)
+ * where the target has a patch, so a two-part version matches the target's minor.
+ */
+export function managedVersionMatches(live: string | undefined, target: string): boolean {
+  const have = bareVersion(live)
+  if (!have) return false
+  if (/^\d+\.\d+$/.test(have)) return bareVersion(target).startsWith(`${have}.`)
+  return have === bareVersion(target)
+}
+
+/** Lowest of several Kubernetes versions (numeric compare of major.minor.patch). */
+export function lowestVersion(versions: (string | undefined)[]): string | undefined {
+  const parse = (v: string) =>
+    bareVersion(v)
+      .split(/[.+-]/)
+      .slice(0, 3)
+      .map((n) => Number(n) || 0)
+  let low: string | undefined
+  for (const v of versions) {
+    if (!v) continue
+    if (low === undefined) {
+      low = bareVersion(v)
+      continue
+    }
+    const a = parse(v)
+    const b = parse(low)
+    for (let i = 0; i < 3; i++) {
+      if (a[i]! !== b[i]!) {
+        if (a[i]! < b[i]!) low = bareVersion(v)
+        break
+      }
+    }
+  }
+  return low
 }

@@ -15,46 +15,11 @@ import http from 'node:http'
 import https from 'node:https'
 import { KubeConfig } from '@kubernetes/client-node'
 import { InputError, WorkError } from '../core/errors.js'
+import type { AnyObject, KubeObject } from '../core/kube-object.js'
 import type { InlineKubeconfig } from '../core/kubeconfig-policy.js'
 import { type Deadline, formatDuration, processDeadline } from './deadline.js'
 
-export interface OwnerReference {
-  apiVersion: string
-  kind: string
-  name: string
-  uid: string
-  controller?: boolean
-  blockOwnerDeletion?: boolean
-}
-
-export interface ObjectMeta {
-  name?: string
-  generateName?: string
-  namespace?: string
-  uid?: string
-  resourceVersion?: string
-  generation?: number
-  creationTimestamp?: string
-  deletionTimestamp?: string
-  labels?: Record<string, string>
-  annotations?: Record<string, string>
-  finalizers?: string[]
-  ownerReferences?: OwnerReference[]
-}
-
-/** Any Kubernetes object. Declare richer interfaces by extending this one. */
-export interface KubeObject {
-  apiVersion: string
-  kind: string
-  metadata: ObjectMeta
-}
-
-/** An object whose body is not typed further. */
-export type AnyObject = KubeObject & {
-  spec?: Record<string, unknown>
-  status?: Record<string, unknown>
-  [key: string]: unknown
-}
+export type { AnyObject, KubeObject, ObjectMeta, OwnerReference } from '../core/kube-object.js'
 
 /** One entry of API discovery (`GET /apis/<group>/<version>`). */
 export interface ResourceInfo {

@@ -2,11 +2,11 @@
 // and which plan steps are already done, read through each stage's own done-condition.
 
 import { InputError, messageOf } from '../core/errors.js'
+import { K, type KommanderCluster } from '../core/kinds.js'
 import type { Inventory } from '../core/model.js'
 import { buildPlan, type LiveVersions, type PlanOptions } from '../core/plan.js'
 import { stageRow } from '../core/stage-table.js'
 import { makeEnv } from '../stages/execute.js'
-import { K, type KommanderCluster } from '../stages/kinds.js'
 import { readStepStates } from '../stages/step-states.js'
 import { Kube } from './kube.js'
 import { managementTransportWarnings, maskKubeconfig, readKubeconfigFile } from './kubeconfig.js'

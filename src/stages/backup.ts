@@ -6,10 +6,10 @@
 // the requirement out when the inventory turned backups off and the plan has no backup step).
 
 import { WorkError } from '../core/errors.js'
+import { type HelmRelease, K } from '../core/kinds.js'
+import { backupTerminal } from '../core/terminal.js'
 import { isAlreadyExists, type KubeObject } from '../effects/kube.js'
 import { waitFor } from './flow.js'
-import { type HelmRelease, K } from './kinds.js'
-import { backupTerminal } from './terminal.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
 /** Velero's Backup, with the fields read and written here. */

@@ -8,18 +8,18 @@
 // `management.capiComponents.args` are passed through (proxy and credential flags some sites
 // must give again, reference §2.4); the flags dkp-fleet sets itself are refused at validation.
 
-import { toFlags } from '../core/command-args.js'
-import { WorkError } from '../core/errors.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
-import { act, skipped, waitFor } from './flow.js'
-import { K } from './kinds.js'
 import {
   type ClusterctlProvider,
   capiControllersState,
   controllerImages,
   type Deployment,
   providerVersions,
-} from './konvoy-state.js'
+} from '../core/capi-state.js'
+import { toFlags } from '../core/command-args.js'
+import { WorkError } from '../core/errors.js'
+import { K } from '../core/kinds.js'
+import type { DkpCommand } from '../effects/dkp-runner.js'
+import { act, skipped, waitFor } from './flow.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
 const DONE_STATUSES = new Set(['upgraded', 'skipped'])

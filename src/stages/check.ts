@@ -31,6 +31,44 @@ import {
   type SeverityCounts,
   sortFindings,
 } from '../core/findings.js'
+import {
+  backupFindings,
+  dkpVersionFindings,
+  HEALTH,
+  kubernetesPathFindings,
+  objectRef,
+  scanIncompleteFinding,
+  unreachableFinding,
+} from '../core/health.js'
+import {
+  capiClusterFindings,
+  controlPlaneFindings,
+  machineFindings,
+  missingPoolFinding,
+  nodePoolFindings,
+  skewFindings,
+} from '../core/health-capi.js'
+import {
+  appDeploymentFindings,
+  attachedFindings,
+  helmReleaseFindings,
+  kommanderClusterFindings,
+  workspaceFinding,
+} from '../core/health-kommander.js'
+import { healthRule, healthRules } from '../core/health-rules.js'
+import {
+  type AppDeployment,
+  CLUSTER_NAME_LABEL,
+  type HelmRelease,
+  K,
+  type KommanderApp,
+  type KommanderCluster,
+  type KubeadmControlPlane,
+  type Machine,
+  type NamespacedRef,
+} from '../core/kinds.js'
+import { KOMMANDER_NS, KOMMANDER_RELEASE } from '../core/kommander-releases.js'
+import { DEPLOYMENT_NAME_LABEL, type ManagedControlPlane, POOL_NAME_LABEL } from '../core/konvoy-state.js'
 import type { Inventory, SourceRef } from '../core/model.js'
 import { selectAnnotations } from '../core/report/annotations.js'
 import { exitCodeFor, type FailOn } from '../core/report/exit-code.js'
@@ -46,54 +84,12 @@ import { renderSarif } from '../core/report/sarif.js'
 import { renderSummary } from '../core/report/summary.js'
 import { renderText, summaryLine } from '../core/report/text.js'
 import { VERSION } from '../core/version.js'
+import { bareVersion } from '../core/versions.js'
 import type { Kube } from '../effects/kube.js'
 import type { Reporter } from '../effects/reporter.js'
 import type { RecordEntry } from '../effects/run-record.js'
 import { backupState } from './backup.js'
-import {
-  appDeploymentFindings,
-  attachedFindings,
-  backupFindings,
-  capiClusterFindings,
-  controlPlaneFindings,
-  dkpVersionFindings,
-  HEALTH,
-  healthRule,
-  healthRules,
-  helmReleaseFindings,
-  kommanderClusterFindings,
-  kubernetesPathFindings,
-  machineFindings,
-  missingPoolFinding,
-  nodePoolFindings,
-  objectRef,
-  scanIncompleteFinding,
-  skewFindings,
-  unreachableFinding,
-  workspaceFinding,
-} from './health.js'
-import {
-  type AppDeployment,
-  CLUSTER_NAME_LABEL,
-  type HelmRelease,
-  K,
-  type KommanderApp,
-  type KommanderCluster,
-  type KubeadmControlPlane,
-  type Machine,
-  type NamespacedRef,
-} from './kinds.js'
-import { KOMMANDER_NS, KOMMANDER_RELEASE } from './kommander-state.js'
-import {
-  bareVersion,
-  capiClusterOf,
-  DEPLOYMENT_NAME_LABEL,
-  groupBy,
-  konvoyCluster,
-  type ManagedControlPlane,
-  POOL_NAME_LABEL,
-  readKubernetesView,
-} from './konvoy-state.js'
+import { capiClusterOf, groupBy, konvoyCluster, readKubernetesView } from './konvoy-read.js'
 import { isUnreachable, readServer, scanServer } from './live-scan.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StageStatus, StepState } from './types.js'
 import { closeWorkloads, mapLimit, type WorkloadCluster, workloadCluster } from './workload-kube.js'

@@ -6,23 +6,20 @@
 // other stages asking for this step's state use the run record for this target plus the
 // ClusterResourceSets instead of probing.
 
-import { messageOf, WorkError } from '../core/errors.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
-import { act, skipped, waitFor } from './flow.js'
-import { K } from './kinds.js'
 import {
   type AddonExpectation,
   type AddonObject,
   addonsState,
-  capiClusterOf,
   clusterResourceSetsOf,
   crsApplied,
-  groupBy,
-  type KonvoyCluster,
-  konvoyCluster,
   parseAddonDryRun,
-  requireCluster,
-} from './konvoy-state.js'
+} from '../core/addons-state.js'
+import { messageOf, WorkError } from '../core/errors.js'
+import { K } from '../core/kinds.js'
+import type { KonvoyCluster } from '../core/konvoy-state.js'
+import type { DkpCommand } from '../effects/dkp-runner.js'
+import { act, skipped, waitFor } from './flow.js'
+import { capiClusterOf, groupBy, konvoyCluster, requireCluster } from './konvoy-read.js'
 import type { Snapshot } from './snapshot.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 

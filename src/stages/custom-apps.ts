@@ -15,19 +15,19 @@
 import { scanHelmReleases, scanLastApplied } from '../core/compat/index.js'
 import { messageOf } from '../core/errors.js'
 import { countBySeverity, type Finding, sortFindings } from '../core/findings.js'
-import type { Inventory } from '../core/model.js'
-import { TOOL_NAME } from '../core/report/model.js'
-import { renderSummary } from '../core/report/summary.js'
-import { gateState, recordGate, toolVersion } from './check.js'
-import { unreachableFinding } from './health.js'
+import { unreachableFinding } from '../core/health.js'
 import {
   type AppDeployment,
   type HelmRelease,
   K,
   type KommanderCluster,
   type NamespacedRef,
-} from './kinds.js'
-import { KOMMANDER_NS } from './kommander-state.js'
+} from '../core/kinds.js'
+import { KOMMANDER_NS } from '../core/kommander-releases.js'
+import type { Inventory } from '../core/model.js'
+import { TOOL_NAME } from '../core/report/model.js'
+import { renderSummary } from '../core/report/summary.js'
+import { gateState, recordGate, toolVersion } from './check.js'
 import { asScanned, readServer, releaseObjects, releaseStorage } from './live-scan.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome } from './types.js'
 import { closeWorkloads, mapLimit, workloadCluster } from './workload-kube.js'

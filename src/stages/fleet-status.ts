@@ -9,6 +9,14 @@
 // `dkp-fleet/v1`, `kind` `FleetStatus`; every key is always present (null when unknown); new
 // keys may be added, none renamed or removed. docs/safety.md documents it.
 
+import {
+  type CapiCluster,
+  CLUSTER_NAME_LABEL,
+  type HelmRelease,
+  K,
+  type KommanderCluster,
+  type MachineDeployment,
+} from '../core/kinds.js'
 import { code, escapeHtml, mdTable } from '../core/markdown.js'
 import { type PlanStage, stageRow } from '../core/stage-table.js'
 import { table } from '../core/text.js'
@@ -25,14 +33,6 @@ import {
 } from '../effects/run-record.js'
 import { formatAge } from './backup.js'
 import { connectManagement, loadPlan, makeEnv, runnerIdentity } from './execute.js'
-import {
-  type CapiCluster,
-  CLUSTER_NAME_LABEL,
-  type HelmRelease,
-  K,
-  type KommanderCluster,
-  type MachineDeployment,
-} from './kinds.js'
 import { readStepStates } from './step-states.js'
 import type { StageEnv } from './types.js'
 

@@ -2,8 +2,8 @@
 // them in a dry run), wait for convergence with progress lines, and skip with evidence.
 
 import { WorkError } from '../core/errors.js'
+import { sameTerminal, TerminalError, type TerminalState } from '../core/terminal.js'
 import { type DkpCommand, displayCommand } from '../effects/dkp-runner.js'
-import { sameTerminal, TerminalError, type TerminalState } from './terminal.js'
 import type { StageContext, StageOutcome, StepState } from './types.js'
 
 /** Keeps the version a stage found before acting, so a failure later still reports `from`. */

@@ -8,12 +8,13 @@
 
 import { toFlags } from '../core/command-args.js'
 import { WorkError } from '../core/errors.js'
+import { type AppDeployment, type HelmRelease, K, type KommanderApp } from '../core/kinds.js'
+import { KOMMANDER_NS } from '../core/kommander-releases.js'
+import { type KommanderCoreLike, kommanderState } from '../core/kommander-state.js'
 import { loadReleaseData } from '../core/release-data.js'
 import { checkDkpPath } from '../core/versions.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
 import { upgradeStep } from './flow.js'
-import { type AppDeployment, type HelmRelease, K, type KommanderApp } from './kinds.js'
-import { KOMMANDER_NS, type KommanderCoreLike, kommanderState } from './kommander-state.js'
 import type { StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
 export function kommanderCommand(env: StageEnv): DkpCommand {

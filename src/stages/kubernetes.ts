@@ -9,20 +9,18 @@
 
 import { toFlags } from '../core/command-args.js'
 import { InputError, WorkError } from '../core/errors.js'
-import { nodePoolArgs } from '../core/providers.js'
-import { checkKubernetesPath } from '../core/versions.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
-import { act, noteFrom, runWatching, skipped, waitFor } from './flow.js'
+import { CLUSTER_NAME_LABEL } from '../core/kinds.js'
 import {
-  CLUSTER_NAME_LABEL,
   type KonvoyCluster,
   type KubernetesView,
-  konvoyCluster,
   kubernetesState,
   type PartState,
-  readKubernetesView,
-  vVersion,
-} from './konvoy-state.js'
+} from '../core/konvoy-state.js'
+import { nodePoolArgs } from '../core/providers.js'
+import { checkKubernetesPath, vVersion } from '../core/versions.js'
+import type { DkpCommand } from '../effects/dkp-runner.js'
+import { act, noteFrom, runWatching, skipped, waitFor } from './flow.js'
+import { konvoyCluster, readKubernetesView } from './konvoy-read.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
 const KINDS_READ = ['Cluster', 'KubeadmControlPlane', 'MachineDeployment', 'MachinePool', 'Machine']

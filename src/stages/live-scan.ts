@@ -25,8 +25,8 @@ import {
   scanLiveKinds,
 } from '../core/compat/index.js'
 import type { Finding } from '../core/findings.js'
+import { scanIncompleteFinding } from '../core/health.js'
 import { type AnyObject, type Kube, KubeError } from '../effects/kube.js'
-import { scanIncompleteFinding } from './health.js'
 import { mapLimit } from './workload-kube.js'
 
 /** Kinds of the removal table never listed (see the header). */

@@ -10,7 +10,11 @@ import type { Kube } from '../effects/kube.js'
 import type { Reporter } from '../effects/reporter.js'
 import type { RunRecord } from '../effects/run-record.js'
 import type { Snapshot } from './snapshot.js'
-import type { TerminalState } from './terminal.js'
+
+export type { StepState } from '../core/step-state.js'
+
+import type { StepState } from '../core/step-state.js'
+import type { TerminalState } from '../core/terminal.js'
 
 export type StageStatus = 'upgraded' | 'skipped' | 'failed' | 'cancelled' | 'deferred' | 'dry-run'
 
@@ -64,19 +68,6 @@ export interface StageEnv {
   /** Aborted on timeout or cancellation. */
   signal: AbortSignal
   now: () => Date
-}
-
-/** A step's done-condition, read from live state (and the run record where live state cannot tell). */
-export interface StepState {
-  done: boolean
-  /** The version found (DKP for platform stages, Kubernetes for `kubernetes`). */
-  from?: string
-  /** What was checked, for reports ("HelmRelease kommander/kommander at v2.8.1, Ready"). */
-  evidence: string[]
-  /** What is not yet at target, when not done. */
-  pending: string[]
-  /** An object in a terminal state: waiting is pointless (flow.ts waitFor fails at once). */
-  failed?: TerminalState
 }
 
 export interface StageContext extends StageEnv {

@@ -18,6 +18,7 @@
 
 import { createHash } from 'node:crypto'
 import { messageOf, WorkError } from '../core/errors.js'
+import { type CapiCluster, K, type KommanderCluster } from '../core/kinds.js'
 import {
   type InlineKubeconfig,
   inlineKubeconfig,
@@ -27,7 +28,6 @@ import {
 import { type AnyObject, Kube, KubeError, type KubeObject } from '../effects/kube.js'
 import { maskKubeconfig } from '../effects/kubeconfig.js'
 import type { Reporter } from '../effects/reporter.js'
-import { type CapiCluster, K, type KommanderCluster } from './kinds.js'
 import { Snapshot } from './snapshot.js'
 import type { StageEnv } from './types.js'
 

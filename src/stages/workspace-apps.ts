@@ -6,11 +6,12 @@
 // target App is missing, the app is a platform app, or the version would go backwards.
 // The catalog logic here is shared with `project-apps`.
 
+import { catalogAppState } from '../core/catalog-state.js'
+import { type AppDeployment, K, type KommanderApp } from '../core/kinds.js'
 import type { CatalogApp, Workspace as InventoryWorkspace } from '../core/model.js'
 import { findAppRelease, loadReleaseData } from '../core/release-data.js'
 import type { DkpCommand } from '../effects/dkp-runner.js'
-import { type AppDeployment, K, type KommanderApp } from './kinds.js'
-import { catalogAppState, type ItemState, itemsState, upgradeItems } from './kommander-state.js'
+import { type ItemState, itemsState, upgradeItems } from './kommander-state.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome } from './types.js'
 import { closeWorkloads, refreshWorkloads } from './workload-kube.js'
 import { resolveWorkspace, workspaceReleases } from './workspaces.js'

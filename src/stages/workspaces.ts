@@ -6,19 +6,19 @@
 // generation and (where the release table knows the target) every HelmRelease the table lists
 // for the enabled apps runs the table's chart version (kommander-state.ts, docs/stages.md).
 
+import {
+  type AppDeployment,
+  type HelmRelease,
+  K,
+  type KommanderApp,
+  type NamespacedRef,
+} from '../core/kinds.js'
+import { KOMMANDER_NS, platformTargets } from '../core/kommander-releases.js'
+import { type WorkloadReleases, workspaceState } from '../core/kommander-state.js'
 import type { Workspace as InventoryWorkspace } from '../core/model.js'
 import { loadReleaseData } from '../core/release-data.js'
-import { type AppDeployment, type HelmRelease, K, type KommanderApp, type NamespacedRef } from './kinds.js'
 import { kommanderStatus } from './kommander.js'
-import {
-  type ItemState,
-  itemsState,
-  KOMMANDER_NS,
-  platformTargets,
-  upgradeItems,
-  type WorkloadReleases,
-  workspaceState,
-} from './kommander-state.js'
+import { type ItemState, itemsState, upgradeItems } from './kommander-state.js'
 import type { StageEnv, StageModule, StepState } from './types.js'
 import {
   closeWorkloads,

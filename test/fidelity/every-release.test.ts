@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parseInventory } from '../../src/core/inventory.js'
+import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/core/kinds.js'
+import { platformTargets } from '../../src/core/kommander-releases.js'
+import { kommanderState, workspaceState } from '../../src/core/kommander-state.js'
 import { dkpRelease } from '../../src/fleet/dkp-releases.js'
 import { dkpTags, RELEASES } from '../../src/fleet/release-table.js'
 import { fleetObjects } from '../../src/fleet/seed.js'
-import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/stages/kinds.js'
-import { kommanderState, platformTargets, workspaceState } from '../../src/stages/kommander-state.js'
 
 const inventory = parseInventory([
   { path: 'examples/fleet.yaml', content: readFileSync('examples/fleet.yaml', 'utf8') },

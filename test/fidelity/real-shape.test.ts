@@ -5,13 +5,10 @@
 // releases named after their AppDeployment) stayed false on the v2.8.1 set.
 
 import { describe, expect, it } from 'vitest'
+import { catalogAppState } from '../../src/core/catalog-state.js'
+import { platformTargets } from '../../src/core/kommander-releases.js'
+import { kommanderState, workspaceState } from '../../src/core/kommander-state.js'
 import { findAppRelease, loadReleaseData, type ReleaseData } from '../../src/core/release-data.js'
-import {
-  catalogAppState,
-  kommanderState,
-  platformTargets,
-  workspaceState,
-} from '../../src/stages/kommander-state.js'
 import { type FixtureSet, inNamespace, loadFixtureSet } from './fixtures.js'
 
 const TARGET = 'v2.8.1'

@@ -2,25 +2,21 @@
 // for each gate, the Kubernetes skew policy, and rule descriptors for SARIF.
 
 import { describe, expect, it } from 'vitest'
-import type { BackupSettings } from '../../src/core/model.js'
-import { renderSarif } from '../../src/core/report/sarif.js'
-import { mergeSameServer, ruleOf } from '../../src/stages/check.js'
+import { backupFindings, dkpVersionFindings, HEALTH, kubernetesPathFindings } from '../../src/core/health.js'
 import {
-  appDeploymentFindings,
-  attachedFindings,
-  backupFindings,
   capiClusterFindings,
   controlPlaneFindings,
-  dkpVersionFindings,
-  HEALTH,
-  healthRules,
-  helmReleaseFindings,
-  kubernetesPathFindings,
   machineFindings,
   maxKubeletSkew,
   nodePoolFindings,
   skewFindings,
-} from '../../src/stages/health.js'
+} from '../../src/core/health-capi.js'
+import {
+  appDeploymentFindings,
+  attachedFindings,
+  helmReleaseFindings,
+} from '../../src/core/health-kommander.js'
+import { healthRules } from '../../src/core/health-rules.js'
 import type {
   AppDeployment,
   CapiCluster,
@@ -30,7 +26,10 @@ import type {
   KubeadmControlPlane,
   Machine,
   MachineDeployment,
-} from '../../src/stages/kinds.js'
+} from '../../src/core/kinds.js'
+import type { BackupSettings } from '../../src/core/model.js'
+import { renderSarif } from '../../src/core/report/sarif.js'
+import { mergeSameServer, ruleOf } from '../../src/stages/check.js'
 
 const NOW = '2026-01-01T00:00:00Z'
 const ok = (type: string) => ({ type, status: 'True' as const, lastTransitionTime: NOW })

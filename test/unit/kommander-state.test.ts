@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest'
+import { catalogAppState } from '../../src/core/catalog-state.js'
 import { toFlags } from '../../src/core/command-args.js'
-import { findAppRelease, releaseDataFrom } from '../../src/core/release-data.js'
-import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/stages/kinds.js'
+import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/core/kinds.js'
 import {
   appIdOf,
-  catalogAppState,
   helmReleaseView,
-  itemsState,
-  kommanderState,
   platformTargets,
   releasedAt,
   runningDkp,
   splitAppName,
-  workspaceState,
-} from '../../src/stages/kommander-state.js'
+} from '../../src/core/kommander-releases.js'
+import { kommanderState, workspaceState } from '../../src/core/kommander-state.js'
+import { findAppRelease, releaseDataFrom } from '../../src/core/release-data.js'
+import { itemsState } from '../../src/stages/kommander-state.js'
 import { catalogCommand } from '../../src/stages/workspace-apps.js'
 
 const HR_API = 'helm.toolkit.fluxcd.io/v2beta2'

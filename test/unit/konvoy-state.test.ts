@@ -1,25 +1,22 @@
 import { describe, expect, it } from 'vitest'
-import { toFlags } from '../../src/core/command-args.js'
-import type { KubeadmControlPlane, Machine, MachineDeployment } from '../../src/stages/kinds.js'
 import {
   addonsState,
-  bareVersion,
-  capiControllersState,
   clusterResourceSetsOf,
-  controlPlaneState,
-  type Deployment,
-  groupBy,
   imagesOf,
+  parseAddonDryRun,
+} from '../../src/core/addons-state.js'
+import { capiControllersState, type Deployment, providerVersions } from '../../src/core/capi-state.js'
+import { toFlags } from '../../src/core/command-args.js'
+import type { KubeadmControlPlane, Machine, MachineDeployment } from '../../src/core/kinds.js'
+import {
+  controlPlaneState,
   kubernetesState,
-  lowestVersion,
   type ManagedControlPlane,
   managedControlPlaneState,
-  managedVersionMatches,
   nodePoolState,
-  parseAddonDryRun,
-  providerVersions,
-  sameKubernetes,
-} from '../../src/stages/konvoy-state.js'
+} from '../../src/core/konvoy-state.js'
+import { bareVersion, lowestVersion, managedVersionMatches, sameKubernetes } from '../../src/core/versions.js'
+import { groupBy } from '../../src/stages/konvoy-read.js'
 
 const T = '1.28.7'
 const cond = (type: string, status: 'True' | 'False' = 'True', reason?: string) => ({
