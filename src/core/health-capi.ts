@@ -3,7 +3,7 @@
 // shared parts).
 
 import type { Finding } from './findings.js'
-import { conditionState, finding, HEALTH, minorNumber, nsName, objectRef } from './health.js'
+import { conditionState, finding, HEALTH, nsName, objectRef } from './health.js'
 import {
   type CapiCluster,
   condition,
@@ -19,7 +19,7 @@ import {
   nodePoolState,
 } from './konvoy-state.js'
 import type { KubeObject } from './kube-object.js'
-import { bareVersion } from './versions.js'
+import { bareVersion, kubernetesMinor } from './versions.js'
 
 /** The CAPI Cluster: present, `Provisioned`, Ready=True, not paused. */
 export function capiClusterFindings(
@@ -189,8 +189,8 @@ export function skewFindings(
   pools: readonly PoolKubelets[],
   target: string,
 ): Finding[] {
-  const cp = controlPlane?.version ? minorNumber(bareVersion(controlPlane.version)) : undefined
-  const to = minorNumber(target)
+  const cp = controlPlane?.version ? kubernetesMinor(bareVersion(controlPlane.version)) : undefined
+  const to = kubernetesMinor(target)
   if (cp === undefined) return []
   const out: Finding[] = []
   for (const pool of pools) {
@@ -199,7 +199,7 @@ export function skewFindings(
       .map((m) => m.status?.nodeInfo?.kubeletVersion ?? m.spec?.version)
       .filter((v): v is string => !!v)
     const minors = kubelets
-      .map((v) => minorNumber(bareVersion(v)))
+      .map((v) => kubernetesMinor(bareVersion(v)))
       .filter((n): n is number => n !== undefined)
     if (minors.length === 0) continue
     const low = Math.min(...minors)

@@ -11,7 +11,7 @@ import {
   type KommanderCluster,
 } from './kinds.js'
 import { helmReleaseView } from './kommander-releases.js'
-import { bareVersion, kubernetesSupportedBy } from './versions.js'
+import { bareVersion, kubernetesSupport } from './versions.js'
 
 /**
  * Every HelmRelease given must be Ready (the DKP docs wait for `Released`/`Ready` on all of them
@@ -216,9 +216,10 @@ export function attachedFindings(
       ),
     ]
   }
-  const problem = kubernetesSupportedBy(targetDkp, version)
-  if (!problem) return []
-  const older = /older than/.test(problem)
+  const support = kubernetesSupport(targetDkp, version)
+  if (!support.reason) return []
+  const problem = support.reason
+  const older = support.kind === 'older'
   return [
     finding(
       HEALTH.attached,

@@ -91,11 +91,6 @@ export function conditionState(
   return `${type}=${c?.status ?? 'not reported'}${noteSuffix(c)}`
 }
 
-export const minorNumber = (v: string): number | undefined => {
-  const m = /^v?(\d+)\.(\d+)/.exec(v.trim())
-  return m && m[1] === '1' ? Number(m[2]) : undefined
-}
-
 /** A cluster that could not be read at all: an error for it, not a crash of the check. */
 export function unreachableFinding(cluster: string, reason: string, object?: ObjectRef): Finding {
   return finding(
@@ -163,8 +158,6 @@ export function dkpVersionFindings(
   }
   const path = checkDkpPath(running, target)
   if (path.ok) return []
-  const downgrade = path.path.length === 1
-  const unknown = path.path.length === 2
   return [
     finding(
       HEALTH.dkpVersion,
@@ -172,9 +165,9 @@ export function dkpVersionFindings(
       cluster,
       object,
       `DKP ${running} runs on ${cluster}; the target ${target} is not a supported upgrade from it: ${path.reason}.`,
-      downgrade
+      path.kind === 'downgrade'
         ? `Set target.dkp to ${running} or newer: DKP is never downgraded (restore from a Velero backup instead).`
-        : unknown
+        : path.kind === 'unknown'
           ? 'Use a DKP release dkp-fleet knows (its version table), or update dkp-fleet to a version that knows this one.'
           : `Upgrade one minor at a time: set target.dkp to the next release on the path (${path.path.slice(1, 2).join('')}), run the whole pipeline, then continue (${path.path.join(' → ')}).`,
       { running, target, path: path.path.join(' → ') },
@@ -192,10 +185,8 @@ export function kubernetesPathFindings(
   if (!running) return []
   // EKS (CAPA) keeps major.minor only: compare as the minor's first patch.
   const from = /^\d+\.\d+$/.test(bareVersion(running)) ? `${bareVersion(running)}.0` : bareVersion(running)
-  let path: ReturnType<typeof checkKubernetesPath>
-  try {
-    path = checkKubernetesPath(from, target)
-  } catch {
+  const path = checkKubernetesPath(from, target)
+  if (path.kind === 'unknown') {
     return [
       finding(
         HEALTH.kubernetesPath,
@@ -215,7 +206,7 @@ export function kubernetesPathFindings(
       cluster,
       object,
       `Cluster ${cluster} runs Kubernetes ${bareVersion(running)}: ${path.reason}.`,
-      path.path.length === 1
+      path.kind === 'downgrade'
         ? 'Kubernetes is never downgraded: set target.kubernetes to the running version or newer.'
         : 'Upgrade one Kubernetes minor per DKP release: first bring the fleet to the DKP release whose Kubernetes is the next minor, then continue.',
       { running: bareVersion(running), target, path: path.path.join(' → ') },

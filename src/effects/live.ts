@@ -6,6 +6,7 @@ import { K, type KommanderCluster } from '../core/kinds.js'
 import type { Inventory } from '../core/model.js'
 import { buildPlan, type LiveVersions, type PlanOptions } from '../core/plan.js'
 import { stageRow } from '../core/stage-table.js'
+import { bareVersion } from '../core/versions.js'
 import { makeEnv } from '../stages/execute.js'
 import { readStepStates } from '../stages/step-states.js'
 import { Kube } from './kube.js'
@@ -74,7 +75,7 @@ export async function readLiveVersions(
   const kommanderClusters = await env.snapshot.list<KommanderCluster>(...K.kommanderCluster)
   for (const c of inventory.clusters.filter((c) => c.attached)) {
     const kc = kommanderClusters.find((k) => k.metadata.name === c.name)
-    if (kc?.status?.kubernetesVersion) live.kubernetes[c.name] = kc.status.kubernetesVersion.replace(/^v/, '')
+    if (kc?.status?.kubernetesVersion) live.kubernetes[c.name] = bareVersion(kc.status.kubernetesVersion)
   }
   return live
 }

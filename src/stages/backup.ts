@@ -8,6 +8,7 @@
 import { WorkError } from '../core/errors.js'
 import { type HelmRelease, K } from '../core/kinds.js'
 import { backupTerminal } from '../core/terminal.js'
+import { sameVersion } from '../core/versions.js'
 import { isAlreadyExists, type KubeObject } from '../effects/kube.js'
 import { waitFor } from './flow.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
@@ -154,8 +155,6 @@ async function kommanderAt(env: StageEnv): Promise<string | undefined> {
   return hr?.status?.history?.[0]?.chartVersion ?? hr?.status?.lastAppliedRevision
 }
 
-const bare = (v: string | undefined) => v?.replace(/^v/, '')
-
 /** The backup gate's state: the freshest Completed backup, preferring those dkp-fleet made. */
 export async function backupState(
   env: StageEnv,
@@ -195,7 +194,7 @@ export async function backupState(
   const preUpgrade = completed.find(
     (b) => ours(b, fleet) && b.metadata.labels?.[TARGET_LABEL] === labelValue(env.target.dkp),
   )
-  if (preUpgrade && bare(await kommanderAt(env)) === bare(env.target.dkp)) {
+  if (preUpgrade && sameVersion(await kommanderAt(env), env.target.dkp)) {
     return {
       done: true,
       backup: preUpgrade,

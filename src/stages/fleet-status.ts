@@ -20,6 +20,7 @@ import {
 import { code, escapeHtml, mdTable } from '../core/markdown.js'
 import { type PlanStage, stageRow } from '../core/stage-table.js'
 import { table } from '../core/text.js'
+import { bareVersion } from '../core/versions.js'
 import type { KubeObject } from '../effects/kube.js'
 import type { KubeconfigSource } from '../effects/kubeconfig.js'
 import { LEASE_API, type Lease } from '../effects/lease.js'
@@ -280,7 +281,7 @@ async function readLocks(env: StageEnv): Promise<LockStatus[]> {
   return out.sort((a, b) => a.cluster.localeCompare(b.cluster))
 }
 
-const bare = (v: string | undefined | null) => (v ? v.replace(/^v/, '') : null)
+const bare = (v: string | undefined | null) => (v ? bareVersion(v) : null)
 const first = (lines: string[]) => lines.filter(Boolean).join('; ')
 
 interface ControlPlane extends KubeObject {

@@ -7,7 +7,7 @@
 // (kommander-state.ts, docs/stages.md). Refuses a path that skips a minor or goes backwards.
 
 import { toFlags } from '../core/command-args.js'
-import { WorkError } from '../core/errors.js'
+import { InputError, WorkError } from '../core/errors.js'
 import { type AppDeployment, type HelmRelease, K, type KommanderApp } from '../core/kinds.js'
 import { KOMMANDER_NS } from '../core/kommander-releases.js'
 import { type KommanderCoreLike, kommanderState } from '../core/kommander-state.js'
@@ -61,7 +61,7 @@ export const stage: StageModule = {
           if (missing) throw new WorkError(`cannot upgrade Kommander: ${missing}`)
         } else {
           const path = checkDkpPath(state.from, to)
-          if (!path.ok) throw new WorkError(`refusing to upgrade Kommander: ${path.reason}`)
+          if (!path.ok) throw new InputError(`refusing to upgrade Kommander: ${path.reason}`)
         }
         return [kommanderCommand(ctx)]
       },
