@@ -15,21 +15,13 @@ import {
   type Deployment,
   providerVersions,
 } from '../core/capi-state.js'
-import { toFlags } from '../core/command-args.js'
+import { capiComponentsCommand } from '../core/dkp-commands.js'
 import { WorkError } from '../core/errors.js'
 import { K } from '../core/kinds.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
 import { act, skipped, waitFor } from './flow.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
 const DONE_STATUSES = new Set(['upgraded', 'skipped'])
-
-export function capiCommand(env: Pick<StageEnv, 'inventory'>): DkpCommand {
-  return {
-    args: ['upgrade', 'capi-components', ...toFlags(env.inventory.management.capiComponents?.args)],
-    description: 'upgrade the CAPI components',
-  }
-}
 
 async function liveState(
   env: StageEnv,
@@ -88,7 +80,7 @@ async function upgradeCapi(ctx: StageContext): Promise<StageOutcome> {
   for (const line of beforeLines) ctx.reporter.info(`before: ${line}`)
   // Upgraded for this release already, only the controllers are not settled: wait, don't re-run
   // (clusterctl upgrades are not safe to repeat after an interruption, CAPI#5015).
-  const commands = record.ok ? [] : [capiCommand(ctx)]
+  const commands = record.ok ? [] : [capiComponentsCommand(ctx.inventory)]
   const outcome: StageOutcome = { status: ctx.dryRun ? 'dry-run' : 'upgraded', to, commands, evidence: [] }
   if (record.ok)
     ctx.reporter.info(

@@ -14,31 +14,16 @@ import {
   crsApplied,
   parseAddonDryRun,
 } from '../core/addons-state.js'
+import { addonsCommand, addonsProbeCommand } from '../core/dkp-commands.js'
 import { messageOf, WorkError } from '../core/errors.js'
 import { K } from '../core/kinds.js'
 import type { KonvoyCluster } from '../core/konvoy-state.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
 import { act, skipped, waitFor } from './flow.js'
 import { capiClusterOf, groupBy, konvoyCluster, requireCluster } from './konvoy-read.js'
 import type { Snapshot } from './snapshot.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
 const DONE_STATUSES = new Set(['upgraded', 'skipped'])
-
-function upgradeCommand(kc: KonvoyCluster): DkpCommand {
-  return {
-    args: ['upgrade', 'addons', kc.provider, `--cluster-name=${kc.name}`, '-n', kc.namespace],
-    description: `upgrade the core addons of ${kc.name}`,
-  }
-}
-
-function probeCommand(kc: KonvoyCluster): DkpCommand {
-  return {
-    args: [...upgradeCommand(kc).args, '--dry-run', '-o', 'yaml'],
-    description: `read the core addons dkp would write for ${kc.name}`,
-    readOnly: true,
-  }
-}
 
 /** Probes per snapshot (one job) and cluster: the dry-run output does not change within a job. */
 const probes = new WeakMap<Snapshot, Map<string, Promise<AddonExpectation>>>()
@@ -53,7 +38,7 @@ async function probe(env: StageEnv, kc: KonvoyCluster): Promise<AddonExpectation
   if (!pending) {
     pending = (async () => {
       const dkp = await env.dkp!()
-      const cmd = probeCommand(kc)
+      const cmd = addonsProbeCommand(kc)
       const result = await dkp.spawn(cmd, env.signal)
       if (result.exitCode !== 0) {
         throw new WorkError(
@@ -173,7 +158,7 @@ async function upgradeAddons(ctx: StageContext): Promise<StageOutcome> {
 
   const configsDiffer =
     !expected || before.pending.some((p) => /^ConfigMap|^ClusterResourceSet \S+ missing/.test(p))
-  const commands = configsDiffer ? [upgradeCommand(kc)] : []
+  const commands = configsDiffer ? [addonsCommand(kc)] : []
   const outcome: StageOutcome = { status: ctx.dryRun ? 'dry-run' : 'upgraded', to, commands, evidence: [] }
   ctx.reporter.info(
     `core addons of ${kc.name} (${kc.provider}, namespace ${kc.namespace}): ${before.pending.join('; ')}`,

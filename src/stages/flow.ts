@@ -1,9 +1,10 @@
 // Building blocks of the stage shape, shared by every stage module: run dkp commands (or list
 // them in a dry run), wait for convergence with progress lines, and skip with evidence.
 
+import type { DkpCommand } from '../core/dkp-commands.js'
 import { WorkError } from '../core/errors.js'
 import { sameTerminal, TerminalError, type TerminalState } from '../core/terminal.js'
-import { type DkpCommand, displayCommand } from '../effects/dkp-runner.js'
+import { displayCommand } from '../effects/dkp-runner.js'
 import type { StageContext, StageOutcome, StepState } from './types.js'
 
 /** Keeps the version a stage found before acting, so a failure later still reports `from`. */

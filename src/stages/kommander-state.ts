@@ -2,9 +2,9 @@
 // read every item → skip the done ones with their evidence → refuse bad items all at once → act →
 // wait for all → report.
 
+import type { DkpCommand } from '../core/dkp-commands.js'
 import { WorkError } from '../core/errors.js'
 import { combine, type StepState } from '../core/step-state.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
 import { act, noteFrom, waitFor } from './flow.js'
 import type { StageContext, StageOutcome } from './types.js'
 

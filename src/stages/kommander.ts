@@ -1,28 +1,12 @@
-// `kommander`: `dkp upgrade kommander` on the management cluster (reference/dkp.md §1 step 1,
-// §2.1), the inventory's `management.kommander.args` passed as flags (air-gapped bundles).
-// Done when HelmRelease kommander/kommander asks for and released `v<T>`, KommanderCore agrees
-// (2.7+), the platform AppDeployments in `kommander` reference the release's ClusterApps, every
-// HelmRelease there is Ready at its generation, and (where the release table knows `T`) every
-// HelmRelease the table lists for the enabled apps runs the table's chart version
-// (kommander-state.ts, docs/stages.md). Refuses a path that skips a minor or goes backwards.
-
-import { toFlags } from '../core/command-args.js'
+import { kommanderCommand } from '../core/dkp-commands.js'
 import { InputError, WorkError } from '../core/errors.js'
 import { type AppDeployment, type HelmRelease, K, type KommanderApp } from '../core/kinds.js'
 import { KOMMANDER_NS } from '../core/kommander-releases.js'
 import { type KommanderCoreLike, kommanderState } from '../core/kommander-state.js'
 import { loadReleaseData } from '../core/release-data.js'
 import { checkDkpPath } from '../core/versions.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
 import { upgradeStep } from './flow.js'
 import type { StageEnv, StageModule, StageOutcome, StepState } from './types.js'
-
-export function kommanderCommand(env: StageEnv): DkpCommand {
-  return {
-    args: ['upgrade', 'kommander', ...toFlags(env.inventory.management.kommander.args)],
-    description: `upgrade Kommander to ${env.target.dkp}`,
-  }
-}
 
 /** Stage 1's done-condition, read from the management cluster (one list per kind). */
 export async function kommanderStatus(env: StageEnv): Promise<StepState> {
@@ -63,7 +47,7 @@ export const stage: StageModule = {
           const path = checkDkpPath(state.from, to)
           if (!path.ok) throw new InputError(`refusing to upgrade Kommander: ${path.reason}`)
         }
-        return [kommanderCommand(ctx)]
+        return [kommanderCommand(ctx.inventory, to)]
       },
     })
   },

@@ -7,7 +7,7 @@
 // between node pools. A vSphere pool without its own `vm-template` gets the control plane's
 // (templates are built per Kubernetes version, reference §2.6/2.7).
 
-import { toFlags } from '../core/command-args.js'
+import { controlPlaneCommand, type DkpCommand, nodePoolCommand } from '../core/dkp-commands.js'
 import { InputError, WorkError } from '../core/errors.js'
 import { CLUSTER_NAME_LABEL } from '../core/kinds.js'
 import {
@@ -16,9 +16,7 @@ import {
   kubernetesState,
   type PartState,
 } from '../core/konvoy-state.js'
-import { nodePoolArgs } from '../core/providers.js'
 import { checkKubernetesPath, vVersion } from '../core/versions.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
 import { act, noteFrom, runWatching, skipped, waitFor } from './flow.js'
 import { konvoyCluster, readKubernetesView } from './konvoy-read.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
@@ -34,44 +32,6 @@ async function view(env: StageEnv, cluster: string): Promise<KubernetesView> {
 async function fresh(env: StageEnv, kc: KonvoyCluster, cpKind?: string): Promise<KubernetesView> {
   env.snapshot.refresh(...KINDS_READ, ...(cpKind ? [cpKind] : []))
   return readKubernetesView(env.snapshot, kc, env.target.kubernetes, env.now())
-}
-
-function controlPlaneCommand(kc: KonvoyCluster, target: string): DkpCommand {
-  return {
-    args: [
-      'update',
-      'controlplane',
-      kc.provider,
-      `--cluster-name=${kc.name}`,
-      '-n',
-      kc.namespace,
-      `--kubernetes-version=${vVersion(target)}`,
-      ...toFlags(kc.controlPlaneArgs),
-    ],
-    description: `update the control plane of ${kc.name} to Kubernetes ${vVersion(target)}`,
-  }
-}
-
-function nodePoolCommand(
-  kc: KonvoyCluster,
-  pool: { name: string; args: Record<string, string | string[]> },
-  target: string,
-): DkpCommand {
-  return {
-    args: [
-      'update',
-      'nodepool',
-      kc.provider,
-      pool.name,
-      `--cluster-name=${kc.name}`,
-      '-n',
-      kc.namespace,
-      `--kubernetes-version=${vVersion(target)}`,
-      // vSphere: a pool without its own template takes the control plane's (built for the target).
-      ...toFlags(nodePoolArgs(kc.provider, kc.controlPlaneArgs, pool.args)),
-    ],
-    description: `update node pool ${pool.name} of ${kc.name} to Kubernetes ${vVersion(target)}`,
-  }
 }
 
 export const stage: StageModule = {

@@ -1,11 +1,12 @@
 // The shape every stage shares: read live state → decide (skip if at target) → act (dkp,
 // argument arrays, timeout) → wait for convergence → verify → report.
 
+import type { DkpCommand } from '../core/dkp-commands.js'
 import type { Finding } from '../core/findings.js'
 import type { Inventory, ManagedCluster } from '../core/model.js'
 import type { Plan } from '../core/plan.js'
 import type { PlanStage, StageName } from '../core/stages.js'
-import type { DkpCommand, DkpRunner } from '../effects/dkp-runner.js'
+import type { DkpRunner } from '../effects/dkp-runner.js'
 import type { Kube } from '../effects/kube.js'
 import type { Reporter } from '../effects/reporter.js'
 import type { RunRecord } from '../effects/run-record.js'

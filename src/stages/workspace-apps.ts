@@ -7,30 +7,16 @@
 // The catalog logic here is shared with `project-apps`.
 
 import { catalogAppState } from '../core/catalog-state.js'
+import { catalogAppCommand } from '../core/dkp-commands.js'
 import { type AppDeployment, K, type KommanderApp } from '../core/kinds.js'
 import type { CatalogApp, Workspace as InventoryWorkspace } from '../core/model.js'
 import { findAppRelease, loadReleaseData } from '../core/release-data.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
 import { type ItemState, itemsState, upgradeItems } from './kommander-state.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome } from './types.js'
 import { closeWorkloads, refreshWorkloads } from './workload-kube.js'
 import { resolveWorkspace, workspaceReleases } from './workspaces.js'
 
 export type CatalogScope = 'workspace' | 'project'
-
-export function catalogCommand(app: CatalogApp, workspace: string, project?: string): DkpCommand {
-  return {
-    args: [
-      'upgrade',
-      'catalogapp',
-      app.name,
-      `--workspace=${workspace}`,
-      ...(project ? [`--project=${project}`] : []),
-      `--to-version=${app.version}`,
-    ],
-    description: `upgrade catalog app ${project ? `${workspace}/${project}` : workspace}/${app.name} to ${app.version}`,
-  }
-}
 
 interface Unit {
   ws: InventoryWorkspace
@@ -62,7 +48,7 @@ export async function catalogItems(env: StageEnv, scope: CatalogScope): Promise<
   const resolvedByWs = new Map<string, Awaited<ReturnType<typeof resolveWorkspace>>>()
   for (const u of list) {
     const label = labelOf(u)
-    const command = catalogCommand(u.app, u.ws.name, u.project)
+    const command = catalogAppCommand(u.app, u.ws.name, u.project)
     const refuse = (problem: string) =>
       items.push({ label, command, problem, state: { done: false, evidence: [], pending: [problem] } })
     let resolved = resolvedByWs.get(u.ws.name)

@@ -6,6 +6,7 @@
 // generation and (where the release table knows the target) every HelmRelease the table lists
 // for the enabled apps runs the table's chart version (kommander-state.ts, docs/stages.md).
 
+import { workspaceCommand } from '../core/dkp-commands.js'
 import {
   type AppDeployment,
   type HelmRelease,
@@ -97,13 +98,6 @@ export async function workspaceReleases(
   return { clusters, notes }
 }
 
-function command(name: string) {
-  return {
-    args: ['upgrade', 'workspace', name],
-    description: `upgrade the platform apps of workspace ${name}`,
-  }
-}
-
 /** One item per inventory workspace: its state, command and (when it cannot be upgraded) problem. */
 export async function workspaceItems(env: StageEnv): Promise<ItemState[]> {
   const [release, appDeployments, clusterApps] = await Promise.all([
@@ -124,7 +118,7 @@ export async function workspaceItems(env: StageEnv): Promise<ItemState[]> {
       items.push({
         label,
         state: { done: false, evidence: [], pending: [problem] },
-        command: command(ws.name),
+        command: workspaceCommand(ws.name),
         problem,
       })
       continue
@@ -139,7 +133,7 @@ export async function workspaceItems(env: StageEnv): Promise<ItemState[]> {
           ],
           pending: [],
         },
-        command: command(ws.name),
+        command: workspaceCommand(ws.name),
       })
       continue
     }
@@ -161,7 +155,7 @@ export async function workspaceItems(env: StageEnv): Promise<ItemState[]> {
       clusters,
       notes,
     })
-    items.push({ label, state, command: command(ws.name) })
+    items.push({ label, state, command: workspaceCommand(ws.name) })
   }
   return items
 }

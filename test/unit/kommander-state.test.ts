@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { catalogAppState } from '../../src/core/catalog-state.js'
 import { toFlags } from '../../src/core/command-args.js'
+import { catalogAppCommand as catalogCommand } from '../../src/core/dkp-commands.js'
 import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/core/kinds.js'
 import {
   appIdOf,
@@ -13,7 +14,6 @@ import {
 import { kommanderState, workspaceState } from '../../src/core/kommander-state.js'
 import { findAppRelease, releaseDataFrom } from '../../src/core/release-data.js'
 import { itemsState } from '../../src/stages/kommander-state.js'
-import { catalogCommand } from '../../src/stages/workspace-apps.js'
 
 const HR_API = 'helm.toolkit.fluxcd.io/v2beta2'
 const APPS_API = 'apps.kommander.d2iq.io/v1alpha3'
