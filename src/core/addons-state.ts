@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml'
 import { type CapiCluster, type Condition, condition, ref } from './kinds.js'
 import { conditionText, generationSeen } from './konvoy-state.js'
 import type { KubeObject } from './kube-object.js'
-import type { StepState } from './step-state.js'
+import { type Pending, pend, type StepState } from './step-state.js'
 
 export interface AddonObject extends KubeObject {
   data?: Record<string, string>
@@ -88,15 +88,19 @@ export function addonsState(
   dkpVersion: string,
 ): StepState {
   const evidence: string[] = []
-  const pending: string[] = []
+  const pending: Pending[] = []
   for (const want of expected.configMaps) {
     const name = want.metadata.name!
     const cm = live.configMaps.find((c) => c.metadata.name === name)
-    if (!cm) pending.push(`ConfigMap ${name} missing`)
+    if (!cm) pending.push(pend('config-differs', `ConfigMap ${name} missing`, `ConfigMap ${name}`))
     else if (!sameData(cm.data, want.data)) {
       const have = imagesOf(cm)
       pending.push(
-        `ConfigMap ${ref(cm)} differs from dkp ${dkpVersion}${have.length ? ` (runs ${have.join(', ')}; wants ${imagesOf(want).join(', ')})` : ''}`,
+        pend(
+          'config-differs',
+          `ConfigMap ${ref(cm)} differs from dkp ${dkpVersion}${have.length ? ` (runs ${have.join(', ')}; wants ${imagesOf(want).join(', ')})` : ''}`,
+          `ConfigMap ${ref(cm)}`,
+        ),
       )
     } else {
       const images = imagesOf(cm)
@@ -107,14 +111,26 @@ export function addonsState(
   }
   for (const want of expected.clusterResourceSets) {
     if (!live.clusterResourceSets.some((c) => c.metadata.name === want.metadata.name))
-      pending.push(`ClusterResourceSet ${want.metadata.name} missing`)
+      pending.push(
+        pend(
+          'config-differs',
+          `ClusterResourceSet ${want.metadata.name} missing`,
+          `ClusterResourceSet ${want.metadata.name}`,
+        ),
+      )
   }
   for (const crs of live.clusterResourceSets) {
     const a = crsApplied(crs)
-    ;(a.ok ? evidence : pending).push(a.detail)
+    if (a.ok) evidence.push(a.detail)
+    else pending.push(pend('converging', a.detail, `ClusterResourceSet ${ref(crs)}`))
   }
   if (expected.configMaps.length === 0 && expected.clusterResourceSets.length === 0) {
-    pending.push(`dkp upgrade addons --dry-run printed no ConfigMaps or ClusterResourceSets to compare`)
+    pending.push(
+      pend(
+        'unreadable',
+        `dkp upgrade addons --dry-run printed no ConfigMaps or ClusterResourceSets to compare`,
+      ),
+    )
   }
   return { done: pending.length === 0, evidence, pending }
 }

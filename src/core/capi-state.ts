@@ -5,7 +5,7 @@
 import { type Condition, condition, ref } from './kinds.js'
 import { conditionText, generationSeen, num } from './konvoy-state.js'
 import type { KubeObject } from './kube-object.js'
-import type { StepState } from './step-state.js'
+import { type Pending, pend, type StepState } from './step-state.js'
 
 const nsName = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`
 
@@ -69,16 +69,18 @@ export function deploymentAvailable(d: Deployment): { ok: boolean; detail: strin
  */
 export function capiControllersState(deployments: Deployment[]): StepState {
   const evidence: string[] = []
-  const pending: string[] = []
+  const pending: Pending[] = []
   const relevant = deployments.filter((d) => isCapiNamespace(d.metadata.namespace))
   for (const ns of [...CAPI_CORE_NAMESPACES, CERT_MANAGER_NAMESPACE]) {
-    if (!relevant.some((d) => d.metadata.namespace === ns)) pending.push(`no controller Deployment in ${ns}`)
+    if (!relevant.some((d) => d.metadata.namespace === ns))
+      pending.push(pend('not-found', `no controller Deployment in ${ns}`))
   }
   if (!relevant.some((d) => isInfraNamespace(d.metadata.namespace)))
-    pending.push('no infrastructure provider controller (cap*-system)')
+    pending.push(pend('not-found', 'no infrastructure provider controller (cap*-system)'))
   for (const d of relevant.sort((a, b) => nsName(a).localeCompare(nsName(b)))) {
     const a = deploymentAvailable(d)
-    ;(a.ok ? evidence : pending).push(a.detail)
+    if (a.ok) evidence.push(a.detail)
+    else pending.push(pend('converging', a.detail, `Deployment ${ref(d)}`))
   }
   return { done: pending.length === 0, evidence, pending }
 }

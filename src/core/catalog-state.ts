@@ -12,7 +12,7 @@ import {
   valuesVersions,
 } from './kommander-releases.js'
 import type { AppRelease } from './release-data.js'
-import { groupByProblem, listSome, type StepState } from './step-state.js'
+import { groupByProblem, listSome, pend, type StepState } from './step-state.js'
 import { firstTerminalOn } from './terminal.js'
 import { compareLoosely } from './versions.js'
 
@@ -57,7 +57,7 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
   const ad = input.appDeployment
   if (!ad) {
     state.problem = `AppDeployment ${input.label} not found`
-    state.pending.push(state.problem)
+    state.pending.push(pend('refused', state.problem, `AppDeployment ${input.label}`))
     return state
   }
   const appRef = ad.spec?.appRef
@@ -65,7 +65,7 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
     const app = byName(input.clusterApps).get(appRef.name ?? '')
     state.problem = `AppDeployment ${ref(ad)} references ClusterApp ${appRef.name}: it is a platform app, upgraded by the kommander and workspaces stages, not a catalog app (remove it from the inventory's apps)`
     state.appId = appIdOf(ad, app)
-    state.pending.push(state.problem)
+    state.pending.push(pend('refused', state.problem, `AppDeployment ${ref(ad)}`))
     return state
   }
   const apps = input.apps
@@ -87,8 +87,14 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
     state.problem = `AppDeployment ${ref(ad)} runs ${appId} ${from}, newer than the inventory's ${input.version}: catalog apps are not downgraded`
   }
   if (appRef?.name !== targetApp) {
-    state.pending.push(`AppDeployment ${ref(ad)} → ${appRef?.name ?? 'nothing'} (want ${targetApp})`)
-    if (state.problem) state.pending.push(state.problem)
+    state.pending.push(
+      pend(
+        'not-at-target',
+        `AppDeployment ${ref(ad)} → ${appRef?.name ?? 'nothing'} (want ${targetApp})`,
+        `AppDeployment ${ref(ad)}`,
+      ),
+    )
+    if (state.problem) state.pending.push(pend('refused', state.problem, `AppDeployment ${ref(ad)}`))
     return state
   }
   state.evidence.push(`AppDeployment ${ref(ad)} → App ${targetApp}`)
@@ -115,7 +121,10 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
     const list = [...names].map((n) => `${ns}/${n}`).join(', ')
     if (off.length > 0)
       state.pending.push(
-        `HelmReleases of ${appId} ${input.version} not converged: ${listSome(groupByProblem(off), 3)}`,
+        pend(
+          'converging',
+          `HelmReleases of ${appId} ${input.version} not converged: ${listSome(groupByProblem(off), 3)}`,
+        ),
       )
     else if (deployed.length > 0)
       state.evidence.push(
@@ -152,7 +161,9 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
       else if (!view.ready) off.push({ cluster: r.cluster, problem: `${view.ref} ${view.notReady}` })
     }
     if (off.length > 0)
-      state.pending.push(`HelmRelease of ${appId} not Ready: ${listSome(groupByProblem(off), 3)}`)
+      state.pending.push(
+        pend('converging', `HelmRelease of ${appId} not Ready: ${listSome(groupByProblem(off), 3)}`),
+      )
     else if (deployed.length > 0)
       state.evidence.push(`HelmRelease ${ns}/${appId} Ready at its generation on ${listSome(deployed)}`)
     else

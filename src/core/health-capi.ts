@@ -74,11 +74,6 @@ export function capiClusterFindings(
   return out
 }
 
-/** A stage's convergence detail without its "<object>: " prefix and "(target v…)" notes: the finding names both already. */
-function convergenceDetail(detail: string): string {
-  return detail.replace(/^[^:]*: /, '').replace(/ \(target v[^)]*\)/g, '')
-}
-
 /** The control plane converged at its own spec version: no rollout in progress, replicas ready. */
 export function controlPlaneFindings(
   cluster: string,
@@ -90,7 +85,7 @@ export function controlPlaneFindings(
       ? controlPlaneState(cp as KubeadmControlPlane, spec ?? '')
       : managedControlPlaneState(cp as ManagedControlPlane, spec ?? '')
   if (state.done) return []
-  const detail = convergenceDetail(state.detail)
+  const detail = state.problems.join(', ')
   return [
     finding(
       HEALTH.controlPlane,
@@ -113,7 +108,7 @@ export function nodePoolFindings(
   const spec = pool.spec?.template?.spec?.version
   const state = nodePoolState(pool, [...machines], spec ?? '')
   if (state.done) return []
-  const detail = convergenceDetail(state.detail)
+  const detail = state.problems.join(', ')
   return [
     finding(
       HEALTH.nodePool,

@@ -13,7 +13,7 @@ import type { HelmRelease } from './kinds.js'
 import { KOMMANDER_NS, KOMMANDER_RELEASE, runningDkp } from './kommander-releases.js'
 import type { KubeObject } from './kube-object.js'
 import type { BackupSettings } from './model.js'
-import type { StepState } from './step-state.js'
+import { pendingTexts, type StepState } from './step-state.js'
 import { bareVersion, checkDkpPath, checkKubernetesPath } from './versions.js'
 
 export const HEALTH = {
@@ -238,15 +238,16 @@ export function backupFindings(
     ]
   }
   if (!state || state.done) return []
-  const reason = state.pending.join('; ') || 'no fresh backup'
-  if (/Velero is not installed/.test(reason)) {
+  const reason = pendingTexts(state).join('; ') || 'no fresh backup'
+  const missing = state.pending.find((p) => p.code === 'not-installed')
+  if (missing) {
     return [
       finding(
         HEALTH.backup,
         'error',
         cluster,
         undefined,
-        `${reason.replace(/:.*$/, '')}: the pipeline's backup stage cannot take the pre-upgrade backup the DKP docs require.`,
+        `Velero is not installed on ${cluster} (the server does not serve ${missing.object ?? 'Velero Backups'}): the pipeline's backup stage cannot take the pre-upgrade backup the DKP docs require.`,
         'Install or enable Velero on the management cluster (it ships with Kommander), or turn backups off in the inventory with backup.enabled: false and a reason.',
       ),
     ]

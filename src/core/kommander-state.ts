@@ -21,7 +21,7 @@ import {
   unknownReleaseNote,
 } from './kommander-releases.js'
 import type { PlatformRelease } from './release-data.js'
-import { groupByProblem, listSome, type StepState } from './step-state.js'
+import { groupByProblem, listSome, pend, type StepState } from './step-state.js'
 import { firstTerminal, firstTerminalOn } from './terminal.js'
 import { sameVersion } from './versions.js'
 
@@ -86,7 +86,11 @@ export function kommanderState(input: KommanderInputs): StepState {
   const state: StepState = { done: false, evidence: [], pending: [] }
   if (!main) {
     state.pending.push(
-      `HelmRelease ${KOMMANDER_NS}/${KOMMANDER_RELEASE} not found: Kommander is not installed on this cluster`,
+      pend(
+        'not-installed',
+        `HelmRelease ${KOMMANDER_NS}/${KOMMANDER_RELEASE} not found: Kommander is not installed on this cluster`,
+        `HelmRelease ${KOMMANDER_NS}/${KOMMANDER_RELEASE}`,
+      ),
     )
     return state
   }
@@ -94,12 +98,18 @@ export function kommanderState(input: KommanderInputs): StepState {
   if (from) state.from = from
   const mainView = releases.get(KOMMANDER_RELEASE)!
   if (releasedAt(mainView, target)) state.evidence.push(describeRelease(mainView))
-  else state.pending.push(describeRelease(mainView, target))
+  else
+    state.pending.push(
+      pend('not-at-target', describeRelease(mainView, target), `HelmRelease ${mainView.ref}`),
+    )
 
   const notReady = [...releases.values()].filter((v) => v.ref !== mainView.ref && !v.ready)
   if (notReady.length > 0) {
     state.pending.push(
-      `HelmReleases not Ready in ${KOMMANDER_NS}: ${listSome(notReady.map((v) => `${v.ref} ${v.notReady}`))}`,
+      pend(
+        'converging',
+        `HelmReleases not Ready in ${KOMMANDER_NS}: ${listSome(notReady.map((v) => `${v.ref} ${v.notReady}`))}`,
+      ),
     )
   } else {
     state.evidence.push(`all ${releases.size} HelmReleases in ${KOMMANDER_NS} Ready at their generation`)
@@ -117,7 +127,9 @@ export function kommanderState(input: KommanderInputs): StepState {
   })
   const whose = release ? `release ${release.tag}'s` : 'the newest'
   if (refs.stale.length > 0)
-    state.pending.push(`platform AppDeployments not on ${whose} ClusterApps: ${listSome(refs.stale)}`)
+    state.pending.push(
+      pend('not-at-target', `platform AppDeployments not on ${whose} ClusterApps: ${listSome(refs.stale)}`),
+    )
   else if (refs.atTarget > 0)
     state.evidence.push(`${refs.atTarget} platform AppDeployments in ${KOMMANDER_NS} on ${whose} ClusterApps`)
   if (release && refs.notShipped.length > 0)
@@ -136,7 +148,10 @@ export function kommanderState(input: KommanderInputs): StepState {
     )
     if (problems.length > 0)
       state.pending.push(
-        `HelmReleases not at the chart versions of ${release.repo} ${release.tag}: ${listSome(problems)}`,
+        pend(
+          'not-at-target',
+          `HelmReleases not at the chart versions of ${release.repo} ${release.tag}: ${listSome(problems)}`,
+        ),
       )
     else
       state.evidence.push(
@@ -157,7 +172,14 @@ export function kommanderState(input: KommanderInputs): StepState {
     if (!version) continue
     if (sameVersion(version, target))
       state.evidence.push(`KommanderCore ${core.metadata.name} status.version ${version}`)
-    else state.pending.push(`KommanderCore ${core.metadata.name} status.version ${version} (want ${target})`)
+    else
+      state.pending.push(
+        pend(
+          'not-at-target',
+          `KommanderCore ${core.metadata.name} status.version ${version} (want ${target})`,
+          `KommanderCore ${core.metadata.name}`,
+        ),
+      )
   }
   const failed = firstTerminal(input.helmReleases)
   if (failed) state.failed = failed
@@ -227,7 +249,12 @@ export function workspaceState(input: WorkspaceInputs): StepState {
   }
   const whose = release ? `release ${release.tag}'s` : "the management cluster's"
   if (stale.length > 0)
-    state.pending.push(`${label}: platform AppDeployments not on ${whose} ClusterApps: ${listSome(stale)}`)
+    state.pending.push(
+      pend(
+        'not-at-target',
+        `${label}: platform AppDeployments not on ${whose} ClusterApps: ${listSome(stale)}`,
+      ),
+    )
   else state.evidence.push(`${label}: ${atTarget} platform AppDeployments on ${whose} ClusterApps`)
   if (notShipped.length > 0)
     state.evidence.push(
@@ -262,7 +289,9 @@ export function workspaceState(input: WorkspaceInputs): StepState {
     else converged.push(c.cluster)
   }
   if (unconverged.length > 0)
-    state.pending.push(`${label}: HelmReleases not converged: ${listSome(groupByProblem(unconverged), 3)}`)
+    state.pending.push(
+      pend('converging', `${label}: HelmReleases not converged: ${listSome(groupByProblem(unconverged), 3)}`),
+    )
   if (converged.length > 0)
     state.evidence.push(
       release

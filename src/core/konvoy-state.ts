@@ -14,12 +14,12 @@ import {
 } from './kinds.js'
 import type { KubeObject } from './kube-object.js'
 import type { CommandArgs, NodePool } from './model.js'
-import type { StepState } from './step-state.js'
+import { type Pending, pend, type StepState } from './step-state.js'
 import { firstTerminal, type TerminalState, terminalState } from './terminal.js'
 import { bareVersion, lowestVersion, managedVersionMatches, sameKubernetes, vVersion } from './versions.js'
 
 /** The state of one control plane or node pool. */
-export interface PartState {
+export interface RolloutState {
   /** `KubeadmControlPlane default/mgmt-control-plane`, `MachineDeployment team-a/prod-east-1-md-0`. */
   object: string
   /** The done-condition holds. */
@@ -28,10 +28,45 @@ export interface PartState {
   specAtTarget: boolean
   /** The version it runs now (bare): the lowest of its machines when known. */
   running?: string
-  /** What holds (evidence) or what is still pending (progress), one line. */
+  /** Apart from the object's name: what holds when done (`3/3 updated, 3 ready, Ready`), else what is off (with notes on the target). */
+  status: string
+  /** What is off, each without notes on the target (`spec.version v1.27.6`, `1/3 updated, 2 ready`). */
+  problems: string[]
+  /** One line for reports: the object (or its short name) and its status. */
   detail: string
   /** It (or one of its machines) is in a terminal state; only set once its spec is at target. */
   failed?: TerminalState
+}
+
+/** What is off about a part: the text and, for a version, the note naming the target. */
+interface Off {
+  text: string
+  note?: string
+}
+
+/** A rollout state from its checks: done when nothing is off. */
+function rollout(part: {
+  object: string
+  /** How a line about it not done starts (`KubeadmControlPlane …`, `md pool-a`). */
+  name: string
+  specAtTarget: boolean
+  running: string | undefined
+  off: readonly Off[]
+  /** What holds once done, and the line for it. */
+  atTarget: { status: string; detail: string }
+}): RolloutState {
+  const done = part.off.length === 0
+  const status = done ? part.atTarget.status : part.off.map((o) => `${o.text}${o.note ?? ''}`).join(', ')
+  const state: RolloutState = {
+    object: part.object,
+    done,
+    specAtTarget: part.specAtTarget,
+    status,
+    problems: part.off.map((o) => o.text),
+    detail: done ? part.atTarget.detail : `${part.name}: ${status}`,
+  }
+  if (part.running) state.running = part.running
+  return state
 }
 
 export const num = (n: number | undefined): number => n ?? 0
@@ -52,33 +87,31 @@ export const conditionText = (c: Condition | undefined, type: string): string =>
  * replicas == spec.replicas, unavailableReplicas == 0, observedGeneration == generation,
  * Ready=True.
  */
-export function controlPlaneState(kcp: KubeadmControlPlane, target: string): PartState {
+export function controlPlaneState(kcp: KubeadmControlPlane, target: string): RolloutState {
   const spec = bareVersion(kcp.spec?.version)
   const status = bareVersion(kcp.status?.version)
   const want = kcp.spec?.replicas ?? 1
   const s = kcp.status ?? {}
   const counts = `${num(s.updatedReplicas)}/${want} updated, ${num(s.readyReplicas)} ready`
   const object = `KubeadmControlPlane ${ref(kcp)}`
-  const problems: string[] = []
+  const off: Off[] = []
   if (!sameKubernetes(spec, target))
-    problems.push(`spec.version ${vVersion(spec || '?')} (target ${vVersion(target)})`)
+    off.push({ text: `spec.version ${vVersion(spec || '?')}`, note: ` (target ${vVersion(target)})` })
   if (!sameKubernetes(status, target))
-    problems.push(`status.version ${status ? vVersion(status) : 'not reported'}`)
-  if (num(s.updatedReplicas) !== want || num(s.replicas) !== want) problems.push(counts)
-  if (num(s.unavailableReplicas) !== 0) problems.push(`${s.unavailableReplicas} unavailable`)
-  if (!generationSeen(kcp)) problems.push(`generation ${kcp.metadata.generation} not observed yet`)
+    off.push({ text: `status.version ${status ? vVersion(status) : 'not reported'}` })
+  if (num(s.updatedReplicas) !== want || num(s.replicas) !== want) off.push({ text: counts })
+  if (num(s.unavailableReplicas) !== 0) off.push({ text: `${s.unavailableReplicas} unavailable` })
+  if (!generationSeen(kcp)) off.push({ text: `generation ${kcp.metadata.generation} not observed yet` })
   const ready = condition(kcp, 'Ready')
-  if (ready?.status !== 'True') problems.push(conditionText(ready, 'Ready'))
-  const done = problems.length === 0
-  const state: PartState = {
+  if (ready?.status !== 'True') off.push({ text: conditionText(ready, 'Ready') })
+  return rollout({
     object,
-    done,
+    name: object,
     specAtTarget: sameKubernetes(spec, target),
-    detail: done ? `${object} at ${vVersion(target)}: ${counts}, Ready` : `${object}: ${problems.join(', ')}`,
-  }
-  const running = status || spec
-  if (running) state.running = running
-  return state
+    running: status || spec || undefined,
+    off,
+    atTarget: { status: `${counts}, Ready`, detail: `${object} at ${vVersion(target)}: ${counts}, Ready` },
+  })
 }
 
 /** An EKS AWSManagedControlPlane or AKS AzureManagedControlPlane: no machines, only versions. */
@@ -93,32 +126,33 @@ export interface ManagedControlPlane extends KubeObject {
  * DKP 2.6–2.8 ship, has neither status.version nor observedGeneration on
  * AWSManagedControlPlane: the update is judged by CAPA's EKSControlPlaneUpdating condition).
  */
-export function managedControlPlaneState(cp: ManagedControlPlane, target: string): PartState {
+export function managedControlPlaneState(cp: ManagedControlPlane, target: string): RolloutState {
   const object = `${cp.kind} ${ref(cp)}`
   const spec = bareVersion(cp.spec?.version)
   const status = bareVersion(cp.status?.version)
-  const problems: string[] = []
+  const off: Off[] = []
   if (!managedVersionMatches(spec, target))
-    problems.push(`spec.version ${spec ? vVersion(spec) : 'not set'} (target ${vVersion(target)})`)
-  if (status && !managedVersionMatches(status, target)) problems.push(`status.version ${vVersion(status)}`)
-  if (cp.status?.ready === false) problems.push('not ready')
+    off.push({
+      text: `spec.version ${spec ? vVersion(spec) : 'not set'}`,
+      note: ` (target ${vVersion(target)})`,
+    })
+  if (status && !managedVersionMatches(status, target))
+    off.push({ text: `status.version ${vVersion(status)}` })
+  if (cp.status?.ready === false) off.push({ text: 'not ready' })
   const ready = condition(cp, 'Ready')
-  if (ready && ready.status !== 'True') problems.push(conditionText(ready, 'Ready'))
-  const updating = cp.status?.conditions?.find((c) => /Updating$/.test(c.type) && c.status === 'True')
-  if (updating) problems.push(`${updating.type}=True`)
-  if (!generationSeen(cp)) problems.push(`generation ${cp.metadata.generation} not observed yet`)
-  const done = problems.length === 0
-  const state: PartState = {
+  if (ready && ready.status !== 'True') off.push({ text: conditionText(ready, 'Ready') })
+  const updating = cp.status?.conditions?.find((c) => c.type.endsWith('Updating') && c.status === 'True')
+  if (updating) off.push({ text: `${updating.type}=True` })
+  if (!generationSeen(cp)) off.push({ text: `generation ${cp.metadata.generation} not observed yet` })
+  const at = `at ${vVersion(status || spec)}${status ? '' : ' (spec.version; the provider reports no status.version)'}, ready`
+  return rollout({
     object,
-    done,
+    name: object,
     specAtTarget: managedVersionMatches(spec, target),
-    detail: done
-      ? `${object} at ${vVersion(status || spec)}${status ? '' : ' (spec.version; the provider reports no status.version)'}, ready`
-      : `${object}: ${problems.join(', ')}`,
-  }
-  const running = status || spec
-  if (running) state.running = running
-  return state
+    running: status || spec || undefined,
+    off,
+    atTarget: { status: at, detail: `${object} ${at}` },
+  })
 }
 
 /** A MachinePool (AKS node pools): replicas, phase and the template version. */
@@ -142,44 +176,41 @@ export function nodePoolState(
   pool: MachineDeployment | MachinePool,
   machines: Machine[],
   target: string,
-): PartState {
+): RolloutState {
   const isPool = pool.kind === 'MachinePool'
   const object = `${pool.kind} ${ref(pool)}`
-  const short = `${isPool ? 'machinepool' : 'md'} ${pool.metadata.name}`
   const spec = bareVersion(pool.spec?.template?.spec?.version)
   const want = pool.spec?.replicas ?? 1
   const s = (pool.status ?? {}) as MachineDeployment['status'] & object
   const updated = isPool ? num(s.readyReplicas) : num(s.updatedReplicas)
   const ready = num(s.readyReplicas)
   const counts = isPool ? `${ready}/${want} ready` : `${updated}/${want} updated, ${ready} ready`
-  const problems: string[] = []
+  const off: Off[] = []
   if (!sameKubernetes(spec, target))
-    problems.push(
-      `spec.template.spec.version ${spec ? vVersion(spec) : 'not set'} (target ${vVersion(target)})`,
-    )
-  if (updated !== want || ready !== want || num(s.replicas) !== want) problems.push(counts)
-  else if (num(s.unavailableReplicas) !== 0) problems.push(`${s.unavailableReplicas} unavailable`)
-  if (want > 0 && s.phase !== 'Running') problems.push(`phase ${s.phase ?? 'not reported'}`)
-  if (!generationSeen(pool)) problems.push(`generation ${pool.metadata.generation} not observed yet`)
+    off.push({
+      text: `spec.template.spec.version ${spec ? vVersion(spec) : 'not set'}`,
+      note: ` (target ${vVersion(target)})`,
+    })
+  if (updated !== want || ready !== want || num(s.replicas) !== want) off.push({ text: counts })
+  else if (num(s.unavailableReplicas) !== 0) off.push({ text: `${s.unavailableReplicas} unavailable` })
+  if (want > 0 && s.phase !== 'Running') off.push({ text: `phase ${s.phase ?? 'not reported'}` })
+  if (!generationSeen(pool)) off.push({ text: `generation ${pool.metadata.generation} not observed yet` })
   const behind = machines.filter((m) => !sameKubernetes(m.spec?.version, target))
   if (behind.length > 0) {
     const deleting = behind.filter((m) => m.metadata.deletionTimestamp).length
-    problems.push(
-      `${behind.length} machine${behind.length === 1 ? '' : 's'} at ${[...new Set(behind.map((m) => vVersion(m.spec?.version ?? '?')))].join(', ')}${deleting ? ` (${deleting} deleting)` : ''}`,
-    )
+    off.push({
+      text: `${behind.length} machine${behind.length === 1 ? '' : 's'} at ${[...new Set(behind.map((m) => vVersion(m.spec?.version ?? '?')))].join(', ')}${deleting ? ` (${deleting} deleting)` : ''}`,
+    })
   }
-  const done = problems.length === 0
-  const state: PartState = {
+  const at = `${counts}, ${machines.length} machine${machines.length === 1 ? '' : 's'} at ${vVersion(target)}, Running`
+  return rollout({
     object,
-    done,
+    name: `${isPool ? 'machinepool' : 'md'} ${pool.metadata.name}`,
     specAtTarget: sameKubernetes(spec, target),
-    detail: done
-      ? `${object} at ${vVersion(target)}: ${counts}, ${machines.length} machine${machines.length === 1 ? '' : 's'} at ${vVersion(target)}, Running`
-      : `${short}: ${problems.join(', ')}`,
-  }
-  const running = lowestVersion(machines.map((m) => m.spec?.version)) ?? spec
-  if (running) state.running = running
-  return state
+    running: lowestVersion(machines.map((m) => m.spec?.version)) ?? (spec || undefined),
+    off,
+    atTarget: { status: at, detail: `${object} at ${vVersion(target)}: ${at}` },
+  })
 }
 
 export { CLUSTER_NAME_LABEL }
@@ -204,7 +235,7 @@ export interface KonvoyCluster {
 export interface ControlPlaneView {
   kind: string
   object: KubeObject
-  state: PartState
+  state: RolloutState
 }
 
 export interface NodePoolView {
@@ -214,7 +245,7 @@ export interface NodePoolView {
   /** Listed in the inventory (else discovered). */
   listed: boolean
   object?: MachineDeployment | MachinePool
-  state?: PartState
+  state?: RolloutState
 }
 
 export interface KubernetesView {
@@ -235,11 +266,11 @@ export interface KubernetesView {
  * the update is the update's to fix.
  */
 export function withTerminal(
-  state: PartState,
+  state: RolloutState,
   obj: KubeObject,
   machines: readonly Machine[],
   now: Date,
-): PartState {
+): RolloutState {
   if (state.done || !state.specAtTarget) return state
   const failed = terminalState(obj, now) ?? firstTerminal(machines, now)
   return failed ? { ...state, failed } : state
@@ -248,15 +279,22 @@ export function withTerminal(
 /** The `kubernetes` step's done-condition from a view. */
 export function kubernetesState(view: KubernetesView, target: string): StepState {
   const evidence: string[] = []
-  const pending: string[] = []
-  if (view.problem) pending.push(view.problem)
+  const pending: Pending[] = []
+  if (view.problem) pending.push(pend(view.mismatch ? 'mismatch' : 'not-found', view.problem))
   const parts = [view.controlPlane?.state, ...view.pools.map((p) => p.state)].filter(
-    (s): s is PartState => !!s,
+    (s): s is RolloutState => !!s,
   )
-  for (const s of parts) (s.done ? evidence : pending).push(s.detail)
+  for (const s of parts) {
+    if (s.done) evidence.push(s.detail)
+    else pending.push(pend(s.specAtTarget ? 'converging' : 'not-at-target', s.detail, s.object))
+  }
   for (const name of view.missingPools) {
     pending.push(
-      `node pool ${name} of the inventory has no MachineDeployment in ${view.cluster.namespace} (found: ${view.discovered.join(', ') || 'none'})`,
+      pend(
+        'refused',
+        `node pool ${name} of the inventory has no MachineDeployment in ${view.cluster.namespace} (found: ${view.discovered.join(', ') || 'none'})`,
+        `node pool ${name}`,
+      ),
     )
   }
   const state: StepState = { done: pending.length === 0 && !!view.controlPlane, evidence, pending }

@@ -15,6 +15,7 @@ import {
   managedControlPlaneState,
   nodePoolState,
 } from '../../src/core/konvoy-state.js'
+import { pendingTexts } from '../../src/core/step-state.js'
 import { bareVersion, lowestVersion, managedVersionMatches, sameKubernetes } from '../../src/core/versions.js'
 import { groupBy } from '../../src/stages/konvoy-read.js'
 
@@ -289,7 +290,7 @@ describe('kubernetes step state', () => {
     const s = kubernetesState(view, T)
     expect(s.done).toBe(false)
     expect(s.from).toBe('1.27.6')
-    expect(s.pending.join('\n')).toMatch(
+    expect(pendingTexts(s).join('\n')).toMatch(
       /node pool gpu of the inventory has no MachineDeployment in team-a \(found: prod-east-1-md-0\)/,
     )
   })
@@ -361,7 +362,7 @@ describe('core addons', () => {
       'v2.8.1',
     )
     expect(old.done).toBe(false)
-    expect(old.pending[0]).toMatch(
+    expect(pendingTexts(old)[0]).toMatch(
       /differs from dkp v2.8.1 \(runs quay.io\/tigera\/operator:v1.30.4; wants quay.io\/tigera\/operator:v1.30.9\)/,
     )
     const unapplied = addonsState(
@@ -369,7 +370,7 @@ describe('core addons', () => {
       expected,
       'v2.8.1',
     )
-    expect(unapplied.pending).toEqual([expect.stringMatching(/ResourcesApplied=False/)])
+    expect(pendingTexts(unapplied)).toEqual([expect.stringMatching(/ResourcesApplied=False/)])
   })
   it('selects the per-cluster sets by selector and name suffix, not global ones', () => {
     const cluster = {
@@ -424,7 +425,7 @@ describe('CAPI controllers', () => {
       ...all.filter((d) => d.metadata.namespace !== 'capi-system'),
       dep('capz-system', 'capz-controller-manager', true, 2, 1),
     ])
-    expect(s.pending).toEqual([
+    expect(pendingTexts(s)).toEqual([
       'no controller Deployment in capi-system',
       expect.stringMatching(/capz-system\/capz-controller-manager .*generation 2 not observed/),
     ])
