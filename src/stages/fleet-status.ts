@@ -9,6 +9,7 @@
 // `dkp-fleet/v1`, `kind` `FleetStatus`; every key is always present (null when unknown); new
 // keys may be added, none renamed or removed. docs/safety.md documents it.
 
+import { formatAge } from '../core/backup-state.js'
 import {
   type CapiCluster,
   CLUSTER_NAME_LABEL,
@@ -19,6 +20,7 @@ import {
 } from '../core/kinds.js'
 import { code, escapeHtml, mdTable } from '../core/markdown.js'
 import { type PlanStage, stageRow } from '../core/stage-table.js'
+import { pendingTexts } from '../core/step-state.js'
 import { table } from '../core/text.js'
 import { bareVersion } from '../core/versions.js'
 import type { KubeObject } from '../effects/kube.js'
@@ -32,8 +34,7 @@ import {
   type RecordEntry,
   recordName,
 } from '../effects/run-record.js'
-import { formatAge } from './backup.js'
-import { connectManagement, loadPlan, makeEnv, runnerIdentity } from './execute.js'
+import { closeEnv, connectManagement, loadPlan, makeEnv, runnerIdentity } from './connect.js'
 import { readStepStates } from './step-states.js'
 import type { StageEnv } from './types.js'
 
@@ -156,15 +157,14 @@ export async function connectFleet(
   const loaded = await loadPlan(options, reporter)
   const { kube, kubeconfigPath } = await connectManagement(loaded.inventory, options, reporter)
   const { removeTempKubeconfigs } = await import('../effects/kubeconfig.js')
-  const env = makeEnv(
-    loaded,
-    kube,
-    options.signal ?? new AbortController().signal,
-    options.now ?? (() => new Date()),
-  )
+  const env = makeEnv(loaded, kube, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  })
   return {
     env,
     close() {
+      closeEnv(env)
       removeTempKubeconfigs([kubeconfigPath.slice(0, kubeconfigPath.lastIndexOf('/'))])
       kube.close()
     },
@@ -334,14 +334,16 @@ export async function readFleetStatus(
   direct.forEach((step, i) => {
     const state = states[i]!
     if (state instanceof Error) {
-      step.detail = /Cannot find module|ERR_MODULE_NOT_FOUND/.test(state.message)
+      step.detail = ['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND'].includes(
+        (state as NodeJS.ErrnoException).code ?? '',
+      )
         ? `the ${step.stage} stage module is not available in this build`
         : `could not read: ${state.message}`
       return
     }
     step.state = state.done ? 'done' : 'pending'
     step.from = bare(state.from)
-    step.detail = state.done ? first(state.evidence) : first(state.pending) || 'not at target'
+    step.detail = state.done ? first(state.evidence) : first(pendingTexts(state)) || 'not at target'
   })
   // verify holds when every end-state step does: derived rather than read twice.
   for (const step of steps.filter((s) => stageRow(s.stage).final)) {

@@ -55,7 +55,8 @@ function options(stage: RunOptions['stage'], extra: Partial<RunOptions> = {}): R
     dryRun: false,
     timeoutMs: 120_000,
     failOn: 'error',
-    env: { PATH: process.env.PATH ?? '' },
+    // The job's environment: where the executor reads how often to poll (set for speed below).
+    env: { PATH: process.env.PATH ?? '', DKP_FLEET_POLL_MS: process.env.DKP_FLEET_POLL_MS },
     cwd: process.cwd(),
     ...extra,
   }
