@@ -2,7 +2,7 @@
 // the job summary section, and state for the post step (locks, temp files, cancellation).
 
 import * as core from '@actions/core'
-import { WorkError } from '../core/errors.js'
+import { InputError, WorkError } from '../core/errors.js'
 import type { GitHubReporter } from '../effects/github.js'
 import { type JobState, resultSummary, runStage } from '../stages/execute.js'
 import type { ActionInputs } from './inputs.js'
@@ -56,11 +56,13 @@ export async function executeStage(inputs: ActionInputs, reporter: GitHubReporte
     )
     reporter.output('result', JSON.stringify(result))
     reporter.output('status', result.status)
-    // The stage's own outputs (the stage table's version outputs, a gate's findings and reports).
-    for (const [name, value] of Object.entries(result.outputs ?? {})) reporter.output(name, value)
+    // The stage's own outputs (the stage table's version outputs, a gate's findings and
+    // reports) were published by the executor with the result.
     reporter.summary(resultSummary(result))
     reporter.resultReported = true
     const line = `${result.stepId}: ${result.status}${result.message ? ` — ${result.message.split('\n')[0]}` : ''}`
+    // A refusal of bad input (a path that skips a minor or goes backwards) is reported as such.
+    if (result.badInput) throw new InputError(result.message ?? line)
     if (result.status === 'failed' || result.status === 'cancelled')
       throw new WorkError(result.message ?? line)
     if (result.status === 'deferred') reporter.warning(line)

@@ -11,8 +11,8 @@
 // insecure-skip-tls-verify only where the inventory sets `allowInsecureSkipTlsVerify` for the
 // cluster. The server's error texts are masked and clipped (Kube.fromInline).
 //
-// Clients and their cached lists (a Snapshot per cluster) are kept per management connection,
-// so API calls scale with kinds × clusters. Clusters whose Secrets hold the same kubeconfig
+// Clients and their cached lists (a Snapshot per cluster) are kept per environment
+// (WorkloadClients, closed by whoever made it), so API calls scale with kinds × clusters. Clusters whose Secrets hold the same kubeconfig
 // share one client (same content, same server, same answers). An unreachable cluster is an
 // error naming the cluster, its server and the Secret.
 
@@ -54,21 +54,24 @@ interface Shared {
   snapshot: Snapshot
 }
 
-interface Cache {
-  byCluster: Map<string, Promise<WorkloadCluster>>
-  byContent: Map<string, Shared>
-}
+/**
+ * The workload clients of one management connection (a stage run, a plan read, a verify job):
+ * resolved once per cluster, shared by clusters whose Secrets hold the same kubeconfig, and
+ * closed together by whoever made the environment (the executor after a stage).
+ */
+export class WorkloadClients {
+  readonly byCluster = new Map<string, Promise<WorkloadCluster>>()
+  readonly byContent = new Map<string, Shared>()
 
-/** One cache per management connection (a stage run, a plan read, a verify job). */
-const caches = new WeakMap<Kube, Cache>()
-
-function cacheOf(env: StageEnv): Cache {
-  let cache = caches.get(env.kube)
-  if (!cache) {
-    cache = { byCluster: new Map(), byContent: new Map() }
-    caches.set(env.kube, cache)
+  /** Forgets the cached lists of every workload cluster (the clients stay), so the next read is fresh. */
+  refresh(): void {
+    for (const shared of this.byContent.values()) shared.snapshot.refresh()
   }
-  return cache
+
+  /** Drops idle connections of the workload clients (they stay usable). */
+  close(): void {
+    for (const shared of this.byContent.values()) shared.kube.close()
+  }
 }
 
 /** Client options for workload clusters: fewer retries than the management cluster's, so an unreachable one fails in seconds. */
@@ -96,7 +99,7 @@ export function workloadCluster(
   name: string,
   options: WorkloadOptions = {},
 ): Promise<WorkloadCluster> {
-  const cache = cacheOf(env)
+  const cache = env.workloads
   const key = `${options.namespace ?? '*'}/${name}`
   let pending = cache.byCluster.get(key)
   if (!pending) {
@@ -110,16 +113,6 @@ export function workloadCluster(
 /** The KommanderClusters of a workspace namespace (the clusters a workspace's apps run on). */
 export async function workspaceClusters(env: StageEnv, namespace: string): Promise<KommanderCluster[]> {
   return env.snapshot.list<KommanderCluster>(...K.kommanderCluster, namespace)
-}
-
-/** Forgets the cached lists of every workload cluster (the clients stay), so the next read is fresh. */
-export function refreshWorkloads(env: StageEnv): void {
-  for (const shared of caches.get(env.kube)?.byContent.values() ?? []) shared.snapshot.refresh()
-}
-
-/** Drops idle connections of the workload clients (they stay usable). */
-export function closeWorkloads(env: StageEnv): void {
-  for (const shared of caches.get(env.kube)?.byContent.values() ?? []) shared.kube.close()
 }
 
 /**
@@ -146,7 +139,7 @@ export async function mapLimit<T, R>(
 
 async function resolve(
   env: StageEnv,
-  cache: Cache,
+  cache: WorkloadClients,
   name: string,
   options: WorkloadOptions,
 ): Promise<WorkloadCluster> {

@@ -22,7 +22,7 @@ export const command: Command = async (argv, io) => {
   const options = { targetDkp: values.target, targetKubernetes: values['target-kubernetes'] }
   let live: LiveVersions | undefined
   if (values.kubeconfig) {
-    const { readLiveVersionsFromFile } = await import('../../effects/live.js')
+    const { readLiveVersionsFromFile } = await import('../../stages/live-versions.js')
     live = await readLiveVersionsFromFile(values.kubeconfig, inventory, options)
   }
   const plan = buildPlan(inventory, { ...options, live })
