@@ -82,7 +82,23 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
   if (!isStageName(stageText)) bad('stage', `unknown stage "${stageText}"; one of: ${STAGES.join(', ')}`)
   const inventory = opt('inventory') ?? ''
   const manifestsOnlyCheck = stageText === 'check' && opt('manifests') !== undefined
-  if (!inventory && !manifestsOnlyCheck) bad('inventory', 'required: the inventory file(s) or glob(s)')
+  const fetchDkp = stageText === 'fetch-dkp'
+  if (!inventory && !manifestsOnlyCheck && !fetchDkp)
+    bad('inventory', 'required: the inventory file(s) or glob(s)')
+  // fetch-dkp runs in a job that holds no secret and reads no inventory: it is told the version.
+  if (fetchDkp) {
+    if (opt('dkp-version') === undefined)
+      bad(
+        'dkp-version',
+        "required with stage fetch-dkp: the dkp version to fetch (the plan job's `dkp-version`)",
+      )
+    if (opt('dkp-cache-dir') === undefined)
+      bad('dkp-cache-dir', 'required with stage fetch-dkp: the directory to leave the verified tarball in')
+    if (opt('kubeconfig') !== undefined)
+      bad('kubeconfig', 'stage fetch-dkp takes no kubeconfig: it runs in a job that holds no secret')
+    if (opt('dkp-path') !== undefined)
+      bad('dkp-path', 'stage fetch-dkp has nothing to fetch with dkp-path: leave the job out')
+  }
 
   const cluster = opt('cluster')
   if (cluster !== undefined && !NAME.test(cluster))

@@ -15,8 +15,11 @@ export const UPGRADE_ORDER = [
   'verify',
 ] as const
 
-/** Every stage the action accepts: the plan's stages plus the read-only and control stages. */
-export const STAGES = ['plan', ...UPGRADE_ORDER, 'status', 'pause', 'resume'] as const
+/**
+ * Every stage the action accepts: the plan's stages, the read-only and control stages, and
+ * `fetch-dkp` (the verified dkp tarball for the other jobs, in a job that holds no secret).
+ */
+export const STAGES = ['plan', ...UPGRADE_ORDER, 'status', 'pause', 'resume', 'fetch-dkp'] as const
 
 export type StageName = (typeof STAGES)[number]
 export type PlanStage = (typeof UPGRADE_ORDER)[number]

@@ -208,7 +208,13 @@ export function makeEnv(
 /** Runs one stage end to end and returns its result (status `failed` is returned, not thrown). */
 export async function runStage(options: RunOptions, reporter: Reporter): Promise<StageResult> {
   const stage = options.stage
-  if (stage === 'plan' || stage === 'status' || stage === 'pause' || stage === 'resume') {
+  if (
+    stage === 'plan' ||
+    stage === 'status' ||
+    stage === 'pause' ||
+    stage === 'resume' ||
+    stage === 'fetch-dkp'
+  ) {
     throw new InputError(`stage ${stage} is not run by the stage executor`)
   }
   const now = options.now ?? (() => new Date())

@@ -149,6 +149,40 @@ describe('parseInputs', () => {
     })
   })
 
+  it('fetch-dkp needs no inventory, but the dkp version and the directory to leave the tarball in', () => {
+    expect(
+      parseInputs(getter({ stage: 'fetch-dkp', 'dkp-version': '2.8.1', 'dkp-cache-dir': '/tmp/dkp-cache' })),
+    ).toMatchObject({
+      stage: 'fetch-dkp',
+      inventory: '',
+      dkpVersion: 'v2.8.1',
+      dkpCacheDir: '/tmp/dkp-cache',
+    })
+    expect(
+      problemsOf({ stage: 'fetch-dkp' })
+        .map((p) => p.path)
+        .sort(),
+    ).toEqual(['input dkp-cache-dir', 'input dkp-version'])
+  })
+
+  it('fetch-dkp refuses a kubeconfig (it runs in a job without secrets) and dkp-path (nothing to fetch)', () => {
+    const problems = problemsOf({
+      stage: 'fetch-dkp',
+      'dkp-version': 'v2.8.1',
+      'dkp-cache-dir': '/tmp/dkp-cache',
+      kubeconfig: 'apiVersion: v1\n',
+      'dkp-path': '/opt/dkp/dkp',
+    })
+    expect(problems.map((p) => p.path).sort()).toEqual(['input dkp-path', 'input kubeconfig'])
+    expect(problems.find((p) => p.path === 'input kubeconfig')?.message).toBe(
+      'stage fetch-dkp takes no kubeconfig: it runs in a job that holds no secret',
+    )
+    // Any other stage still requires the inventory.
+    expect(problemsOf({ stage: 'kubernetes', 'dkp-version': 'v2.8.1' }).map((p) => p.path)).toEqual([
+      'input inventory',
+    ])
+  })
+
   it('reports every bad value at once', () => {
     const problems = problemsOf({
       stage: 'upgrade-everything',
