@@ -312,14 +312,12 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     let lost: string | undefined
     /** What the stage found before acting: `from` survives a failure later on. */
     const found: { from?: string } = {}
+    // One install per stage, however many checks ask for dkp at once (verify checks clusters
+    // in parallel): the first call installs, the others wait for it.
+    let installing: Promise<DkpRunner> | undefined
     const dkp = async () => {
-      dkpRunner ??= await resolveDkp(
-        options,
-        plan,
-        kubeconfigPath,
-        reporter,
-        inventory.management.kubeconfigEnv,
-      )
+      installing ??= resolveDkp(options, plan, kubeconfigPath, reporter, inventory.management.kubeconfigEnv)
+      dkpRunner = await installing
       return dkpRunner
     }
     const env = makeEnv(loaded, kube, AbortSignal.any(signals), now, dkp, reporter)
