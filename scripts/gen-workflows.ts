@@ -318,7 +318,11 @@ function dkpDownloadStep(condition?: string): string {
   )
 }
 
-/** The stages whose jobs may run dkp (reference/dkp.md §2), management ones and the wave legs'. */
+/**
+ * The stages that run dkp to act (reference/dkp.md §2), management ones and the wave legs': the
+ * dkp job runs when the plan has work for one of them. (verify, in the gates and the verify job,
+ * may run dkp too, but only to check a core-addons step, which is then in the plan.)
+ */
 const DKP_STAGES = (): string[] => [
   ...new Set([...MANAGEMENT.filter((j) => j.dkp).map((j) => j.stage), ...PER_CLUSTER]),
 ]
@@ -499,7 +503,7 @@ function gateJob(slot: number): string {
     `gate-${slot}`,
     [
       `name: gate before wave slot ${slot}`,
-      `needs: [plan, ${[last, ...earlier.slice(-2)].join(', ')}]`,
+      `needs: [plan, ${[last, ...earlier.slice(-2), DKP_JOB].join(', ')}]`,
       `if: \${{ !cancelled() && needs.plan.result == 'success' && needs.${last}.result == 'success'${previousGate} && fromJSON(needs.plan.outputs.wave-count) > ${slot} }}`,
       `runs-on: ${RUNS_ON}`,
       'timeout-minutes: 30',
@@ -507,11 +511,14 @@ function gateJob(slot: number): string {
     ],
     [
       checkoutSteps(),
+      // verify may run dkp: a core-addons step with no record is checked with `dkp upgrade addons --dry-run`.
+      dkpDownloadStep(),
       stageStep({
         id: 'stage',
         stage: 'verify',
         continueOnError: true,
         with: [['wave', `\${{ fromJSON(needs.plan.outputs.waves)[${slot}].wave }}`]],
+        dkpTarball: true,
       }),
     ],
   )
@@ -552,7 +559,7 @@ function waveJob(slot: number): string {
 
 function verifyJob(): string {
   const slots = Array.from({ length: WAVE_SLOTS }, (_, i) => [`gate-${i}`, `wave-${i}`]).flat()
-  const needs = ['plan', MANAGEMENT.at(-1)!.id, ...slots]
+  const needs = ['plan', MANAGEMENT.at(-1)!.id, ...slots, DKP_JOB]
   return job(
     'verify',
     [
@@ -565,7 +572,11 @@ function verifyJob(): string {
       `runs-on: ${RUNS_ON}`,
       'timeout-minutes: 30',
     ],
-    [checkoutSteps(), stageStep({ id: 'stage', stage: 'verify', continueOnError: true })],
+    [
+      checkoutSteps(),
+      dkpDownloadStep(),
+      stageStep({ id: 'stage', stage: 'verify', continueOnError: true, dkpTarball: true }),
+    ],
   )
 }
 

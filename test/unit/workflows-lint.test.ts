@@ -183,7 +183,10 @@ const action = parseYaml(read('action.yml')) as Yaml
 const MGMT_CHAIN: string[] = SEED_ORDER.filter((s) => s !== 'verify')
 const SLOTS = Number(jobs.plan!.steps.find((s: Yaml) => s.env?.WAVE_SLOTS !== undefined).env.WAVE_SLOTS)
 const stageSteps = (job: Yaml): Yaml[] => job.steps.filter((s: Yaml) => s.uses === './.dkp-fleet/action')
-/** The stages that run dkp (reference/dkp.md §2): their jobs take the dkp job's tarball. */
+/**
+ * The stages that run dkp to act (reference/dkp.md §2); verify (gates, verify job) may run it to
+ * check a core-addons step. Their jobs take the dkp job's tarball; check never runs dkp.
+ */
 const DKP_STAGES = [
   'kommander',
   'workspaces',
@@ -217,11 +220,13 @@ describe('dkp-fleet-upgrade.yml', () => {
     }
     for (let i = 0; i < SLOTS; i++) {
       expect(jobs[`gate-${i}`]!.needs).toEqual(
-        i === 0 ? ['plan', 'kubernetes'] : ['plan', 'kubernetes', `gate-${i - 1}`, `wave-${i - 1}`],
+        i === 0
+          ? ['plan', 'kubernetes', 'dkp']
+          : ['plan', 'kubernetes', `gate-${i - 1}`, `wave-${i - 1}`, 'dkp'],
       )
       expect(jobs[`wave-${i}`]!.needs).toEqual(['plan', `gate-${i}`, 'dkp'])
     }
-    expect(jobs.verify!.needs).toEqual(['plan', 'kubernetes', ...slots])
+    expect(jobs.verify!.needs).toEqual(['plan', 'kubernetes', ...slots, 'dkp'])
     expect(SLOTS).toBe(8)
   })
 
@@ -446,7 +451,7 @@ describe('dkp-fleet-upgrade.yml', () => {
     const dkpSteps = dkp.steps as Yaml[]
     const fetch = dkpSteps.find((s) => s.id === 'fetch')!
     const dkpJobs = Object.entries(jobs).filter(([, j]) =>
-      stageSteps(j).some((s) => DKP_STAGES.includes(s.with.stage)),
+      stageSteps(j).some((s) => [...DKP_STAGES, 'verify'].includes(s.with.stage)),
     )
     const always = { success: () => true, failure: () => false, cancelled: () => false, always: () => true }
     const condOf = (step: Yaml) => (step.if as string).slice(3, -2)
@@ -615,7 +620,8 @@ describe('dkp-fleet-upgrade.yml', () => {
     it('every job whose stage runs dkp takes that artifact into the directory its stage reads, before its stage steps; no other job does', () => {
       expect(dkpJobs.map(([id]) => id)).toEqual([
         ...DKP_STAGES,
-        ...Array.from({ length: SLOTS }, (_, i) => `wave-${i}`),
+        ...Array.from({ length: SLOTS }, (_, i) => [`gate-${i}`, `wave-${i}`]).flat(),
+        'verify',
       ])
       for (const [id, j] of Object.entries(jobs)) {
         const steps = j.steps as Yaml[]
