@@ -123,6 +123,7 @@ export async function runDaemon(argv: string[], parts?: DaemonParts): Promise<nu
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     log(`fleet: failed: ${message}`)
+    if (err instanceof Error && err.stack) log(err.stack)
     await shutdown('start-up failed')
     report({ phase: 'failed', message })
     return 1
