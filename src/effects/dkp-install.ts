@@ -17,7 +17,6 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
   type ChecksumEntry,
-  type ChecksumTable,
   checksumKey,
   type DkpPlatform,
   dkpPlatform,
@@ -31,6 +30,12 @@ import {
   SHIPPED_CHECKSUMS,
 } from '../core/download.js'
 import { WorkError } from '../core/errors.js'
+import {
+  ACTION_LABELS,
+  type InputLabels,
+  type InstallDkpOptions,
+  type InstallResult,
+} from './dkp-install-options.js'
 import { checkVersion, isExecutable, usePreinstalled } from './dkp-preinstalled.js'
 import {
   findCachedTarball,
@@ -38,11 +43,29 @@ import {
   type TarballCacheSlot,
   tarballCacheSlot,
 } from './dkp-tarball-cache.js'
-import { type CacheRecord, commitEntry, findEntry, readRecord, resolveInstallDirs } from './dkp-tool-cache.js'
-import { DownloadError, type DownloadOptions, downloadFile } from './download-file.js'
+import {
+  type CacheEntryPaths,
+  type CacheRecord,
+  commitEntry,
+  exists,
+  findEntry,
+  readRecord,
+  resolveInstallDirs,
+} from './dkp-tool-cache.js'
+import { DownloadError, downloadFile } from './download-file.js'
 import { sha256File } from './sha256.js'
 import { ArchiveError, extractBinaryFromTarGz } from './tar-extract.js'
 
+export {
+  ACTION_LABELS,
+  type ChecksumOrigin,
+  CLI_LABELS,
+  type InputLabels,
+  type InstallDkpOptions,
+  type InstallLogger,
+  type InstallResult,
+  type InstallSource,
+} from './dkp-install-options.js'
 export { checkVersion } from './dkp-preinstalled.js'
 export {
   type CacheRecord,
@@ -52,115 +75,9 @@ export {
   TOOL_NAME,
 } from './dkp-tool-cache.js'
 
-export interface InstallLogger {
-  info(message: string): void
-  warning(message: string): void
-}
-
-export interface InstallDkpOptions {
-  /** `vX.Y.Z` (the `v` is optional), with an optional pre-release. Resolved by the caller. */
-  version: string
-  /** Pins the sha256 of the tarball (downloads) or of the binary itself (with dkpPath). Input `dkp-sha256`. */
-  sha256?: string
-  /** Mirror URL template with {version}, {os}, {arch}. Input `dkp-download-url`. Default: the official URL. */
-  urlTemplate?: string
-  /** Use this pre-installed binary (or a directory holding `dkp`) instead of downloading. Input `dkp-path`. */
-  dkpPath?: string
-  /** Refuse to download when no sha256 is known (pinned or in the shipped table). Input `require-checksum`. */
-  requireChecksum?: boolean
-  log: InstallLogger
-  /** Tool-cache root (`RUNNER_TOOL_CACHE`). Default: resolveInstallDirs(process.env). */
-  cacheRoot?: string
-  /** Where downloads are staged (`RUNNER_TEMP`); a private sub-directory is made and always removed. */
-  tempDir?: string
-  /**
-   * The tarball cache: a directory shared between fresh runners (the shipped workflows restore
-   * and save it with actions/cache; input `dkp-cache-dir`). After a tool-cache miss, a tarball
-   * found there is installed only when its sha256 equals the pinned or table value (else it is
-   * deleted, with a warning, and dkp is downloaded); a downloaded tarball is put there once every
-   * check passed. Not used when no sha256 is known.
-   */
-  tarballCacheDir?: string
-  /** Target platform; default this process's. */
-  platform?: { platform: string; arch: string }
-  /** Resolves a relative dkpPath. Default process.cwd(). */
-  cwd?: string
-  /** Checksum table; default the shipped src/core/dkp-checksums.json. */
-  checksums?: ChecksumTable
-  /** Download retries and timeouts (defaults: 4 attempts, 1 s backoff doubling, 60 s idle, 10 min overall). */
-  download?: Omit<DownloadOptions, 'log'>
-  /** Timeout of `dkp version`. Default 30 s. */
-  versionTimeoutMs?: number
-  /** How messages name the inputs: the action's input names by default; the CLI passes its flags. */
-  labels?: Partial<InputLabels>
-}
-
-export interface InputLabels {
-  version: string
-  sha256: string
-  urlTemplate: string
-  dkpPath: string
-  requireChecksum: string
-}
-
-export const ACTION_LABELS: InputLabels = {
-  version: 'dkp-version',
-  sha256: 'dkp-sha256',
-  urlTemplate: 'dkp-download-url',
-  dkpPath: 'dkp-path',
-  requireChecksum: 'require-checksum',
-}
-
-export const CLI_LABELS: InputLabels = {
-  version: '--version',
-  sha256: '--sha256',
-  urlTemplate: '--url',
-  dkpPath: '--dkp-path',
-  requireChecksum: '--require-checksum',
-}
-
 /** `dkp-sha256: <hex>` (an action input line) or `--sha256 <hex>` (a flag). */
 const pinText = (label: string, sha: string) =>
   label.startsWith('-') ? `${label} ${sha}` : `${label}: ${sha}`
-
-export type InstallSource = 'cache' | 'tarball-cache' | 'download' | 'dkp-path'
-/** How the artifact was verified: against a pinned sha256, the shipped table, or not at all (computed, trust on first use). */
-export type ChecksumOrigin = 'pinned' | 'table' | 'computed' | 'none'
-
-export interface InstallResult {
-  /** Absolute path of the dkp executable: stages run this path (argv arrays), not `dkp` from PATH. */
-  binary: string
-  /** Directory holding it: what the action adds to PATH. */
-  dir: string
-  /** Normalised version, `v2.8.1`. */
-  version: string
-  /** sha256 of the binary. */
-  sha256: string
-  /** sha256 of the tarball it came from (cache and download). */
-  tarballSha256?: string
-  source: InstallSource
-  checksum: ChecksumOrigin
-  /** Redacted download URL (cache and download). */
-  url?: string
-  /** `dkp-sha256: <hex>` when no checksum was known: the line to pin (the action puts it in the job summary). */
-  pinLine?: string
-  /**
-   * The tarball cache's part: `restored` = installed from the verified tarball found there;
-   * `stored` = the verified download was put there, to be saved under `key` (dkpCacheKey).
-   */
-  tarballCache?: { key: string; file: string; state: 'restored' | 'stored' }
-  /** Milliseconds per phase. */
-  timings: {
-    totalMs: number
-    downloadMs?: number
-    /** sha256 of a tarball found in the tarball cache. */
-    hashMs?: number
-    extractMs?: number
-    versionMs?: number
-    cacheMs?: number
-    verifyMs?: number
-  }
-}
 
 interface Expected {
   sha256: string
@@ -269,30 +186,8 @@ async function fromCache(c: Ctx): Promise<InstallResult | undefined> {
     )
     return undefined
   }
-  const damaged = (problem: string) =>
-    new WorkError(
-      `the cached dkp ${c.version} at ${p.binary} ${problem}; it is not used. ` +
-        `The tool cache may have been tampered with: investigate, then remove ${p.dir} and ${p.marker} to reinstall.`,
-    )
-  let st: Awaited<ReturnType<typeof stat>>
-  try {
-    st = await stat(p.binary)
-  } catch {
-    throw damaged(`is missing (recorded sha256 ${rec.binarySha256})`)
-  }
-  if (!st.isFile()) throw damaged('is not a regular file')
-  const actual = await sha256File(p.binary)
-  if (actual !== rec.binarySha256) {
-    throw damaged(
-      `was modified: its sha256 is ${actual}, but ${rec.binarySha256} was recorded when it was installed`,
-    )
-  }
-  if (c.entry?.binarySha256 && actual !== c.entry.binarySha256) {
-    throw damaged(
-      `has sha256 ${actual}, but the shipped table says ${c.entry.binarySha256} (${c.entry.source})`,
-    )
-  }
-  if (!(await isExecutable(p.binary))) throw damaged('is no longer executable')
+  const actual = await verifyCachedBinary(c, p, rec)
+  if (actual === undefined) return undefined
   if (!c.expected && c.opts.requireChecksum) throw refusal(c)
   const verifyMs = elapsed(t)
   const base = {
@@ -319,6 +214,42 @@ async function fromCache(c: Ctx): Promise<InstallResult | undefined> {
       `from the tarball matching the ${c.expected.how} sha256`,
   )
   return { ...base, checksum: c.expected.how, timings: { totalMs: elapsed(c.t0), verifyMs } }
+}
+
+/**
+ * Re-hashes a cached binary against its record and the table; its sha256, or undefined when
+ * another install is replacing the entry right now (it removes the marker, then the directory:
+ * a binary that vanished with its marker, or is back already, is a miss). Anything else that
+ * does not match is tampering: a WorkError.
+ */
+async function verifyCachedBinary(c: Ctx, p: CacheEntryPaths, rec: CacheRecord): Promise<string | undefined> {
+  const damaged = (problem: string) =>
+    new WorkError(
+      `the cached dkp ${c.version} at ${p.binary} ${problem}; it is not used. ` +
+        `The tool cache may have been tampered with: investigate, then remove ${p.dir} and ${p.marker} to reinstall.`,
+    )
+  const st = await stat(p.binary).catch(() => undefined)
+  const actual = st?.isFile() ? await sha256File(p.binary).catch(() => undefined) : undefined
+  if (!st || (st.isFile() && actual === undefined)) {
+    if (!(await exists(p.marker)) || (await exists(p.binary))) {
+      c.opts.log.info(`the cached dkp at ${p.dir} is being replaced by another install; installing`)
+      return undefined
+    }
+    throw damaged(`is missing (recorded sha256 ${rec.binarySha256})`)
+  }
+  if (!st.isFile() || actual === undefined) throw damaged('is not a regular file')
+  if (actual !== rec.binarySha256) {
+    throw damaged(
+      `was modified: its sha256 is ${actual}, but ${rec.binarySha256} was recorded when it was installed`,
+    )
+  }
+  if (c.entry?.binarySha256 && actual !== c.entry.binarySha256) {
+    throw damaged(
+      `has sha256 ${actual}, but the shipped table says ${c.entry.binarySha256} (${c.entry.source})`,
+    )
+  }
+  if (!(await isExecutable(p.binary))) throw damaged('is no longer executable')
+  return actual
 }
 
 function downloadFailure(err: unknown, c: Ctx): WorkError {

@@ -9,7 +9,7 @@ import { access, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { type ChecksumTable, checksumKey, dkpPlatform, parseDkpVersionOutput } from '../core/download.js'
 import { InputError, WorkError } from '../core/errors.js'
-import type { InputLabels, InstallDkpOptions, InstallResult } from './dkp-install.js'
+import type { InputLabels, InstallDkpOptions, InstallResult } from './dkp-install-options.js'
 import { TOOL_NAME } from './dkp-tool-cache.js'
 import { sha256File } from './sha256.js'
 

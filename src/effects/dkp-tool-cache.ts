@@ -110,6 +110,15 @@ export async function moveFile(from: string, to: string): Promise<void> {
   })
 }
 
+/** A complete entry holding this very binary (re-hashed) is there already. */
+async function sameEntry(p: CacheEntryPaths, record: CacheRecord): Promise<boolean> {
+  const theirs = (await exists(p.marker)) ? await readRecord(p.record) : undefined
+  return (
+    theirs?.binarySha256 === record.binarySha256 &&
+    (await sha256File(p.binary).catch(() => '')) === record.binarySha256
+  )
+}
+
 /**
  * Moves a verified binary into the tool cache: staged next to the entry, swapped in, then
  * marked complete. An entry of the same binary that another install finished meanwhile is kept
@@ -128,17 +137,19 @@ export async function commitEntry(
   let staging: string | undefined
   let done = false
   try {
-    const theirs = (await exists(p.marker)) ? await readRecord(p.record) : undefined
-    if (
-      theirs?.binarySha256 === record.binarySha256 &&
-      (await sha256File(p.binary).catch(() => '')) === record.binarySha256
-    ) {
+    if (await sameEntry(p, record)) {
       done = true
       return p
     }
     staging = await mkdtemp(join(parent, `.${nodeArch}.staging-`))
     await moveFile(binary, join(staging, TOOL_NAME))
     await writeFile(join(staging, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`)
+    // Checked again just before the swap: an install that finished while this one staged keeps
+    // its entry, so two installs replace each other only when both reach this point together.
+    if (await sameEntry(p, record)) {
+      done = true
+      return p
+    }
     await rm(p.marker, { force: true })
     await rm(p.dir, { recursive: true, force: true })
     await rename(staging, p.dir).catch(async (err: NodeJS.ErrnoException) => {
