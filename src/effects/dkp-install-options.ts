@@ -26,8 +26,9 @@ export interface InstallDkpOptions {
   /** Where downloads are staged (`RUNNER_TEMP`); a private sub-directory is made and always removed. */
   tempDir?: string
   /**
-   * The tarball cache: a directory shared between fresh runners (the shipped workflows restore
-   * and save it with actions/cache; input `dkp-cache-dir`). After a tool-cache miss, a tarball
+   * The tarball cache: a directory holding the verified tarball between jobs (the shipped
+   * workflow's dkp job fills it from the Actions cache or a download and hands the file to the
+   * other jobs as an artifact; input `dkp-cache-dir`). After a tool-cache miss, a tarball
    * found there is installed only when its sha256 equals the pinned or table value (else it is
    * deleted, with a warning, and dkp is downloaded); a downloaded tarball is put there once every
    * check passed. Not used when no sha256 is known.

@@ -1,6 +1,6 @@
 // Installs the pinned dkp CLI, verified: tool cache first (re-hashed on every hit), else a
-// tarball in the tarball cache (shared between fresh runners by actions/cache; used only when its
-// sha256 equals the pinned or table value), else download (official URL or a mirror template) →
+// tarball in the tarball cache (the shipped workflow's dkp job hands it to the other jobs; used
+// only when its sha256 equals the pinned or table value), else download (official URL or a mirror template) →
 // sha256 of the tarball checked before extraction → extract `dkp` → `dkp version` must report the
 // requested version → cache (and keep the verified tarball in the tarball cache). Or use a
 // pre-installed binary (dkp-path), version still checked. Shared by the action and

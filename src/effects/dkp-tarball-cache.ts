@@ -1,6 +1,6 @@
 // The tarball cache (option tarballCacheDir, action input dkp-cache-dir): the published tarball
-// as verified, under its published name, e.g. <dir>/dkp_v2.8.1_linux_amd64.tar.gz, in a
-// directory the shipped workflows restore and save with actions/cache. The tarball, not the
+// as verified, under its published name, e.g. <dir>/dkp_v2.8.1_linux_amd64.tar.gz, in the
+// directory the shipped workflow's dkp job fills and hands to the other jobs. The tarball, not the
 // binary: its sha256 is what dkp-sha256 and the table pin, so a tarball restored from a cache
 // entry that another job wrote is checked against a value that does not live in that entry.
 
