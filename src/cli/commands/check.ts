@@ -11,17 +11,11 @@ import { isAbsolute, resolve } from 'node:path'
 import { compatRule } from '../../core/compat/rules.js'
 import { parseMinor } from '../../core/compat/table.js'
 import { InputError } from '../../core/errors.js'
-import { countBySeverity, type Finding, type RuleDescriptor } from '../../core/findings.js'
-import type { SourceRef } from '../../core/model.js'
+import { countBySeverity, type Finding } from '../../core/findings.js'
 import { exitCodeFor, type FailOn, isFailOn } from '../../core/report/exit-code.js'
 import { renderJson } from '../../core/report/json.js'
-import {
-  type CheckReport,
-  type ClusterSummary,
-  type ScanStats,
-  TOOL_INFORMATION_URI,
-  TOOL_NAME,
-} from '../../core/report/model.js'
+import type { LiveCheck, LiveCheckOptions } from '../../core/report/live-check.js'
+import { type CheckReport, type ScanStats, TOOL_INFORMATION_URI, TOOL_NAME } from '../../core/report/model.js'
 import { renderSarif } from '../../core/report/sarif.js'
 import { renderText, summaryLine } from '../../core/report/text.js'
 import { VERSION } from '../../core/version.js'
@@ -32,36 +26,18 @@ import type { CliIO, Command } from '../io.js'
 export const FORMATS = ['text', 'json', 'sarif'] as const
 export type Format = (typeof FORMATS)[number]
 
-export interface CheckOptions {
+export interface CheckOptions extends LiveCheckOptions {
   manifests: string[]
   /** As given, without a leading `v` (e.g. `1.29` or `1.29.6`). */
   targetKubernetes?: string
   format: Format
   output?: string
   failOn: FailOn
-  inventory: string[]
-  kubeconfig?: string
   /** Deadline of the live check's API calls (--timeout-minutes, default 10). */
   timeoutMinutes?: number
 }
 
-/** What a live check (health gates + live removed-API scan) contributes to the report. */
-export interface LiveCheckResult {
-  findings: Finding[]
-  clusters: ClusterSummary[]
-  /** Target resolved from the inventory (used when --target-kubernetes is absent). */
-  target: { kubernetes?: string; dkp?: string }
-  /** Inventory line of each cluster: where SARIF places that cluster's findings. */
-  clusterSources: Map<string, SourceRef>
-  /** Where findings with no cluster line point (the management entry or inventory file). */
-  fallback?: SourceRef
-  /** Rule descriptors of the live checks (health gates); compat rules are added anyway. */
-  rules?: RuleDescriptor[]
-  scanned?: Pick<ScanStats, 'clusters' | 'helmReleases' | 'objects'>
-}
-
-/** The extension point for the live mode: called when `-i` or `--kubeconfig` is given. */
-export type LiveCheck = (options: CheckOptions, io: CliIO) => Promise<LiveCheckResult>
+export type { LiveCheck, LiveCheckResult } from '../../core/report/live-check.js'
 
 const USAGE = `Usage: dkp-fleet check [--manifests DIR]... [--target-kubernetes 1.NN] [-i <glob> [--kubeconfig F]]
                        [--format text|json|sarif] [--output FILE] [--fail-on error|warning|none]
