@@ -1,10 +1,10 @@
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { InputError } from '../../core/errors.js'
-import { isStageName, UPGRADE_ORDER } from '../../core/stages.js'
+import { UPGRADE_ORDER } from '../../core/stages.js'
 import { ConsoleReporter } from '../../effects/reporter.js'
 import { runStage } from '../../stages/execute.js'
-import { parseFlags } from '../args.js'
+import { optionsFromFlags, parseFlags } from '../args.js'
 import type { Command } from '../io.js'
 
 function findOnPath(name: string, path = ''): string | undefined {
@@ -36,37 +36,28 @@ export const command: Command = async (argv, io) => {
       'dkp-download-url': { type: 'string' },
       'require-checksum': { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
-      'timeout-minutes': { type: 'string', default: '60' },
+      'timeout-minutes': { type: 'string' },
       manifests: { type: 'string' },
-      'fail-on': { type: 'string', default: 'error' },
+      'fail-on': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     true,
   )
   const [stage, ...extra] = positionals
-  if (
-    !stage ||
-    extra.length > 0 ||
-    !isStageName(stage) ||
-    !(UPGRADE_ORDER as readonly string[]).includes(stage)
-  ) {
+  if (!stage || extra.length > 0)
     throw new InputError(
       `usage: dkp-fleet run <stage> -i <inventory> [--cluster NAME]; stages: ${UPGRADE_ORDER.join(', ')}`,
     )
-  }
-  const timeout = Number(values['timeout-minutes'])
-  if (!(timeout > 0)) throw new InputError('--timeout-minutes must be a positive number')
-  const failOn = values['fail-on']
-  if (failOn !== 'error' && failOn !== 'warning' && failOn !== 'none')
-    throw new InputError('--fail-on must be error, warning or none')
-  if (values.wave !== undefined && !/^\d+$/.test(values.wave))
-    throw new InputError('--wave must be a wave number')
+  const options = optionsFromFlags(
+    { ...values, stage },
+    { stages: UPGRADE_ORDER, labels: { stage: '<stage>' } },
+  )
 
   const reporter = new ConsoleReporter(io.stderr)
   // Locally, a dkp already on PATH is the expected one (e.g. the demo fleet's stand-in); its
   // version is still checked. Pass --dkp-version/--dkp-download-url to download instead.
-  let dkpPath = values['dkp-path']
-  if (!dkpPath && !values['dkp-download-url'] && !values['dkp-version']) {
+  let dkpPath = options.dkpPath
+  if (!dkpPath && !options.dkpDownloadUrl && !options.dkpVersion) {
     dkpPath = findOnPath('dkp', io.env.PATH)
     if (dkpPath) reporter.info(`using dkp from PATH: ${dkpPath}`)
   }
@@ -77,26 +68,26 @@ export const command: Command = async (argv, io) => {
   try {
     const result = await runStage(
       {
-        stage,
+        stage: options.stage,
         inventory: values.inventory ?? [],
-        cluster: values.cluster,
-        wave: values.wave === undefined ? undefined : Number(values.wave),
-        planDigest: values['plan-digest'],
-        kubeconfig: { path: values.kubeconfig },
+        cluster: options.cluster,
+        wave: options.wave,
+        planDigest: options.planDigest,
+        kubeconfig: { path: options.kubeconfig },
         allowKubeconfigEnv: true,
-        target: values.target,
-        targetKubernetes: values['target-kubernetes'],
+        target: options.target,
+        targetKubernetes: options.targetKubernetes,
         dkp: {
-          version: values['dkp-version'],
-          sha256: values['dkp-sha256'],
-          downloadUrl: values['dkp-download-url'],
+          version: options.dkpVersion,
+          sha256: options.dkpSha256,
+          downloadUrl: options.dkpDownloadUrl,
           path: dkpPath,
-          requireChecksum: values['require-checksum'],
+          requireChecksum: options.requireChecksum,
         },
-        dryRun: values['dry-run'],
-        timeoutMs: timeout * 60_000,
-        manifests: values.manifests,
-        failOn,
+        dryRun: options.dryRun,
+        timeoutMs: options.timeoutMinutes * 60_000,
+        manifests: options.manifests,
+        failOn: options.failOn,
         env: io.env,
         cwd: io.cwd,
         signal: cancel.signal,
