@@ -24,8 +24,9 @@ import { join, resolve } from 'node:path'
 import { InputError, WorkError } from '../core/errors.js'
 import type { Inventory } from '../core/model.js'
 import { DKP_MINORS, minorOf, normalizeDkp } from '../core/versions.js'
-import { isAlive, packageRoot, stopGroup } from './control-plane.js'
 import { isKnownDkp } from './dkp-releases.js'
+import { packageRoot } from './kube-bins.js'
+import { isAlive, stopGroup } from './process-groups.js'
 import { dkpTags } from './release-table.js'
 
 /** What the daemon writes to `<dir>/status.json`. */
