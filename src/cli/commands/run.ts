@@ -4,6 +4,7 @@ import { InputError } from '../../core/errors.js'
 import { UPGRADE_ORDER } from '../../core/stages.js'
 import { ConsoleReporter } from '../../effects/reporter.js'
 import { runStage } from '../../stages/execute.js'
+import type { StageResult } from '../../stages/types.js'
 import { optionsFromFlags, parseFlags } from '../args.js'
 import type { Command } from '../io.js'
 
@@ -19,30 +20,28 @@ function findOnPath(name: string, path = ''): string | undefined {
   return undefined
 }
 
+const RUN_FLAGS = {
+  inventory: { type: 'string', short: 'i', multiple: true },
+  cluster: { type: 'string', short: 'c' },
+  wave: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  target: { type: 'string' },
+  'target-kubernetes': { type: 'string' },
+  'plan-digest': { type: 'string' },
+  'dkp-path': { type: 'string' },
+  'dkp-version': { type: 'string' },
+  'dkp-sha256': { type: 'string' },
+  'dkp-download-url': { type: 'string' },
+  'require-checksum': { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  'timeout-minutes': { type: 'string' },
+  manifests: { type: 'string' },
+  'fail-on': { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const
+
 export const command: Command = async (argv, io) => {
-  const { values, positionals } = parseFlags(
-    argv,
-    {
-      inventory: { type: 'string', short: 'i', multiple: true },
-      cluster: { type: 'string', short: 'c' },
-      wave: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      target: { type: 'string' },
-      'target-kubernetes': { type: 'string' },
-      'plan-digest': { type: 'string' },
-      'dkp-path': { type: 'string' },
-      'dkp-version': { type: 'string' },
-      'dkp-sha256': { type: 'string' },
-      'dkp-download-url': { type: 'string' },
-      'require-checksum': { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      'timeout-minutes': { type: 'string' },
-      manifests: { type: 'string' },
-      'fail-on': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    true,
-  )
+  const { values, positionals } = parseFlags(argv, RUN_FLAGS, true)
   const [stage, ...extra] = positionals
   if (!stage || extra.length > 0)
     throw new InputError(
@@ -94,21 +93,23 @@ export const command: Command = async (argv, io) => {
       },
       reporter,
     )
-    if (values.json) io.stdout(`${JSON.stringify(result)}\n`)
-    else {
-      const versions = result.from
-        ? ` (${result.from} → ${result.to ?? '?'})`
-        : result.to
-          ? ` (to ${result.to})`
-          : ''
-      io.stdout(`${result.stepId}: ${result.status}${versions}\n`)
-      if (result.message) io.stdout(`  ${result.message.replace(/\n/g, '\n  ')}\n`)
-      for (const c of result.commands)
-        io.stdout(`  ${result.status === 'dry-run' ? 'would run' : 'ran'}: ${c}\n`)
-    }
+    io.stdout(values.json ? `${JSON.stringify(result)}\n` : resultText(result))
     return result.status === 'failed' || result.status === 'cancelled' ? 1 : 0
   } finally {
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
   }
+}
+
+/** The result for a terminal: step, status and versions, the message, the commands (run or would run). */
+function resultText(result: StageResult): string {
+  const versions = result.from
+    ? ` (${result.from} → ${result.to ?? '?'})`
+    : result.to
+      ? ` (to ${result.to})`
+      : ''
+  let out = `${result.stepId}: ${result.status}${versions}\n`
+  if (result.message) out += `  ${result.message.replace(/\n/g, '\n  ')}\n`
+  for (const c of result.commands) out += `  ${result.status === 'dry-run' ? 'would run' : 'ran'}: ${c}\n`
+  return out
 }
