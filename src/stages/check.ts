@@ -20,7 +20,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
-import type { LiveCheck, LiveCheckResult } from '../cli/commands/check.js'
 import { compatRule } from '../core/compat/rules.js'
 import { InputError, messageOf, WorkError } from '../core/errors.js'
 import {
@@ -35,6 +34,7 @@ import type { Inventory, SourceRef } from '../core/model.js'
 import { selectAnnotations } from '../core/report/annotations.js'
 import { exitCodeFor, type FailOn } from '../core/report/exit-code.js'
 import { renderJson } from '../core/report/json.js'
+import type { LiveCheck, LiveCheckResult } from '../core/report/live-check.js'
 import {
   type CheckReport,
   type ClusterSummary,
