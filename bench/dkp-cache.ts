@@ -12,9 +12,11 @@
 // compiled binary that compresses about as a Go CLI does, ~2.8:1), so ~45 MB gzipped, the size
 // class of a multi-tool Go CLI such as dkp (its real size is not published next to a checksum:
 // docs/benchmarks.md). --scale repeats (or cuts) the payload: 2 gives ~90 MB.
-// Not simulated: the Actions cache's own transfer. The restore and the save are local file
-// copies here (GitHub's cache service cannot be reached from this machine), so the hit figure is
-// the floor of a real hit: add the restore's download from the cache service.
+// In the shipped workflow the hit is what every stage job does with the dkp job's artifact (and
+// the dkp job after a cache hit); the miss is the dkp job after a cache miss.
+// Not simulated: the cache's and the artifact's own transfer. The restore and the save are local
+// file copies here (GitHub's services cannot be reached from this machine), so the hit figure is
+// the floor of a real hit: add the artifact's (or the restore's) download of the same bytes.
 
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

@@ -8,6 +8,9 @@
 // plus one action plan job (`node dist/index.js`, INPUT_STAGE=plan) on the largest fleet, with the
 // size of every output it writes against GitHub's 1 MB-per-job limit (counted as UTF-16).
 // Growth exponent: log-log slope of time between 1k and 10k (1.0 = linear).
+// js-yaml's worth: parseInventory (the js-yaml fast path) against parseLocated (the `yaml`
+// parser with positions, all the inventory parsing would be without js-yaml), parse alone, each
+// in a fresh child, interleaved in the same run: CPU time and peak RSS as ratios.
 //
 //   npx tsx bench/plan-scale.ts [--json] [--sizes 100,1000,10000] [--runs N] [--dist DIR] [--quick]
 
@@ -24,7 +27,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LineCounter, parseAllDocuments } from 'yaml'
-import { parseInventory } from '../src/core/inventory.js'
+import { parseInventory, parseLocated } from '../src/core/inventory.js'
 import { buildPlan } from '../src/core/plan.js'
 import { planJsonChunks } from '../src/core/plan-json.js'
 import { fleetYaml, generateFleet } from '../test/helpers/fleet-gen.js'
@@ -65,6 +68,13 @@ interface ChildFull {
   heapUsed: number
 }
 
+interface ChildParse {
+  ms: number
+  cpuMs: number
+  maxRss: number
+  baselineRss: number
+}
+
 interface ChildYaml {
   yamlMs: number
   yamlCpuMs: number
@@ -96,6 +106,19 @@ async function child(mode: string, file: string): Promise<void> {
       yamlMs: performance.now() - t1,
       yamlCpuMs: cpu() - c1,
       maxRss: process.resourceUsage().maxRSS * 1024,
+    }
+    process.stdout.write(`${JSON.stringify(out)}\n`)
+    return
+  }
+  if (mode === 'parse-fast' || mode === 'parse-located') {
+    const parse = mode === 'parse-fast' ? parseInventory : parseLocated
+    const { inventory } = parse([{ path: 'fleet.yaml', content }])
+    if (inventory.clusters.length === 0) throw new Error('no clusters parsed')
+    const out: ChildParse = {
+      ms: performance.now() - t1,
+      cpuMs: cpu() - c1,
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      baselineRss,
     }
     process.stdout.write(`${JSON.stringify(out)}\n`)
     return
@@ -192,14 +215,19 @@ async function parent(): Promise<BenchResult> {
     const rows: Record<string, unknown>[] = []
     const inproc = new Map<number, ChildFull>()
     const e2e = new Map<number, { ms: number; rss: number }>()
+    const parsers = new Map<number, { fast: ChildParse; located: ChildParse }>()
     for (const n of sizes) {
       const { file, bytes, workspaces } = fleetFile(dir, n)
       const full: ChildFull[] = []
       const yaml: ChildYaml[] = []
       const cli: { ms: number; rss: number }[] = []
+      const fast: ChildParse[] = []
+      const located: ChildParse[] = []
       for (let r = 0; r < runs; r++) {
         full.push(await runChild<ChildFull>('full', file))
         yaml.push(await runChild<ChildYaml>('yaml', file))
+        fast.push(await runChild<ChildParse>('parse-fast', file))
+        located.push(await runChild<ChildParse>('parse-located', file))
         if (dist) {
           // stdout straight to /dev/null, as in `> /dev/null`: the 10k plan is tens of MB.
           const devnull = openSync('/dev/null', 'w')
@@ -233,6 +261,13 @@ async function parent(): Promise<BenchResult> {
         baselineRss: med(full, (x) => x.baselineRss),
       }
       inproc.set(n, m)
+      const medParse = (xs: ChildParse[]): ChildParse => ({
+        ms: med(xs, (x) => x.ms),
+        cpuMs: med(xs, (x) => x.cpuMs),
+        maxRss: med(xs, (x) => x.maxRss),
+        baselineRss: med(xs, (x) => x.baselineRss),
+      })
+      parsers.set(n, { fast: medParse(fast), located: medParse(located) })
       const yamlMs = med(yaml, (x) => x.yamlMs)
       const yamlCpuMs = med(yaml, (x) => x.yamlCpuMs)
       if (cli.length) e2e.set(n, { ms: med(cli, (x) => x.ms), rss: med(cli, (x) => x.rss) })
@@ -262,6 +297,7 @@ async function parent(): Promise<BenchResult> {
         },
         inProcessPeakRssMB: mb(m.maxRss),
         processBaselineRssMB: mb(m.baselineRss),
+        parseOnly: parsers.get(n),
         cliEndToEnd: e2e.has(n) ? { ms: round(e2e.get(n)!.ms), peakRssMB: mb(e2e.get(n)!.rss) } : distError,
       })
     }
@@ -337,6 +373,23 @@ async function parent(): Promise<BenchResult> {
         unit: 'MB',
         reference: { label: 'same process before work', value: mb(top.baselineRss), unit: 'MB' },
         target: { kind: 'max', limit: 200, unit: 'MB', text: '≤ 200 MB' },
+      }),
+    )
+    const p = parsers.get(largest)!
+    const ratios = sizes
+      .map((n) => {
+        const q = parsers.get(n)!
+        return `${refLabel(n)} ×${round(q.fast.cpuMs / q.located.cpuMs, 2)}`
+      })
+      .join(', ')
+    figures.push(
+      figure({
+        id: 'plan-parse-js-yaml',
+        label: `parseInventory with the js-yaml fast path, ${refLabel(largest)} (CPU)`,
+        value: round(p.fast.cpuMs),
+        unit: 'ms',
+        reference: { label: 'yaml only (parseLocated)', value: round(p.located.cpuMs), unit: 'ms' },
+        note: `CPU ratio by size: ${ratios}; wall ${round(p.fast.ms)} vs ${round(p.located.ms)} ms; peak RSS ${mb(p.fast.maxRss)} vs ${mb(p.located.maxRss)} MB (process before work ${mb(p.fast.baselineRss)} MB)`,
       }),
     )
     const e = e2e.get(largest)

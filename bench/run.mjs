@@ -65,6 +65,9 @@ const BENCHMARKS = [
     file: 'bench/dkp-cache.ts',
     quickArgs: ['--runs', '1', '--scale', '0.25'],
   },
+  // The installer's hand-written pieces against the Actions toolkit functions they replace
+  // (docs/architecture.md "Dependencies"); about 2 minutes, 1.5 with --quick.
+  { name: 'deps', file: 'bench/deps.ts', quickArgs: ['--cap-seconds', '10'] },
   {
     name: 'compat-scan',
     file: 'bench/compat-scan.ts',

@@ -20,9 +20,16 @@ const CHECKOUT = 'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7
 const UPLOAD = 'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0'
 const CACHE_RESTORE = 'actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0'
 const CACHE_SAVE = 'actions/cache/save@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0'
-/** Where a job keeps the verified dkp tarball between the cache restore and save (emptied after every job). */
+const DOWNLOAD = 'actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1'
+/**
+ * Where the verified dkp tarball lives on a runner: in the dkp job between the cache restore and
+ * save (the cache entry's path), in a stage job where download-artifact puts the handed-over file.
+ */
 export const DKP_CACHE_PATH = '${{ runner.temp }}/dkp-fleet-dkp-cache'
 const DKP_CACHE_KEY = 'needs.plan.outputs.dkp-cache-key'
+/** The one job that touches the Actions cache: it holds no secret (docs/pipelines.md, "The dkp cache"). */
+export const DKP_JOB = 'dkp'
+const DKP_ARTIFACT = `needs.${DKP_JOB}.outputs.artifact-id`
 const RUNS_ON = "${{ startsWith(inputs.runs-on, '[') && fromJSON(inputs.runs-on) || inputs.runs-on }}"
 
 interface WorkflowInput {
@@ -113,7 +120,7 @@ const INPUTS: WorkflowInput[] = [
   {
     name: 'dkp-cache',
     description:
-      'Keep the verified dkp tarball in the Actions cache, so a job on a fresh runner verifies it instead of downloading (who can write to the cache and when to turn this off, see docs/pipelines.md).',
+      'Keep the verified dkp tarball in the Actions cache between runs (restored only by the dkp job, which holds no secret; see docs/pipelines.md). When off, the dkp job downloads it once per run.',
     type: 'boolean',
     default: 'true',
   },
@@ -248,6 +255,13 @@ function checkoutSteps(condition?: string): string {
     `  uses: ${CHECKOUT}`,
     '  with:',
     '    persist-credentials: false',
+    actionCheckout(condition),
+  )
+}
+
+function actionCheckout(condition?: string): string {
+  const cond = condition ? `- if: ${condition}\n  name:` : '- name:'
+  return lines(
     `${cond} Check out the action (same release as this workflow, see docs/pipelines.md)`,
     `  uses: ${CHECKOUT}`,
     '  with:',
@@ -268,37 +282,127 @@ function stageStep(opts: {
   condition?: string
   continueOnError?: boolean
   with?: [string, string][]
-  /** The job restores the verified dkp tarball: tell the action where it is. */
-  dkpCache?: boolean
+  /** The stage may run dkp: tell the action where a handed-over verified tarball is. */
+  dkpTarball?: boolean
 }): string {
   const head = [`- id: ${opts.id}`]
   if (opts.condition) head.push(`  if: ${opts.condition}`)
   head.push('  uses: ./.dkp-fleet/action')
   if (opts.continueOnError) head.push('  continue-on-error: ${{ inputs.dry-run }}')
-  const cache: [string, string][] = opts.dkpCache
-    ? [['dkp-cache-dir', "${{ inputs.dkp-cache && format('{0}/dkp-fleet-dkp-cache', runner.temp) || '' }}"]]
-    : []
+  const cache: [string, string][] = opts.dkpTarball ? [['dkp-cache-dir', DKP_CACHE_PATH]] : []
   const inputs: [string, string][] = [['stage', opts.stage], ...(opts.with ?? []), ...COMMON_WITH, ...cache]
   return lines(...head, '  with:', ...inputs.map(([k, v]) => `    ${k}: ${v}`))
 }
 
 /**
- * One dkp download per runner pool: before the stage, restore the verified dkp tarball by its
- * exact key (the plan job's `dkp-cache-key`: version, platform, the sha256 it is verified against;
- * no restore-keys, so nothing of another version or checksum is ever restored). The action
- * installs it only when its sha256 matches (docs/installer.md).
+ * A stage job that may run dkp takes the verified tarball the dkp job handed over: one file,
+ * written into a fixed directory as it is (skip-decompress: nothing is extracted, whatever was
+ * uploaded), which the action installs only when its sha256 equals the pin (docs/installer.md).
+ * No artifact (GHES, dkp-path, the tool cache of a self-hosted runner), an expired one or a
+ * failed download: the step fails without failing the job, and the stage downloads dkp itself.
  */
-function dkpRestoreStep(condition?: string): string {
+function dkpDownloadStep(condition?: string): string {
+  const when = [`${DKP_ARTIFACT} != ''`, ...(condition ? [condition] : [])].join(' && ')
+  return lines(
+    '- name: Take the verified dkp tarball from the dkp job',
+    '  id: dkp-tarball',
+    `  if: \${{ ${when} }}`,
+    `  uses: ${DOWNLOAD}`,
+    '  continue-on-error: true',
+    '  with:',
+    `    artifact-ids: \${{ ${DKP_ARTIFACT} }}`,
+    `    path: ${DKP_CACHE_PATH}`,
+    '    skip-decompress: true',
+  )
+}
+
+/**
+ * The stages that run dkp to act (reference/dkp.md §2), management ones and the wave legs': the
+ * dkp job runs when the plan has work for one of them. (verify, in the gates and the verify job,
+ * may run dkp too, but only to check a core-addons step, which is then in the plan.)
+ */
+const DKP_STAGES = (): string[] => [
+  ...new Set([...MANAGEMENT.filter((j) => j.dkp).map((j) => j.stage), ...PER_CLUSTER]),
+]
+
+/**
+ * The dkp job: the verified dkp tarball for the whole run, in the one job that touches the
+ * Actions cache. It holds no secret (no kubeconfig, a token without permissions), checks out only
+ * the action, and nothing runs after it on its runner: an Actions cache entry is a tar archive
+ * extracted with `tar -P`, so a crafted one can write anywhere on the runner before the action
+ * runs, and here it finds nothing to take. The cache is restored only on GitHub-hosted runners
+ * (a fresh machine per job); a self-hosted runner may run the next job. The tarball goes to the
+ * stage jobs as a run artifact, uploaded as the file itself, and each stage job verifies it
+ * again. Without the cache (dkp-cache: false, a self-hosted runner) this job still downloads dkp
+ * once for the run. Not on GHES, whose artifact service the v4+ artifact actions do not support.
+ */
+function dkpJob(): string {
+  const hasWork = [
+    'fromJSON(needs.plan.outputs.wave-count) > 0',
+    ...DKP_STAGES().map((st) => `fromJSON(needs.plan.outputs.stages)['${st}']`),
+  ].join(' || ')
   const when = [
-    'inputs.dkp-cache',
     '!inputs.dry-run',
     `${DKP_CACHE_KEY} != ''`,
-    ...(condition ? [condition] : []),
+    "(github.server_url == 'https://github.com' || endsWith(github.server_url, '.ghe.com'))",
+    `(${hasWork})`,
   ].join(' && ')
+  return job(
+    DKP_JOB,
+    [
+      'name: dkp (fetch and verify; no secrets)',
+      'needs: [plan]',
+      `if: \${{ ${when} }}`,
+      `runs-on: ${RUNS_ON}`,
+      'timeout-minutes: 30',
+      'permissions: {}',
+      'outputs:',
+      '  artifact-id: ${{ steps.upload.outputs.artifact-id }}',
+    ],
+    [
+      actionCheckout(),
+      dkpRestoreStep(),
+      lines(
+        '- id: fetch',
+        '  uses: ./.dkp-fleet/action',
+        '  with:',
+        '    stage: fetch-dkp',
+        '    dkp-version: ${{ needs.plan.outputs.dkp-version }}',
+        '    dkp-sha256: ${{ inputs.dkp-sha256 }}',
+        '    dkp-download-url: ${{ inputs.dkp-download-url }}',
+        '    require-checksum: true',
+        `    dkp-cache-dir: ${DKP_CACHE_PATH}`,
+        '    timeout-minutes: ${{ inputs.timeout-minutes }}',
+      ),
+      dkpSaveStep(),
+      lines(
+        '- name: Hand the verified dkp tarball to the stage jobs',
+        '  id: upload',
+        "  if: ${{ steps.fetch.outputs.dkp-tarball != '' }}",
+        `  uses: ${UPLOAD}`,
+        '  continue-on-error: true',
+        '  with:',
+        '    path: ${{ steps.fetch.outputs.dkp-tarball }}',
+        '    archive: false',
+        '    overwrite: true',
+        '    if-no-files-found: error',
+        '    retention-days: 1',
+      ),
+    ],
+  )
+}
+
+/**
+ * Restore the verified dkp tarball by its exact key (the plan job's `dkp-cache-key`: version,
+ * platform, the sha256 it is verified against; no restore-keys, so nothing of another version or
+ * checksum is ever restored), only in the dkp job and only on a GitHub-hosted runner. The action
+ * uses it only when its sha256 matches (docs/installer.md).
+ */
+function dkpRestoreStep(): string {
   return lines(
     '- name: Restore the verified dkp tarball',
     '  id: dkp-cache',
-    `  if: \${{ ${when} }}`,
+    "  if: ${{ inputs.dkp-cache && runner.environment == 'github-hosted' }}",
     `  uses: ${CACHE_RESTORE}`,
     '  with:',
     `    path: ${DKP_CACHE_PATH}`,
@@ -307,16 +411,13 @@ function dkpRestoreStep(condition?: string): string {
 }
 
 /**
- * After a miss: save the tarball, only when a stage step says it downloaded and verified exactly
- * what the key names (its `dkp-cache-key` output equals the plan's). Also after a failed stage:
- * the tarball was verified before dkp ran.
+ * After a miss: save the tarball, only when fetch-dkp says it downloaded and verified exactly
+ * what the key names (its `dkp-cache-key` output equals the plan's).
  */
-function dkpSaveStep(stageIds: string[]): string {
-  const stored = stageIds.map((id) => `steps.${id}.outputs.dkp-cache-key == ${DKP_CACHE_KEY}`)
-  const any = stored.length > 1 ? `(${stored.join(' || ')})` : stored[0]
+function dkpSaveStep(): string {
   return lines(
     '- name: Save the verified dkp tarball',
-    `  if: \${{ !cancelled() && steps.dkp-cache.outcome == 'success' && steps.dkp-cache.outputs.cache-hit != 'true' && ${any} }}`,
+    `  if: \${{ !cancelled() && steps.dkp-cache.outcome == 'success' && steps.dkp-cache.outputs.cache-hit != 'true' && steps.fetch.outputs.dkp-cache-key == ${DKP_CACHE_KEY} }}`,
     `  uses: ${CACHE_SAVE}`,
     '  with:',
     `    path: ${DKP_CACHE_PATH}`,
@@ -338,6 +439,7 @@ function planJob(): string {
       'outputs:',
       '  digest: ${{ steps.plan.outputs.digest }}',
       '  dkp-cache-key: ${{ steps.plan.outputs.dkp-cache-key }}',
+      '  dkp-version: ${{ inputs.dkp-version || fromJSON(steps.plan.outputs.plan).target.dkp }}',
       '  waves: ${{ steps.plan.outputs.waves }}',
       '  wave-count: ${{ steps.plan.outputs.wave-count }}',
       '  stages: ${{ steps.plan.outputs.stages }}',
@@ -374,9 +476,10 @@ function planJob(): string {
 }
 
 function managementJob(j: ManagementJob, previous: string): string {
+  const needs = ['plan', ...(previous ? [previous] : []), ...(j.dkp ? [DKP_JOB] : [])]
   const header = [
     `name: ${j.name}`,
-    `needs: [plan${previous ? `, ${previous}` : ''}]`,
+    `needs: [${needs.join(', ')}]`,
     `if: \${{ !cancelled() && !failure() && fromJSON(needs.plan.outputs.stages)['${j.stage}'] }}`,
     `runs-on: ${RUNS_ON}`,
   ]
@@ -384,9 +487,8 @@ function managementJob(j: ManagementJob, previous: string): string {
   if (j.environment) header.push(`environment: ${j.environment}`)
   return job(j.id, header, [
     checkoutSteps(),
-    ...(j.dkp ? [dkpRestoreStep()] : []),
-    stageStep({ id: 'stage', stage: j.stage, dkpCache: j.dkp, ...(j.with ? { with: j.with } : {}) }),
-    ...(j.dkp ? [dkpSaveStep(['stage'])] : []),
+    ...(j.dkp ? [dkpDownloadStep()] : []),
+    stageStep({ id: 'stage', stage: j.stage, dkpTarball: j.dkp, ...(j.with ? { with: j.with } : {}) }),
     ...(j.after ?? []),
   ])
 }
@@ -399,7 +501,7 @@ function gateJob(slot: number): string {
     `gate-${slot}`,
     [
       `name: gate before wave slot ${slot}`,
-      `needs: [plan, ${[last, ...earlier.slice(-2)].join(', ')}]`,
+      `needs: [plan, ${[last, ...earlier.slice(-2), DKP_JOB].join(', ')}]`,
       `if: \${{ !cancelled() && needs.plan.result == 'success' && needs.${last}.result == 'success'${previousGate} && fromJSON(needs.plan.outputs.wave-count) > ${slot} }}`,
       `runs-on: ${RUNS_ON}`,
       'timeout-minutes: 30',
@@ -407,11 +509,14 @@ function gateJob(slot: number): string {
     ],
     [
       checkoutSteps(),
+      // verify may run dkp: a core-addons step with no record is checked with `dkp upgrade addons --dry-run`.
+      dkpDownloadStep(),
       stageStep({
         id: 'stage',
         stage: 'verify',
         continueOnError: true,
         with: [['wave', `\${{ fromJSON(needs.plan.outputs.waves)[${slot}].wave }}`]],
+        dkpTarball: true,
       }),
     ],
   )
@@ -423,7 +528,7 @@ function waveJob(slot: number): string {
     `wave-${slot}`,
     [
       `name: wave slot ${slot} · \${{ matrix.cluster }}`,
-      `needs: [plan, gate-${slot}]`,
+      `needs: [plan, gate-${slot}, ${DKP_JOB}]`,
       `if: \${{ !cancelled() && needs.plan.result == 'success' && needs.gate-${slot}.result == 'success' }}`,
       `runs-on: ${RUNS_ON}`,
       'strategy:',
@@ -436,24 +541,23 @@ function waveJob(slot: number): string {
     ],
     [
       checkoutSteps(selected),
-      dkpRestoreStep(selected),
+      dkpDownloadStep(selected),
       ...PER_CLUSTER.map((stage) =>
         stageStep({
           id: stage,
           stage,
           condition: selected,
           with: [['cluster', '${{ matrix.cluster }}']],
-          dkpCache: true,
+          dkpTarball: true,
         }),
       ),
-      dkpSaveStep(PER_CLUSTER),
     ],
   )
 }
 
 function verifyJob(): string {
   const slots = Array.from({ length: WAVE_SLOTS }, (_, i) => [`gate-${i}`, `wave-${i}`]).flat()
-  const needs = ['plan', MANAGEMENT.at(-1)!.id, ...slots]
+  const needs = ['plan', MANAGEMENT.at(-1)!.id, ...slots, DKP_JOB]
   return job(
     'verify',
     [
@@ -466,7 +570,11 @@ function verifyJob(): string {
       `runs-on: ${RUNS_ON}`,
       'timeout-minutes: 30',
     ],
-    [checkoutSteps(), stageStep({ id: 'stage', stage: 'verify', continueOnError: true })],
+    [
+      checkoutSteps(),
+      dkpDownloadStep(),
+      stageStep({ id: 'stage', stage: 'verify', continueOnError: true, dkpTarball: true }),
+    ],
   )
 }
 
@@ -482,6 +590,8 @@ export function upgradeWorkflow(): string {
     '# `uses: dkp-fleet-upgrade/dkp-fleet-upgrade/.github/workflows/dkp-fleet-upgrade.yml@<release>`',
     '# or dispatch a copy of it. Everything a user sets up is in docs/pipelines.md.',
     '#',
+    '#   plan → dkp (the verified dkp tarball for the run; no secrets; the only job that uses the',
+    '#   Actions cache) — its artifact goes to every job below that runs dkp',
     '#   plan → check → backup → kommander → workspaces → workspace-apps → project-apps →',
     '#   custom-apps → capi-components → core-addons (mgmt) → kubernetes (mgmt, approval) →',
     '#   gate-0 (approval + verify wave) → wave-0 (matrix) → gate-1 → wave-1 → … → verify',
@@ -515,7 +625,7 @@ export function upgradeWorkflow(): string {
     '',
     'jobs:',
   )
-  const jobs = [planJob(), ...chain, ...slots, verifyJob()].map((j) => indent(j, 2)).join('\n\n')
+  const jobs = [planJob(), dkpJob(), ...chain, ...slots, verifyJob()].map((j) => indent(j, 2)).join('\n\n')
   return `${header}\n${jobs}\n`
 }
 

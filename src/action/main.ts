@@ -69,8 +69,8 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
       outDir: process.env.RUNNER_TEMP,
     })
     await reportReleaseChecks(inventory, plan.target.dkp, reporter)
-    // The key under which the stage jobs keep the verified dkp tarball (actions/cache): the
-    // version they install, this runner's platform, the sha256 they verify it against.
+    // The key under which the workflow's dkp job keeps the verified tarball (actions/cache): the
+    // version the stage jobs install, this runner's platform, the sha256 it is verified against.
     reporter.output(
       'dkp-cache-key',
       dkpCacheKeyFor({
@@ -87,6 +87,7 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
     }
     return
   }
+  if (inputs.stage === 'fetch-dkp') return (await import('./fetch-dkp.js')).fetchDkp(inputs, reporter)
   if (inputs.stage === 'status' || inputs.stage === 'pause' || inputs.stage === 'resume') {
     return (await import('./control.js')).runControl({ ...inputs, stage: inputs.stage }, reporter)
   }

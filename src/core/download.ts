@@ -30,18 +30,22 @@ const PRE_ID = '(?:0|[1-9]\\d*|\\d*[A-Za-z-][0-9A-Za-z-]*)'
 const VERSION_RE = new RegExp(`^v?(${NUM})\\.(${NUM})\\.(${NUM})(-${PRE_ID}(?:\\.${PRE_ID})*)?$`)
 
 /**
+ * Why `input` is not a dkp release version (`"latest" is not a release version: …`), or
+ * undefined when it is one. The options parser and normalizeDkpVersion share this text.
+ */
+export function dkpVersionProblem(input: string): string | undefined {
+  if (VERSION_RE.test(input.trim())) return undefined
+  return `"${input}" is not a release version: expected vX.Y.Z with an optional pre-release, e.g. v2.8.1 or v2.9.0-rc.1`
+}
+
+/**
  * Validates a dkp version and returns it in the `vX.Y.Z[-pre]` spelling used by URLs and `dkp version`.
  * Accepts a missing `v`. Throws InputError naming the problem.
  */
 export function normalizeDkpVersion(input: string, what = 'dkp version'): string {
-  const v = input.trim()
-  const m = VERSION_RE.exec(v)
-  if (!m) {
-    throw new InputError(
-      `${what} "${input}" is not a release version: expected vX.Y.Z with an optional pre-release, e.g. v2.8.1 or v2.9.0-rc.1`,
-    )
-  }
-  return `v${v.replace(/^v/, '')}`
+  const problem = dkpVersionProblem(input)
+  if (problem) throw new InputError(`${what} ${problem}`)
+  return `v${input.trim().replace(/^v/, '')}`
 }
 
 /** The version as tool-cache spells its directory (`semver.clean`): no `v`. */
@@ -137,13 +141,20 @@ export function dkpTarballName(version: string, platform: DkpPlatform): string {
   return `dkp_${normalizeDkpVersion(version)}_${platform.os}_${platform.arch}.tar.gz`
 }
 
+/** Why `input` is not a sha256 (64 hex digits, an optional `sha256:` prefix), or undefined. */
+export function sha256Problem(input: string): string | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(input.trim().replace(/^sha256:/i, ''))) return undefined
+  return `"${input}" is not a sha256: expected 64 hexadecimal digits`
+}
+
 /** Validates a sha256 given by the user (64 hex digits, an optional `sha256:` prefix); returns lower-case hex. */
 export function normalizeSha256(input: string, what = 'dkp-sha256'): string {
-  const v = input.trim().replace(/^sha256:/i, '')
-  if (!/^[0-9a-fA-F]{64}$/.test(v)) {
-    throw new InputError(`${what} "${input}" is not a sha256: expected 64 hexadecimal digits`)
-  }
-  return v.toLowerCase()
+  const problem = sha256Problem(input)
+  if (problem) throw new InputError(`${what} ${problem}`)
+  return input
+    .trim()
+    .replace(/^sha256:/i, '')
+    .toLowerCase()
 }
 
 /** One entry of the shipped checksum table. */

@@ -80,6 +80,34 @@ export function inlineKubeconfig(
   text: string,
   options: { allowInsecureSkipTlsVerify?: boolean } = {},
 ): InlineKubeconfig {
+  const root = parseRoot(text)
+  const problems: KubeconfigProblem[] = []
+  const clusters = entries(root, 'clusters', 'cluster', problems)
+  const users = entries(root, 'users', 'user', problems)
+  const contexts = entries(root, 'contexts', 'context', problems)
+  refuseFields(clusters, users, problems)
+  const { ctx, clusterIndex, userIndex } = currentContext(root, contexts, clusters, users, problems)
+  const out: InlineKubeconfig = { server: '', insecureSkipTlsVerify: false }
+  const cluster = clusters[clusterIndex]
+  if (cluster) readCluster(cluster, `clusters[${clusterIndex}].cluster`, out, problems, options)
+  const user = users[userIndex]
+  if (user) {
+    const at = `users[${userIndex}].user`
+    takeString(user.body, 'client-certificate-data', at, problems, (v) => (out.certData = v), true)
+    takeString(user.body, 'client-key-data', at, problems, (v) => (out.keyData = v), true)
+    takeString(user.body, 'token', at, problems, (v) => (out.token = v))
+    takeString(user.body, 'username', at, problems, (v) => (out.username = v))
+    takeString(user.body, 'password', at, problems, (v) => (out.password = v))
+  }
+  if (ctx && typeof ctx.body.namespace === 'string' && ctx.body.namespace !== '')
+    out.namespace = ctx.body.namespace
+
+  if (problems.length > 0) throw new KubeconfigRefusedError(problems)
+  return out
+}
+
+/** The document as a mapping: bounded in size, no aliases, unique keys; else refused. */
+function parseRoot(text: string): Record<string, unknown> {
   if (text.length > MAX_UNTRUSTED_KUBECONFIG_BYTES) {
     throw new KubeconfigRefusedError([
       {
@@ -106,13 +134,11 @@ export function inlineKubeconfig(
     ])
   }
   if (!isRecord(root)) throw new KubeconfigRefusedError([{ field: '(document)', reason: 'not a mapping' }])
+  return root
+}
 
-  const problems: KubeconfigProblem[] = []
-  const clusters = entries(root, 'clusters', 'cluster', problems)
-  const users = entries(root, 'users', 'user', problems)
-  const contexts = entries(root, 'contexts', 'context', problems)
-
-  // Refused fields are refused in every entry, used or not: the Secret may carry only inline data.
+/** Refused fields are refused in every entry, used or not: the Secret may carry only inline data. */
+function refuseFields(clusters: Entry[], users: Entry[], problems: KubeconfigProblem[]): void {
   clusters.forEach(({ body }, i) => {
     for (const [key, reason] of Object.entries(CLUSTER_REFUSED))
       if (body[key] !== undefined && body[key] !== '')
@@ -123,7 +149,16 @@ export function inlineKubeconfig(
       if (body[key] !== undefined && body[key] !== null)
         problems.push({ field: `users[${i}].user.${key}`, reason })
   })
+}
 
+/** The current context and the indexes of the cluster and user it names (-1 when missing). */
+function currentContext(
+  root: Record<string, unknown>,
+  contexts: Entry[],
+  clusters: Entry[],
+  users: Entry[],
+  problems: KubeconfigProblem[],
+): { ctx: Entry | undefined; clusterIndex: number; userIndex: number } {
   const current = root['current-context']
   const ctxIndex = contexts.findIndex((c) => c.name === current)
   if (typeof current !== 'string' || current === '') {
@@ -150,59 +185,50 @@ export function inlineKubeconfig(
       field: `contexts[${ctxIndex}].context.user`,
       reason: `names user "${clip(userName)}", which is not defined`,
     })
+  return { ctx, clusterIndex, userIndex }
+}
 
-  const out: InlineKubeconfig = { server: '', insecureSkipTlsVerify: false }
-  const cluster = clusters[clusterIndex]
-  if (cluster) {
-    const at = `clusters[${clusterIndex}].cluster`
-    const server = cluster.body.server
-    if (typeof server !== 'string' || server === '') {
-      problems.push({ field: `${at}.server`, reason: 'missing' })
-    } else {
-      let url: URL | undefined
-      try {
-        url = new URL(server)
-      } catch {
-        problems.push({ field: `${at}.server`, reason: `"${clip(server)}" is not a URL` })
-      }
-      if (url && url.protocol !== 'https:') {
-        problems.push({
-          field: `${at}.server`,
-          reason: `${url.protocol.replace(/:$/, '')}:// is refused: credentials are sent only over https`,
-        })
-      } else if (url && (url.username || url.password)) {
-        problems.push({ field: `${at}.server`, reason: 'carries credentials in the URL' })
-      } else if (url) {
-        out.server = server
-      }
+/** The cluster's server (https, no credentials in the URL), TLS check switch, CA data and server name. */
+function readCluster(
+  cluster: Entry,
+  at: string,
+  out: InlineKubeconfig,
+  problems: KubeconfigProblem[],
+  options: { allowInsecureSkipTlsVerify?: boolean },
+): void {
+  const server = cluster.body.server
+  if (typeof server !== 'string' || server === '') {
+    problems.push({ field: `${at}.server`, reason: 'missing' })
+  } else {
+    let url: URL | undefined
+    try {
+      url = new URL(server)
+    } catch {
+      problems.push({ field: `${at}.server`, reason: `"${clip(server)}" is not a URL` })
     }
-    const insecure = cluster.body['insecure-skip-tls-verify']
-    if (insecure !== undefined && insecure !== false && insecure !== null) {
-      if (options.allowInsecureSkipTlsVerify) out.insecureSkipTlsVerify = true
-      else
-        problems.push({
-          field: `${at}.insecure-skip-tls-verify`,
-          reason:
-            "turns off the server's certificate check; refused unless the inventory sets allowInsecureSkipTlsVerify: true on this cluster",
-        })
+    if (url && url.protocol !== 'https:') {
+      problems.push({
+        field: `${at}.server`,
+        reason: `${url.protocol.replace(/:$/, '')}:// is refused: credentials are sent only over https`,
+      })
+    } else if (url && (url.username || url.password)) {
+      problems.push({ field: `${at}.server`, reason: 'carries credentials in the URL' })
+    } else if (url) {
+      out.server = server
     }
-    takeString(cluster.body, 'certificate-authority-data', `${at}`, problems, (v) => (out.caData = v), true)
-    takeString(cluster.body, 'tls-server-name', `${at}`, problems, (v) => (out.tlsServerName = v))
   }
-  const user = users[userIndex]
-  if (user) {
-    const at = `users[${userIndex}].user`
-    takeString(user.body, 'client-certificate-data', at, problems, (v) => (out.certData = v), true)
-    takeString(user.body, 'client-key-data', at, problems, (v) => (out.keyData = v), true)
-    takeString(user.body, 'token', at, problems, (v) => (out.token = v))
-    takeString(user.body, 'username', at, problems, (v) => (out.username = v))
-    takeString(user.body, 'password', at, problems, (v) => (out.password = v))
+  const insecure = cluster.body['insecure-skip-tls-verify']
+  if (insecure !== undefined && insecure !== false && insecure !== null) {
+    if (options.allowInsecureSkipTlsVerify) out.insecureSkipTlsVerify = true
+    else
+      problems.push({
+        field: `${at}.insecure-skip-tls-verify`,
+        reason:
+          "turns off the server's certificate check; refused unless the inventory sets allowInsecureSkipTlsVerify: true on this cluster",
+      })
   }
-  if (ctx && typeof ctx.body.namespace === 'string' && ctx.body.namespace !== '')
-    out.namespace = ctx.body.namespace
-
-  if (problems.length > 0) throw new KubeconfigRefusedError(problems)
-  return out
+  takeString(cluster.body, 'certificate-authority-data', `${at}`, problems, (v) => (out.caData = v), true)
+  takeString(cluster.body, 'tls-server-name', `${at}`, problems, (v) => (out.tlsServerName = v))
 }
 
 interface Entry {

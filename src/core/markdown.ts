@@ -58,6 +58,12 @@ export function planSummary(plan: Plan): string {
   )
   if (plan.backupDisabled)
     out.push('', `> **Backup is off for this fleet:** ${escapeHtml(plan.backupDisabled)}`)
+  out.push(...stepsSection(plan), ...wavesSection(plan), ...attachedSection(plan))
+  return `${out.join('\n')}\n`
+}
+
+function stepsSection(plan: Plan): string[] {
+  const out: string[] = []
   out.push('', '### Steps, in order', '')
   const shown = plan.steps.slice(0, SUMMARY_STEPS)
   out.push(
@@ -80,6 +86,11 @@ export function planSummary(plan: Plan): string {
       '',
       `… and ${plan.steps.length - shown.length} more steps (the \`plan\` output and plan file list every step).`,
     )
+  return out
+}
+
+function wavesSection(plan: Plan): string[] {
+  const out: string[] = []
   out.push('', '### Waves', '')
   if (plan.waves.length === 0) out.push('No managed clusters.')
   else
@@ -98,26 +109,30 @@ export function planSummary(plan: Plan): string {
         ]),
       ),
     )
-  if (plan.attached.length > 0) {
-    out.push(
-      '',
-      '### Attached clusters',
-      '',
-      'The Kommander stages upgrade their apps; DKP does not upgrade their Kubernetes.',
-      '',
-      mdTable(
-        ['cluster', 'workspace', 'kubernetes', 'gap', 'upgrade with (not run by dkp-fleet)'],
-        plan.attached.map((a) => [
-          a.cluster,
-          a.workspace,
-          a.kubernetes ?? 'unknown (plan without kubeconfig)',
-          a.gap ?? '',
-          a.upgrade ?? "its provider's tools",
-        ]),
-      ),
-    )
-    const notes = [...new Set(plan.attached.filter((a) => a.provider).map((a) => a.note))]
-    for (const note of notes) out.push('', `> ${escapeHtml(note)}`)
-  }
-  return `${out.join('\n')}\n`
+  return out
+}
+
+function attachedSection(plan: Plan): string[] {
+  const out: string[] = []
+  if (plan.attached.length === 0) return out
+  out.push(
+    '',
+    '### Attached clusters',
+    '',
+    'The Kommander stages upgrade their apps; DKP does not upgrade their Kubernetes.',
+    '',
+    mdTable(
+      ['cluster', 'workspace', 'kubernetes', 'gap', 'upgrade with (not run by dkp-fleet)'],
+      plan.attached.map((a) => [
+        a.cluster,
+        a.workspace,
+        a.kubernetes ?? 'unknown (plan without kubeconfig)',
+        a.gap ?? '',
+        a.upgrade ?? "its provider's tools",
+      ]),
+    ),
+  )
+  const notes = [...new Set(plan.attached.filter((a) => a.provider).map((a) => a.note))]
+  for (const note of notes) out.push('', `> ${escapeHtml(note)}`)
+  return out
 }

@@ -12,10 +12,13 @@ export const UPGRADE_ORDER: readonly PlanStage[] = STAGE_TABLE.map((r) => r.name
 /** Stages that are no plan step: the plan itself and the fleet controls. */
 const CONTROL_STAGES = ['status', 'pause', 'resume'] as const
 
-/** Every stage the action accepts: the plan's stages plus the read-only and control stages. */
-export const STAGES = ['plan', ...UPGRADE_ORDER, ...CONTROL_STAGES] as const
+/**
+ * Every stage the action accepts: the plan's stages, the read-only and control stages, and
+ * `fetch-dkp` (the verified dkp tarball for the other jobs, in a job that holds no secret).
+ */
+export const STAGES = ['plan', ...UPGRADE_ORDER, ...CONTROL_STAGES, 'fetch-dkp'] as const
 
-export type StageName = 'plan' | PlanStage | (typeof CONTROL_STAGES)[number]
+export type StageName = 'plan' | PlanStage | (typeof CONTROL_STAGES)[number] | 'fetch-dkp'
 
 /** Stages that run against one cluster named by the `cluster` input (management or managed). */
 export const PER_CLUSTER_STAGES: ReadonlySet<StageName> = new Set(

@@ -33,6 +33,13 @@ export function renderPlan(plan: Plan): string {
   )
   if (plan.backupDisabled) out.push(`Backup: OFF (${plan.backupDisabled})`, '')
 
+  out.push(...stepsSection(plan), ...wavesSection(plan), ...attachedSection(plan))
+  return `${out.join('\n')}\n`
+}
+
+/** The steps table; above FULL_TABLE_STEPS only the management steps, the rest summarised. */
+function stepsSection(plan: Plan): string[] {
+  const out: string[] = []
   const live = plan.steps.some((s) => s.done !== undefined || s.from !== undefined)
   const header = ['#', 'step', 'stage', 'cluster', 'wave', 'to', ...(live ? ['state'] : []), 'needs']
   const row = (s: PlanStep, i: number) => [
@@ -60,7 +67,11 @@ export function renderPlan(plan: Plan): string {
       `Managed clusters: core-addons then kubernetes for each cluster, wave by wave (${plan.steps.length} steps in all; --json lists every step).`,
     )
   }
+  return out
+}
 
+function wavesSection(plan: Plan): string[] {
+  const out: string[] = []
   out.push(
     '',
     `Waves (up to ${plan.rollout.maxParallel} cluster(s) at once; later waves halt after more than ${plan.rollout.failureThreshold} failed cluster(s)):`,
@@ -77,34 +88,39 @@ export function renderPlan(plan: Plan): string {
         ]),
       ),
     )
-  if (plan.attached.length > 0) {
+  return out
+}
+
+/** Attached clusters and their providers' own upgrade commands (dkp-fleet runs none). */
+function attachedSection(plan: Plan): string[] {
+  const out: string[] = []
+  if (plan.attached.length === 0) return out
+  out.push(
+    '',
+    'Attached clusters (the Kommander stages upgrade their apps; DKP does not upgrade their Kubernetes):',
+  )
+  out.push(
+    table(
+      ['cluster', 'workspace', 'kubernetes', 'note'],
+      plan.attached.map((a) => [
+        a.cluster,
+        a.workspace,
+        a.kubernetes ?? '?',
+        `${a.provider ? `${a.provider}, no dkp command: ` : ''}${a.gap ?? 'upgrade outside DKP, after Kommander'}`,
+      ]),
+    ),
+  )
+  const tools = plan.attached.filter((a) => a.upgrade)
+  if (tools.length > 0) {
     out.push(
       '',
-      'Attached clusters (the Kommander stages upgrade their apps; DKP does not upgrade their Kubernetes):',
+      "Their providers' own upgrade commands (dkp-fleet runs none of them; run after Kommander):",
+      ...tools.slice(0, FULL_TABLE_STEPS).map((a) => `  ${a.cluster}: ${a.upgrade}`),
     )
-    out.push(
-      table(
-        ['cluster', 'workspace', 'kubernetes', 'note'],
-        plan.attached.map((a) => [
-          a.cluster,
-          a.workspace,
-          a.kubernetes ?? '?',
-          `${a.provider ? `${a.provider}, no dkp command: ` : ''}${a.gap ?? 'upgrade outside DKP, after Kommander'}`,
-        ]),
-      ),
-    )
-    const tools = plan.attached.filter((a) => a.upgrade)
-    if (tools.length > 0) {
-      out.push(
-        '',
-        "Their providers' own upgrade commands (dkp-fleet runs none of them; run after Kommander):",
-        ...tools.slice(0, FULL_TABLE_STEPS).map((a) => `  ${a.cluster}: ${a.upgrade}`),
-      )
-      if (tools.length > FULL_TABLE_STEPS)
-        out.push(`  … and ${tools.length - FULL_TABLE_STEPS} more (--json lists them)`)
-    }
+    if (tools.length > FULL_TABLE_STEPS)
+      out.push(`  … and ${tools.length - FULL_TABLE_STEPS} more (--json lists them)`)
   }
-  return `${out.join('\n')}\n`
+  return out
 }
 
 function needsText(step: PlanStep, plan: Plan): string {

@@ -181,71 +181,9 @@ const E = EVENT_ID
 
 /** A Locator over js-yaml events; undefined when the document holds a construct it does not model. */
 function eventLocator(file: string, text: string, index: number): Locator | undefined {
-  let events: Event[]
-  try {
-    events = parseEvents(text, { maxDepth: MAX_DEPTH })
-  } catch {
-    return undefined
-  }
-  let i = 0
-  let doc = -1
-  while (i < events.length) {
-    if (events[i]!.type === E.DOCUMENT && ++doc === index) break
-    i++
-  }
-  if (doc !== index) return undefined
-  i++
-  let exotic = false
-  const read = (): EventNode | undefined => {
-    const e = events[i++]
-    if (!e || e.type === E.POP) return undefined
-    if (e.type === E.ALIAS || e.type === E.DOCUMENT) {
-      exotic = true
-      return { start: 0 }
-    }
-    if (e.anchorStart !== -1 || e.tagStart !== -1) exotic = true
-    if (e.type === E.SCALAR) {
-      if (e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK) exotic = true
-      // js-yaml points inside the quotes; the `yaml` package at the opening quote.
-      const quoted = e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED
-      return { start: e.valueStart - (quoted ? 1 : 0) }
-    }
-    const node: EventNode = { start: e.start }
-    if (e.type === E.SEQUENCE) {
-      node.items = []
-      for (let item = read(); item; item = read()) node.items.push(item)
-    } else {
-      node.entries = new Map()
-      for (;;) {
-        const keyEvent = events[i]
-        const key = read()
-        if (!key) break
-        const value = read()
-        if (!value || keyEvent?.type !== E.SCALAR) {
-          exotic = true
-          if (!value) break
-          continue
-        }
-        node.entries.set(getScalarValue(text, keyEvent), { key: key.start, value })
-      }
-    }
-    return node
-  }
-  const root = read()
-  if (!root || exotic) return undefined
-
-  const lineStarts = [0]
-  for (let o = text.indexOf('\n'); o !== -1; o = text.indexOf('\n', o + 1)) lineStarts.push(o + 1)
-  const ref = (offset: number): SourceRef => {
-    let lo = 0
-    let hi = lineStarts.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1
-      if (lineStarts[mid]! <= offset) lo = mid
-      else hi = mid - 1
-    }
-    return { file, line: lo + 1, col: offset - lineStarts[lo]! + 1 }
-  }
+  const root = eventTree(text, index)
+  if (!root) return undefined
+  const ref = offsetRef(file, text)
   const find = (path: readonly PathSegment[]): EventNode => {
     let node = root
     for (const seg of path) {
@@ -263,5 +201,88 @@ function eventLocator(file: string, text: string, index: number): Locator | unde
       return ref(parent.entries?.get(prop)?.key ?? parent.start)
     },
     doc: () => ref(root.start),
+  }
+}
+
+/** The node tree of document `index`; undefined when it holds aliases, anchors, tags, block scalars or complex keys. */
+function eventTree(text: string, index: number): EventNode | undefined {
+  let events: Event[]
+  try {
+    events = parseEvents(text, { maxDepth: MAX_DEPTH })
+  } catch {
+    return undefined
+  }
+  let i = 0
+  let doc = -1
+  while (i < events.length) {
+    if (events[i]!.type === E.DOCUMENT && ++doc === index) break
+    i++
+  }
+  if (doc !== index) return undefined
+  const reader = new EventReader(events, text, i + 1)
+  const root = reader.read()
+  return !root || reader.exotic ? undefined : root
+}
+
+/** Reads nodes from the event list; `exotic` once a construct the locator does not model was met. */
+class EventReader {
+  exotic = false
+
+  constructor(
+    private readonly events: Event[],
+    private readonly text: string,
+    private i: number,
+  ) {}
+
+  read(): EventNode | undefined {
+    const e = this.events[this.i++]
+    if (!e || e.type === E.POP) return undefined
+    if (e.type === E.ALIAS || e.type === E.DOCUMENT) {
+      this.exotic = true
+      return { start: 0 }
+    }
+    if (e.anchorStart !== -1 || e.tagStart !== -1) this.exotic = true
+    if (e.type === E.SCALAR) {
+      if (e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK) this.exotic = true
+      // js-yaml points inside the quotes; the `yaml` package at the opening quote.
+      const quoted = e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED
+      return { start: e.valueStart - (quoted ? 1 : 0) }
+    }
+    const node: EventNode = { start: e.start }
+    if (e.type === E.SEQUENCE) {
+      node.items = []
+      for (let item = this.read(); item; item = this.read()) node.items.push(item)
+    } else {
+      node.entries = new Map()
+      for (;;) {
+        const keyEvent = this.events[this.i]
+        const key = this.read()
+        if (!key) break
+        const value = this.read()
+        if (!value || keyEvent?.type !== E.SCALAR) {
+          this.exotic = true
+          if (!value) break
+          continue
+        }
+        node.entries.set(getScalarValue(this.text, keyEvent), { key: key.start, value })
+      }
+    }
+    return node
+  }
+}
+
+/** Offset → file:line:col. */
+function offsetRef(file: string, text: string): (offset: number) => SourceRef {
+  const lineStarts = [0]
+  for (let o = text.indexOf('\n'); o !== -1; o = text.indexOf('\n', o + 1)) lineStarts.push(o + 1)
+  return (offset) => {
+    let lo = 0
+    let hi = lineStarts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (lineStarts[mid]! <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return { file, line: lo + 1, col: offset - lineStarts[lo]! + 1 }
   }
 }

@@ -3,7 +3,7 @@
 // the whole process tree killed on timeout or cancellation. dkp runs under a watchdog
 // (dkp-watchdog.ts) that stops it when dkp-fleet dies (even by SIGKILL) or stops running.
 
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import type { DkpCommand } from '../core/dkp-commands.js'
 import { WorkError } from '../core/errors.js'
@@ -141,113 +141,134 @@ export class DkpRunner {
   spawn(cmd: DkpCommand, signal: AbortSignal): Promise<DkpRunResult> {
     const argv = this.argv(cmd)
     const started = Date.now()
-    this.running = this.display(cmd)
+    const shown = this.display(cmd)
+    this.running = shown
     const tailMax = this.opts.tailLines ?? TAIL_LINES
     const tail: string[] = []
     this.lastOutput = tail
     const out: string[] = []
     return new Promise((resolve, reject) => {
       if (signal.aborted) {
-        reject(new DkpError(this.display(cmd), null, [], abortReason(signal)))
+        reject(new DkpError(shown, null, [], abortReason(signal)))
         return
       }
-      // The job's environment (provider credentials pass through untouched), minus the
-      // variables only dkp-fleet reads (the management kubeconfig content).
-      const env = withoutKeys({ ...process.env, ...this.opts.env }, this.opts.omitEnv ?? [])
-      const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, '--', this.opts.binary, ...argv], {
-        env: this.watchdogEnv(env),
-        // stdin: the watchdog's lifeline (EOF = dkp-fleet is gone) and heartbeat; fd 3: its reports
-        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-        // Own process group (led by the watchdog): a timeout kills dkp and everything it started.
-        detached: true,
-      })
-      child.stdin!.on('error', () => {}) // the watchdog is gone: its exit is handled below
-      const heartbeat = setInterval(
-        () => child.stdin!.write('.'),
-        Math.min(HEARTBEAT_MS, this.orphanMs() / 3),
-      )
-      heartbeat.unref()
+      const child = this.startWatchdog(argv)
+      const guard = this.supervise(child, signal)
       let reports = ''
       ;(child.stdio[3] as Readable).setEncoding('utf8').on('data', (d: string) => {
         reports += d
       })
-      let killTimer: NodeJS.Timeout | undefined
-      const killTree = () => {
-        if (child.pid === undefined || child.exitCode !== null) return
-        try {
-          process.kill(-child.pid, 'SIGTERM')
-        } catch {}
-        killTimer = setTimeout(() => {
-          try {
-            process.kill(-child.pid!, 'SIGKILL')
-          } catch {}
-        }, this.opts.killGraceMs ?? 5000)
-        killTimer.unref()
-      }
-      const onAbort = () => killTree()
-      signal.addEventListener('abort', onAbort, { once: true })
-      const exitKill = () => killTree()
-      process.once('exit', exitKill)
-
-      const lines = (stream: NodeJS.ReadableStream, keep: boolean) => {
-        let partial = ''
-        stream.setEncoding('utf8')
-        stream.on('data', (chunk: string) => {
-          const parts = (partial + chunk).split(/\r?\n/)
-          partial = parts.pop() ?? ''
-          for (const line of parts) emit(line, keep)
-        })
-        stream.on('end', () => {
-          if (partial) emit(partial, keep)
-        })
-      }
       const emit = (line: string, keep: boolean) => {
         if (keep) out.push(line)
         tail.push(line)
         if (tail.length > tailMax) tail.shift()
         this.opts.onLine?.(line)
       }
-      lines(child.stdout!, true)
-      lines(child.stderr!, false)
+      readLines(child.stdout!, (line) => emit(line, true))
+      readLines(child.stderr!, (line) => emit(line, false))
       child.on('error', (err) => {
-        cleanup()
-        reject(new DkpError(this.display(cmd), null, tail, 'spawn', err.message))
+        guard.cleanup()
+        reject(new DkpError(shown, null, tail, 'spawn', err.message))
       })
       child.on('close', (code, sig) => {
-        cleanup()
-        const report = parseReports(reports)
-        if (report.error) {
-          reject(new DkpError(this.display(cmd), null, tail, 'spawn', report.error))
-          return
-        }
-        if (signal.aborted) {
-          reject(new DkpError(this.display(cmd), code, tail, abortReason(signal)))
-          return
-        }
-        if (report.orphaned) {
-          const why =
-            report.orphaned === 'parent stopped'
-              ? `dkp-fleet was not running (stopped or frozen) for more than ${this.orphanMs() / 1000} s, long enough for its lock to lapse`
-              : 'dkp-fleet exited'
-          reject(new DkpError(this.display(cmd), code, tail, 'orphaned', why))
-          return
-        }
-        resolve({
-          exitCode: code ?? (sig ? 128 : 1),
-          durationMs: Date.now() - started,
-          stdout: out.join('\n'),
-          tail,
-        })
+        guard.cleanup()
+        const failure = this.failureOf(shown, code, parseReports(reports), signal, tail)
+        if (failure) reject(failure)
+        else
+          resolve({
+            exitCode: code ?? (sig ? 128 : 1),
+            durationMs: Date.now() - started,
+            stdout: out.join('\n'),
+            tail,
+          })
       })
-      const cleanup = () => {
+    })
+  }
+
+  /**
+   * dkp under the watchdog (`node -e`), in its own process group led by the watchdog, so a
+   * timeout kills dkp and everything it started. stdin is the watchdog's lifeline (EOF =
+   * dkp-fleet is gone) and heartbeat; fd 3 carries its reports.
+   */
+  private startWatchdog(argv: string[]): ChildProcess {
+    // The job's environment (provider credentials pass through untouched), minus the
+    // variables only dkp-fleet reads (the management kubeconfig content).
+    const env = withoutKeys({ ...process.env, ...this.opts.env }, this.opts.omitEnv ?? [])
+    const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, '--', this.opts.binary, ...argv], {
+      env: this.watchdogEnv(env),
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    })
+    child.stdin!.on('error', () => {}) // the watchdog is gone: its exit is handled by the caller
+    return child
+  }
+
+  /**
+   * While the command runs: the heartbeat, and the process group killed (SIGTERM, then SIGKILL
+   * after the grace) on abort or when dkp-fleet exits. `cleanup` ends all of it.
+   */
+  private supervise(child: ChildProcess, signal: AbortSignal): { cleanup(): void } {
+    const heartbeat = setInterval(() => child.stdin!.write('.'), Math.min(HEARTBEAT_MS, this.orphanMs() / 3))
+    heartbeat.unref()
+    let killTimer: NodeJS.Timeout | undefined
+    const killTree = () => {
+      if (child.pid === undefined || child.exitCode !== null) return
+      try {
+        process.kill(-child.pid, 'SIGTERM')
+      } catch {}
+      killTimer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL')
+        } catch {}
+      }, this.opts.killGraceMs ?? 5000)
+      killTimer.unref()
+    }
+    const onAbort = () => killTree()
+    signal.addEventListener('abort', onAbort, { once: true })
+    const exitKill = () => killTree()
+    process.once('exit', exitKill)
+    return {
+      cleanup: () => {
         clearInterval(heartbeat)
         this.running = undefined
         signal.removeEventListener('abort', onAbort)
         process.removeListener('exit', exitKill)
         if (killTimer) clearTimeout(killTimer)
-      }
-    })
+      },
+    }
   }
+
+  /** Why a finished command failed to run at all (spawn error, abort, orphaned); undefined when it ran. */
+  private failureOf(
+    shown: string,
+    code: number | null,
+    report: WatchdogReport,
+    signal: AbortSignal,
+    tail: string[],
+  ): DkpError | undefined {
+    if (report.error) return new DkpError(shown, null, tail, 'spawn', report.error)
+    if (signal.aborted) return new DkpError(shown, code, tail, abortReason(signal))
+    if (!report.orphaned) return undefined
+    const why =
+      report.orphaned === 'parent stopped'
+        ? `dkp-fleet was not running (stopped or frozen) for more than ${this.orphanMs() / 1000} s, long enough for its lock to lapse`
+        : 'dkp-fleet exited'
+    return new DkpError(shown, code, tail, 'orphaned', why)
+  }
+}
+
+/** Calls `onLine` for every line of a stream (a last line without a newline too). */
+function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let partial = ''
+  stream.setEncoding('utf8')
+  stream.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split(/\r?\n/)
+    partial = parts.pop() ?? ''
+    for (const line of parts) onLine(line)
+  })
+  stream.on('end', () => {
+    if (partial) onLine(partial)
+  })
 }
 
 function parseReports(text: string): WatchdogReport {

@@ -1,9 +1,12 @@
 // Downloads one file (http, https or file URL) to a path, hashing it (sha256) while it streams.
 // Bounded retries with exponential backoff on network errors, stalls, truncated bodies and
 // HTTP 5xx/408/429 (Retry-After honoured within limits); an idle timeout per attempt and an
-// overall deadline. @actions/tool-cache's downloadTool is not used: it sleeps 10-20 s between
-// its 3 attempts, has no timeout, and prints ::debug:: lines on stdout (which the CLI keeps for
-// the installed path alone). Proxies: https_proxy/http_proxy/no_proxy, as the toolkit does.
+// overall deadline. Proxies: https_proxy/http_proxy/no_proxy, through @actions/http-client's
+// agent, as the toolkit does. Not the toolkit's download (measured in bench/deps.ts,
+// docs/architecture.md "Dependencies"): tool-cache's downloadTool sleeps 10-20 s between its 3
+// attempts, has no timeout (a stalled mirror hangs the job) and prints ::debug:: lines on stdout
+// (which `dkp-fleet install` keeps for the path); http-client's get() reads a redirect's whole
+// body into one string before following it and takes no AbortSignal.
 
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'

@@ -2,34 +2,22 @@
 // self-signed serving certificate, token auth (an admin in system:masters, a reader in
 // dkp-readers), RBAC on. Used by the integration tests (test/kube/harness.ts) and by the
 // `dkp-fleet fleet up` daemon. Recipe: reference/test-apiserver.md §2; docs/test-fleet.md.
+// The binaries come from kube-bins.ts, the process groups from process-groups.ts.
 
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import {
-  constants,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
-import { access } from 'node:fs/promises'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { WorkError } from '../core/errors.js'
+import { checkBins, type KubeBins, resolveKubeBins } from './kube-bins.js'
+import { sleep, spawnDaemon, stopGroup, tail } from './process-groups.js'
 
-export interface KubeBins {
-  dir: string
-  kubeApiserver: string
-  etcd: string
-}
+export { type KubeBins, packageRoot, resolveKubeBins } from './kube-bins.js'
+export { isAlive, stopGroup } from './process-groups.js'
 
 export interface ControlPlaneOptions {
   /** Directory holding `kube-apiserver` and `etcd` (default: resolveKubeBins()). */
@@ -73,157 +61,240 @@ export interface ControlPlane {
   stop(): Promise<void>
 }
 
-// ---- binaries -------------------------------------------------------------------------------
+// ---- the control plane ------------------------------------------------------------------------
 
-/** The package root (holding package.json), from src/fleet/ or from dist/ (bundled). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    const pj = join(dir, 'package.json')
-    if (existsSync(pj)) {
-      try {
-        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'dkp-fleet-upgrade') return dir
-      } catch {
-        // not ours; keep looking
-      }
-    }
-    const up = dirname(dir)
-    if (up === dir) throw new WorkError('cannot find the dkp-fleet-upgrade package root (package.json)')
-    dir = up
+/** Starts etcd + kube-apiserver; retries once on a port race. */
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const bins = options.binDir
+    ? await checkBins(options.binDir, 'binDir')
+    : await resolveKubeBins({ log: options.log })
+  try {
+    return await startOnce(bins, options)
+  } catch (err) {
+    if (!(err instanceof PortRace)) throw err
+    options.log?.(`control plane: port taken (${err.message}); retrying with new ports`)
+    return startOnce(bins, options)
   }
 }
 
-/**
- * kube-apiserver and etcd: `$KUBE_BIN_DIR` when set, else built (or reused from the cache) by
- * test/kube/build-bins.sh, which needs Go and the Go module proxy on a cold cache.
- */
-export async function resolveKubeBins(
-  options: { log?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
-) {
-  const env = options.env ?? process.env
-  const fromEnv = env.KUBE_BIN_DIR
-  if (fromEnv) return checkBins(fromEnv, 'KUBE_BIN_DIR')
-  const script = join(packageRoot(), 'test', 'kube', 'build-bins.sh')
-  if (!existsSync(script)) {
-    throw new WorkError(`kube-apiserver/etcd: KUBE_BIN_DIR is not set and ${script} is missing`)
+class PortRace extends Error {}
+
+/** Tokens of the two users (token-auth file) and the service-account signing key, written to `dir`. */
+function writeCredentials(dir: string): { adminToken: string; readerToken: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  })
+  writeFileSync(join(dir, 'sa.key'), privateKey, { mode: 0o600 })
+  writeFileSync(join(dir, 'sa.pub'), publicKey)
+  const adminToken = randomBytes(24).toString('hex')
+  const readerToken = randomBytes(24).toString('hex')
+  writeFileSync(
+    join(dir, 'tokens.csv'),
+    `${adminToken},dkp-admin,u1,"system:masters"\n${readerToken},dkp-reader,u2,"dkp-readers"\n`,
+    { mode: 0o600 },
+  )
+  return { adminToken, readerToken }
+}
+
+function etcdArgs(dir: string, etcdUrl: string, peerUrl: string): string[] {
+  return [
+    '--name=it',
+    `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=it=${peerUrl}`,
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
+  ]
+}
+
+function apiserverArgs(dir: string, etcdUrl: string, server: string, apiPort: number): string[] {
+  return [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    `--cert-dir=${join(dir, 'pki')}`,
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--advertise-address=127.0.0.1',
+    '--endpoint-reconciler-type=none',
+    `--token-auth-file=${join(dir, 'tokens.csv')}`,
+    '--authorization-mode=RBAC',
+    `--service-account-issuer=${server}`,
+    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+    `--service-account-key-file=${join(dir, 'sa.pub')}`,
+    '--disable-admission-plugins=ServiceAccount,ResourceQuota',
+    '--profiling=false',
+  ]
+}
+
+/** One start of etcd + kube-apiserver: the processes, their readiness and their stop. */
+class Daemons {
+  readonly log: (line: string) => void
+  readonly timeoutMs: number
+  readonly dir: string
+  readonly pki: string
+  readonly etcdLog: string
+  readonly apiLog: string
+  readonly etcdUrl: string
+  readonly server: string
+  readonly apiArgs: string[]
+  readonly etcd: ChildProcess
+  apiserver: ChildProcess
+  /** The serving certificate, once the apiserver wrote it. */
+  ca: Buffer | undefined
+  stopped: Promise<void> | undefined
+
+  constructor(
+    private readonly bins: KubeBins,
+    readonly options: ControlPlaneOptions,
+    ports: number[],
+    private readonly adminToken: string,
+  ) {
+    const [etcdPort, peerPort, apiPort] = ports as [number, number, number]
+    this.log = options.log ?? (() => {})
+    this.timeoutMs = options.timeoutMs ?? 90_000
+    this.dir = options.dir ?? ''
+    this.pki = join(this.dir, 'pki')
+    this.etcdLog = join(this.dir, 'etcd.log')
+    this.apiLog = join(this.dir, 'kube-apiserver.log')
+    this.etcdUrl = `http://127.0.0.1:${etcdPort}`
+    this.server = `https://127.0.0.1:${apiPort}`
+    this.apiArgs = apiserverArgs(this.dir, this.etcdUrl, this.server, apiPort)
+    this.etcd = spawnDaemon(
+      bins.etcd,
+      etcdArgs(this.dir, this.etcdUrl, `http://127.0.0.1:${peerPort}`),
+      this.etcdLog,
+    )
+    this.apiserver = spawnDaemon(bins.kubeApiserver, this.apiArgs, this.apiLog)
   }
-  const { code, stdout, stderr } = await run('bash', [script], env, options.log)
-  const dir = stdout.trim().split('\n').pop() ?? ''
-  if (code !== 0 || !dir) {
-    const tail = stderr.trim().split('\n').slice(-15).join('\n')
-    const why = code === 3 ? 'no Go toolchain on PATH' : `exit code ${code}`
-    throw new WorkError(
-      `cannot build kube-apiserver and etcd (test/kube/build-bins.sh: ${why}). Install Go ≥ 1.24 with access ` +
-        `to the Go module proxy, or set KUBE_BIN_DIR to a directory holding both binaries.\n${tail}`,
+
+  /** Why a daemon is gone (a port race throws), or undefined while it runs. */
+  died(child: ChildProcess, name: string, file: string): string | undefined {
+    if (child.exitCode === null && child.signalCode === null) return undefined
+    const text = tail(file)
+    if (/address already in use/.test(text)) throw new PortRace(`${name}: address already in use`)
+    return `${name} exited (${child.exitCode ?? child.signalCode}); last lines of ${file}:\n${text}`
+  }
+
+  etcdReady(): Promise<void> {
+    return waitFor(
+      'etcd',
+      this.timeoutMs,
+      async () => {
+        const r = await httpGet(`${this.etcdUrl}/health`)
+        return r.status === 200 || `GET /health: ${r.status || r.body}`
+      },
+      () => this.died(this.etcd, 'etcd', this.etcdLog),
     )
   }
-  return checkBins(dir, 'test/kube/build-bins.sh')
-}
 
-async function checkBins(dir: string, from: string): Promise<KubeBins> {
-  const bins = { dir, kubeApiserver: join(dir, 'kube-apiserver'), etcd: join(dir, 'etcd') }
-  for (const p of [bins.kubeApiserver, bins.etcd]) {
-    try {
-      await access(p, constants.X_OK)
-    } catch {
-      throw new WorkError(`${from}: ${p} is missing or not executable`)
-    }
+  /** Ready: the serving certificate written, /readyz 200, and the admin can read a namespace. */
+  apiserverReady(what: string): Promise<void> {
+    const apiserver = this.apiserver
+    return waitFor(
+      what,
+      this.timeoutMs,
+      async () => {
+        const crt = join(this.pki, 'apiserver.crt')
+        if (!this.ca) {
+          if (!existsSync(crt) || statSync(crt).size === 0) return 'no serving certificate yet'
+          this.ca = readFileSync(crt)
+        }
+        const ready = await httpsGet(`${this.server}/readyz`, this.ca)
+        if (ready.status !== 200) return `GET /readyz: ${ready.status || ready.body}`
+        const ns = await httpsGet(`${this.server}/api/v1/namespaces/default`, this.ca, this.adminToken)
+        return ns.status === 200 || `GET /api/v1/namespaces/default: ${ns.status || ns.body}`
+      },
+      () => this.died(apiserver, 'kube-apiserver', this.apiLog) ?? this.died(this.etcd, 'etcd', this.etcdLog),
+    )
   }
-  return bins
+
+  /** Same port, flags, cert dir (the serving certificate is reused) and etcd: a restart, not a new cluster. */
+  async restartApiserver(pids: { apiserver: number }, opts: { downMs?: number } = {}): Promise<number> {
+    if (this.stopped) throw new WorkError('restartApiserver: the control plane was stopped')
+    const t0 = performance.now()
+    await stopGroup(this.apiserver)
+    if (opts.downMs) await sleep(opts.downMs)
+    this.apiserver = spawnDaemon(this.bins.kubeApiserver, this.apiArgs, this.apiLog)
+    pids.apiserver = this.apiserver.pid ?? 0
+    await this.apiserverReady('kube-apiserver (restart)')
+    const ms = Math.round(performance.now() - t0)
+    this.log(`control plane: kube-apiserver restarted at ${this.server} in ${ms} ms`)
+    return ms
+  }
+
+  stop(ownDir: boolean, keep: boolean): Promise<void> {
+    this.stopped ??= (async () => {
+      await stopGroup(this.apiserver)
+      await stopGroup(this.etcd)
+      if (!keep) {
+        if (ownDir) rmSync(this.dir, { recursive: true, force: true })
+        else
+          for (const p of ['pki', 'etcd', 'sa.key', 'tokens.csv'])
+            rmSync(join(this.dir, p), { recursive: true, force: true })
+      } else this.log(`control plane: kept ${this.dir} (KUBE_IT_KEEP=1)`)
+    })()
+    return this.stopped
+  }
+
+  logs(): string {
+    return `\n--- kube-apiserver.log (tail) ---\n${tail(this.apiLog)}\n--- etcd.log (tail) ---\n${tail(this.etcdLog)}`
+  }
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, log?: (line: string) => void) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d
+async function startOnce(bins: KubeBins, options: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = options.log ?? (() => {})
+  const ownDir = !options.dir
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dkp-kube-'))
+  mkdirSync(dir, { recursive: true })
+  const keep = options.keep ?? process.env.KUBE_IT_KEEP === '1'
+  const started = performance.now()
+  const ports = await distinctPorts(3)
+  rmSync(join(dir, 'pki'), { recursive: true, force: true })
+  rmSync(join(dir, 'etcd'), { recursive: true, force: true })
+  const { adminToken, readerToken } = writeCredentials(dir)
+  const d = new Daemons(bins, { ...options, dir }, ports, adminToken)
+  const stop = () => d.stop(ownDir, keep)
+  try {
+    await d.etcdReady()
+    log(`control plane: etcd ready after ${Math.round(performance.now() - started)} ms`)
+    await d.apiserverReady('kube-apiserver')
+    const caData = (d.ca as Buffer).toString('base64')
+    const startupMs = Math.round(performance.now() - started)
+    log(`control plane: kube-apiserver ready at ${d.server} after ${startupMs} ms`)
+    const kubeconfigPath = join(dir, 'kubeconfig')
+    const users = [
+      { name: 'admin', token: adminToken },
+      { name: 'reader', token: readerToken },
+    ]
+    writeFileSync(kubeconfigPath, JSON.stringify(kubeconfig(d.server, caData, users), null, 2), {
+      mode: 0o600,
     })
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d
-      if (log) for (const line of String(d).split('\n')) if (line.trim()) log(line)
-    })
-    child.on('error', (err) => resolve({ code: 127, stdout, stderr: `${stderr}\n${err.message}` }))
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
-  })
-}
-
-// ---- processes --------------------------------------------------------------------------------
-
-const live = new Set<number>()
-let exitHookInstalled = false
-
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  // Last resort when the owner never called stop(): synchronous kills only.
-  process.on('exit', () => {
-    for (const pid of live) killGroup(pid, 'SIGKILL')
-  })
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    try {
-      process.kill(pid, signal)
-    } catch {
-      // already gone
+    const pids = { etcd: d.etcd.pid ?? 0, apiserver: d.apiserver.pid ?? 0 }
+    return {
+      kubeconfigPath,
+      server: d.server,
+      caData,
+      adminToken,
+      readerToken,
+      dir,
+      pids,
+      startupMs,
+      kubeconfigFor: (user, token) =>
+        JSON.stringify(kubeconfig(d.server, caData, [{ name: user, token }]), null, 2),
+      restartApiserver: (opts) => d.restartApiserver(pids, opts),
+      stop,
     }
+  } catch (err) {
+    const logs = d.logs()
+    await stop()
+    if (err instanceof PortRace) throw err
+    throw new WorkError(`control plane did not start: ${(err as Error).message}${logs}`, { cause: err })
   }
-}
-
-/** True while `pid` exists and is not a zombie (an exited child nobody reaped yet). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return true // no /proc: trust kill(0)
-  }
-}
-
-/** SIGTERM to the group, then SIGKILL after `graceMs`; resolves when the leader is gone. */
-export async function stopGroup(child: ChildProcess | number, graceMs = 10_000): Promise<void> {
-  const pid = typeof child === 'number' ? child : child.pid
-  if (!pid) return
-  const exited =
-    typeof child === 'number' || child.exitCode !== null || child.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((r) => child.once('exit', () => r()))
-  killGroup(pid, 'SIGTERM')
-  const deadline = Date.now() + graceMs
-  while (isAlive(pid) && Date.now() < deadline) await sleep(50)
-  if (isAlive(pid)) killGroup(pid, 'SIGKILL')
-  try {
-    process.kill(-pid, 'SIGKILL') // stragglers in the group (never the bare pid: it may be reused)
-  } catch {
-    // group empty
-  }
-  if (typeof child !== 'number') await Promise.race([exited, sleep(2000)])
-  const reaped = Date.now() + 5000
-  while (typeof child === 'number' && isAlive(pid) && Date.now() < reaped) await sleep(50)
-  live.delete(pid)
-}
-
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p))
-
-/** Spawns in a new process group with output to `logFile`; dies with its parent when setpriv is available. */
-function spawnDaemon(bin: string, args: string[], logFile: string): ChildProcess {
-  const fd = openSync(logFile, 'a')
-  // setpriv --pdeathsig: the kernel kills the child when the spawning thread dies (even by SIGKILL).
-  const [cmd, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', bin, ...args]] : [bin, args]
-  const child = spawn(cmd, argv, { detached: true, stdio: ['ignore', fd, fd] })
-  if (child.pid) live.add(child.pid)
-  installExitHook()
-  return child
 }
 
 export function freePort(): Promise<number> {
@@ -237,16 +308,6 @@ export function freePort(): Promise<number> {
     })
   })
 }
-
-function tail(file: string, lines = 25): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
-  } catch {
-    return '(no log)'
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 function httpsGet(
   url: string,
@@ -293,197 +354,6 @@ async function waitFor(
     last = r
     if (Date.now() > deadline) throw new WorkError(`${what}: not ready after ${timeoutMs / 1000} s (${last})`)
     await sleep(delay)
-  }
-}
-
-// ---- the control plane ------------------------------------------------------------------------
-
-/** Starts etcd + kube-apiserver; retries once on a port race. */
-export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const bins = options.binDir
-    ? await checkBins(options.binDir, 'binDir')
-    : await resolveKubeBins({ log: options.log })
-  try {
-    return await startOnce(bins, options)
-  } catch (err) {
-    if (!(err instanceof PortRace)) throw err
-    options.log?.(`control plane: port taken (${err.message}); retrying with new ports`)
-    return startOnce(bins, options)
-  }
-}
-
-class PortRace extends Error {}
-
-async function startOnce(bins: KubeBins, options: ControlPlaneOptions): Promise<ControlPlane> {
-  const log = options.log ?? (() => {})
-  const timeoutMs = options.timeoutMs ?? 90_000
-  const ownDir = !options.dir
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dkp-kube-'))
-  mkdirSync(dir, { recursive: true })
-  const keep = options.keep ?? process.env.KUBE_IT_KEEP === '1'
-  const started = performance.now()
-  const [etcdPort, peerPort, apiPort] = await distinctPorts(3)
-  const pki = join(dir, 'pki')
-  rmSync(pki, { recursive: true, force: true })
-  rmSync(join(dir, 'etcd'), { recursive: true, force: true })
-
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  })
-  writeFileSync(join(dir, 'sa.key'), privateKey, { mode: 0o600 })
-  writeFileSync(join(dir, 'sa.pub'), publicKey)
-  const adminToken = randomBytes(24).toString('hex')
-  const readerToken = randomBytes(24).toString('hex')
-  writeFileSync(
-    join(dir, 'tokens.csv'),
-    `${adminToken},dkp-admin,u1,"system:masters"\n${readerToken},dkp-reader,u2,"dkp-readers"\n`,
-    { mode: 0o600 },
-  )
-
-  const etcdLog = join(dir, 'etcd.log')
-  const apiLog = join(dir, 'kube-apiserver.log')
-  const etcdUrl = `http://127.0.0.1:${etcdPort}`
-  const peerUrl = `http://127.0.0.1:${peerPort}`
-  const etcd = spawnDaemon(
-    bins.etcd,
-    [
-      '--name=it',
-      `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=it=${peerUrl}`,
-      '--unsafe-no-fsync=true',
-      '--log-level=warn',
-    ],
-    etcdLog,
-  )
-  const server = `https://127.0.0.1:${apiPort}`
-  const apiArgs = [
-    `--etcd-servers=${etcdUrl}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${apiPort}`,
-    `--cert-dir=${pki}`,
-    '--service-cluster-ip-range=10.0.0.0/24',
-    '--advertise-address=127.0.0.1',
-    '--endpoint-reconciler-type=none',
-    `--token-auth-file=${join(dir, 'tokens.csv')}`,
-    '--authorization-mode=RBAC',
-    `--service-account-issuer=${server}`,
-    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-    `--service-account-key-file=${join(dir, 'sa.pub')}`,
-    '--disable-admission-plugins=ServiceAccount,ResourceQuota',
-    '--profiling=false',
-  ]
-  let apiserver = spawnDaemon(bins.kubeApiserver, apiArgs, apiLog)
-
-  let stopped: Promise<void> | undefined
-  const stop = () => {
-    stopped ??= (async () => {
-      await stopGroup(apiserver)
-      await stopGroup(etcd)
-      if (!keep) {
-        if (ownDir) rmSync(dir, { recursive: true, force: true })
-        else
-          for (const p of ['pki', 'etcd', 'sa.key', 'tokens.csv'])
-            rmSync(join(dir, p), { recursive: true, force: true })
-      } else log(`control plane: kept ${dir} (KUBE_IT_KEEP=1)`)
-    })()
-    return stopped
-  }
-  const died = (child: ChildProcess, name: string, file: string) => () => {
-    if (child.exitCode === null && child.signalCode === null) return undefined
-    const text = tail(file)
-    if (/address already in use/.test(text)) throw new PortRace(`${name}: address already in use`)
-    return `${name} exited (${child.exitCode ?? child.signalCode}); last lines of ${file}:\n${text}`
-  }
-
-  try {
-    await waitFor(
-      'etcd',
-      timeoutMs,
-      async () => {
-        const r = await httpGet(`${etcdUrl}/health`)
-        return r.status === 200 || `GET /health: ${r.status || r.body}`
-      },
-      died(etcd, 'etcd', etcdLog),
-    )
-    log(`control plane: etcd ready after ${Math.round(performance.now() - started)} ms`)
-    let ca: Buffer | undefined
-    const apiserverReady = (what: string) => {
-      const dead = died(apiserver, 'kube-apiserver', apiLog)
-      return waitFor(
-        what,
-        timeoutMs,
-        async () => {
-          const crt = join(pki, 'apiserver.crt')
-          if (!ca) {
-            if (!existsSync(crt) || statSync(crt).size === 0) return 'no serving certificate yet'
-            ca = readFileSync(crt)
-          }
-          const ready = await httpsGet(`${server}/readyz`, ca)
-          if (ready.status !== 200) return `GET /readyz: ${ready.status || ready.body}`
-          const ns = await httpsGet(`${server}/api/v1/namespaces/default`, ca, adminToken)
-          return ns.status === 200 || `GET /api/v1/namespaces/default: ${ns.status || ns.body}`
-        },
-        () => dead() ?? died(etcd, 'etcd', etcdLog)(),
-      )
-    }
-    await apiserverReady('kube-apiserver')
-    const caData = (ca as Buffer).toString('base64')
-    const startupMs = Math.round(performance.now() - started)
-    log(`control plane: kube-apiserver ready at ${server} after ${startupMs} ms`)
-
-    const kubeconfigFor = (user: string, token: string) =>
-      JSON.stringify(kubeconfig(server, caData, [{ name: user, token }]), null, 2)
-    const kubeconfigPath = join(dir, 'kubeconfig')
-    writeFileSync(
-      kubeconfigPath,
-      JSON.stringify(
-        kubeconfig(server, caData, [
-          { name: 'admin', token: adminToken },
-          { name: 'reader', token: readerToken },
-        ]),
-        null,
-        2,
-      ),
-      { mode: 0o600 },
-    )
-    const pids = { etcd: etcd.pid ?? 0, apiserver: apiserver.pid ?? 0 }
-    // Same port, flags, cert dir (the serving certificate is reused) and etcd: a restart, not a new cluster.
-    const restartApiserver = async (opts: { downMs?: number } = {}) => {
-      if (stopped) throw new WorkError('restartApiserver: the control plane was stopped')
-      const t0 = performance.now()
-      await stopGroup(apiserver)
-      if (opts.downMs) await sleep(opts.downMs)
-      apiserver = spawnDaemon(bins.kubeApiserver, apiArgs, apiLog)
-      pids.apiserver = apiserver.pid ?? 0
-      await apiserverReady('kube-apiserver (restart)')
-      const ms = Math.round(performance.now() - t0)
-      log(`control plane: kube-apiserver restarted at ${server} in ${ms} ms`)
-      return ms
-    }
-    return {
-      kubeconfigPath,
-      server,
-      caData,
-      adminToken,
-      readerToken,
-      dir,
-      pids,
-      startupMs,
-      kubeconfigFor,
-      restartApiserver,
-      stop,
-    }
-  } catch (err) {
-    const logs = `\n--- kube-apiserver.log (tail) ---\n${tail(apiLog)}\n--- etcd.log (tail) ---\n${tail(etcdLog)}`
-    await stop()
-    if (err instanceof PortRace) throw err
-    throw new WorkError(`control plane did not start: ${(err as Error).message}${logs}`, { cause: err })
   }
 }
 

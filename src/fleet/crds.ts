@@ -24,7 +24,7 @@ import { join } from 'node:path'
 import { parse, parseAllDocuments, stringify } from 'yaml'
 import { WorkError } from '../core/errors.js'
 import type { Kube, KubeObject } from '../effects/kube.js'
-import { packageRoot } from './control-plane.js'
+import { packageRoot } from './kube-bins.js'
 
 export interface Crd extends KubeObject {
   spec: {

@@ -43,6 +43,15 @@ async function defaultParts(): Promise<DaemonParts> {
   }
 }
 
+/** What a running daemon holds (stopped in reverse order). */
+interface Running {
+  cp?: ControlPlane
+  sim?: RunningSimulator
+  kube?: Kube
+}
+
+type Report = (next: Partial<DaemonStatus>) => void
+
 export async function runDaemon(argv: string[], parts?: DaemonParts): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -56,25 +65,20 @@ export async function runDaemon(argv: string[], parts?: DaemonParts): Promise<nu
   })
   const dir = values.dir
   if (!dir) throw new Error('fleet-daemon: --dir is required')
-  let status: DaemonStatus = { phase: 'starting', pid: process.pid }
-  const report = (next: Partial<DaemonStatus>) => {
-    status = { ...status, ...next }
-    writeFileSync(join(dir, 'status.json.tmp'), JSON.stringify(status, null, 2))
-    renameSync(join(dir, 'status.json.tmp'), join(dir, 'status.json')) // atomic for readers
-  }
+  const report = statusWriter(dir)
   report({ message: 'starting the control plane' })
 
-  let cp: ControlPlane | undefined
-  let sim: RunningSimulator | undefined
-  let kube: Kube | undefined
+  const running: Running = {}
   let stopping: Promise<void> | undefined
   const shutdown = (why: string) => {
     stopping ??= (async () => {
       log(`fleet: stopping (${why})`)
       report({ phase: 'stopping', message: why })
-      await Promise.resolve(sim?.stop()).catch((e: unknown) => log(`simulator stop: ${(e as Error).message}`))
-      kube?.close()
-      await cp?.stop()
+      await Promise.resolve(running.sim?.stop()).catch((e: unknown) =>
+        log(`simulator stop: ${(e as Error).message}`),
+      )
+      running.kube?.close()
+      await running.cp?.stop()
       report({ phase: 'stopped' })
     })()
     return stopping
@@ -86,49 +90,76 @@ export async function runDaemon(argv: string[], parts?: DaemonParts): Promise<nu
   })
 
   try {
-    const { startControlPlane } = await import('./control-plane.js')
-    const { Kube } = await import('../effects/kube.js')
-    const { fleetCrds, installCrds } = await import('./crds.js')
-    cp = await startControlPlane({ dir: join(dir, 'cp'), log })
-    report({ server: cp.server, pids: cp.pids, startupMs: cp.startupMs, message: 'installing CRDs' })
-    const kubeconfig = join(dir, 'kubeconfig')
-    copyFileSync(cp.kubeconfigPath, kubeconfig)
-    kube = Kube.fromFile(kubeconfig)
-    const crdMs = await installCrds(kube, await fleetCrds({ dir: process.env.DKP_FLEET_CRD_DIR, log }))
-    log(`fleet: CRDs installed in ${crdMs} ms`)
-    report({ crdMs, kubeconfig })
-
-    if (!values.bare) {
-      const { loadInventory } = await import('../effects/inventory-files.js')
-      const files = values.inventory ?? []
-      if (files.length === 0) throw new Error('fleet-daemon: --inventory is required unless --bare')
-      if (!values.dkp) throw new Error('fleet-daemon: --dkp is required unless --bare')
-      const { inventory } = await loadInventory(files)
-      const p = parts ?? (await defaultParts())
-      report({ message: `seeding the fleet at DKP ${values.dkp}` })
-      const seed = await p.seed(kube, inventory, {
-        dkp: values.dkp,
-        kubeconfig: cp.kubeconfigFor('admin', cp.adminToken),
-      })
-      log(
-        `fleet: seeded ${seed?.objects ?? '?'} objects at DKP ${seed?.dkp ?? values.dkp} in ${seed?.ms ?? '?'} ms`,
-      )
-      report({ seed })
-      sim = await p.simulate(kube)
-      report({ simulator: true })
-      log('fleet: simulated controllers running')
-    }
+    const kubeconfig = await startCluster(dir, running, report)
+    if (!values.bare) await seedAndSimulate(values, running, report, parts)
     report({ phase: 'ready', message: 'ready' })
     log(`fleet: ready: export KUBECONFIG=${kubeconfig}`)
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     log(`fleet: failed: ${message}`)
+    if (err instanceof Error && err.stack) log(err.stack)
     await shutdown('start-up failed')
     report({ phase: 'failed', message })
     return 1
   }
   await stopped
   return 0
+}
+
+/** Writes status.json (atomically for readers), merging each update into the last status. */
+function statusWriter(dir: string): Report {
+  let status: DaemonStatus = { phase: 'starting', pid: process.pid }
+  return (next) => {
+    status = { ...status, ...next }
+    writeFileSync(join(dir, 'status.json.tmp'), JSON.stringify(status, null, 2))
+    renameSync(join(dir, 'status.json.tmp'), join(dir, 'status.json'))
+  }
+}
+
+/** The control plane with the DKP CRDs; returns the kubeconfig path the fleet's users read. */
+async function startCluster(dir: string, running: Running, report: Report): Promise<string> {
+  const { startControlPlane } = await import('./control-plane.js')
+  const { Kube } = await import('../effects/kube.js')
+  const { fleetCrds, installCrds } = await import('./crds.js')
+  const cp = await startControlPlane({ dir: join(dir, 'cp'), log })
+  running.cp = cp
+  report({ server: cp.server, pids: cp.pids, startupMs: cp.startupMs, message: 'installing CRDs' })
+  const kubeconfig = join(dir, 'kubeconfig')
+  copyFileSync(cp.kubeconfigPath, kubeconfig)
+  const kube = Kube.fromFile(kubeconfig)
+  running.kube = kube
+  const crdMs = await installCrds(kube, await fleetCrds({ dir: process.env.DKP_FLEET_CRD_DIR, log }))
+  log(`fleet: CRDs installed in ${crdMs} ms`)
+  report({ crdMs, kubeconfig })
+  return kubeconfig
+}
+
+/** The inventory's fleet seeded at --dkp, then the simulated controllers started. */
+async function seedAndSimulate(
+  values: { inventory?: string[]; dkp?: string },
+  running: Running,
+  report: Report,
+  parts?: DaemonParts,
+): Promise<void> {
+  const { cp, kube } = running as Required<Pick<Running, 'cp' | 'kube'>>
+  const { loadInventory } = await import('../effects/inventory-files.js')
+  const files = values.inventory ?? []
+  if (files.length === 0) throw new Error('fleet-daemon: --inventory is required unless --bare')
+  if (!values.dkp) throw new Error('fleet-daemon: --dkp is required unless --bare')
+  const { inventory } = await loadInventory(files)
+  const p = parts ?? (await defaultParts())
+  report({ message: `seeding the fleet at DKP ${values.dkp}` })
+  const seed = await p.seed(kube, inventory, {
+    dkp: values.dkp,
+    kubeconfig: cp.kubeconfigFor('admin', cp.adminToken),
+  })
+  log(
+    `fleet: seeded ${seed?.objects ?? '?'} objects at DKP ${seed?.dkp ?? values.dkp} in ${seed?.ms ?? '?'} ms`,
+  )
+  report({ seed })
+  running.sim = await p.simulate(kube)
+  report({ simulator: true })
+  log('fleet: simulated controllers running')
 }
 
 // Entry point when run as a program (dist/fleet-daemon.js or `node --import tsx src/fleet/daemon.ts`).

@@ -164,54 +164,51 @@ const INFRA: {
   },
 ]
 
+/** The core CAPI providers: one controller each, all at the release's CAPI core version. */
+const CORE_PROVIDERS: readonly {
+  name: string
+  providerName: string
+  type: CapiComponent['type']
+  namespace: string
+  deployment: string
+  image: string
+}[] = [
+  {
+    name: 'cluster-api',
+    providerName: 'cluster-api',
+    type: 'CoreProvider',
+    namespace: 'capi-system',
+    deployment: 'capi-controller-manager',
+    image: 'registry.k8s.io/cluster-api/cluster-api-controller',
+  },
+  {
+    name: 'bootstrap-kubeadm',
+    providerName: 'kubeadm',
+    type: 'BootstrapProvider',
+    namespace: 'capi-kubeadm-bootstrap-system',
+    deployment: 'capi-kubeadm-bootstrap-controller-manager',
+    image: 'registry.k8s.io/cluster-api/kubeadm-bootstrap-controller',
+  },
+  {
+    name: 'control-plane-kubeadm',
+    providerName: 'kubeadm',
+    type: 'ControlPlaneProvider',
+    namespace: 'capi-kubeadm-control-plane-system',
+    deployment: 'capi-kubeadm-control-plane-controller-manager',
+    image: 'registry.k8s.io/cluster-api/kubeadm-control-plane-controller',
+  },
+]
+
 function capiFor(dkp: string, minor: Minor): CapiComponent[] {
   const core = col(CAPI_CORE, minor)
-  // (I) the CAPI cert-manager at the version of the release's cert-manager platform app
-  const certManager = `v${RELEASES.platform(dkp)?.versions('cert-manager')[0] ?? '1.0.0'}`
-  const out: CapiComponent[] = [
-    {
-      name: 'cluster-api',
-      providerName: 'cluster-api',
-      type: 'CoreProvider',
-      namespace: 'capi-system',
-      version: core,
-      deployments: [
-        {
-          name: 'capi-controller-manager',
-          container: 'manager',
-          image: `registry.k8s.io/cluster-api/cluster-api-controller:${core}`,
-        },
-      ],
-    },
-    {
-      name: 'bootstrap-kubeadm',
-      providerName: 'kubeadm',
-      type: 'BootstrapProvider',
-      namespace: 'capi-kubeadm-bootstrap-system',
-      version: core,
-      deployments: [
-        {
-          name: 'capi-kubeadm-bootstrap-controller-manager',
-          container: 'manager',
-          image: `registry.k8s.io/cluster-api/kubeadm-bootstrap-controller:${core}`,
-        },
-      ],
-    },
-    {
-      name: 'control-plane-kubeadm',
-      providerName: 'kubeadm',
-      type: 'ControlPlaneProvider',
-      namespace: 'capi-kubeadm-control-plane-system',
-      version: core,
-      deployments: [
-        {
-          name: 'capi-kubeadm-control-plane-controller-manager',
-          container: 'manager',
-          image: `registry.k8s.io/cluster-api/kubeadm-control-plane-controller:${core}`,
-        },
-      ],
-    },
-  ]
+  const out: CapiComponent[] = CORE_PROVIDERS.map((p) => ({
+    name: p.name,
+    providerName: p.providerName,
+    type: p.type,
+    namespace: p.namespace,
+    version: core,
+    deployments: [{ name: p.deployment, container: 'manager', image: `${p.image}:${core}` }],
+  }))
   for (const infra of INFRA) {
     const version = col(infra.versions, minor)
     if (!version) continue
@@ -231,19 +228,25 @@ function capiFor(dkp: string, minor: Minor): CapiComponent[] {
       ],
     })
   }
-  out.push({
+  out.push(certManagerFor(dkp))
+  return out
+}
+
+/** (I) the CAPI cert-manager at the version of the release's cert-manager platform app. */
+function certManagerFor(dkp: string): CapiComponent {
+  const version = `v${RELEASES.platform(dkp)?.versions('cert-manager')[0] ?? '1.0.0'}`
+  return {
     name: 'cert-manager',
     providerName: 'cert-manager',
     type: 'CertManager',
     namespace: 'cert-manager',
-    version: certManager,
+    version,
     deployments: ['controller', 'cainjector', 'webhook'].map((part) => ({
       name: part === 'controller' ? 'cert-manager' : `cert-manager-${part}`,
       container: `cert-manager-${part}`,
-      image: `quay.io/jetstack/cert-manager-${part}:${certManager}`,
+      image: `quay.io/jetstack/cert-manager-${part}:${version}`,
     })),
-  })
-  return out
+  }
 }
 
 /** Everything the test fleet needs to know about one DKP release. */

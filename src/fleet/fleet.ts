@@ -24,8 +24,9 @@ import { join, resolve } from 'node:path'
 import { InputError, WorkError } from '../core/errors.js'
 import type { Inventory } from '../core/model.js'
 import { DKP_MINORS, minorOf, normalizeDkp } from '../core/versions.js'
-import { isAlive, packageRoot, stopGroup } from './control-plane.js'
 import { isKnownDkp } from './dkp-releases.js'
+import { packageRoot } from './kube-bins.js'
+import { isAlive, stopGroup } from './process-groups.js'
 import { dkpTags } from './release-table.js'
 
 /** What the daemon writes to `<dir>/status.json`. */
@@ -150,65 +151,13 @@ export async function fleetUp(options: FleetUpOptions = {}): Promise<FleetUp> {
   }
   if (running) rmSync(stateFile(env), { force: true }) // stale
 
-  // Inventory: validated here, so bad input fails fast with exit code 2.
-  const { resolveInventoryFiles, loadInventory } = await import('../effects/inventory-files.js')
-  const specs = options.inventory?.length ? options.inventory : [join(root, 'examples', 'fleet.yaml')]
-  const files = await resolveInventoryFiles(specs, cwd)
-  const inventory = options.loadInventory
-    ? await options.loadInventory(files, cwd)
-    : (await loadInventory(files, cwd)).inventory
-  const target = inventory.target.dkp
-  let dkp = target
-  if (options.dkp) {
-    const v = normalizeDkp(options.dkp)
-    if (!v) throw new InputError(`--dkp: "${options.dkp}" is not a version like v2.7.1`)
-    if (!isKnownDkp(v))
-      throw new InputError(
-        `--dkp: the test fleet seeds the DKP releases of the release table (data/releases.json: ${dkpTags().join(', ')}); ${v} is not one`,
-      )
-    dkp = v
-  } else dkp = defaultSeedVersion(target)
-
+  const { files, target, dkp } = await fleetInventory(options, root, cwd)
   const ownDir = !options.dir
   const dir = options.dir ? resolve(cwd, options.dir) : mkdtempSync(join(tmpdir(), 'dkp-fleet-'))
   mkdirSync(join(dir, 'bin'), { recursive: true })
   rmSync(join(dir, 'status.json'), { force: true })
-  const standin = options.standin ?? [process.execPath, join(root, 'dist', 'dkp-standin.js')]
-  const shim = join(dir, 'bin', 'dkp')
-  writeFileSync(
-    shim,
-    `#!/bin/sh\n# Stand-in dkp of the local test fleet (dkp-fleet fleet up).\n` +
-      `: "\${DKP_STANDIN_VERSION:=${target}}"\nexport DKP_STANDIN_VERSION\n` +
-      `exec ${standin.map(q).join(' ')} "$@"\n`,
-  )
-  chmodSync(shim, 0o755)
-
-  const daemonCmd = options.daemon ?? [process.execPath, join(root, 'dist', 'fleet-daemon.js')]
-  if (!existsSync(daemonCmd[daemonCmd.length - 1] ?? '') && !options.daemon) {
-    throw new WorkError(`${daemonCmd[1]} is missing: run \`npm run build\` first`)
-  }
-  const args = [
-    ...daemonCmd.slice(1),
-    '--dir',
-    dir,
-    '--dkp',
-    dkp,
-    ...files.flatMap((f) => ['--inventory', f]),
-  ]
-  if (options.bare) args.push('--bare')
-  const logFile = join(dir, 'daemon.log')
-  const out = openSync(logFile, 'a')
-  const child = spawn(daemonCmd[0] as string, args, {
-    cwd,
-    env: { ...env, DKP_STANDIN_VERSION: env.DKP_STANDIN_VERSION ?? target },
-    detached: true,
-    stdio: ['ignore', out, out],
-  })
-  closeSync(out)
-  child.unref()
-  const pid = child.pid
-  if (!pid) throw new WorkError(`cannot start the fleet daemon (${daemonCmd[0]})`)
-
+  writeStandinShim(dir, options.standin ?? [process.execPath, join(root, 'dist', 'dkp-standin.js')], target)
+  const pid = startDaemon(options, root, { dir, dkp, files, target, cwd, env })
   const state: FleetState = {
     pid,
     dir,
@@ -223,8 +172,90 @@ export async function fleetUp(options: FleetUpOptions = {}): Promise<FleetUp> {
   mkdirSync(fleetStateDir(env), { recursive: true })
   writeFileSync(stateFile(env), `${JSON.stringify(state, null, 2)}\n`)
   log(`fleet: daemon pid ${pid}, files in ${dir}; seeding DKP ${dkp} (target ${target})`)
+  return waitUntilReady(state, env, log, options.timeoutMs ?? 20 * 60_000)
+}
 
-  const deadline = Date.now() + (options.timeoutMs ?? 20 * 60_000)
+/**
+ * The inventory files (default: the package's examples/fleet.yaml), validated here so bad input
+ * fails fast with exit code 2; the target and the DKP release to seed (--dkp, else the one
+ * before the target).
+ */
+async function fleetInventory(
+  options: FleetUpOptions,
+  root: string,
+  cwd: string,
+): Promise<{ files: string[]; target: string; dkp: string }> {
+  const { resolveInventoryFiles, loadInventory } = await import('../effects/inventory-files.js')
+  const specs = options.inventory?.length ? options.inventory : [join(root, 'examples', 'fleet.yaml')]
+  const files = await resolveInventoryFiles(specs, cwd)
+  const inventory = options.loadInventory
+    ? await options.loadInventory(files, cwd)
+    : (await loadInventory(files, cwd)).inventory
+  const target = inventory.target.dkp
+  if (!options.dkp) return { files, target, dkp: defaultSeedVersion(target) }
+  const v = normalizeDkp(options.dkp)
+  if (!v) throw new InputError(`--dkp: "${options.dkp}" is not a version like v2.7.1`)
+  if (!isKnownDkp(v))
+    throw new InputError(
+      `--dkp: the test fleet seeds the DKP releases of the release table (data/releases.json: ${dkpTags().join(', ')}); ${v} is not one`,
+    )
+  return { files, target, dkp: v }
+}
+
+/** `<dir>/bin/dkp`: a shell shim that runs the stand-in at the target release (unless set). */
+function writeStandinShim(dir: string, standin: string[], target: string): void {
+  const shim = join(dir, 'bin', 'dkp')
+  writeFileSync(
+    shim,
+    `#!/bin/sh\n# Stand-in dkp of the local test fleet (dkp-fleet fleet up).\n` +
+      `: "\${DKP_STANDIN_VERSION:=${target}}"\nexport DKP_STANDIN_VERSION\n` +
+      `exec ${standin.map(q).join(' ')} "$@"\n`,
+  )
+  chmodSync(shim, 0o755)
+}
+
+/** Starts the daemon detached, its output to `<dir>/daemon.log`; returns its pid. */
+function startDaemon(
+  options: FleetUpOptions,
+  root: string,
+  run: { dir: string; dkp: string; files: string[]; target: string; cwd: string; env: NodeJS.ProcessEnv },
+): number {
+  const daemonCmd = options.daemon ?? [process.execPath, join(root, 'dist', 'fleet-daemon.js')]
+  if (!existsSync(daemonCmd[daemonCmd.length - 1] ?? '') && !options.daemon) {
+    throw new WorkError(`${daemonCmd[1]} is missing: run \`npm run build\` first`)
+  }
+  const args = [
+    ...daemonCmd.slice(1),
+    '--dir',
+    run.dir,
+    '--dkp',
+    run.dkp,
+    ...run.files.flatMap((f) => ['--inventory', f]),
+  ]
+  if (options.bare) args.push('--bare')
+  const out = openSync(join(run.dir, 'daemon.log'), 'a')
+  const child = spawn(daemonCmd[0] as string, args, {
+    cwd: run.cwd,
+    env: { ...run.env, DKP_STANDIN_VERSION: run.env.DKP_STANDIN_VERSION ?? run.target },
+    detached: true,
+    stdio: ['ignore', out, out],
+  })
+  closeSync(out)
+  child.unref()
+  if (!child.pid) throw new WorkError(`cannot start the fleet daemon (${daemonCmd[0]})`)
+  return child.pid
+}
+
+/** Follows the daemon's log until it reports ready; on failure, death or timeout stops it and says why. */
+async function waitUntilReady(
+  state: FleetState,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  timeoutMs: number,
+): Promise<FleetUp> {
+  const { dir, pid } = state
+  const logFile = join(dir, 'daemon.log')
+  const deadline = Date.now() + timeoutMs
   let offset = 0
   const follow = () => {
     offset = streamNew(logFile, offset, (line) => log(`  ${line}`))

@@ -3,9 +3,9 @@
 // it brings the Kubernetes client).
 
 import { isAbsolute, resolve } from 'node:path'
-import type { LiveCheck, LiveCheckResult } from '../cli/commands/check.js'
 import { InputError, messageOf, WorkError } from '../core/errors.js'
 import { healthRules } from '../core/health-rules.js'
+import type { LiveCheck, LiveCheckResult } from '../core/report/live-check.js'
 import { checkFleet, clusterSources, type FleetCheckResult } from './check-fleet.js'
 
 /**

@@ -116,13 +116,21 @@ interface Job {
   /** Lock, temp files: told to the post step as they come and go. */
   state: JobState
   dkpRunner?: DkpRunner
+  /** The one install of dkp, however many checks ask for it at once (verify reads clusters in parallel). */
+  installing?: Promise<DkpRunner>
   kubeconfigPath: string
 }
 
 /** Runs one stage end to end and returns its result (status `failed` is returned, not thrown). */
 export async function runStage(options: RunOptions, reporter: Reporter): Promise<StageResult> {
   const stage = options.stage
-  if (stage === 'plan' || stage === 'status' || stage === 'pause' || stage === 'resume') {
+  if (
+    stage === 'plan' ||
+    stage === 'status' ||
+    stage === 'pause' ||
+    stage === 'resume' ||
+    stage === 'fetch-dkp'
+  ) {
     throw new InputError(`stage ${stage} is not run by the stage executor`)
   }
   const now = options.now ?? (() => new Date())
@@ -456,9 +464,16 @@ async function unmetPrerequisites(stage: PlanStage, env: StageEnv, cluster: stri
   return unmet
 }
 
-/** The dkp binary, installed (or checked) on first use: skipped stages never download it. */
-async function resolveDkp(job: Job): Promise<DkpRunner> {
-  if (job.dkpRunner) return job.dkpRunner
+/**
+ * The dkp binary, installed (or checked) on first use: skipped stages never download it. One
+ * install per stage: the first call installs, the others wait for it.
+ */
+function resolveDkp(job: Job): Promise<DkpRunner> {
+  job.installing ??= installDkp(job)
+  return job.installing
+}
+
+async function installDkp(job: Job): Promise<DkpRunner> {
   const { options, reporter } = job
   const { DkpRunner } = await import('../effects/dkp-runner.js')
   const { installDkpForStage } = await import('./dkp-binary.js')

@@ -25,7 +25,14 @@ import type { Kube } from '../../src/effects/kube.js'
 import { API, dig } from '../../src/fleet/objects.js'
 import { expectPlatformAt } from '../helpers/release-shape.js'
 import { startTarballServer, type TarballServer } from '../helpers/tarball-server.js'
-import { allJobs, type JobRun, type RunnerOptions, runWorkflow, type WorkflowRun } from './workflow-runner.js'
+import {
+  allJobs,
+  allLegs,
+  type JobRun,
+  type RunnerOptions,
+  runWorkflow,
+  type WorkflowRun,
+} from './workflow-runner.js'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const UPGRADE_WORKFLOW = '.github/workflows/dkp-fleet-upgrade.yml'
@@ -298,4 +305,53 @@ export async function expectFleetAtTarget(kube: Kube, inventory: Inventory): Pro
   }
   const kommander = await kube.get(API.helm, 'HelmRelease', 'kommander', 'kommander')
   expect(dig(kommander, 'status', 'history', 0, 'chartVersion')).toBe(TARGET.dkp)
+}
+
+/** The management jobs whose stage runs dkp (reference/dkp.md §2). */
+export const DKP_MGMT_JOBS = [
+  'kommander',
+  'workspaces',
+  'workspace-apps',
+  'project-apps',
+  'capi-components',
+  'core-addons',
+  'kubernetes',
+]
+
+/**
+ * The stage jobs and the dkp job's tarball: every job that may run dkp (the management dkp
+ * stages, the gates, the wave legs, verify) took the dkp job's artifact (its download step green
+ * in every leg that ran), and every stage step that installed dkp found that tarball and
+ * verified it against the pin before use (one install per stage step); no stage step downloaded
+ * dkp, restored the Actions cache or saw another sha256. Returns the names of the legs, one
+ * entry per install.
+ */
+export function expectStageJobsTookTheArtifact(run: WorkflowRun, sha: string): string[] {
+  const kind = (id: string) => id.replace(/^(wave|gate)-\d+$/, '$1')
+  const takers = allLegs(run).filter(({ leg }) => leg.steps.some((s) => s.id === 'dkp-tarball'))
+  expect(new Set(takers.map(({ job }) => kind(job)))).toEqual(
+    new Set([...DKP_MGMT_JOBS, 'gate', 'wave', 'verify']),
+  )
+  expect(run.cache.events.filter((e) => e.job !== 'dkp' && !e.job.startsWith('another'))).toEqual([])
+  const installed: string[] = []
+  for (const { leg } of takers) {
+    const download = leg.steps.find((s) => s.id === 'dkp-tarball')!
+    expect(download.outcome, leg.name).toBe('success')
+    for (const s of leg.steps.filter((x) => x.kind === 'action')) {
+      const where = `${leg.name} › ${s.name}`
+      expect(s.log, where).not.toContain('downloading dkp')
+      expect(s.log, where).not.toMatch(/has sha256 [0-9a-f]{64}, but/)
+      const installs = s.log.split('\n').filter((l) => l.startsWith(`dkp ${TARGET.dkp} (`))
+      if (installs.length === 0) continue
+      expect(installs.length, where).toBe(1)
+      // A second stage in a leg uses that runner's tool cache (the binary re-hashed).
+      if (installs[0]!.startsWith(`dkp ${TARGET.dkp} (cache, `)) continue
+      expect(installs[0], where).toMatch(/ \(tarball-cache, sha256 /)
+      expect(s.log, where).toContain(`found dkp ${TARGET.dkp} in the tarball cache: `)
+      expect(s.log, where).toContain(`sha256 matches the pinned value (${sha})`)
+      installed.push(leg.name)
+    }
+  }
+  expect(installed.length).toBeGreaterThan(0)
+  return installed
 }

@@ -1,17 +1,22 @@
-// Scenarios (d), (b), (c) on one test fleet (example inventory, seeded at DKP v2.7.1):
+// Scenarios (d), (b), (c) on one test fleet (example inventory, seeded at DKP v2.7.1), dkp from
+// a pinned loopback mirror, each job a fresh runner, one Actions cache for both real runs:
 //  (d) a dry run, dispatched through the thin example caller (examples/workflows/
 //      dkp-fleet-upgrade.yml → the shipped reusable workflow): the run is green and no
-//      CAPI/Kommander/Flux/Velero object nor ConfigMap changes (resourceVersions), no lock;
+//      CAPI/Kommander/Flux/Velero object nor ConfigMap changes (resourceVersions), no lock; no
+//      dkp job, no cache, no artifact;
 //  (b) a real run where the stand-in dkp fails `update controlplane` for the canary only:
 //      wave 0 fails, the gate before wave 1 halts the rollout (failureThreshold 0), no later
-//      wave's cluster is touched, verify lists the gaps;
-//  (c) a re-dispatch with the fault removed (dkp now from a pinned loopback mirror, each job a
-//      fresh runner, the Actions cache empty): finished stages are skipped (nothing redone),
-//      the canary and every later wave are upgraded, verify passes; dkp is downloaded once, by
-//      the first job that needs it, and every cluster job restores the verified tarball from
-//      the cache and re-verifies it against the pinned sha256 instead of downloading.
+//      wave's cluster is touched, verify lists the gaps. The Actions cache is empty (a miss):
+//      the dkp job downloads dkp once, verifies it and saves it; every stage job takes it from
+//      the dkp job's artifact and verifies it again: exactly one mirror request;
+//  (c) a re-dispatch with the fault removed: finished stages are skipped (nothing redone), the
+//      canary and every later wave are upgraded, verify passes. The cache now holds the
+//      tarball (a hit): the dkp job verifies it, and every stage job verifies the artifact
+//      again: no mirror request at all.
 
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Inventory } from '../../src/core/model.js'
 import { isManaged } from '../../src/core/model.js'
@@ -21,14 +26,17 @@ import { seedFleet } from '../../src/fleet/seed.js'
 import { type Simulator, startSimulator } from '../../src/fleet/sim/index.js'
 import { SEED_ORDER } from '../helpers/fleet-gen.js'
 import { useTestCluster } from '../kube/harness.js'
+import { ActionsCacheStore } from './actions-cache.js'
 import {
   clusterVersions,
   type Dispatcher,
   dispatcher,
   expectFleetAtTarget,
+  expectStageJobsTookTheArtifact,
   failureLog,
   job,
   resourceVersions,
+  type StandinMirror,
   stageResults,
   standinMirror,
   TARGET,
@@ -40,13 +48,16 @@ let inventory: Inventory
 let sim: Simulator
 let d: Dispatcher
 let kubeconfig: string
+let mirror: StandinMirror
+let cache: ActionsCacheStore
+let scratch: string
 const figures: string[] = []
 /** The management jobs of the shipped workflow: the seed order without verify. */
 const MGMT_JOBS: string[] = SEED_ORDER.filter((s) => s !== 'verify')
 const MUTATING_MGMT = MGMT_JOBS.filter((j) => j !== 'check')
 /** custom-apps only verifies (no dkp command): it ends `passed` when the apps are compatible. */
 const ACTING_MGMT = MUTATING_MGMT.filter((j) => j !== 'custom-apps')
-/** The management jobs that run dkp (backup creates a Velero Backup object): they use the dkp cache. */
+/** The management jobs that run dkp (backup creates a Velero Backup object): they take the dkp job's tarball. */
 const DKP_MGMT = ACTING_MGMT.filter((j) => j !== 'backup')
 
 const log = (l: string) => console.log(l)
@@ -62,10 +73,15 @@ describe('failed canary, resume, dry run through the shipped workflow', () => {
     await seedFleet(tc.kube, inventory, { dkp: 'v2.7.1', kubeconfig })
     sim = await startSimulator(tc.kube, { intervalMs: 20 })
     d = dispatcher(() => kubeconfig, log)
+    mirror = await standinMirror(d)
+    scratch = mkdtempSync(join(tmpdir(), 'wf-e2e-bcd-'))
+    cache = new ActionsCacheStore(join(scratch, 'actions-cache'))
   })
   afterAll(async () => {
     await sim?.stop()
+    await mirror?.close()
     d?.cleanup()
+    if (scratch && !process.env.KEEP_E2E_TMP) rmSync(scratch, { recursive: true, force: true })
     console.log(`workflow e2e (b)(c)(d) figures:\n  ${figures.join('\n  ')}`)
   })
 
@@ -83,8 +99,10 @@ describe('failed canary, resume, dry run through the shipped workflow', () => {
       { inventory: 'examples/fleet.yaml', target: TARGET.dkp, 'dry-run': true },
       { file: 'examples/workflows/dkp-fleet-upgrade.yml' },
     )
-    // A dry run installs no dkp, so it neither restores nor saves the dkp cache.
+    // A dry run installs no dkp: no dkp job, no cache, no artifact.
+    expect(job(run, 'dkp').result).toBe('skipped')
     expect(run.cache.events).toEqual([])
+    expect(run.artifacts.events.map((e) => `${e.job} ${e.kind}`)).toEqual(['upgrade / check upload'])
     figures.push(`dry run (example caller → shipped workflow): ${(run.ms / 1000).toFixed(1)} s`)
     console.log(describeRun(run))
     expect(failures(run)).toEqual([])
@@ -156,16 +174,39 @@ describe('failed canary, resume, dry run through the shipped workflow', () => {
     const versionsBefore = await clusterVersions(tc.kube)
     const crsBefore = await tc.kube.list(API.addons, 'ClusterResourceSet')
 
+    const requestsBefore = mirror.requests()
     const run = await d.dispatch(
-      { inventory: 'examples/fleet.yaml', target: TARGET.dkp, 'dry-run': false, 'dkp-path': d.shim },
-      { faults: { DKP_STANDIN_FAIL: 'update-controlplane@stage-east-1' } },
+      {
+        inventory: 'examples/fleet.yaml',
+        target: TARGET.dkp,
+        'dry-run': false,
+        'dkp-download-url': mirror.template,
+        'dkp-sha256': mirror.sha256,
+      },
+      { faults: { DKP_STANDIN_FAIL: 'update-controlplane@stage-east-1' }, cache },
     )
     figures.push(`failed canary run: ${(run.ms / 1000).toFixed(1)} s`)
     console.log(describeRun(run))
     expect(run.result).toBe('failure')
-    // With dkp-path there is no cache key, so no job restores or saves the dkp cache.
-    expect(job(run, 'plan').outputs['dkp-cache-key'] ?? '').toBe('')
-    expect(run.cache.events).toEqual([])
+    // A miss: the dkp job (no secret) downloaded dkp once, verified it, saved it under the
+    // plan's key and handed it over; every stage job took the artifact and verified it again;
+    // no other job touched the cache or the mirror.
+    expect(job(run, 'plan').outputs['dkp-cache-key']).toBe(mirror.cacheKey)
+    expect(mirror.requests() - requestsBefore).toBe(1)
+    expect(run.cache.events.map((e) => `${e.job} ${e.kind} ${e.result}`)).toEqual([
+      'dkp restore miss',
+      'dkp save saved',
+    ])
+    expect(cache.entries.map((e) => [e.key, e.savedBy, e.files])).toEqual([
+      [mirror.cacheKey, 'dkp', [`$RUNNER_TEMP/dkp-fleet-dkp-cache/${mirror.name}`]],
+    ])
+    const fetched = job(run, 'dkp').legs[0]!.steps.find((s) => s.id === 'fetch')!
+    expect(fetched.log).toContain(`downloading dkp ${TARGET.dkp}`)
+    expect(fetched.outputs['dkp-cache-key']).toBe(mirror.cacheKey)
+    const installed = expectStageJobsTookTheArtifact(run, mirror.sha256)
+    // verify checked the failed canary's core-addons step with dkp: one install for the job,
+    // however many checks asked for dkp at once.
+    expect(installed.filter((name) => name === 'verify')).toEqual(['verify'])
     for (const id of ['plan', ...MGMT_JOBS, 'gate-0'])
       expect(job(run, id).result, `${id}: ${failureLog(job(run, id))}`).toBe('success')
     for (const id of ACTING_MGMT)
@@ -222,25 +263,22 @@ describe('failed canary, resume, dry run through the shipped workflow', () => {
       ).toEqual([])
   })
 
-  it('(c) a re-dispatch without the fault resumes: nothing redone, the rest upgraded, verify passes; one dkp download, every cluster job restores it', async () => {
-    // This run downloads dkp from a loopback mirror, pinned by sha256 (the workflow sets
-    // require-checksum); every job is a fresh runner (its own RUNNER_TEMP and tool cache) and
-    // the Actions cache starts empty; max-parallel overrides the inventory's (2).
-    const mirror = await standinMirror(d)
+  it('(c) a re-dispatch without the fault resumes: nothing redone, the rest upgraded, verify passes; a cache hit, no mirror request, every stage job verifies the tarball', async () => {
+    // The same pinned mirror and Actions cache as (b); max-parallel overrides the inventory's (2).
+    const requestsBefore = mirror.requests()
+    const eventsBefore = cache.events.length
     const sha = mirror.sha256
-    let run: WorkflowRun
-    try {
-      run = await d.dispatch({
+    const run = await d.dispatch(
+      {
         inventory: 'examples/fleet.yaml',
         target: TARGET.dkp,
         'dry-run': false,
         'dkp-download-url': mirror.template,
         'dkp-sha256': sha,
         'max-parallel': '4',
-      })
-    } finally {
-      await mirror.close()
-    }
+      },
+      { cache },
+    )
     figures.push(`resumed run: ${(run.ms / 1000).toFixed(1)} s`)
     console.log(describeRun(run))
     expect(failures(run)).toEqual([])
@@ -261,54 +299,34 @@ describe('failed canary, resume, dry run through the shipped workflow', () => {
         expect(r.status, `${r.stage}:${r.cluster}`).toBe('upgraded')
     expect(job(run, 'verify').result).toBe('success')
 
-    // One dkp download per runner pool. The management stages before core-addons were done
-    // without needing dkp: they restored (an empty cache) and saved nothing. core-addons is the
-    // first job that needs dkp even when done (its done-check reads `dkp upgrade addons
-    // --dry-run -o yaml`): it downloaded dkp, verified it and saved the tarball under the plan's
-    // key; every later dkp job restored it.
-    expect(job(run, 'plan').outputs['dkp-cache-key']).toBe(mirror.cacheKey)
-    expect(mirror.requests()).toBe(1)
-    const eventsOf = (prefix: string) =>
-      run.cache.events.filter((e) => e.job === prefix || e.job.startsWith(`${prefix} (`))
-    const before = DKP_MGMT.slice(0, DKP_MGMT.indexOf('core-addons'))
-    const expected = (id: string) =>
-      before.includes(id)
-        ? ['restore miss']
-        : id === 'core-addons'
-          ? ['restore miss', 'save saved']
-          : id === 'kubernetes'
-            ? ['restore hit']
-            : []
-    for (const id of MGMT_JOBS)
-      expect(
-        eventsOf(id).map((e) => `${e.kind} ${e.result}`),
-        id,
-      ).toEqual(expected(id))
-    const first = job(run, 'core-addons').legs[0]!.steps.find((s) => s.id === 'stage')!
-    expect(first.log).toContain(`downloading dkp ${TARGET.dkp}`)
-    expect(first.outputs['dkp-cache-key']).toBe(mirror.cacheKey)
-    expect(run.cache.entries.map((e) => [e.key, e.savedBy, e.files])).toEqual([
-      [mirror.cacheKey, 'core-addons', [`$RUNNER_TEMP/dkp-fleet-dkp-cache/${mirror.name}`]],
+    // A cache hit: the dkp job restored the tarball (b) saved, verified it against the pin
+    // and handed it over without asking the mirror, and saved nothing; no other job touched
+    // the cache; every stage job that installed dkp verified the artifact again.
+    expect(mirror.requests() - requestsBefore).toBe(0)
+    expect(run.cache.events.slice(eventsBefore).map((e) => `${e.job} ${e.kind} ${e.result}`)).toEqual([
+      'dkp restore hit',
     ])
-    // Every cluster job, on its own fresh runner (the canary's first), restored the tarball by
-    // the exact key, re-verified its sha256 against the pin before installing, made no request
-    // and saved nothing; its second stage then used the job's own tool cache (binary re-hashed).
+    expect(cache.entries.map((e) => e.savedBy)).toEqual(['dkp'])
+    const fetched = job(run, 'dkp').legs[0]!.steps.find((s) => s.id === 'fetch')!
+    expect(fetched.log).toContain(`found dkp ${TARGET.dkp} in the tarball cache: `)
+    expect(fetched.log).toContain(`sha256 matches the pinned value (${sha})`)
+    expect(fetched.outputs['dkp-cache-key']).toBeUndefined()
+    const installed = expectStageJobsTookTheArtifact(run, sha)
+    // The management stages before core-addons were done without running dkp; core-addons is
+    // the first that runs it even when done (its done-check reads `dkp upgrade addons
+    // --dry-run -o yaml`), and every cluster job, each on its own fresh runner, installs it; its
+    // second stage then uses the job's own tool cache (binary re-hashed).
     const legs = [0, 1, 2, 3].flatMap((i) => job(run, `wave-${i}`).legs)
     expect(legs.length).toBe(inventory.clusters.filter(isManaged).length)
-    for (const leg of legs) {
-      const step = (id: string) => leg.steps.find((s) => s.id === id)!
-      expect(step('dkp-cache').outputs['cache-hit'], leg.name).toBe('true')
-      expect(step('core-addons').log, leg.name).toContain(`found dkp ${TARGET.dkp} in the tarball cache: `)
-      expect(step('core-addons').log, leg.name).toContain(`sha256 matches the pinned value (${sha})`)
-      expect(step('core-addons').log, leg.name).not.toContain('downloading dkp')
-      expect(step('kubernetes').log, leg.name).toMatch(/dkp v2\.8\.1 \(cache, sha256/)
-      expect(leg.steps.find((s) => s.name === 'Save the verified dkp tarball')?.outcome, leg.name).toBe(
-        'skipped',
-      )
-    }
-    expect(run.cache.events.filter((e) => e.kind === 'restore' && e.result === 'hit').length).toBe(
-      legs.length + 1,
+    expect(installed).toEqual(
+      expect.arrayContaining([job(run, 'core-addons').legs[0]!.name, ...legs.map((l) => l.name)]),
     )
+    for (const id of DKP_MGMT.slice(0, DKP_MGMT.indexOf('core-addons')))
+      expect(installed, id).not.toContain(job(run, id).legs[0]!.name)
+    for (const leg of legs)
+      expect(leg.steps.find((s) => s.id === 'kubernetes')!.log, leg.name).toMatch(
+        /dkp v2\.8\.1 \(cache, sha256/,
+      )
     await expectFleetAtTarget(tc.kube, inventory)
 
     // The run record: each management step upgraded exactly once across both runs.

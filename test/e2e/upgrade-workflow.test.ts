@@ -5,9 +5,11 @@
 // The real bundle (dist/index.js + dist/post.js) runs every stage against the test fleet
 // (real kube-apiserver, simulated controllers, the stand-in dkp as a release tarball on a
 // pinned loopback mirror). The Actions cache holds a forged entry under the run's dkp cache key
-// (what a poisoned cache would hold: a well-formed tarball with another dkp): every job
-// restores it, refuses it on the pinned sha256, downloads and verifies dkp instead, and the
-// forged dkp never runs.
+// (what a poisoned cache would hold: a well-formed tarball with another dkp): only the dkp job,
+// which holds no secret, restores it; it refuses it on the pinned sha256 and downloads and
+// verifies dkp instead (one mirror request for the whole run). The stage jobs never see the
+// forged entry: they take the verified tarball from the dkp job's artifact and verify it again,
+// and the forged dkp never runs.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,9 +26,11 @@ import { ActionsCacheStore } from './actions-cache.js'
 import {
   clusterVersions,
   type Dispatcher,
+  DKP_MGMT_JOBS,
   dispatcher,
   dkpTarball,
   expectFleetAtTarget,
+  expectStageJobsTookTheArtifact,
   failureLog,
   job,
   ROOT,
@@ -184,42 +188,56 @@ describe('scenario (a): clean upgrade through the shipped workflow', () => {
         expect(s.log.includes(token), `${leg.name} › ${s.name} leaks the token`).toBe(false)
     expect(run.masks.has(token)).toBe(true)
 
-    // The poisoned cache entry: every job whose stage runs dkp restored it (exact key), the
-    // action refused the tarball on the pinned sha256 (a warning naming both and the key),
-    // downloaded and verified dkp from the mirror instead, and did not save over the entry.
-    // The forged dkp never ran.
+    // The poisoned cache entry: only the dkp job (no secret) restored it (exact key); fetch-dkp
+    // refused the tarball on the pinned sha256 (a warning naming both and the key), downloaded
+    // and verified dkp from the mirror instead, saved nothing over the entry and handed the
+    // verified tarball over as an artifact. The forged dkp never ran.
     expect(existsSync(marker)).toBe(false)
-    const dkpLegs = allLegs(run).filter(({ leg }) => leg.steps.some((s) => s.id === 'dkp-cache'))
-    expect(dkpLegs.map(({ job }) => job)).toEqual([
-      'kommander',
-      'workspaces',
-      'workspace-apps',
-      'project-apps',
-      'capi-components',
-      'core-addons',
-      'kubernetes',
-      ...waves.flatMap((w, i) => w.include.map(() => `wave-${i}`)),
+    const dkpJob = job(run, 'dkp').legs[0]!
+    const dkpStep = (id: string) => dkpJob.steps.find((s) => s.id === id)!
+    expect(dkpStep('dkp-cache').outputs['cache-hit']).toBe('true')
+    const refusal = `has sha256 ${forged.sha256}, but the pinned sha256 is ${mirror.sha256}`
+    expect(dkpStep('fetch').log).toContain(refusal)
+    expect(dkpStep('fetch').log).toContain(`downloading dkp ${TARGET.dkp}`)
+    expect(
+      dkpJob.annotations.some(
+        (a) => a.level === 'warning' && a.message.includes(`gh cache delete ${mirror.cacheKey}`),
+      ),
+    ).toBe(true)
+    expect(dkpJob.steps.find((s) => s.name === 'Save the verified dkp tarball')?.outcome).toBe('skipped')
+    expect(dkpStep('upload').outcome).toBe('success')
+    expect(run.cache.events.map((e) => `${e.job} ${e.kind} ${e.result}`)).toEqual([
+      'another workflow save saved',
+      'dkp restore hit',
     ])
-    for (const { job: id, leg } of dkpLegs) {
-      const restore = leg.steps.find((s) => s.id === 'dkp-cache')!
-      expect(restore.outputs['cache-hit'], `${leg.name}`).toBe('true')
-      const refusal = `has sha256 ${forged.sha256}, but the pinned sha256 is ${mirror.sha256}`
-      const installer = leg.steps.find((s) => s.log.includes(refusal))
-      expect(installer?.log, `${leg.name}: refused the forged tarball`).toContain(
-        `downloading dkp ${TARGET.dkp}`,
-      )
-      expect(
-        leg.annotations.some(
-          (a) => a.level === 'warning' && a.message.includes(`gh cache delete ${mirror.cacheKey}`),
-        ),
-        id,
-      ).toBe(true)
-      expect(leg.steps.find((s) => s.name === 'Save the verified dkp tarball')?.outcome, leg.name).toBe(
-        'skipped',
-      )
-    }
-    expect(mirror.requests()).toBe(dkpLegs.length)
     expect(cache.entries.map((e) => [e.key, e.savedBy])).toEqual([[mirror.cacheKey, 'another workflow']])
+    // The artifact is the verified download, not the forged tarball.
+    // (The check job keeps its report as the run's other artifact.)
+    expect(run.artifacts.artifacts.map((a) => a.uploadedBy).sort()).toEqual(['check', 'dkp'])
+    expect(run.artifacts.artifacts.filter((a) => a.uploadedBy === 'dkp')).toEqual([
+      expect.objectContaining({
+        name: mirror.name,
+        archived: false,
+        digest: mirror.sha256,
+        retentionDays: 1,
+        uploadedBy: 'dkp',
+      }),
+    ])
+
+    // Every job whose stage runs dkp took that file and verified it against the pin before
+    // installing; none restored the cache, saw the forged tarball or asked the mirror.
+    const installed = expectStageJobsTookTheArtifact(run, mirror.sha256)
+    const legNames = (id: string) => job(run, id).legs.map((l) => l.name)
+    expect(installed).toEqual(
+      expect.arrayContaining([
+        ...DKP_MGMT_JOBS.flatMap(legNames),
+        ...waves.flatMap((_, i) => legNames(`wave-${i}`)),
+      ]),
+    )
+    for (const { leg } of allLegs(run))
+      for (const s of leg.steps)
+        if (leg.name !== dkpJob.name) expect(s.log, `${leg.name} › ${s.name}`).not.toContain(forged.sha256)
+    expect(mirror.requests()).toBe(1)
 
     await expectFleetAtTarget(tc.kube, inventory)
     const after = await clusterVersions(tc.kube)

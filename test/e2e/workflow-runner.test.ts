@@ -3,8 +3,9 @@
 // `!cancelled() && !failure()` pattern after a skipped job, matrix expansion from JSON,
 // max-parallel, fail-fast, collapsing matrix outputs, masked outputs dropped, empty
 // matrices failing, INPUT_* and STATE_* for a JavaScript action and its post step,
-// continue-on-error, and reusable-workflow calls.
+// continue-on-error, reusable-workflow calls, the Actions cache and run artifacts.
 
+import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -251,6 +252,135 @@ jobs:
       'wf.yml': `on: workflow_dispatch\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae # v5.0.5\n        with: { path: x, key: y }\n`,
     })
     await expect(run(ws2, 'wf.yml')).rejects.toThrow(/combined actions\/cache .* is not emulated/)
+  })
+
+  it('emulates run artifacts: a raw file (archive: false) by id, an archive by name, conflicts, expiry and a re-run attempt', async () => {
+    const UP = 'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0'
+    const DOWN = 'actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1'
+    const ws = workspace({
+      'wf.yml': `on: workflow_dispatch
+permissions: {}
+jobs:
+  up:
+    runs-on: ubuntu-latest
+    outputs:
+      id: \${{ steps.raw.outputs.artifact-id }}
+    steps:
+      - run: |
+          mkdir -p "$RUNNER_TEMP/d/sub" && printf tgz > "$RUNNER_TEMP/d/dkp_v2.8.1_linux_amd64.tar.gz"
+          printf a > "$RUNNER_TEMP/d/sub/a.txt" && printf h > "$RUNNER_TEMP/d/.hidden"
+      - id: raw
+        uses: ${UP}
+        with:
+          path: \${{ runner.temp }}/d/dkp_v2.8.1_linux_amd64.tar.gz
+          name: ignored-with-archive-false
+          archive: false
+          retention-days: 1
+      - id: again
+        name: the same name again fails without overwrite
+        uses: ${UP}
+        continue-on-error: true
+        with:
+          path: \${{ runner.temp }}/d/dkp_v2.8.1_linux_amd64.tar.gz
+          archive: false
+      - id: zipped
+        uses: ${UP}
+        with:
+          name: tree
+          path: \${{ runner.temp }}/d
+      - id: two
+        name: archive false takes one file only
+        uses: ${UP}
+        continue-on-error: true
+        with:
+          path: \${{ runner.temp }}/d
+          archive: false
+  down:
+    needs: up
+    runs-on: ubuntu-latest
+    steps:
+      - id: by-id
+        uses: ${DOWN}
+        with:
+          artifact-ids: \${{ needs.up.outputs.id }}
+          path: \${{ runner.temp }}/got
+          skip-decompress: true
+      - uses: ${DOWN}
+        with:
+          name: tree
+          path: \${{ runner.temp }}/tree
+      - id: missing
+        uses: ${DOWN}
+        continue-on-error: true
+        with:
+          name: nope
+          path: \${{ runner.temp }}/nope
+      - run: |
+          test "$(cat "$RUNNER_TEMP/got/dkp_v2.8.1_linux_amd64.tar.gz")" = tgz
+          test "$(ls -A "$RUNNER_TEMP/got")" = dkp_v2.8.1_linux_amd64.tar.gz
+          test "$(cat "$RUNNER_TEMP/tree/sub/a.txt")" = a && test ! -e "$RUNNER_TEMP/tree/.hidden"
+          test "$WHERE" = "$RUNNER_TEMP/got"
+        env:
+          WHERE: \${{ steps.by-id.outputs.download-path }}
+`,
+    })
+    const r = await run(ws, 'wf.yml', { runId: '77' })
+    expect([...r.jobs.values()].map((j) => `${j.id}:${j.result}`)).toEqual(['up:success', 'down:success'])
+    const up = r.jobs.get('up')!.legs[0]!
+    const step = (leg: typeof up, id: string) => leg.steps.find((s) => s.id === id)!
+    // Not archived: the digest is the file's own sha256.
+    expect(step(up, 'raw').outputs['artifact-digest']).toBe(createHash('sha256').update('tgz').digest('hex'))
+    expect(step(up, 'again')).toMatchObject({ outcome: 'failure', conclusion: 'success' })
+    expect(step(up, 'again').log).toContain('(409) Conflict: an artifact with this name already exists')
+    expect(step(up, 'two').log).toContain('only supported when uploading a single file')
+    expect(r.artifacts.live('77').map((a) => [a.name, a.archived, a.files, a.retentionDays])).toEqual([
+      ['dkp_v2.8.1_linux_amd64.tar.gz', false, ['dkp_v2.8.1_linux_amd64.tar.gz'], 1],
+      ['tree', true, ['dkp_v2.8.1_linux_amd64.tar.gz', 'sub/a.txt'], undefined],
+    ])
+    const down = r.jobs.get('down')!.legs[0]!
+    expect(step(down, 'missing').log).toContain("Unable to download artifact(s): Artifact 'nope' not found")
+
+    // A re-run attempt of the same run sees the artifacts (and may replace one with overwrite);
+    // once expired, a download by id fails. Another run sees none of them.
+    const ws2 = workspace({
+      'wf.yml': `on: workflow_dispatch
+permissions: {}
+jobs:
+  again:
+    runs-on: ubuntu-latest
+    steps:
+      - run: printf new > "$RUNNER_TEMP/dkp_v2.8.1_linux_amd64.tar.gz"
+      - id: re
+        uses: ${UP}
+        with:
+          path: \${{ runner.temp }}/dkp_v2.8.1_linux_amd64.tar.gz
+          archive: false
+          overwrite: true
+      - id: tree
+        uses: ${DOWN}
+        continue-on-error: true
+        with:
+          name: tree
+          path: \${{ runner.temp }}/tree
+`,
+    })
+    const store = r.artifacts
+    const attempt2 = await run(ws2, 'wf.yml', { runId: '77', runAttempt: 2, artifacts: store })
+    const leg = attempt2.jobs.get('again')!.legs[0]!
+    expect(step(leg, 'tree').outcome).toBe('success')
+    expect(step(leg, 're').log).toContain("Artifact 'dkp_v2.8.1_linux_amd64.tar.gz' deleted")
+    expect(store.live('77').map((a) => [a.name, a.attempt])).toEqual([
+      ['tree', 1],
+      ['dkp_v2.8.1_linux_amd64.tar.gz', 2],
+    ])
+    const other = await run(ws2, 'wf.yml', { runId: '78', artifacts: store })
+    expect(step(other.jobs.get('again')!.legs[0]!, 'tree').log).toContain("Artifact 'tree' not found")
+    store.expire('tree', '77')
+    const attempt3 = await run(ws2, 'wf.yml', { runId: '77', runAttempt: 3, artifacts: store })
+    expect(step(attempt3.jobs.get('again')!.legs[0]!, 'tree')).toMatchObject({
+      outcome: 'failure',
+      conclusion: 'success',
+    })
   })
 
   it('fail-fast cancels legs not started; continue-on-error keeps the job green; failure() after a failure', async () => {

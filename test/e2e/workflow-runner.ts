@@ -9,8 +9,12 @@
 //   - `run:` steps run in bash (same files, same env);
 //   - `actions/cache/restore` and `actions/cache/save` work on an emulated Actions cache
 //     shared by the run's jobs (test/e2e/actions-cache.ts; pass `cache` to share it between
-//     runs), each job on a fresh RUNNER_TEMP and RUNNER_TOOL_CACHE as on hosted runners;
-//   - other `uses:` (checkout, upload-artifact, upload-sarif, …) are recorded as skipped;
+//     runs), each job on a fresh RUNNER_TEMP and RUNNER_TOOL_CACHE as on hosted runners
+//     (`runner.environment` is github-hosted unless a shared `toolCache` is given);
+//   - `actions/upload-artifact` and `actions/download-artifact` work on the run's artifacts
+//     (test/e2e/actions-artifacts.ts; pass `artifacts` and the same `runId` with a higher
+//     `runAttempt` for a re-run that sees them);
+//   - other `uses:` (checkout, upload-sarif, …) are recorded as skipped;
 //   - a job calling a reusable workflow (`jobs.<id>.uses`) runs that workflow (mapped by
 //     `workflows`) with its `with:` inputs and secrets, and takes its `workflow_call` outputs.
 // Platform behaviour kept on purpose: job-level `success()`/`failure()` look at all
@@ -40,6 +44,7 @@ import type {
 import type { MappingToken } from '@actions/workflow-parser/templates/tokens/mapping-token'
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token'
 import { parse as parseYaml } from 'yaml'
+import { ArtifactStore, artifactActionKind } from './actions-artifacts.js'
 import { ActionsCacheStore, cacheActionKind } from './actions-cache.js'
 
 // @actions/workflow-parser imports its JSON schema without an import attribute (written for
@@ -102,6 +107,10 @@ export interface RunnerOptions {
   toolCache?: string
   /** The Actions cache (actions/cache/restore and /save); default: a new, empty one per run. */
   cache?: ActionsCacheStore
+  /** Run artifacts (upload/download-artifact); default: a new, empty store per run. */
+  artifacts?: ArtifactStore
+  /** `runner.environment`; default github-hosted (a fresh runner per job), self-hosted with `toolCache`. */
+  runnerEnvironment?: 'github-hosted' | 'self-hosted'
   /** Temp root for RUNNER_TEMP/RUNNER_TOOL_CACHE/command files (default: a new dir in the OS temp dir). */
   tempRoot?: string
   /** Prefix of job ids (nested reusable workflows). */
@@ -111,7 +120,7 @@ export interface RunnerOptions {
 export interface StepRun {
   id: string
   name: string
-  kind: 'action' | 'run' | 'skipped-uses' | 'cache'
+  kind: 'action' | 'run' | 'skipped-uses' | 'cache' | 'artifact'
   uses?: string
   /** success | failure | skipped (before continue-on-error). */
   outcome: Result
@@ -178,6 +187,8 @@ export interface WorkflowRun {
   masks: Set<string>
   /** The Actions cache the run used (its entries and every restore and save). */
   cache: ActionsCacheStore
+  /** The run's artifacts (every upload and download). */
+  artifacts: ArtifactStore
 }
 
 /** Parse errors of a workflow (empty when it is valid). */
@@ -518,6 +529,7 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
   const inputs = resolveInputs(tpl, opts)
   const masks = new Set<string>()
   const cache = opts.cache ?? new ActionsCacheStore(join(tempRoot, 'actions-cache'))
+  const artifacts = opts.artifacts ?? new ArtifactStore(join(tempRoot, 'artifacts'))
   const github = {
     event_name: opts.event,
     event: { inputs: Object.fromEntries(Object.entries(opts.inputs ?? {}).map(([k, v]) => [k, v])) },
@@ -548,6 +560,7 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
     ms: 0,
     masks,
     cache,
+    artifacts,
   }
   const runNameToken = rootMapping.find('run-name')
   if (runNameToken) run.runName = toText(evalToken(runNameToken, base))
@@ -733,6 +746,7 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
       jobPrefix: `${jr.id} / `,
       runId,
       cache,
+      artifacts,
     })
     jr.called = called
     jr.outputs = called.outputs
@@ -769,7 +783,7 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
       name: `e2e-runner-${index}`,
       temp: runnerTemp,
       tool_cache: toolCache,
-      environment: 'self-hosted',
+      environment: opts.runnerEnvironment ?? (opts.toolCache ? 'self-hosted' : 'github-hosted'),
     }
     const legScope: Scope = { ...jobScope, matrix, strategy, runner, job: { status: 'success' } }
     const leg: LegRun = {
@@ -887,7 +901,9 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
             ? 'action'
             : cacheActionKind((step as ActionStep).uses.value)
               ? 'cache'
-              : 'skipped-uses',
+              : artifactActionKind((step as ActionStep).uses.value)
+                ? 'artifact'
+                : 'skipped-uses',
         outcome: 'skipped',
         conclusion: 'skipped',
         outputs: {},
@@ -960,6 +976,40 @@ export async function runWorkflow(opts: RunnerOptions): Promise<WorkflowRun> {
               GITHUB_WORKSPACE: opts.workspace,
               HOME: env.HOME ?? tmpdir(),
             },
+            {
+              job: `${jr.id}${leg.matrix && Object.keys(leg.matrix).length ? ` (${String(leg.matrix.cluster ?? index)})` : ''}`,
+              step: step.id,
+            },
+          )
+          for (const w of r.warnings) leg.annotations.push({ level: 'warning', message: w, step: sr.name })
+          if (r.failed) leg.annotations.push({ level: 'error', message: r.failed, step: sr.name })
+          sr.log = [
+            ...r.log,
+            ...r.warnings.map((w) => `::warning::${w}`),
+            ...(r.failed ? [`::error::${r.failed}`] : []),
+          ].join('\n')
+          sr.outputs = r.outputs
+          sr.ms = Date.now() - started
+          sr.outcome = r.failed ? 'failure' : 'success'
+          sr.conclusion = sr.outcome === 'failure' && continueOnError ? 'success' : sr.outcome
+          if (sr.conclusion === 'failure') failed = true
+          steps[step.id] = { outputs: sr.outputs, outcome: sr.outcome, conclusion: sr.conclusion }
+          continue
+        }
+        const artifactKind = local ? undefined : artifactActionKind(uses)
+        if (artifactKind === 'merge')
+          throw new Error(`${uses}: actions/upload-artifact/merge is not emulated by the test runner`)
+        if (artifactKind) {
+          sr.kind = 'artifact'
+          const started = Date.now()
+          const withValues = (evalToken(rawStep?.find('with'), stepScope()) ?? {}) as Record<string, unknown>
+          const given = Object.fromEntries(Object.entries(withValues).map(([k, v]) => [k, toText(v)]))
+          sr.inputs = given
+          const env = commonEnv(step.id, files)
+          const r = artifacts.run(
+            artifactKind,
+            given,
+            { runId, attempt: runAttempt, GITHUB_WORKSPACE: opts.workspace, HOME: env.HOME ?? tmpdir() },
             {
               job: `${jr.id}${leg.matrix && Object.keys(leg.matrix).length ? ` (${String(leg.matrix.cluster ?? index)})` : ''}`,
               step: step.id,

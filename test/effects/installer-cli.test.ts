@@ -109,9 +109,9 @@ describe('dkp-fleet install (in-process)', () => {
 
   it('bad input exits 2 with a message naming the flag', async () => {
     const cases: [string[], RegExp][] = [
-      [[], /--version vX\.Y\.Z is required/],
-      [['--version', 'latest'], /^--version "latest" is not a release version/],
-      [['--version', 'v2.8.1', '--sha256', 'xyz'], /^--sha256 "xyz" is not a sha256/],
+      [[], /^--version: required: the dkp release to install/],
+      [['--version', 'latest'], /^--version: "latest" is not a release version/],
+      [['--version', 'v2.8.1', '--sha256', 'xyz'], /^--sha256: "xyz" is not a sha256/],
       [
         ['--version', 'v2.8.1', '--url', 'https://m/{ver}.tgz'],
         /^--url "https:\/\/m\/\{ver\}\.tgz": unknown placeholder \{ver\}/,

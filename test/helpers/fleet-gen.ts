@@ -153,7 +153,9 @@ export function generateFleet(params: FleetParams): FleetDocument {
     if (poolRoll < 0.3) c.nodepools = [`${name}-md-0`]
     else if (poolRoll < 0.4) {
       const args = POOL_ARGS[provider]
-      c.nodepools = [`${name}-md-0`, args ? { name: `${name}-gpu`, args } : `${name}-gpu`]
+      // A copy per cluster: a shared object would be written as a YAML anchor and aliases,
+      // and a large fleet would then exceed the parsers' alias limit (100).
+      c.nodepools = [`${name}-md-0`, args ? { name: `${name}-gpu`, args: { ...args } } : `${name}-gpu`]
     }
     return c
   })

@@ -6,7 +6,9 @@ import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { INPUT_NAMES, type InputName, parseInputs } from '../../src/action/inputs.js'
+import { readFlagOptions } from '../../src/cli/args.js'
 import { InputError } from '../../src/core/errors.js'
+import { parseOptions } from '../../src/core/options.js'
 import { STAGES } from '../../src/core/stages.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -149,6 +151,41 @@ describe('parseInputs', () => {
     })
   })
 
+  it('fetch-dkp needs no inventory, but the dkp version and the directory to leave the tarball in', () => {
+    expect(
+      parseInputs(getter({ stage: 'fetch-dkp', 'dkp-version': '2.8.1', 'dkp-cache-dir': '/tmp/dkp-cache' })),
+    ).toMatchObject({
+      stage: 'fetch-dkp',
+      inventory: '',
+      dkpVersion: 'v2.8.1',
+      dkpCacheDir: '/tmp/dkp-cache',
+    })
+    expect(
+      problemsOf({ stage: 'fetch-dkp' })
+        .map((p) => p.path)
+        .sort(),
+    ).toEqual(['input dkp-cache-dir', 'input dkp-version'])
+  })
+
+  it('fetch-dkp refuses a kubeconfig (it runs in a job without secrets) and dkp-path (nothing to fetch)', () => {
+    const problems = problemsOf({
+      stage: 'fetch-dkp',
+      'dkp-version': 'v2.8.1',
+      'dkp-cache-dir': '/tmp/dkp-cache',
+      kubeconfig: 'apiVersion: v1\n',
+      'dkp-path': '/opt/dkp/dkp',
+    })
+    expect(problems.map((p) => p.path).sort()).toEqual(['input dkp-path', 'input kubeconfig'])
+    expect(problems.find((p) => p.path === 'input kubeconfig')?.message).toBe(
+      'stage fetch-dkp takes no kubeconfig: it runs in a job that holds no secret',
+    )
+    // Any other stage still requires the inventory (and a per-cluster stage its cluster).
+    expect(problemsOf({ stage: 'kubernetes', 'dkp-version': 'v2.8.1' }).map((p) => p.path)).toEqual([
+      'input inventory',
+      'input cluster',
+    ])
+  })
+
   it('reports every bad value at once', () => {
     const problems = problemsOf({
       stage: 'upgrade-everything',
@@ -186,7 +223,36 @@ describe('parseInputs', () => {
     expect(byPath['input stage']).toContain('unknown stage "upgrade-everything"; one of: plan, check')
     expect(byPath['input dry-run']).toBe('must be true or false, not "1"')
     expect(byPath['input require-checksum']).toBe('must be true or false, not "yes"')
-    expect(byPath['input target']).toBe('"2.8" is not a version like v2.8.1')
+    expect(byPath['input target']).toBe('"2.8" is not a DKP version like v2.8.1')
+    expect(byPath['input dkp-version']).toMatch(/^"latest" is not a release version: expected vX\.Y\.Z/)
+    expect(byPath['input dkp-sha256']).toBe('"xyz" is not a sha256: expected 64 hexadecimal digits')
+    // listed in the order action.yml declares the inputs
+    expect(problems.map((p) => p.path)).toEqual(
+      INPUT_NAMES.map((n) => `input ${n}`).filter((p) => p in byPath),
+    )
+  })
+
+  it.each(['kubernetes', 'core-addons'])('stage %s needs the cluster input', (stage) => {
+    expect(problemsOf({ stage, inventory: 'f.yaml' })).toEqual([
+      {
+        path: 'input cluster',
+        message: `required: stage ${stage} runs on one cluster: the management cluster or a managed cluster of the plan`,
+      },
+    ])
+    expect(parseInputs(getter({ stage, inventory: 'f.yaml', cluster: 'east-1' })).cluster).toBe('east-1')
+  })
+
+  it('an unknown stage asks for no cluster (one problem, the stage)', () => {
+    expect(problemsOf({ stage: 'kubernetes-now', inventory: 'f.yaml' }).map((p) => p.path)).toEqual([
+      'input stage',
+    ])
+  })
+
+  it('dkp-sha256 takes the sha256: prefix and any case, as the installer does', () => {
+    const hex = 'ab'.repeat(32)
+    expect(
+      parseInputs(getter({ inventory: 'f.yaml', 'dkp-sha256': `sha256:${hex.toUpperCase()}` })).dkpSha256,
+    ).toBe(hex)
   })
 
   it.each(['0', '-5', 'abc', '10081', 'Infinity', '1e9'])('timeout-minutes %j is refused', (text) => {
@@ -205,9 +271,80 @@ describe('parseInputs', () => {
       expect.unreachable()
     } catch (err) {
       expect((err as Error).message.split('\n')).toEqual([
-        'input fail-on: must be error, warning or none, not "x"',
         'input dry-run: must be true or false, not "maybe"',
+        'input fail-on: must be error, warning or none, not "x"',
       ])
     }
+  })
+})
+
+describe('one parser for both shells', () => {
+  const bad = {
+    cluster: 'Prod_1',
+    wave: 'first',
+    'plan-digest': 'abc',
+    target: '2.8',
+    'target-kubernetes': '1.28',
+    'dkp-version': 'latest',
+    'dkp-sha256': 'xyz',
+    'timeout-minutes': '0',
+    'fail-on': 'always',
+  }
+
+  it('the CLI gets the same problems, in the same words, naming its flags', () => {
+    const action = problemsOf({ stage: 'kubernetes', inventory: 'f.yaml', ...bad })
+    const cli = readFlagOptions({ stage: 'kubernetes', inventory: ['f.yaml'], ...bad }).problems
+    expect(cli.map((p) => p.path)).toEqual(action.map((p) => p.path!.replace(/^input /, '--')))
+    expect(cli.map((p) => p.message)).toEqual(action.map((p) => p.message))
+    expect(cli).toHaveLength(Object.keys(bad).length)
+  })
+
+  it('a missing required option is named by the flag in the CLI, by the input in the action', () => {
+    expect(readFlagOptions({ stage: 'kubernetes', inventory: ['f.yaml'] }).problems).toEqual([
+      {
+        path: '--cluster',
+        message:
+          'required: stage kubernetes runs on one cluster: the management cluster or a managed cluster of the plan',
+      },
+    ])
+    expect(readFlagOptions({ stage: 'kubernetes' }).problems.map((p) => p.path)).toEqual([
+      '--inventory',
+      '--cluster',
+    ])
+  })
+
+  it('a command may spell an option its own way (install: --version)', () => {
+    const { problems } = readFlagOptions(
+      { version: 'latest', sha256: 'xyz' },
+      {
+        inventoryOptional: true,
+        required: ['dkp-version'],
+        labels: { 'dkp-version': '--version', 'dkp-sha256': '--sha256' },
+      },
+    )
+    expect(problems.map((p) => p.path)).toEqual(['--version', '--sha256'])
+    expect(
+      readFlagOptions(
+        {},
+        { inventoryOptional: true, required: ['dkp-version'], labels: { 'dkp-version': '--version' } },
+      ).problems,
+    ).toEqual([{ path: '--version', message: 'required: the dkp release to install, e.g. v2.8.1' }])
+  })
+
+  it('repeated flags read as one comma/newline list; booleans as true/false', () => {
+    const options = parseOptions(
+      (name) => ({ inventory: 'a.yaml\nb.yaml', 'dry-run': 'true' })[name as string] ?? '',
+      { label: (n) => `--${n}` },
+    )
+    expect(options).toMatchObject({ inventory: 'a.yaml\nb.yaml', dryRun: true })
+    expect(readFlagOptions({ inventory: ['a.yaml', 'b.yaml'], 'dry-run': true }).options).toMatchObject({
+      inventory: 'a.yaml\nb.yaml',
+      dryRun: true,
+    })
+  })
+
+  it('the CLI read commands default to 10 minutes, stage runs to 60', () => {
+    expect(readFlagOptions({ inventory: ['f'] }, { timeoutMinutes: 10 }).options.timeoutMinutes).toBe(10)
+    expect(readFlagOptions({ inventory: ['f'] }).options.timeoutMinutes).toBe(60)
   })
 })

@@ -169,7 +169,24 @@ describe('dkp-fleet plan', () => {
   it('a bad --target → 2', async () => {
     const r = await run('plan', '-i', `${FIXTURES}/valid/*.yaml`, '--target', 'v2.8')
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe('target: "v2.8" is not a DKP version like v2.8.1\n')
+    expect(r.stderr).toBe('--target: "v2.8" is not a DKP version like v2.8.1\n')
+  })
+
+  it('bad flags → 2, every problem at once, each naming its flag', async () => {
+    const r = await run(
+      'plan',
+      '-i',
+      'examples/fleet.yaml',
+      '--target-kubernetes',
+      '1.28',
+      '--timeout-minutes',
+      '0',
+    )
+    expect(r.code).toBe(2)
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      '--target-kubernetes: "1.28" is not a Kubernetes version like 1.28.7',
+      '--timeout-minutes: must be a number of minutes above 0 and at most 10080 (7 days), not "0"',
+    ])
   })
 
   it('a bad inventory → 2 with located problems', async () => {
@@ -220,6 +237,47 @@ describe('examples/large: a fleet that needs matrix splitting', () => {
     expect(r.code).toBe(0)
     expect(r.stdout.split('\n').length).toBeLessThan(60)
     expect(r.stdout).toContain('600 managed cluster(s) in 5 wave(s); 8 attached')
+  })
+})
+
+describe('dkp-fleet run: flags checked before anything is read', () => {
+  it('a per-cluster stage without --cluster → 2, naming the flag (not the action input)', async () => {
+    const r = await run('run', 'kubernetes', '-i', 'examples/fleet.yaml')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(
+      '--cluster: required: stage kubernetes runs on one cluster: the management cluster or a managed cluster of the plan\n',
+    )
+  })
+
+  it('an unknown stage → 2 with the stages run accepts', async () => {
+    const r = await run('run', 'plan', '-i', 'examples/fleet.yaml')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^<stage>: unknown stage "plan"; one of: check, backup, kommander, /)
+  })
+
+  it("every bad value at once, in the action's words with the flags' names", async () => {
+    const r = await run(
+      'run',
+      'kubernetes',
+      '-i',
+      'examples/fleet.yaml',
+      '--cluster',
+      'Prod_1',
+      '--wave',
+      'first',
+      '--dkp-sha256',
+      'xyz',
+      '--fail-on',
+      'always',
+    )
+    expect(r.code).toBe(2)
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      '--cluster: "Prod_1" is not a cluster name (a DNS label)',
+      '--wave: must be a wave number, not "first"',
+      '--dkp-sha256: "xyz" is not a sha256: expected 64 hexadecimal digits',
+      '--fail-on: must be error, warning or none, not "always"',
+    ])
+    expect(r.stderr).not.toContain('input ')
   })
 })
 

@@ -122,7 +122,7 @@ describe('dkp-fleet check --manifests (no cluster, no inventory)', () => {
     ],
     [
       ['--manifests', 'x', '--target-kubernetes', '1.29', '--fail-on', 'all'],
-      /--fail-on must be one of error, warning, none/,
+      /^--fail-on: must be error, warning or none, not "all"$/m,
     ],
     [
       ['--manifests', 'does-not-exist', '--target-kubernetes', '1.29'],

@@ -19,7 +19,7 @@ import { matches, parseFaultLines, parseFaultSpec, sameContent } from '../../src
 import { countMachines, isUpToDate } from '../../src/fleet/sim/rollout.js'
 import { findRule, parseRules } from '../../src/fleet/standin/faults.js'
 import { formatDuration, parseDuration, parseFlags, UsageError } from '../../src/fleet/standin/flags.js'
-import { componentVersions } from '../../src/fleet/standin/main.js'
+import { componentVersions } from '../../src/fleet/standin/version.js'
 
 const example = () =>
   parseInventory([{ path: 'examples/fleet.yaml', content: readFileSync('examples/fleet.yaml', 'utf8') }])

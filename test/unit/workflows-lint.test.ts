@@ -159,6 +159,9 @@ describe('every workflow', () => {
       'actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9': 'v6.1.0',
       'actions/cache/save@55cc8345863c7cc4c66a329aec7e433d2d1c52a9': 'v6.1.0',
       'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f': 'v7.0.0',
+      // git rev-parse v8.0.1^{commit} in a snapshot of actions/download-artifact (tag dated
+      // 2026-03-11, the newest release there; v8 and v8.0.1 point at the same commit).
+      'actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c': 'v8.0.1',
       'github/codeql-action/upload-sarif@8aad20d150bbac5944a9f9d289da16a4b0d87c1e': 'v4.36.2',
     }
     for (const file of FILES) {
@@ -180,6 +183,19 @@ const action = parseYaml(read('action.yml')) as Yaml
 const MGMT_CHAIN: string[] = SEED_ORDER.filter((s) => s !== 'verify')
 const SLOTS = Number(jobs.plan!.steps.find((s: Yaml) => s.env?.WAVE_SLOTS !== undefined).env.WAVE_SLOTS)
 const stageSteps = (job: Yaml): Yaml[] => job.steps.filter((s: Yaml) => s.uses === './.dkp-fleet/action')
+/**
+ * The stages that run dkp to act (reference/dkp.md §2); verify (gates, verify job) may run it to
+ * check a core-addons step. Their jobs take the dkp job's tarball; check never runs dkp.
+ */
+const DKP_STAGES = [
+  'kommander',
+  'workspaces',
+  'workspace-apps',
+  'project-apps',
+  'capi-components',
+  'core-addons',
+  'kubernetes',
+]
 
 describe('dkp-fleet-upgrade.yml', () => {
   it('is the file scripts/gen-workflows.ts generates (each job kind written once)', () => {
@@ -193,19 +209,24 @@ describe('dkp-fleet-upgrade.yml', () => {
   it('has one job per stage in the DKP order, then a gate and a wave job per slot, then verify', () => {
     expect(UPGRADE_ORDER.slice(0, -1)).toEqual(MGMT_CHAIN)
     const slots = Array.from({ length: SLOTS }, (_, i) => [`gate-${i}`, `wave-${i}`]).flat()
-    expect(Object.keys(jobs)).toEqual(['plan', ...MGMT_CHAIN, ...slots, 'verify'])
+    expect(Object.keys(jobs)).toEqual(['plan', 'dkp', ...MGMT_CHAIN, ...slots, 'verify'])
+    expect(jobs.dkp!.needs).toEqual(['plan'])
     let previous = 'plan'
     for (const id of MGMT_CHAIN) {
-      expect(jobs[id]!.needs, id).toEqual(id === 'check' ? ['plan'] : ['plan', previous])
+      // The jobs whose stage runs dkp also need the dkp job (its artifact).
+      const dkp = DKP_STAGES.includes(id) ? ['dkp'] : []
+      expect(jobs[id]!.needs, id).toEqual(id === 'check' ? ['plan'] : ['plan', previous, ...dkp])
       previous = id
     }
     for (let i = 0; i < SLOTS; i++) {
       expect(jobs[`gate-${i}`]!.needs).toEqual(
-        i === 0 ? ['plan', 'kubernetes'] : ['plan', 'kubernetes', `gate-${i - 1}`, `wave-${i - 1}`],
+        i === 0
+          ? ['plan', 'kubernetes', 'dkp']
+          : ['plan', 'kubernetes', `gate-${i - 1}`, `wave-${i - 1}`, 'dkp'],
       )
-      expect(jobs[`wave-${i}`]!.needs).toEqual(['plan', `gate-${i}`])
+      expect(jobs[`wave-${i}`]!.needs).toEqual(['plan', `gate-${i}`, 'dkp'])
     }
-    expect(jobs.verify!.needs).toEqual(['plan', 'kubernetes', ...slots])
+    expect(jobs.verify!.needs).toEqual(['plan', 'kubernetes', ...slots, 'dkp'])
     expect(SLOTS).toBe(8)
   })
 
@@ -266,6 +287,7 @@ describe('dkp-fleet-upgrade.yml', () => {
   it('every stage step gets the plan digest, the kubeconfig secret, a pinned dkp and the dry-run flag', () => {
     const declared = Object.keys(action.inputs)
     for (const [id, job] of Object.entries(jobs)) {
+      if (id === 'dkp') continue // fetch-dkp: no inventory, no secret (below)
       const steps = stageSteps(job)
       expect(steps.length, id).toBeGreaterThan(0)
       for (const step of steps) {
@@ -288,7 +310,7 @@ describe('dkp-fleet-upgrade.yml', () => {
     const secretLines = text.split('\n').filter((l) => l.includes('secrets.'))
     for (const l of secretLines) expect(l.trim()).toBe(`kubeconfig: ${ex('secrets.DKP_MGMT_KUBECONFIG')}`)
     const outputs = Object.keys(action.outputs)
-    for (const m of text.matchAll(/steps\.(?:plan|stage)\.outputs\.([\w-]+)/g))
+    for (const m of text.matchAll(/steps\.(?:plan|stage|fetch)\.outputs\.([\w-]+)/g))
       expect(outputs).toContain(m[1])
     expect(wf.on.workflow_call.secrets).toEqual({
       DKP_MGMT_KUBECONFIG: { description: expect.any(String), required: true },
@@ -418,146 +440,236 @@ describe('dkp-fleet-upgrade.yml', () => {
     )
   })
 
-  describe('the dkp cache (one download per runner pool)', () => {
-    // The stages that run dkp (reference/dkp.md §2): their jobs restore and save the tarball.
-    const DKP_STAGES = [
-      'kommander',
-      'workspaces',
-      'workspace-apps',
-      'project-apps',
-      'capi-components',
-      'core-addons',
-      'kubernetes',
-    ]
+  describe('the dkp cache: one verified download per run, the Actions cache only in a job without secrets', () => {
     const KEY = ex('needs.plan.outputs.dkp-cache-key')
+    const PATH = ex('runner.temp') + '/dkp-fleet-dkp-cache'
     const isRestore = (s: Yaml) => String(s.uses).startsWith('actions/cache/restore@')
     const isSave = (s: Yaml) => String(s.uses).startsWith('actions/cache/save@')
+    const isUpload = (s: Yaml) => String(s.uses).startsWith('actions/upload-artifact@')
+    const isDownload = (s: Yaml) => String(s.uses).startsWith('actions/download-artifact@')
+    const dkp = jobs.dkp!
+    const dkpSteps = dkp.steps as Yaml[]
+    const fetch = dkpSteps.find((s) => s.id === 'fetch')!
     const dkpJobs = Object.entries(jobs).filter(([, j]) =>
-      stageSteps(j).some((s) => DKP_STAGES.includes(s.with.stage)),
+      stageSteps(j).some((s) => [...DKP_STAGES, 'verify'].includes(s.with.stage)),
     )
     const always = { success: () => true, failure: () => false, cancelled: () => false, always: () => true }
+    const condOf = (step: Yaml) => (step.if as string).slice(3, -2)
 
-    it('every job whose stage runs dkp restores before its stage steps and saves after them; no other job touches the cache', () => {
-      expect(dkpJobs.map(([id]) => id)).toEqual([
-        ...DKP_STAGES,
-        ...Array.from({ length: SLOTS }, (_, i) => `wave-${i}`),
-      ])
+    it('only the dkp job touches the Actions cache; it holds no secret, no token permission, and checks out only the action', () => {
       for (const [id, j] of Object.entries(jobs)) {
         const steps = j.steps as Yaml[]
-        const restore = steps.findIndex(isRestore)
-        const save = steps.findIndex(isSave)
-        if (!dkpJobs.some(([d]) => d === id)) {
-          expect([restore, save], id).toEqual([-1, -1])
-          expect(
-            stageSteps(j).every((s) => s.with['dkp-cache-dir'] === undefined),
-            id,
-          ).toBe(true)
-          continue
-        }
-        const stageIdx = steps.flatMap((s, i) => (s.uses === './.dkp-fleet/action' ? [i] : []))
-        expect(restore, id).toBeGreaterThan(
-          steps.findLastIndex((s) => String(s.uses).startsWith('actions/checkout@')),
-        )
-        expect(restore, id).toBeLessThan(stageIdx[0]!)
-        expect(save, id).toBeGreaterThan(stageIdx.at(-1)!)
-        expect(steps[restore]!.id).toBe('dkp-cache')
+        if (id === 'dkp') continue
+        expect(
+          steps.some((s) => isRestore(s) || isSave(s) || (isUpload(s) && s.with?.archive === false)),
+          id,
+        ).toBe(false)
       }
+      // No secret reaches the job: no `secrets.` anywhere in it, no environment (whose secrets
+      // would be readable), a GITHUB_TOKEN without permissions.
+      expect(JSON.stringify(dkp)).not.toContain('secrets.')
+      expect(dkp.environment).toBeUndefined()
+      expect(dkp.permissions).toEqual({})
+      // Checkout of the action only (the inventory stays out), then restore, fetch, save, upload:
+      // the upload is the last step, nothing else runs on that runner after the cache restore.
+      expect(dkpSteps.map((s) => (s.id as string) ?? s.name)).toEqual([
+        'Check out the action (same release as this workflow, see docs/pipelines.md)',
+        'dkp-cache',
+        'fetch',
+        'Save the verified dkp tarball',
+        'upload',
+      ])
+      expect(dkpSteps[0]!.with.path).toBe('.dkp-fleet/action')
+      expect(fetch.with).toEqual({
+        stage: 'fetch-dkp',
+        'dkp-version': ex('needs.plan.outputs.dkp-version'),
+        'dkp-sha256': ex('inputs.dkp-sha256'),
+        'dkp-download-url': ex('inputs.dkp-download-url'),
+        'require-checksum': true,
+        'dkp-cache-dir': PATH,
+        'timeout-minutes': ex('inputs.timeout-minutes'),
+      })
+      for (const key of Object.keys(fetch.with)) expect(Object.keys(action.inputs)).toContain(key)
     })
 
-    it('restore and save use the exact key of the plan job and the same path; no restore-keys fall back to another version or checksum', () => {
+    it('the plan job names the version and the key; restore and save use that exact key and the same path, no restore-keys', () => {
       expect(jobs.plan!.outputs['dkp-cache-key']).toBe(ex('steps.plan.outputs.dkp-cache-key'))
       const planStep = stageSteps(jobs.plan!)[0]!
       for (const k of ['dkp-version', 'dkp-sha256', 'dkp-path'])
         expect(planStep.with[k]).toBe(`\${{ inputs.${k} }}`)
-      for (const [id, j] of dkpJobs) {
-        const restore = (j.steps as Yaml[]).find(isRestore)!
-        const save = (j.steps as Yaml[]).find(isSave)!
-        expect(Object.keys(restore.with).sort(), id).toEqual(['key', 'path'])
-        expect(Object.keys(save.with).sort(), id).toEqual(['key', 'path'])
-        expect(restore.with.key, id).toBe(KEY)
-        expect(save.with.key, id).toBe(KEY)
-        expect(save.with.path, id).toBe(restore.with.path)
-        // The action is told the same directory (with the cache on), and nothing with it off.
-        const runner = { temp: '/home/runner/work/_temp' }
-        const path = evalTemplateString(restore.with.path, { runner })
-        expect(path).toBe('/home/runner/work/_temp/dkp-fleet-dkp-cache')
-        for (const s of stageSteps(j)) {
-          expect(
-            evalTemplateString(s.with['dkp-cache-dir'], { runner, inputs: { 'dkp-cache': true } }),
-            id,
-          ).toBe(path)
-          expect(
-            evalTemplateString(s.with['dkp-cache-dir'], { runner, inputs: { 'dkp-cache': false } }),
-            id,
-          ).toBe('')
-        }
-      }
+      const version = (inputs: Yaml) =>
+        evalTemplateString(jobs.plan!.outputs['dkp-version'], {
+          inputs,
+          steps: { plan: { outputs: { plan: JSON.stringify({ target: { dkp: 'v2.8.1' } }) } } },
+        })
+      expect(version({ 'dkp-version': '' })).toBe('v2.8.1')
+      expect(version({ 'dkp-version': 'v2.8.2' })).toBe('v2.8.2')
+      const restore = dkpSteps.find(isRestore)!
+      const save = dkpSteps.find(isSave)!
+      expect(restore.with).toEqual({ path: PATH, key: KEY })
+      expect(save.with).toEqual({ path: PATH, key: KEY })
+      expect(evalTemplateString(PATH, { runner: { temp: '/home/runner/work/_temp' } })).toBe(
+        '/home/runner/work/_temp/dkp-fleet-dkp-cache',
+      )
     })
 
-    it('restore runs only with the cache on, outside dry runs, with a key (none with dkp-path or no checksum), for selected legs', () => {
-      for (const [id, j] of dkpJobs) {
-        const cond = ((j.steps as Yaml[]).find(isRestore)!.if as string).slice(3, -2)
-        const runs = (inputs: Yaml, key: string, selected = 'true') =>
+    it('the dkp job runs outside dry runs, with a key (none with dkp-path or no checksum), on github.com or GHE.com, when a stage may run dkp', () => {
+      const cond = (dkp.if as string).slice(3, -2)
+      const stages = Object.fromEntries(UPGRADE_ORDER.map((st) => [st, false]))
+      const runs = (o: {
+        dryRun?: boolean
+        key?: string
+        server?: string
+        waves?: number
+        work?: string[]
+      }) =>
+        evaluate(
+          cond,
+          {
+            inputs: { 'dry-run': o.dryRun ?? false },
+            github: { server_url: o.server ?? 'https://github.com' },
+            needs: {
+              plan: {
+                result: 'success',
+                outputs: {
+                  'dkp-cache-key': o.key ?? 'dkp-fleet-dkp-v2.8.1-linux-amd64-ab',
+                  'wave-count': String(o.waves ?? 1),
+                  stages: JSON.stringify({
+                    ...stages,
+                    ...Object.fromEntries((o.work ?? []).map((w) => [w, true])),
+                  }),
+                },
+              },
+            },
+          },
+          always,
+        )
+      expect(runs({})).toBe(true)
+      expect(runs({ server: 'https://acme.ghe.com' })).toBe(true)
+      expect(runs({ dryRun: true })).toBe(false)
+      expect(runs({ key: '' })).toBe(false)
+      // GHES: the v4+ artifact actions refuse to run there (GHESNotSupportedError).
+      expect(runs({ server: 'https://github.example.com' })).toBe(false)
+      // Nothing that runs dkp in the plan (no wave, only check/backup/custom-apps/verify).
+      expect(runs({ waves: 0, work: ['check', 'backup', 'custom-apps', 'verify'] })).toBe(false)
+      for (const st of DKP_STAGES) expect(runs({ waves: 0, work: [st] }), st).toBe(true)
+    })
+
+    it('the cache is restored only with dkp-cache on and on a GitHub-hosted runner (a fresh machine per job)', () => {
+      const cond = condOf(dkpSteps.find(isRestore)!)
+      const runs = (cache: boolean, environment: string) =>
+        evaluate(cond, { inputs: { 'dkp-cache': cache }, runner: { environment } }, always)
+      expect(runs(true, 'github-hosted')).toBe(true)
+      expect(runs(false, 'github-hosted')).toBe(false)
+      expect(runs(true, 'self-hosted')).toBe(false)
+      // fetch-dkp itself always runs in the job: without the cache it downloads once for the run.
+      expect(fetch.if).toBeUndefined()
+    })
+
+    it('save runs only after a miss of a restore that ran, when fetch-dkp kept exactly the tarball the key names', () => {
+      const cond = condOf(dkpSteps.find(isSave)!)
+      const K = 'dkp-fleet-dkp-v2.8.1-linux-amd64-ab'
+      const saves = (
+        restore: { outcome: string; hit?: string },
+        stored: string,
+        status: Partial<typeof always> = {},
+      ) =>
+        evaluate(
+          cond,
+          {
+            needs: { plan: { outputs: { 'dkp-cache-key': K } } },
+            steps: {
+              'dkp-cache': {
+                outcome: restore.outcome,
+                outputs: restore.hit ? { 'cache-hit': restore.hit } : {},
+              },
+              fetch: { outputs: { 'dkp-cache-key': stored } },
+            },
+          },
+          { ...always, ...status },
+        )
+      expect(saves({ outcome: 'success', hit: 'false' }, K)).toBe(true)
+      expect(saves({ outcome: 'success' }, K)).toBe(true) // a miss without the output (restore warned)
+      expect(saves({ outcome: 'success', hit: 'true' }, K)).toBe(false) // a hit, forged or not, is never saved over
+      expect(saves({ outcome: 'skipped' }, K)).toBe(false) // cache off or self-hosted
+      expect(saves({ outcome: 'success', hit: 'false' }, '')).toBe(false)
+      // Another platform's tarball (a mixed runner pool) is not saved under this key.
+      expect(saves({ outcome: 'success', hit: 'false' }, K.replace('amd64', 'arm64'))).toBe(false)
+      expect(saves({ outcome: 'success', hit: 'false' }, K, { cancelled: () => true })).toBe(false)
+    })
+
+    it('the tarball goes to the stage jobs as the file itself, kept 1 day; a failed upload does not fail the job', () => {
+      const upload = dkpSteps.find(isUpload)!
+      expect(dkpSteps.at(-1)).toBe(upload)
+      expect(upload.id).toBe('upload')
+      expect(upload.with).toEqual({
+        path: ex('steps.fetch.outputs.dkp-tarball'),
+        archive: false,
+        overwrite: true, // "Re-run all jobs" uploads it again under the same name
+        'if-no-files-found': 'error',
+        'retention-days': 1,
+      })
+      expect(upload['continue-on-error']).toBe(true)
+      expect(evaluate(condOf(upload), { steps: { fetch: { outputs: { 'dkp-tarball': '' } } } }, always)).toBe(
+        false,
+      )
+      // The artifact's id, set only by a successful upload (empty otherwise), is the job's only output.
+      expect(dkp.outputs).toEqual({ 'artifact-id': ex('steps.upload.outputs.artifact-id') })
+    })
+
+    it('every job whose stage runs dkp takes that artifact into the directory its stage reads, before its stage steps; no other job does', () => {
+      expect(dkpJobs.map(([id]) => id)).toEqual([
+        ...DKP_STAGES,
+        ...Array.from({ length: SLOTS }, (_, i) => [`gate-${i}`, `wave-${i}`]).flat(),
+        'verify',
+      ])
+      for (const [id, j] of Object.entries(jobs)) {
+        const steps = j.steps as Yaml[]
+        const download = steps.findIndex(isDownload)
+        if (!dkpJobs.some(([d]) => d === id)) {
+          expect(download, id).toBe(-1)
+          expect(
+            stageSteps(j).every((s) => s.with['dkp-cache-dir'] === undefined || id === 'dkp'),
+            id,
+          ).toBe(true)
+          continue
+        }
+        expect(j.needs, id).toContain('dkp')
+        const stageIdx = steps.flatMap((s, i) => (s.uses === './.dkp-fleet/action' ? [i] : []))
+        expect(download, id).toBeGreaterThan(
+          steps.findLastIndex((s) => String(s.uses).startsWith('actions/checkout@')),
+        )
+        expect(download, id).toBeLessThan(stageIdx[0]!)
+        const step = steps[download]!
+        expect(step.with, id).toEqual({
+          'artifact-ids': ex('needs.dkp.outputs.artifact-id'),
+          path: PATH,
+          'skip-decompress': true, // one file written as it is: nothing is ever extracted here
+        })
+        // Expired (1 day, e.g. after a long approval wait), missing or unreadable: the stage
+        // downloads dkp itself instead of failing.
+        expect(step['continue-on-error'], id).toBe(true)
+        for (const s of stageSteps(j)) expect(s.with['dkp-cache-dir'], id).toBe(PATH)
+        const cond = condOf(step)
+        const runs = (artifact: string, selected = 'true') =>
           evaluate(
             cond,
             {
-              inputs: { 'dkp-cache': true, 'dry-run': false, ...inputs },
-              needs: { plan: { outputs: { 'dkp-cache-key': key } } },
+              needs: { dkp: { outputs: { 'artifact-id': artifact } } },
               env: { DKP_FLEET_SELECTED: selected },
             },
             always,
           )
-        expect(runs({}, 'dkp-fleet-dkp-v2.8.1-linux-amd64-ab'), id).toBe(true)
-        expect(runs({ 'dry-run': true }, 'k'), id).toBe(false)
-        expect(runs({ 'dkp-cache': false }, 'k'), id).toBe(false)
-        expect(runs({}, ''), id).toBe(false)
-        if (id.startsWith('wave-')) expect(runs({}, 'k', 'false'), id).toBe(false)
+        expect(runs('4711'), id).toBe(true)
+        expect(runs(''), id).toBe(false) // dry run, dkp-path, GHES, no upload
+        if (id.startsWith('wave-')) expect(runs('4711', 'false'), id).toBe(false)
       }
     })
 
-    it('save runs only after a miss of a restore that ran, when a stage step kept exactly the tarball the key names (also after a failed stage)', () => {
-      for (const [id, j] of dkpJobs) {
-        const cond = ((j.steps as Yaml[]).find(isSave)!.if as string).slice(3, -2)
-        const stageIds = stageSteps(j).map((s) => s.id as string)
-        const K = 'dkp-fleet-dkp-v2.8.1-linux-amd64-ab'
-        const saves = (
-          restore: { outcome: string; hit?: string },
-          stored: string,
-          status: Partial<typeof always> = {},
-        ) =>
-          evaluate(
-            cond,
-            {
-              needs: { plan: { outputs: { 'dkp-cache-key': K } } },
-              steps: {
-                'dkp-cache': {
-                  outcome: restore.outcome,
-                  outputs: restore.hit ? { 'cache-hit': restore.hit } : {},
-                },
-                // The stage step that installed dkp first (the last one, in a wave job) kept it.
-                ...Object.fromEntries(
-                  stageIds.map((s, i) => [
-                    s,
-                    { outputs: i === stageIds.length - 1 ? { 'dkp-cache-key': stored } : {} },
-                  ]),
-                ),
-              },
-            },
-            { ...always, ...status },
-          )
-        expect(saves({ outcome: 'success', hit: 'false' }, K), id).toBe(true)
-        expect(saves({ outcome: 'success' }, K), id).toBe(true) // a miss without the output (restore warned)
-        expect(
-          saves({ outcome: 'success', hit: 'false' }, K, { failure: () => true, success: () => false }),
-          id,
-        ).toBe(true)
-        expect(saves({ outcome: 'success', hit: 'true' }, K), id).toBe(false)
-        expect(saves({ outcome: 'skipped' }, K), id).toBe(false)
-        expect(saves({ outcome: 'success', hit: 'false' }, ''), id).toBe(false)
-        // Another platform's tarball (a mixed runner pool) is not saved under this key.
-        expect(saves({ outcome: 'success', hit: 'false' }, K.replace('amd64', 'arm64')), id).toBe(false)
-        expect(saves({ outcome: 'success', hit: 'false' }, K, { cancelled: () => true }), id).toBe(false)
-      }
+    it("the dkp job's output reaches the stage jobs only as an action input, never a shell script", () => {
+      for (const [id, j] of Object.entries(jobs))
+        for (const s of j.steps as Yaml[])
+          if (s.run) expect(`${s.run}${JSON.stringify(s.env ?? {})}`, id).not.toContain('needs.dkp')
     })
   })
 

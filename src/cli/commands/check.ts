@@ -11,57 +11,33 @@ import { isAbsolute, resolve } from 'node:path'
 import { compatRule } from '../../core/compat/rules.js'
 import { parseMinor } from '../../core/compat/table.js'
 import { InputError } from '../../core/errors.js'
-import { countBySeverity, type Finding, type RuleDescriptor } from '../../core/findings.js'
-import type { SourceRef } from '../../core/model.js'
-import { exitCodeFor, type FailOn, isFailOn } from '../../core/report/exit-code.js'
+import { countBySeverity, type Finding } from '../../core/findings.js'
+import { exitCodeFor, type FailOn } from '../../core/report/exit-code.js'
 import { renderJson } from '../../core/report/json.js'
-import {
-  type CheckReport,
-  type ClusterSummary,
-  type ScanStats,
-  TOOL_INFORMATION_URI,
-  TOOL_NAME,
-} from '../../core/report/model.js'
+import type { LiveCheck, LiveCheckOptions } from '../../core/report/live-check.js'
+import { type CheckReport, type ScanStats, TOOL_INFORMATION_URI, TOOL_NAME } from '../../core/report/model.js'
 import { renderSarif } from '../../core/report/sarif.js'
 import { renderText, summaryLine } from '../../core/report/text.js'
 import { VERSION } from '../../core/version.js'
 import { scanManifestPaths } from '../../effects/manifest-files.js'
-import { applyTimeout, parseFlags, parseTimeout, TIMEOUT_FLAG } from '../args.js'
+import { applyTimeout, parseFlags, READ_TIMEOUT_MINUTES, readFlagOptions, TIMEOUT_FLAG } from '../args.js'
 import type { CliIO, Command } from '../io.js'
 
 export const FORMATS = ['text', 'json', 'sarif'] as const
 export type Format = (typeof FORMATS)[number]
 
-export interface CheckOptions {
+export interface CheckOptions extends LiveCheckOptions {
   manifests: string[]
   /** As given, without a leading `v` (e.g. `1.29` or `1.29.6`). */
   targetKubernetes?: string
   format: Format
   output?: string
   failOn: FailOn
-  inventory: string[]
-  kubeconfig?: string
   /** Deadline of the live check's API calls (--timeout-minutes, default 10). */
   timeoutMinutes?: number
 }
 
-/** What a live check (health gates + live removed-API scan) contributes to the report. */
-export interface LiveCheckResult {
-  findings: Finding[]
-  clusters: ClusterSummary[]
-  /** Target resolved from the inventory (used when --target-kubernetes is absent). */
-  target: { kubernetes?: string; dkp?: string }
-  /** Inventory line of each cluster: where SARIF places that cluster's findings. */
-  clusterSources: Map<string, SourceRef>
-  /** Where findings with no cluster line point (the management entry or inventory file). */
-  fallback?: SourceRef
-  /** Rule descriptors of the live checks (health gates); compat rules are added anyway. */
-  rules?: RuleDescriptor[]
-  scanned?: Pick<ScanStats, 'clusters' | 'helmReleases' | 'objects'>
-}
-
-/** The extension point for the live mode: called when `-i` or `--kubeconfig` is given. */
-export type LiveCheck = (options: CheckOptions, io: CliIO) => Promise<LiveCheckResult>
+export type { LiveCheck, LiveCheckResult } from '../../core/report/live-check.js'
 
 const USAGE = `Usage: dkp-fleet check [--manifests DIR]... [--target-kubernetes 1.NN] [-i <glob> [--kubeconfig F]]
                        [--format text|json|sarif] [--output FILE] [--fail-on error|warning|none]
@@ -87,20 +63,25 @@ export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
     'target-kubernetes': { type: 'string' },
     format: { type: 'string', default: 'text' },
     output: { type: 'string', short: 'o' },
-    'fail-on': { type: 'string', default: 'error' },
+    'fail-on': { type: 'string' },
     inventory: { type: 'string', short: 'i', multiple: true },
     kubeconfig: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
     ...TIMEOUT_FLAG,
   })
   if (values.help) return 'help'
-  const timeoutMinutes = parseTimeout(values['timeout-minutes'])
+  // The options the action shares (fail-on, timeout-minutes, kubeconfig, inventory). The
+  // --target-kubernetes of a check is the removed-API scan's target, a minor is enough
+  // (1.29): checked here, not as an upgrade target.
+  const { 'target-kubernetes': _scanTarget, ...shared } = values
+  const { options: parsed, problems: sharedProblems } = readFlagOptions(
+    { ...shared, stage: 'check' },
+    { timeoutMinutes: READ_TIMEOUT_MINUTES, inventoryOptional: true },
+  )
   const problems: string[] = []
   const format = values.format as string
   if (!(FORMATS as readonly string[]).includes(format))
     problems.push(`--format must be one of ${FORMATS.join(', ')} (got "${format}")`)
-  const failOn = values['fail-on'] as string
-  if (!isFailOn(failOn)) problems.push(`--fail-on must be one of error, warning, none (got "${failOn}")`)
   let targetKubernetes: string | undefined
   const t = values['target-kubernetes']
   if (t !== undefined) {
@@ -113,7 +94,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
   }
   const manifests = values.manifests ?? []
   const inventory = values.inventory ?? []
-  const live = inventory.length > 0 || values.kubeconfig !== undefined
+  const live = inventory.length > 0 || parsed.kubeconfig !== undefined
   if (!live) {
     if (manifests.length === 0)
       problems.push('nothing to check: pass --manifests DIR (and/or -i <glob> --kubeconfig F)')
@@ -122,16 +103,20 @@ export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
         '--target-kubernetes is required when no inventory is given (e.g. --target-kubernetes 1.29)',
       )
   }
-  if (problems.length > 0) throw new InputError(problems.map((message) => ({ message: `check: ${message}` })))
+  if (problems.length + sharedProblems.length > 0)
+    throw new InputError([
+      ...sharedProblems,
+      ...problems.map((message) => ({ message: `check: ${message}` })),
+    ])
   return {
     manifests,
     ...(targetKubernetes !== undefined ? { targetKubernetes } : {}),
     format: format as Format,
     ...(values.output !== undefined ? { output: values.output } : {}),
-    failOn: failOn as FailOn,
+    failOn: parsed.failOn,
     inventory,
-    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
-    timeoutMinutes,
+    ...(parsed.kubeconfig !== undefined ? { kubeconfig: parsed.kubeconfig } : {}),
+    timeoutMinutes: parsed.timeoutMinutes,
   }
 }
 
@@ -198,7 +183,7 @@ export const command: Command = async (argv, io) => {
     io.stdout(USAGE)
     return 0
   }
-  applyTimeout(String(options.timeoutMinutes))
+  applyTimeout(options.timeoutMinutes ?? READ_TIMEOUT_MINUTES)
   return runCheck(options, io, liveFleetCheck)
 }
 

@@ -3,9 +3,8 @@
 // go to stderr. Outside GitHub (no RUNNER_* variables) the cache is
 // $XDG_CACHE_HOME/dkp-fleet/tool-cache (or ~/.cache/dkp-fleet/tool-cache), temp files go to the OS temp dir.
 
-import { InputError } from '../../core/errors.js'
 import { CLI_LABELS, installDkp, resolveInstallDirs } from '../../effects/dkp-install.js'
-import { parseFlags } from '../args.js'
+import { optionsFromFlags, parseFlags } from '../args.js'
 import type { Command } from '../io.js'
 
 export const HELP = `Usage: dkp-fleet install --version vX.Y.Z [options]
@@ -42,18 +41,18 @@ export const command: Command = async (argv, io) => {
     io.stdout(HELP)
     return 0
   }
-  if (!values.version) {
-    throw new InputError(
-      'usage: --version vX.Y.Z is required, e.g. dkp-fleet install --version v2.8.1 --sha256 <hex>',
-    )
-  }
+  const options = optionsFromFlags(values, {
+    inventoryOptional: true,
+    required: ['dkp-version'],
+    labels: { 'dkp-version': '--version', 'dkp-sha256': '--sha256', 'dkp-download-url': '--url' },
+  })
   const dirs = resolveInstallDirs(io.env)
   const result = await installDkp({
-    version: values.version,
-    ...(values.sha256 !== undefined ? { sha256: values.sha256 } : {}),
-    ...(values.url !== undefined ? { urlTemplate: values.url } : {}),
-    ...(values['dkp-path'] !== undefined ? { dkpPath: values['dkp-path'] } : {}),
-    requireChecksum: values['require-checksum'] === true,
+    version: options.dkpVersion ?? '',
+    ...(options.dkpSha256 !== undefined ? { sha256: options.dkpSha256 } : {}),
+    ...(options.dkpDownloadUrl !== undefined ? { urlTemplate: options.dkpDownloadUrl } : {}),
+    ...(options.dkpPath !== undefined ? { dkpPath: options.dkpPath } : {}),
+    requireChecksum: options.requireChecksum,
     cacheRoot: dirs.cacheRoot,
     tempDir: dirs.tempDir,
     cwd: io.cwd,

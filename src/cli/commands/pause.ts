@@ -14,12 +14,13 @@ export const command: Command = async (argv, io) => {
     'dry-run': { type: 'boolean', default: false },
   })
   const { connectFleet, pauseFleet, pausedBy } = await import('../../stages/fleet-status.js')
-  const fleet = await connectFleet(await fleetOptions(values, io, 'pause'), new ConsoleReporter(io.stderr))
+  const { connect, options } = await fleetOptions(values, io, 'pause')
+  const fleet = await connectFleet(connect, new ConsoleReporter(io.stderr))
   try {
     const result = await pauseFleet(fleet.env, {
-      reason: values.reason,
+      reason: options.reason,
       by: pausedBy(io.env),
-      dryRun: values['dry-run'],
+      dryRun: options.dryRun,
     })
     io.stdout(`${result.message}\n`)
     return 0

@@ -4,7 +4,7 @@ import { planJsonChunks } from '../../core/plan-json.js'
 import { renderPlan } from '../../core/text.js'
 import { loadInventory } from '../../effects/inventory-files.js'
 import { releaseChecks } from '../../stages/plan.js'
-import { applyTimeout, parseFlags, TIMEOUT_FLAG } from '../args.js'
+import { applyTimeout, optionsFromFlags, parseFlags, READ_TIMEOUT_MINUTES, TIMEOUT_FLAG } from '../args.js'
 import type { Command } from '../io.js'
 
 export const command: Command = async (argv, io) => {
@@ -16,14 +16,15 @@ export const command: Command = async (argv, io) => {
     json: { type: 'boolean', default: false },
     ...TIMEOUT_FLAG,
   })
-  applyTimeout(values['timeout-minutes'])
+  const parsed = optionsFromFlags(values, { timeoutMinutes: READ_TIMEOUT_MINUTES })
+  applyTimeout(parsed.timeoutMinutes)
   const { inventory, warnings } = await loadInventory(values.inventory ?? [], io.cwd)
   for (const w of warnings) io.stderr(`warning: ${formatProblem(w)}\n`)
-  const options = { targetDkp: values.target, targetKubernetes: values['target-kubernetes'] }
+  const options = { targetDkp: parsed.target, targetKubernetes: parsed.targetKubernetes }
   let live: LiveVersions | undefined
-  if (values.kubeconfig) {
+  if (parsed.kubeconfig) {
     const { readLiveVersionsFromFile } = await import('../../stages/live-versions.js')
-    live = await readLiveVersionsFromFile(values.kubeconfig, inventory, options)
+    live = await readLiveVersionsFromFile(parsed.kubeconfig, inventory, options)
   }
   const plan = buildPlan(inventory, { ...options, live })
   const release = await releaseChecks(inventory, plan.target.dkp)

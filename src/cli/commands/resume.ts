@@ -9,9 +9,10 @@ import { FLEET_FLAGS, fleetOptions } from './status.js'
 export const command: Command = async (argv, io) => {
   const { values } = parseFlags(argv, { ...FLEET_FLAGS, 'dry-run': { type: 'boolean', default: false } })
   const { connectFleet, pausedBy, resumeFleet } = await import('../../stages/fleet-status.js')
-  const fleet = await connectFleet(await fleetOptions(values, io, 'resume'), new ConsoleReporter(io.stderr))
+  const { connect, options } = await fleetOptions(values, io, 'resume')
+  const fleet = await connectFleet(connect, new ConsoleReporter(io.stderr))
   try {
-    const result = await resumeFleet(fleet.env, { by: pausedBy(io.env), dryRun: values['dry-run'] })
+    const result = await resumeFleet(fleet.env, { by: pausedBy(io.env), dryRun: options.dryRun })
     io.stdout(`${result.message}\n`)
     return 0
   } finally {

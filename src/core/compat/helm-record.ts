@@ -36,109 +36,127 @@ const BACKSLASH = 0x5c
 
 /** Walks the record; throws an Error with a short reason when it is not a JSON object or nests too deep. */
 export function readReleaseRecord(b: Buffer): ReleaseRecord {
-  const out: ReleaseRecord = {}
-  const containers: number[] = [] // 0 object, 1 array
-  const keys: (string | undefined)[] = []
-  let pos = skipWs(b, 0)
-  if (b[pos] !== 0x7b) throw new Error('the Helm release record is not JSON (not an object)')
-  type Expect = 'value' | 'valueOrEnd' | 'keyOrEnd' | 'key' | 'colon' | 'commaOrEnd'
-  let expect: Expect = 'value'
-  const path = (): string | undefined => {
-    if (containers.length > 3) return undefined
-    for (const c of containers) if (c !== 0) return undefined
-    return keys.join('.')
+  return new RecordWalker(b).walk()
+}
+
+type Expect = 'value' | 'valueOrEnd' | 'keyOrEnd' | 'key' | 'colon' | 'commaOrEnd'
+
+/** The walk's state: position, open containers (0 object, 1 array) with their current keys. */
+class RecordWalker {
+  readonly out: ReleaseRecord = {}
+  private readonly containers: number[] = []
+  private readonly keys: (string | undefined)[] = []
+  private pos: number
+  private expect: Expect = 'value'
+
+  constructor(private readonly b: Buffer) {
+    this.pos = skipWs(b, 0)
+    if (b[this.pos] !== 0x7b) throw new Error('the Helm release record is not JSON (not an object)')
   }
-  const open = (kind: number) => {
-    if (containers.length >= MAX_RECORD_DEPTH)
-      throw new Error(`the Helm release record nests deeper than ${MAX_RECORD_DEPTH} levels`)
-    containers.push(kind)
-    keys.push(undefined)
+
+  walk(): ReleaseRecord {
+    for (;;) {
+      this.pos = skipWs(this.b, this.pos)
+      if (this.pos >= this.b.length) throw new Error('the Helm release record is not JSON (it ends early)')
+      const c = this.b[this.pos]!
+      if (this.step(c)) return this.out
+      if (this.expect === 'commaOrEnd' && this.containers.length === 0) return this.out
+    }
   }
-  const close = () => {
-    containers.pop()
-    keys.pop()
-    expect = 'commaOrEnd'
-  }
-  for (;;) {
-    pos = skipWs(b, pos)
-    if (pos >= b.length) throw new Error('the Helm release record is not JSON (it ends early)')
-    const c = b[pos]!
-    switch (expect) {
+
+  /** One token at `pos`; true when the record is complete. */
+  private step(c: number): boolean {
+    switch (this.expect) {
       case 'valueOrEnd':
-        if (c === 0x5d) {
-          pos++
-          close()
-          break
-        }
-        expect = 'value'
-        continue
-      case 'value': {
-        if (c === 0x7b) {
-          open(0)
-          pos++
-          expect = 'keyOrEnd'
-          break
-        }
-        if (c === 0x5b) {
-          open(1)
-          pos++
-          expect = 'valueOrEnd'
-          break
-        }
-        const at = path()
-        if (c === QUOTE) {
-          const end = stringEnd(b, pos)
-          if (at && WANTED.has(at)) take(out, at, b, pos + 1, end)
-          pos = end + 1
-        } else {
-          let end = pos
-          while (end < b.length && !isDelimiter(b[end]!)) end++
-          if (end === pos)
-            throw new Error(`the Helm release record is not JSON (unexpected "${String.fromCharCode(c)}")`)
-          if (at === 'version') {
-            const n = Number(b.toString('latin1', pos, Math.min(end, pos + 32)))
-            if (Number.isInteger(n)) out.version = n
-          }
-          pos = end
-        }
-        expect = 'commaOrEnd'
-        break
-      }
+        if (c === 0x5d) this.closeAt()
+        else this.expect = 'value'
+        return false
+      case 'value':
+        this.value(c)
+        return false
       case 'keyOrEnd':
-        if (c === 0x7d) {
-          pos++
-          close()
-          break
-        }
-        expect = 'key'
-        continue
-      case 'key': {
-        if (c !== QUOTE) throw new Error('the Helm release record is not JSON (a key is not a string)')
-        const end = stringEnd(b, pos)
-        keys[keys.length - 1] = end - pos - 1 <= 64 ? decodeString(b, pos + 1, end) : ''
-        pos = end + 1
-        expect = 'colon'
-        break
-      }
+        if (c === 0x7d) this.closeAt()
+        else this.expect = 'key'
+        return false
+      case 'key':
+        this.key(c)
+        return false
       case 'colon':
         if (c !== 0x3a) throw new Error('the Helm release record is not JSON (":" expected)')
-        pos++
-        expect = 'value'
-        break
-      case 'commaOrEnd': {
-        if (containers.length === 0) return out
-        const top = containers[containers.length - 1]
-        if (c === 0x2c) {
-          pos++
-          expect = top === 0 ? 'key' : 'value'
-        } else if ((c === 0x7d && top === 0) || (c === 0x5d && top === 1)) {
-          pos++
-          close()
-        } else throw new Error('the Helm release record is not JSON ("," or a closing bracket expected)')
-        break
-      }
+        this.pos++
+        this.expect = 'value'
+        return false
+      case 'commaOrEnd':
+        return this.commaOrEnd(c)
     }
-    if (expect === 'commaOrEnd' && containers.length === 0) return out
+  }
+
+  /** The dotted key path of the current value when it is a wanted field's, else undefined. */
+  private path(): string | undefined {
+    if (this.containers.length > 3) return undefined
+    for (const c of this.containers) if (c !== 0) return undefined
+    return this.keys.join('.')
+  }
+
+  private open(kind: number): void {
+    if (this.containers.length >= MAX_RECORD_DEPTH)
+      throw new Error(`the Helm release record nests deeper than ${MAX_RECORD_DEPTH} levels`)
+    this.containers.push(kind)
+    this.keys.push(undefined)
+    this.pos++
+    this.expect = kind === 0 ? 'keyOrEnd' : 'valueOrEnd'
+  }
+
+  private closeAt(): void {
+    this.pos++
+    this.containers.pop()
+    this.keys.pop()
+    this.expect = 'commaOrEnd'
+  }
+
+  private value(c: number): void {
+    const { b } = this
+    if (c === 0x7b || c === 0x5b) {
+      this.open(c === 0x7b ? 0 : 1)
+      return
+    }
+    const at = this.path()
+    if (c === QUOTE) {
+      const end = stringEnd(b, this.pos)
+      if (at && WANTED.has(at)) take(this.out, at, b, this.pos + 1, end)
+      this.pos = end + 1
+    } else {
+      let end = this.pos
+      while (end < b.length && !isDelimiter(b[end]!)) end++
+      if (end === this.pos)
+        throw new Error(`the Helm release record is not JSON (unexpected "${String.fromCharCode(c)}")`)
+      if (at === 'version') {
+        const n = Number(b.toString('latin1', this.pos, Math.min(end, this.pos + 32)))
+        if (Number.isInteger(n)) this.out.version = n
+      }
+      this.pos = end
+    }
+    this.expect = 'commaOrEnd'
+  }
+
+  private key(c: number): void {
+    if (c !== QUOTE) throw new Error('the Helm release record is not JSON (a key is not a string)')
+    const end = stringEnd(this.b, this.pos)
+    this.keys[this.keys.length - 1] = end - this.pos - 1 <= 64 ? decodeString(this.b, this.pos + 1, end) : ''
+    this.pos = end + 1
+    this.expect = 'colon'
+  }
+
+  private commaOrEnd(c: number): boolean {
+    if (this.containers.length === 0) return true
+    const top = this.containers[this.containers.length - 1]
+    if (c === 0x2c) {
+      this.pos++
+      this.expect = top === 0 ? 'key' : 'value'
+    } else if ((c === 0x7d && top === 0) || (c === 0x5d && top === 1)) {
+      this.closeAt()
+    } else throw new Error('the Helm release record is not JSON ("," or a closing bracket expected)')
+    return false
   }
 }
 

@@ -12,8 +12,9 @@
 import type { Finding } from '../findings.js'
 import type { ManifestScanResult } from './manifest-scan.js'
 import { scanManifestText } from './manifest-scan.js'
+import { candidatePattern } from './manifest-text.js'
 import { type HelmReleaseRef, removedApiFinding } from './removed-finding.js'
-import { parseMinor, removalsUpTo, removedAt } from './table.js'
+import { parseMinor, removedAt } from './table.js'
 
 export const HELM_PARTIAL_RULE = 'helm-release-partial'
 
@@ -61,32 +62,70 @@ export function scanReleaseManifest(
   chunks: Iterable<string>,
   options: ReleaseScanOptions,
 ): ManifestScanResult {
-  const targetMinor = parseMinor(options.target)
-  const candidate = candidatePattern(targetMinor)
-  const result: ManifestScanResult = { findings: [], documents: 0, parsedDocuments: 0, objects: 0 }
-  let removed = 0
-  let parsedBytes = 0
-  const unscanned: string[] = []
-  let unscannedCount = 0
-  const fresh = (): Doc => ({
-    lines: [],
-    bytes: 0,
-    content: false,
-    opaque: false,
-    inMetadata: false,
-    metaIndent: -1,
-    metadataFlow: false,
-    candidate: false,
-  })
-  let doc = fresh()
+  return new ReleaseScan(options).run(chunks)
+}
 
-  const addFinding = (f: Finding) => {
-    if (removed++ < MAX_FINDINGS_PER_RELEASE) result.findings.push(f)
+const freshDoc = (): Doc => ({
+  lines: [],
+  bytes: 0,
+  content: false,
+  opaque: false,
+  inMetadata: false,
+  metaIndent: -1,
+  metadataFlow: false,
+  candidate: false,
+})
+
+/** One release's scan: the document being read, what was found, the budgets spent. */
+class ReleaseScan {
+  readonly targetMinor: number
+  readonly candidate: RegExp
+  readonly result: ManifestScanResult = { findings: [], documents: 0, parsedDocuments: 0, objects: 0 }
+  removed = 0
+  parsedBytes = 0
+  readonly unscanned: string[] = []
+  unscannedCount = 0
+  doc = freshDoc()
+
+  constructor(readonly options: ReleaseScanOptions) {
+    this.targetMinor = parseMinor(options.target)
+    this.candidate = candidatePattern(this.targetMinor)
+  }
+
+  run(chunks: Iterable<string>): ManifestScanResult {
+    let carry = ''
+    let carryLong = false
+    for (const chunk of chunks) {
+      let start = 0
+      for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+        const piece = chunk.slice(start, nl)
+        const whole = carryLong ? carry : carry + piece
+        this.onLine(cut(whole), carryLong || whole.length > MAX_LINE)
+        carry = ''
+        carryLong = false
+        start = nl + 1
+      }
+      if (!carryLong) {
+        const rest = carry + chunk.slice(start)
+        carryLong = rest.length > MAX_LINE
+        carry = cut(rest)
+      }
+    }
+    if (carry !== '' || carryLong) this.onLine(carry, carryLong)
+    this.endDoc()
+    const partial = this.partialFinding()
+    if (partial) this.result.findings.push(partial)
+    return this.result
+  }
+
+  private addFinding(f: Finding): void {
+    if (this.removed++ < MAX_FINDINGS_PER_RELEASE) this.result.findings.push(f)
   }
 
   /** The document through the YAML parser (it is at most MAX_PARSED_DOCUMENT long). */
-  const parse = (d: Doc) => {
-    parsedBytes += d.bytes
+  private parse(d: Doc): void {
+    const { options, result } = this
+    this.parsedBytes += d.bytes
     const r = scanManifestText(
       d.lines!.join('\n'),
       `helm:${options.helmRelease.namespace}/${options.helmRelease.name}`,
@@ -100,70 +139,78 @@ export function scanReleaseManifest(
     )
     result.parsedDocuments += r.parsedDocuments
     result.objects += r.objects
-    for (const f of r.findings) addFinding(f)
+    for (const f of r.findings) this.addFinding(f)
   }
 
-  const endDoc = () => {
-    const d = doc
-    doc = fresh()
+  private affordable(d: Doc): boolean {
+    return d.lines !== undefined && this.parsedBytes + d.bytes <= MAX_PARSED_PER_RELEASE
+  }
+
+  private endDoc(): void {
+    const d = this.doc
+    this.doc = freshDoc()
     if (!d.content) return
-    result.documents++
+    this.result.documents++
     const headerKnown =
       d.apiVersion !== undefined && d.kind !== undefined && !d.opaque && !d.kind.endsWith('List')
     if (headerKnown) {
-      const entry = removedAt(d.apiVersion!, d.kind!, targetMinor)
-      // `metadata: { name: … }` in flow style: the parser gives the name, when affordable.
-      if (entry && d.metadataFlow && d.lines && parsedBytes + d.bytes <= MAX_PARSED_PER_RELEASE)
-        return parse(d)
-      result.objects++
-      if (!entry) return
-      const namespace = d.namespace ?? options.defaultNamespace
-      addFinding(
-        removedApiFinding(
-          entry,
-          {
-            apiVersion: d.apiVersion!,
-            kind: d.kind!,
-            ...(namespace ? { namespace } : {}),
-            name: d.name ?? (d.generateName ? `${d.generateName}*` : '(unnamed)'),
-          },
-          {
-            targetMinor,
-            source: 'helm-release',
-            ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
-            helmRelease: options.helmRelease,
-            ...(d.template ? { template: d.template } : {}),
-          },
-        ),
-      )
+      this.fromHeader(d)
       return
     }
     if (!d.candidate) return // mentions no removed apiVersion: cannot hold a finding
-    if (d.lines && parsedBytes + d.bytes <= MAX_PARSED_PER_RELEASE) return parse(d)
-    unscannedCount++
-    if (unscanned.length < 5)
-      unscanned.push(
-        `document ${result.documents}${d.kind ? ` (${d.kind})` : ''}: ${d.lines ? 'over the parse budget' : `over ${MAX_PARSED_DOCUMENT / 1024} KiB`}`,
+    if (this.affordable(d)) {
+      this.parse(d)
+      return
+    }
+    this.unscannedCount++
+    if (this.unscanned.length < 5)
+      this.unscanned.push(
+        `document ${this.result.documents}${d.kind ? ` (${d.kind})` : ''}: ${d.lines ? 'over the parse budget' : `over ${MAX_PARSED_DOCUMENT / 1024} KiB`}`,
       )
   }
 
-  const onLine = (raw: string, truncated: boolean) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
-    if (MARKER.test(line)) {
-      endDoc()
-      const rest = line.slice(3).trim()
-      if (rest !== '' && !rest.startsWith('#')) {
-        doc.content = true
-        doc.opaque = true // content on the marker line (`--- |`, `--- {…}`)
-        if (candidate.test(line)) doc.candidate = true
-      }
-      if (truncated) doc.lines = undefined
-      keep(doc, line)
+  /** A document whose header the lines gave: a finding when its apiVersion is removed. */
+  private fromHeader(d: Doc): void {
+    const { options } = this
+    const entry = removedAt(d.apiVersion!, d.kind!, this.targetMinor)
+    // `metadata: { name: … }` in flow style: the parser gives the name, when affordable.
+    if (entry && d.metadataFlow && this.affordable(d)) {
+      this.parse(d)
       return
     }
+    this.result.objects++
+    if (!entry) return
+    const namespace = d.namespace ?? options.defaultNamespace
+    this.addFinding(
+      removedApiFinding(
+        entry,
+        {
+          apiVersion: d.apiVersion!,
+          kind: d.kind!,
+          ...(namespace ? { namespace } : {}),
+          name: d.name ?? (d.generateName ? `${d.generateName}*` : '(unnamed)'),
+        },
+        {
+          targetMinor: this.targetMinor,
+          source: 'helm-release',
+          ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
+          helmRelease: options.helmRelease,
+          ...(d.template ? { template: d.template } : {}),
+        },
+      ),
+    )
+  }
+
+  private onLine(raw: string, truncated: boolean): void {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+    if (MARKER.test(line)) {
+      this.onMarker(line, truncated)
+      return
+    }
+    const doc = this.doc
     if (truncated) doc.lines = undefined // the parser must not see a cut line
     keep(doc, line)
-    if (candidate.test(line)) doc.candidate = true
+    if (this.candidate.test(line)) doc.candidate = true
     const trimmed = line.trimStart()
     if (trimmed === '') return
     if (trimmed.startsWith('#')) {
@@ -175,63 +222,27 @@ export function scanReleaseManifest(
     }
     doc.content = true
     const indent = line.length - trimmed.length
-    if (indent > 0) {
-      if (/\t/.test(line.slice(0, indent))) doc.opaque = true
-      if (!doc.inMetadata) return
-      if (doc.metaIndent < 0) doc.metaIndent = indent
-      if (indent !== doc.metaIndent) return
-      const m = META_KEY.exec(trimmed)
-      if (!m) return
-      const value = scalar(m[3])
-      if (value === undefined) return
-      if (m[2] === 'name') doc.name ??= value
-      else if (m[2] === 'namespace') doc.namespace ??= value
-      else doc.generateName ??= value
-      return
-    }
-    doc.inMetadata = false
-    const m = TOP_KEY.exec(line)
-    if (!m) {
-      // a top-level sequence, flow mapping, directive, tag or anchor: not plain block style
-      if (!/^[A-Za-z0-9_"'.-]/.test(line) || !/:(?:[ \t]|$)/.test(line)) doc.opaque = true
-      return
-    }
-    if (m[2] === 'metadata') {
-      if (m[3] === undefined || m[3].startsWith('#')) doc.inMetadata = true
-      else doc.metadataFlow = true
-      return
-    }
-    const value = scalar(m[3])
-    if (value === undefined) {
-      doc.opaque = true
-      return
-    }
-    if (m[2] === 'apiVersion') doc.apiVersion ??= value
-    else doc.kind ??= value
+    if (indent > 0) onIndented(doc, line, trimmed, indent)
+    else onTopLevel(doc, line)
   }
 
-  let carry = ''
-  let carryLong = false
-  for (const chunk of chunks) {
-    let start = 0
-    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
-      const piece = chunk.slice(start, nl)
-      const whole = carryLong ? carry : carry + piece
-      onLine(cut(whole), carryLong || whole.length > MAX_LINE)
-      carry = ''
-      carryLong = false
-      start = nl + 1
+  private onMarker(line: string, truncated: boolean): void {
+    this.endDoc()
+    const doc = this.doc
+    const rest = line.slice(3).trim()
+    if (rest !== '' && !rest.startsWith('#')) {
+      doc.content = true
+      doc.opaque = true // content on the marker line (`--- |`, `--- {…}`)
+      if (this.candidate.test(line)) doc.candidate = true
     }
-    if (!carryLong) {
-      const rest = carry + chunk.slice(start)
-      carryLong = rest.length > MAX_LINE
-      carry = cut(rest)
-    }
+    if (truncated) doc.lines = undefined
+    keep(doc, line)
   }
-  if (carry !== '' || carryLong) onLine(carry, carryLong)
-  endDoc()
 
-  if (removed > MAX_FINDINGS_PER_RELEASE || unscannedCount > 0) {
+  /** Too many findings, or documents that could not be read: one finding saying what was left out. */
+  private partialFinding(): Finding | undefined {
+    const { removed, unscannedCount, options } = this
+    if (removed <= MAX_FINDINGS_PER_RELEASE && unscannedCount === 0) return undefined
     const parts: string[] = []
     if (removed > MAX_FINDINGS_PER_RELEASE)
       parts.push(
@@ -239,10 +250,10 @@ export function scanReleaseManifest(
       )
     if (unscannedCount > 0)
       parts.push(
-        `${unscannedCount} document(s) mention a removed apiVersion but are not plain block YAML and too large to parse (${unscanned.join('; ')}${unscannedCount > unscanned.length ? '; …' : ''})`,
+        `${unscannedCount} document(s) mention a removed apiVersion but are not plain block YAML and too large to parse (${this.unscanned.join('; ')}${unscannedCount > this.unscanned.length ? '; …' : ''})`,
       )
     const ref = options.helmRelease
-    result.findings.push({
+    return {
       ruleId: HELM_PARTIAL_RULE,
       severity: 'warning',
       ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
@@ -260,9 +271,46 @@ export function scanReleaseManifest(
         removedApiObjects: removed,
         unscannedDocuments: unscannedCount,
       },
-    })
+    }
   }
-  return result
+}
+
+/** An indented line: a first-level key under a column-0 `metadata:` (name, namespace, generateName). */
+function onIndented(doc: Doc, line: string, trimmed: string, indent: number): void {
+  if (/\t/.test(line.slice(0, indent))) doc.opaque = true
+  if (!doc.inMetadata) return
+  if (doc.metaIndent < 0) doc.metaIndent = indent
+  if (indent !== doc.metaIndent) return
+  const m = META_KEY.exec(trimmed)
+  if (!m) return
+  const value = scalar(m[3])
+  if (value === undefined) return
+  if (m[2] === 'name') doc.name ??= value
+  else if (m[2] === 'namespace') doc.namespace ??= value
+  else doc.generateName ??= value
+}
+
+/** A column-0 line: apiVersion, kind or metadata; anything else not plain block style makes the header opaque. */
+function onTopLevel(doc: Doc, line: string): void {
+  doc.inMetadata = false
+  const m = TOP_KEY.exec(line)
+  if (!m) {
+    // a top-level sequence, flow mapping, directive, tag or anchor: not plain block style
+    if (!/^[A-Za-z0-9_"'.-]/.test(line) || !/:(?:[ \t]|$)/.test(line)) doc.opaque = true
+    return
+  }
+  if (m[2] === 'metadata') {
+    if (m[3] === undefined || m[3].startsWith('#')) doc.inMetadata = true
+    else doc.metadataFlow = true
+    return
+  }
+  const value = scalar(m[3])
+  if (value === undefined) {
+    doc.opaque = true
+    return
+  }
+  if (m[2] === 'apiVersion') doc.apiVersion ??= value
+  else doc.kind ??= value
 }
 
 /** Adds a line to the document's text while it stays under the parse limit (then drops the text). */
@@ -295,18 +343,4 @@ function scalar(text: string | undefined): string | undefined {
   }
   const plain = t.replace(/\s+#.*$/, '').trim()
   return plain === '' ? undefined : plain
-}
-
-const candidates = new Map<number, RegExp>()
-
-/** Matches any apiVersion (JSON-escaped `\/` too) no longer served at the target. */
-function candidatePattern(targetMinor: number): RegExp {
-  let re = candidates.get(targetMinor)
-  if (!re) {
-    const versions = [...new Set(removalsUpTo(targetMinor).map((e) => e.apiVersion))].sort()
-    const toPattern = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('/', '\\\\?/')
-    re = new RegExp(versions.map(toPattern).join('|'))
-    candidates.set(targetMinor, re)
-  }
-  return re
 }

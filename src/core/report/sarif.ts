@@ -68,43 +68,7 @@ export function toSarif(report: CheckReport, options: SarifOptions): Json {
   )
 
   const seen = new Map<string, number>()
-  const results = kept.map((f) => {
-    const where = placeOf(f, options)
-    const artifactLocation = artifactOf(where.file, options.srcRoot)
-    const region: Record<string, Json> = { startLine: Math.max(1, where.line) }
-    if (where.col && where.col > 0) region.startColumn = where.col
-    const location: Record<string, Json> = { physicalLocation: { artifactLocation, region } }
-    if (f.object) {
-      location.logicalLocations = [
-        {
-          name: f.object.name,
-          fullyQualifiedName: [f.cluster, f.object.namespace, f.object.kind, f.object.name]
-            .filter((p) => p !== undefined && p !== '')
-            .join('/'),
-          kind: 'resource',
-        },
-      ]
-    }
-    const result: Record<string, Json> = {
-      ruleId: f.ruleId,
-      ruleIndex: ruleIndex.get(f.ruleId)!,
-      level: LEVEL[f.severity],
-      message: { text: messageOf(f) },
-      locations: [location],
-      partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(f, where.file, seen) },
-    }
-    const properties: Record<string, Json> = {}
-    if (f.cluster !== undefined) properties.cluster = f.cluster
-    if (f.object) properties.object = { ...f.object }
-    properties.remedy = f.remedy
-    if (f.details) {
-      properties.details = Object.fromEntries(
-        Object.entries(f.details).sort(([a], [b]) => compareStrings(a, b)),
-      ) as Record<string, Json>
-    }
-    result.properties = properties
-    return result
-  })
+  const results = kept.map((f) => resultJson(f, ruleIndex.get(f.ruleId)!, options, seen))
 
   const counts = countBySeverity(all)
   const run: Record<string, Json> = {
@@ -141,6 +105,44 @@ export function toSarif(report: CheckReport, options: SarifOptions): Json {
     ]
   }
   return { $schema: SARIF_SCHEMA_URI, version: '2.1.0', runs: [run] }
+}
+
+/** One SARIF result: level, message, a physical (and, for an object, logical) location, fingerprint, properties. */
+function resultJson(f: Finding, ruleIndex: number, options: SarifOptions, seen: Map<string, number>): Json {
+  const where = placeOf(f, options)
+  const artifactLocation = artifactOf(where.file, options.srcRoot)
+  const region: Record<string, Json> = { startLine: Math.max(1, where.line) }
+  if (where.col && where.col > 0) region.startColumn = where.col
+  const location: Record<string, Json> = { physicalLocation: { artifactLocation, region } }
+  if (f.object) {
+    location.logicalLocations = [
+      {
+        name: f.object.name,
+        fullyQualifiedName: [f.cluster, f.object.namespace, f.object.kind, f.object.name]
+          .filter((p) => p !== undefined && p !== '')
+          .join('/'),
+        kind: 'resource',
+      },
+    ]
+  }
+  const properties: Record<string, Json> = {}
+  if (f.cluster !== undefined) properties.cluster = f.cluster
+  if (f.object) properties.object = { ...f.object }
+  properties.remedy = f.remedy
+  if (f.details) {
+    properties.details = Object.fromEntries(
+      Object.entries(f.details).sort(([a], [b]) => compareStrings(a, b)),
+    ) as Record<string, Json>
+  }
+  return {
+    ruleId: f.ruleId,
+    ruleIndex,
+    level: LEVEL[f.severity],
+    message: { text: messageOf(f) },
+    locations: [location],
+    partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(f, where.file, seen) },
+    properties,
+  }
 }
 
 function messageOf(f: Finding): string {

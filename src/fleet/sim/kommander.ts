@@ -115,86 +115,101 @@ export function reconcileAppDeployments(ctx: TickContext): void {
   for (const ad of ctx.snap.all('AppDeployment')) {
     const app = resolveApp(ctx, ad)
     if (!app) continue
-    const ns = ad.metadata.namespace as string
     const appId = String(spec(app, 'appId') ?? ad.metadata.name)
     const version = String(spec(app, 'version') ?? '')
-    const kind = spec<{ kind: string }>(ad, 'appRef')?.kind === 'ClusterApp' ? 'platform' : 'catalog'
-    const wants: Rendered[] = []
-    for (const row of appHelmReleases(kind, appId, version, tag).rows) {
-      if (!row.chart || !row.chartVersion) continue
-      const input = {
-        namespace: ns,
-        chart: row.chart,
-        version: row.chartVersion,
-        appId,
-        appVersion: version,
-        values: row.values,
-      }
-      if (row.dynamic) {
-        // created by Kommander's controllers (one per attached cluster): moved, never created here
-        if (appId !== 'kommander' || ns !== KOMMANDER_NS) continue
-        for (const hr of ctx.snap.all('HelmRelease')) {
-          if (hr.metadata.namespace !== ns || spec(hr, 'chart', 'spec', 'chart') !== row.chart) continue
-          const name = hr.metadata.name as string
-          wants.push({ name, existing: hr, spec: helmReleaseSpec({ name, ...input }), appId, version })
-        }
-        continue
-      }
-      const existing = ctx.snap.get('HelmRelease', row.name, ns)
-      // `dkp upgrade kommander` sets the Kommander core chart versions itself (reference §5;
-      // `${kommanderChartVersion}`): keep the one it set, render the rest
-      const chartVersion =
-        existing && CORE.has(row.name) ? String(spec(existing, 'chart', 'spec', 'version')) : row.chartVersion
-      wants.push({
-        name: row.name,
-        ...(existing ? { existing } : {}),
-        spec: helmReleaseSpec({ name: row.name, ...input, version: chartVersion }),
-        appId,
-        version,
-      })
-    }
+    const wants = wantedReleases(ctx, ad, appId, version, tag)
     const todo = wants.filter((w) => !w.existing || renderedKey(w.existing.spec) !== renderedKey(w.spec))
     if (todo.length === 0) continue
     const fault = ctx.fault(ad)
     if (fault?.stall) continue
     ctx.pending(ad)
     if (!ctx.due(ad, `render/${appId}-${version}`)) continue
-    for (const w of todo) {
-      if (!w.existing) {
-        ctx.write({
-          op: 'create',
-          manager: 'kustomize-controller',
-          obj: helmReleaseObject(helmApi, {
-            name: w.name,
-            namespace: ns,
-            chart: String(dig(w.spec, 'chart', 'spec', 'chart')),
-            version: String(dig(w.spec, 'chart', 'spec', 'version')),
-            appId,
-            appVersion: version,
-            values: (dig<{ name: string }[]>(w.spec, 'valuesFrom') ?? []).map((v) => v.name),
-          }),
-        })
-        continue
+    for (const w of todo) render(ctx, w, ad.metadata.namespace as string, helmApi)
+  }
+}
+
+/** The HelmReleases the release table lists for the AppDeployment's app version, rendered in its namespace. */
+function wantedReleases(
+  ctx: TickContext,
+  ad: AnyObject,
+  appId: string,
+  version: string,
+  tag: string | undefined,
+): Rendered[] {
+  const ns = ad.metadata.namespace as string
+  const kind = spec<{ kind: string }>(ad, 'appRef')?.kind === 'ClusterApp' ? 'platform' : 'catalog'
+  const wants: Rendered[] = []
+  for (const row of appHelmReleases(kind, appId, version, tag).rows) {
+    if (!row.chart || !row.chartVersion) continue
+    const input = {
+      namespace: ns,
+      chart: row.chart,
+      version: row.chartVersion,
+      appId,
+      appVersion: version,
+      values: row.values,
+    }
+    if (row.dynamic) {
+      // created by Kommander's controllers (one per attached cluster): moved, never created here
+      if (appId !== 'kommander' || ns !== KOMMANDER_NS) continue
+      for (const hr of ctx.snap.all('HelmRelease')) {
+        if (hr.metadata.namespace !== ns || spec(hr, 'chart', 'spec', 'chart') !== row.chart) continue
+        const name = hr.metadata.name as string
+        wants.push({ name, existing: hr, spec: helmReleaseSpec({ name, ...input }), appId, version })
       }
-      ctx.write({
-        op: 'patch',
-        obj: w.existing,
-        manager: 'kustomize-controller',
-        patch: {
-          metadata: { labels: { [RENDERED_FROM]: `${appId}-${version}` } },
+      continue
+    }
+    const existing = ctx.snap.get('HelmRelease', row.name, ns)
+    // `dkp upgrade kommander` sets the Kommander core chart versions itself (reference §5;
+    // `${kommanderChartVersion}`): keep the one it set, render the rest
+    const chartVersion =
+      existing && CORE.has(row.name) ? String(spec(existing, 'chart', 'spec', 'version')) : row.chartVersion
+    wants.push({
+      name: row.name,
+      ...(existing ? { existing } : {}),
+      spec: helmReleaseSpec({ name: row.name, ...input, version: chartVersion }),
+      appId,
+      version,
+    })
+  }
+  return wants
+}
+
+/** Creates the HelmRelease, or patches its chart, version and values to the rendered ones. */
+function render(ctx: TickContext, w: Rendered, ns: string, helmApi: string): void {
+  if (!w.existing) {
+    ctx.write({
+      op: 'create',
+      manager: 'kustomize-controller',
+      obj: helmReleaseObject(helmApi, {
+        name: w.name,
+        namespace: ns,
+        chart: String(dig(w.spec, 'chart', 'spec', 'chart')),
+        version: String(dig(w.spec, 'chart', 'spec', 'version')),
+        appId: w.appId,
+        appVersion: w.version,
+        values: (dig<{ name: string }[]>(w.spec, 'valuesFrom') ?? []).map((v) => v.name),
+      }),
+    })
+    return
+  }
+  ctx.write({
+    op: 'patch',
+    obj: w.existing,
+    manager: 'kustomize-controller',
+    patch: {
+      metadata: { labels: { [RENDERED_FROM]: `${w.appId}-${w.version}` } },
+      spec: {
+        chart: {
           spec: {
-            chart: {
-              spec: {
-                chart: dig(w.spec, 'chart', 'spec', 'chart'),
-                version: dig(w.spec, 'chart', 'spec', 'version'),
-              },
-            },
-            valuesFrom: dig(w.spec, 'valuesFrom'),
+            chart: dig(w.spec, 'chart', 'spec', 'chart'),
+            version: dig(w.spec, 'chart', 'spec', 'version'),
           },
         },
-      })
-    }
-  }
+        valuesFrom: dig(w.spec, 'valuesFrom'),
+      },
+    },
+  })
 }
 
 const minorOf = (v: string): number => Number(/^v?\d+\.(\d+)/.exec(v)?.[1] ?? 0)

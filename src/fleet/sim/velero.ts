@@ -27,7 +27,7 @@ export function reconcileBackups(ctx: TickContext): void {
     const fault = ctx.fault(b)
     if (fault?.stall) continue
     ctx.pending(b)
-    const update = (patch: (f: AnyObject) => Record<string, unknown>) =>
+    const update: Update = (patch) =>
       ctx.write({
         op: 'update',
         obj: b,
@@ -35,43 +35,7 @@ export function reconcileBackups(ctx: TickContext): void {
         compute: (f) => ({ ...f, status: { ...(f.status ?? {}), ...patch(f) } }),
       })
     if (phase === '') {
-      const wanted = spec<string>(b, 'storageLocation')
-      const bsl = wanted
-        ? locations.find((l) => l.metadata.namespace === b.metadata.namespace && l.metadata.name === wanted)
-        : locations.find((l) => l.metadata.namespace === b.metadata.namespace && spec<boolean>(l, 'default'))
-      if (!bsl) {
-        update(() => ({
-          phase: 'FailedValidation',
-          version: 1,
-          formatVersion: '1.1.0',
-          validationErrors: [
-            wanted
-              ? `an existing backup storage location wasn't specified at backup creation time and the server default '${wanted}' doesn't exist. Please address this issue (see \`velero backup-location -h\` for options) and create a new backup. Error: backupstoragelocations.velero.io "${wanted}" not found`
-              : 'an existing backup storage location was not specified at backup creation time and no default backup storage location is configured',
-          ],
-        }))
-        continue
-      }
-      // like Velero: the default location is written into the spec, the phase goes New
-      ctx.write({
-        op: 'update',
-        obj: b,
-        manager: 'velero-server',
-        compute: (f) => ({
-          ...f,
-          spec: {
-            ...(f.spec ?? {}),
-            storageLocation: spec<string>(f, 'storageLocation') ?? bsl.metadata.name,
-          },
-          status: {
-            ...(f.status ?? {}),
-            phase: 'New',
-            version: 1,
-            formatVersion: '1.1.0',
-            expiration: undefined,
-          },
-        }),
-      })
+      accept(ctx, b, locations, update)
       continue
     }
     if (!ctx.due(b, phase)) continue
@@ -90,41 +54,91 @@ export function reconcileBackups(ctx: TickContext): void {
       update(() => ({ progress: { totalItems: total, itemsBackedUp: Math.ceil(total / 2) } }))
       continue
     }
-    const want = fault?.fail ?? b.metadata.labels?.[BACKUP_FAIL_LABEL]
-    const start = Date.parse(status<string>(b, 'startTimestamp') ?? kubeTime())
-    const end = kubeTime()
-    const expiration = kubeTime(new Date(start + ttlMs(spec<string>(b, 'ttl'))))
-    if (!want) {
-      update(() => ({
-        phase: 'Completed',
-        completionTimestamp: end,
-        expiration,
-        progress: { totalItems: total, itemsBackedUp: total },
-        warnings: 0,
-        errors: 0,
-      }))
-    } else if (want === 'PartiallyFailed') {
-      update(() => ({
-        phase: 'PartiallyFailed',
-        completionTimestamp: end,
-        expiration,
-        progress: { totalItems: total, itemsBackedUp: total - 3 },
-        warnings: 2,
-        errors: 3,
-      }))
-    } else {
-      update(() => ({
-        phase: 'Failed',
-        completionTimestamp: end,
-        expiration,
-        failureReason:
-          want === 'Failed'
-            ? 'error checking if backup already exists in object storage: rpc error: code = Unknown'
-            : want,
-        progress: { totalItems: total, itemsBackedUp: Math.ceil(total / 2) },
-        warnings: 1,
-        errors: 1,
-      }))
-    }
+    finish(b, fault?.fail ?? b.metadata.labels?.[BACKUP_FAIL_LABEL], total, update)
+  }
+}
+
+type Update = (patch: (f: AnyObject) => Record<string, unknown>) => void
+
+/**
+ * A new Backup: FailedValidation when its storage location (named, else the namespace's
+ * default) does not exist; else, like Velero, the location is written into the spec and the
+ * phase goes New.
+ */
+function accept(ctx: TickContext, b: AnyObject, locations: AnyObject[], update: Update): void {
+  const wanted = spec<string>(b, 'storageLocation')
+  const bsl = wanted
+    ? locations.find((l) => l.metadata.namespace === b.metadata.namespace && l.metadata.name === wanted)
+    : locations.find((l) => l.metadata.namespace === b.metadata.namespace && spec<boolean>(l, 'default'))
+  if (!bsl) {
+    update(() => ({
+      phase: 'FailedValidation',
+      version: 1,
+      formatVersion: '1.1.0',
+      validationErrors: [
+        wanted
+          ? `an existing backup storage location wasn't specified at backup creation time and the server default '${wanted}' doesn't exist. Please address this issue (see \`velero backup-location -h\` for options) and create a new backup. Error: backupstoragelocations.velero.io "${wanted}" not found`
+          : 'an existing backup storage location was not specified at backup creation time and no default backup storage location is configured',
+      ],
+    }))
+    return
+  }
+  ctx.write({
+    op: 'update',
+    obj: b,
+    manager: 'velero-server',
+    compute: (f) => ({
+      ...f,
+      spec: {
+        ...(f.spec ?? {}),
+        storageLocation: spec<string>(f, 'storageLocation') ?? bsl.metadata.name,
+      },
+      status: {
+        ...(f.status ?? {}),
+        phase: 'New',
+        version: 1,
+        formatVersion: '1.1.0',
+        expiration: undefined,
+      },
+    }),
+  })
+}
+
+/** The end of a backup: Completed, or the PartiallyFailed/Failed a fault asks for (`want`). */
+function finish(b: AnyObject, want: string | undefined, total: number, update: Update): void {
+  const start = Date.parse(status<string>(b, 'startTimestamp') ?? kubeTime())
+  const end = kubeTime()
+  const expiration = kubeTime(new Date(start + ttlMs(spec<string>(b, 'ttl'))))
+  if (!want) {
+    update(() => ({
+      phase: 'Completed',
+      completionTimestamp: end,
+      expiration,
+      progress: { totalItems: total, itemsBackedUp: total },
+      warnings: 0,
+      errors: 0,
+    }))
+  } else if (want === 'PartiallyFailed') {
+    update(() => ({
+      phase: 'PartiallyFailed',
+      completionTimestamp: end,
+      expiration,
+      progress: { totalItems: total, itemsBackedUp: total - 3 },
+      warnings: 2,
+      errors: 3,
+    }))
+  } else {
+    update(() => ({
+      phase: 'Failed',
+      completionTimestamp: end,
+      expiration,
+      failureReason:
+        want === 'Failed'
+          ? 'error checking if backup already exists in object storage: rpc error: code = Unknown'
+          : want,
+      progress: { totalItems: total, itemsBackedUp: Math.ceil(total / 2) },
+      warnings: 1,
+      errors: 1,
+    }))
   }
 }

@@ -56,121 +56,122 @@ export interface Parsed {
 }
 
 export function parseFlags(argv: string[], defs: FlagDef[]): Parsed {
-  const byName = new Map(defs.map((d) => [d.name, d]))
-  const byShort = new Map(defs.filter((d) => d.short).map((d) => [d.short as string, d]))
-  const values: FlagValues = {}
-  for (const d of defs) values[d.name] = Array.isArray(d.default) ? [...d.default] : d.default
-  const set = new Set<string>()
-  const args: string[] = []
-  let help = false
-
-  const assign = (d: FlagDef, raw: string, shown: string) => {
-    switch (d.type) {
-      case 'bool': {
-        if (!/^(1|0|t|f|T|F|true|false|TRUE|FALSE|True|False)$/.test(raw)) {
-          throw new UsageError(
-            `invalid argument "${raw}" for "${shown}" flag: strconv.ParseBool: parsing "${raw}": invalid syntax`,
-          )
-        }
-        values[d.name] = /^(1|t|T|true|TRUE|True)$/.test(raw)
-        break
-      }
-      case 'int': {
-        if (!/^-?\d+$/.test(raw)) {
-          throw new UsageError(
-            `invalid argument "${raw}" for "${shown}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`,
-          )
-        }
-        values[d.name] = Number(raw)
-        break
-      }
-      case 'duration': {
-        const ms = parseDuration(raw)
-        if (ms === undefined)
-          throw new UsageError(
-            `invalid argument "${raw}" for "${shown}" flag: time: invalid duration "${raw}"`,
-          )
-        values[d.name] = ms
-        break
-      }
-      case 'stringArray': {
-        const prev = set.has(d.name) ? (values[d.name] as string[]) : []
-        values[d.name] = [...prev, raw]
-        break
-      }
-      case 'stringSlice': {
-        const prev = set.has(d.name) ? (values[d.name] as string[]) : []
-        values[d.name] = [...prev, ...(raw === '' ? [] : raw.split(','))]
-        break
-      }
-      default:
-        values[d.name] = raw
-    }
-    set.add(d.name)
-  }
-  const shownOf = (d: FlagDef) => (d.short ? `-${d.short}, --${d.name}` : `--${d.name}`)
-
+  const p = new FlagParser(defs)
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
     if (a === '--') {
-      args.push(...argv.slice(i + 1))
+      p.args.push(...argv.slice(i + 1))
       break
     }
-    if (a.startsWith('--') && a.length > 2) {
-      const eq = a.indexOf('=')
-      const name = eq < 0 ? a.slice(2) : a.slice(2, eq)
-      if (name === 'help') {
-        help = true
-        continue
-      }
-      const d = byName.get(name)
-      if (!d) throw new UsageError(`unknown flag: --${name}`)
-      if (eq >= 0) assign(d, a.slice(eq + 1), shownOf(d))
-      else if (d.type === 'bool') assign(d, 'true', shownOf(d))
-      else {
-        if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: --${name}`)
-        assign(d, argv[++i] as string, shownOf(d))
-      }
-      continue
-    }
-    if (a.startsWith('-') && a.length > 1) {
-      // shorthand cluster: -abc, -c value, -cvalue, -c=value
-      let j = 1
-      while (j < a.length) {
-        const ch = a[j] as string
-        if (ch === 'h') {
-          help = true
-          j++
-          continue
-        }
-        const d = byShort.get(ch)
-        if (!d) throw new UsageError(`unknown shorthand flag: '${ch}' in ${a}`)
-        const rest = a.slice(j + 1)
-        if (d.type === 'bool') {
-          if (rest.startsWith('=')) {
-            assign(d, rest.slice(1), shownOf(d))
-            break
-          }
-          assign(d, 'true', shownOf(d))
-          j++
-          continue
-        }
-        if (rest.length > 0) assign(d, rest.startsWith('=') ? rest.slice(1) : rest, shownOf(d))
-        else {
-          if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: '${ch}' in -${ch}`)
-          assign(d, argv[++i] as string, shownOf(d))
-        }
-        break
-      }
-      continue
-    }
-    args.push(a)
+    if (a.startsWith('--') && a.length > 2) i = p.long(a, argv, i)
+    else if (a.startsWith('-') && a.length > 1) i = p.shorthands(a, argv, i)
+    else p.args.push(a)
   }
-  if (!help) {
-    const missing = defs.filter((d) => d.required && !set.has(d.name)).map((d) => `"${d.name}"`)
+  if (!p.help) {
+    const missing = defs.filter((d) => d.required && !p.set.has(d.name)).map((d) => `"${d.name}"`)
     if (missing.length > 0) throw new UsageError(`required flag(s) ${missing.join(', ')} not set`)
   }
-  return { values, args, set, help }
+  return { values: p.values, args: p.args, set: p.set, help: p.help }
+}
+
+const shownOf = (d: FlagDef) => (d.short ? `-${d.short}, --${d.name}` : `--${d.name}`)
+
+/** A flag's value from its text (`previous`: what repeatable flags already hold). */
+function convert(d: FlagDef, raw: string, previous: string[]): string | boolean | number | string[] {
+  const invalid = (why: string) =>
+    new UsageError(`invalid argument "${raw}" for "${shownOf(d)}" flag: ${why}`)
+  switch (d.type) {
+    case 'bool':
+      if (!/^(1|0|t|f|T|F|true|false|TRUE|FALSE|True|False)$/.test(raw))
+        throw invalid(`strconv.ParseBool: parsing "${raw}": invalid syntax`)
+      return /^(1|t|T|true|TRUE|True)$/.test(raw)
+    case 'int':
+      if (!/^-?\d+$/.test(raw)) throw invalid(`strconv.ParseInt: parsing "${raw}": invalid syntax`)
+      return Number(raw)
+    case 'duration': {
+      const ms = parseDuration(raw)
+      if (ms === undefined) throw invalid(`time: invalid duration "${raw}"`)
+      return ms
+    }
+    case 'stringArray':
+      return [...previous, raw]
+    case 'stringSlice':
+      return [...previous, ...(raw === '' ? [] : raw.split(','))]
+    default:
+      return raw
+  }
+}
+
+/** The state of one parse: values (defaults first), flags set, positional args, --help. */
+class FlagParser {
+  readonly values: FlagValues = {}
+  readonly set = new Set<string>()
+  readonly args: string[] = []
+  help = false
+  private readonly byName: Map<string, FlagDef>
+  private readonly byShort: Map<string, FlagDef>
+
+  constructor(defs: FlagDef[]) {
+    this.byName = new Map(defs.map((d) => [d.name, d]))
+    this.byShort = new Map(defs.filter((d) => d.short).map((d) => [d.short as string, d]))
+    for (const d of defs) this.values[d.name] = Array.isArray(d.default) ? [...d.default] : d.default
+  }
+
+  private assign(d: FlagDef, raw: string): void {
+    const previous = this.set.has(d.name) ? (this.values[d.name] as string[]) : []
+    this.values[d.name] = convert(d, raw, previous)
+    this.set.add(d.name)
+  }
+
+  /** `--name`, `--name=value` or `--name value`; returns the index of the last word used. */
+  long(a: string, argv: string[], i: number): number {
+    const eq = a.indexOf('=')
+    const name = eq < 0 ? a.slice(2) : a.slice(2, eq)
+    if (name === 'help') {
+      this.help = true
+      return i
+    }
+    const d = this.byName.get(name)
+    if (!d) throw new UsageError(`unknown flag: --${name}`)
+    if (eq >= 0) this.assign(d, a.slice(eq + 1))
+    else if (d.type === 'bool') this.assign(d, 'true')
+    else {
+      if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: --${name}`)
+      this.assign(d, argv[i + 1] as string)
+      return i + 1
+    }
+    return i
+  }
+
+  /** A shorthand cluster: -abc, -c value, -cvalue, -c=value; returns the index of the last word used. */
+  shorthands(a: string, argv: string[], i: number): number {
+    for (let j = 1; j < a.length; j++) {
+      const ch = a[j] as string
+      if (ch === 'h') {
+        this.help = true
+        continue
+      }
+      const d = this.byShort.get(ch)
+      if (!d) throw new UsageError(`unknown shorthand flag: '${ch}' in ${a}`)
+      const rest = a.slice(j + 1)
+      if (d.type === 'bool') {
+        if (!rest.startsWith('=')) {
+          this.assign(d, 'true')
+          continue
+        }
+        this.assign(d, rest.slice(1))
+        return i
+      }
+      if (rest.length > 0) {
+        this.assign(d, rest.startsWith('=') ? rest.slice(1) : rest)
+        return i
+      }
+      if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: '${ch}' in -${ch}`)
+      this.assign(d, argv[i + 1] as string)
+      return i + 1
+    }
+    return i
+  }
 }
 
 /** The "Flags:" block of a cobra usage text. */

@@ -1,7 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a as d,b as y,d as w}from"./chunk-5XAOC6J4.js";import{a as c,d as g}from"./chunk-2MRZOFWG.js";import{i as u}from"./chunk-LV6WP6EY.js";import"./chunk-E5X2UBXR.js";import"./chunk-7L35WMXF.js";import{b as f}from"./chunk-RRE6Y4S5.js";import{c as l}from"./chunk-5H6CMLCS.js";import"./chunk-C7TCIGBG.js";import"./chunk-HIQNSWCU.js";import"./chunk-NYR5E7AX.js";import"./chunk-TRDL6NYN.js";import"./chunk-XAVFXEU2.js";import{a as s}from"./chunk-XAZPVJKA.js";import{a as p}from"./chunk-45YJL5F3.js";var T=p(async(k,e)=>{let{values:n}=d(k,{inventory:{type:"string",short:"i",multiple:!0},target:{type:"string"},"target-kubernetes":{type:"string"},kubeconfig:{type:"string"},json:{type:"boolean",default:!1},...y});w(n["timeout-minutes"]);let{inventory:r,warnings:b}=await l(n.inventory??[],e.cwd);for(let t of b)e.stderr(`warning: ${s(t)}
-`);let i={targetDkp:n.target,targetKubernetes:n["target-kubernetes"]},a;if(n.kubeconfig){let{readLiveVersionsFromFile:t}=await import("./live-WBUMO52J.js");a=await t(n.kubeconfig,r,i)}let o=u(r,{...i,live:a}),m=await g(r,o.target.dkp);for(let t of m.warnings)e.stderr(`warning: ${s(t)}
-`);for(let t of m.notes)e.stderr(`note: ${t}
-`);if(n.json){for(let t of c(o))e.stdout(t);e.stdout(`
-`)}else e.stdout(f(o));return 0},"command");export{T as command};
-//# sourceMappingURL=plan-EXHEDL77.js.map

@@ -1,0 +1,81 @@
+// Provider facts an inventory is checked against (reference/dkp.md §2 "Providers", §2.6/2.7):
+// what the target's dkp can do with a cluster of this provider, and the images that are built
+// per Kubernetes version (a vSphere template is required; pinned AMIs are a warning). Pure.
+
+import { type BuildContext, given, here, isObject, items, type ParsedDoc, type Raw } from './inventory-doc.js'
+import type { NodePool } from './model.js'
+import { AMI, konvoyProviders, VM_TEMPLATE } from './providers.js'
+import { fieldPath, type PathSegment } from './yaml-source.js'
+
+/** One Konvoy cluster (or the management cluster) to check: where it is and what it says. */
+export interface ProviderCheck {
+  doc: ParsedDoc
+  base: PathSegment[]
+  raw: Raw
+  provider: string
+  pools: NodePool[] | undefined
+  controlPlaneArgs: Record<string, string | string[]>
+}
+
+export function checkProvider(ctx: BuildContext, c: ProviderCheck): void {
+  if (!c.provider) return
+  const { target } = ctx
+  const line = target ? konvoyProviders(target.dkp) : undefined
+  if (line && !line.providers.includes(c.provider)) {
+    ctx.warnings.push({
+      source: here(c.doc.src, [...c.base, 'provider']),
+      path: fieldPath([...c.base, 'provider']),
+      message: `dkp ${target!.dkp} ${line.confidence === 'I' ? 'likely lists' : 'lists'} these providers for upgrade addons and update controlplane|nodepool: ${line.providers.join(', ')} (${line.source}); ${c.provider} is not among them, so the Konvoy stages of this cluster fail if this dkp lacks it`,
+    })
+  }
+  if (c.provider === 'vsphere') checkVsphereTemplate(ctx, c)
+  if (c.provider === 'aws') warnPinnedAmis(ctx, c)
+}
+
+/** vSphere node templates are built per Kubernetes version: the control plane must name one. */
+function checkVsphereTemplate(ctx: BuildContext, c: ProviderCheck): void {
+  const { doc, base } = c
+  const cpArgsPath = [...base, 'controlPlane', 'args']
+  const template = c.controlPlaneArgs[VM_TEMPLATE]
+  if (!given(doc, [...cpArgsPath, VM_TEMPLATE])) {
+    const at = given(doc, cpArgsPath)
+      ? cpArgsPath
+      : given(doc, [...base, 'controlPlane'])
+        ? [...base, 'controlPlane']
+        : base
+    ctx.problems.push({
+      source: here(doc.src, at),
+      path: fieldPath([...cpArgsPath, VM_TEMPLATE]),
+      message: `required for a vsphere cluster: vSphere node templates are built per Kubernetes version; name the template built for Kubernetes ${ctx.targetKubernetes ?? 'of the target'} (node pools use it unless their args name their own)`,
+    })
+  } else if (template !== undefined && (typeof template !== 'string' || template === '')) {
+    ctx.problems.push({
+      source: here(doc.src, [...cpArgsPath, VM_TEMPLATE]),
+      path: fieldPath([...cpArgsPath, VM_TEMPLATE]),
+      message: 'must name one VM template',
+    })
+  }
+}
+
+/** An AMI is built for one Kubernetes version: every pinned one must be rebuilt for the target. */
+function warnPinnedAmis(ctx: BuildContext, c: ProviderCheck): void {
+  const { base } = c
+  const cpArgsPath = [...base, 'controlPlane', 'args']
+  const pinned: PathSegment[][] = []
+  if (c.controlPlaneArgs[AMI] !== undefined) pinned.push([...cpArgsPath, AMI])
+  items(c.raw.nodepools).forEach((p, j) => {
+    if (isObject(p) && isObject(p.args) && p.args[AMI] !== undefined)
+      pinned.push([...base, 'nodepools', j, 'args', AMI])
+  })
+  if (pinned.length === 0) return
+  const names = pinned.map((p) =>
+    p.includes('controlPlane')
+      ? 'the control plane'
+      : `node pool ${c.pools?.[p[p.length - 3] as number]?.name ?? '?'}`,
+  )
+  ctx.warnings.push({
+    source: c.doc.src.key(pinned[0]!.slice(0, -1), AMI),
+    path: fieldPath(pinned[0]!),
+    message: `pins an AMI for ${names.join(', ')}: an AMI is built for one Kubernetes version, so each must be built for Kubernetes ${ctx.targetKubernetes ?? 'of the target'} (Konvoy Image Builder) before the kubernetes stage runs`,
+  })
+}
