@@ -14,24 +14,16 @@
 // the first, with `details.sameApiServerAs` naming the others.
 
 import { messageOf } from '../core/errors.js'
-import { describeObject, type Finding, sortFindings } from '../core/findings.js'
+import { type Finding, sortFindings } from '../core/findings.js'
 import {
   backupFindings,
   dkpVersionFindings,
   HEALTH,
-  kubernetesPathFindings,
   objectRef,
   scanIncompleteFinding,
   unreachableFinding,
 } from '../core/health.js'
-import {
-  capiClusterFindings,
-  controlPlaneFindings,
-  machineFindings,
-  missingPoolFinding,
-  nodePoolFindings,
-  skewFindings,
-} from '../core/health-capi.js'
+import { capiClusterFindings } from '../core/health-capi.js'
 import {
   appDeploymentFindings,
   attachedFindings,
@@ -41,8 +33,6 @@ import {
 } from '../core/health-kommander.js'
 import {
   type AppDeployment,
-  type CapiCluster,
-  CLUSTER_NAME_LABEL,
   type HelmRelease,
   K,
   type KommanderApp,
@@ -52,19 +42,15 @@ import {
   type NamespacedRef,
 } from '../core/kinds.js'
 import { KOMMANDER_NS, KOMMANDER_RELEASE } from '../core/kommander-releases.js'
-import {
-  DEPLOYMENT_NAME_LABEL,
-  type KonvoyCluster,
-  type KubernetesView,
-  type ManagedControlPlane,
-  POOL_NAME_LABEL,
-} from '../core/konvoy-state.js'
+import type { KonvoyCluster, ManagedControlPlane } from '../core/konvoy-state.js'
 import type { Inventory, SourceRef } from '../core/model.js'
 import type { ClusterSummary, ScanStats } from '../core/report/model.js'
 import { bareVersion } from '../core/versions.js'
 import type { Kube } from '../effects/kube.js'
 import { readBackupState } from './backup.js'
-import { capiClusterOf, groupBy, konvoyCluster, readKubernetesView } from './konvoy-read.js'
+import { konvoyFindings } from './check-konvoy.js'
+import { mergeSameServer } from './check-merge.js'
+import { capiClusterOf, konvoyCluster, readKubernetesView } from './konvoy-read.js'
 import { isUnreachable, readServer, scanServer } from './live-scan.js'
 import type { StageEnv } from './types.js'
 import { mapLimit, type WorkloadCluster, workloadCluster } from './workload-kube.js'
@@ -423,47 +409,6 @@ class FleetCheck {
   }
 }
 
-/** The findings of one Konvoy cluster's control plane, node pools, Machines and version skew. */
-function konvoyFindings(
-  name: string,
-  kc: KonvoyCluster,
-  cluster: CapiCluster,
-  view: KubernetesView,
-  machines: readonly Machine[],
-  target: string,
-): Finding[] {
-  const out: Finding[] = []
-  const cp = view.controlPlane?.object as KubeadmControlPlane | ManagedControlPlane | undefined
-  if (cp) out.push(...controlPlaneFindings(name, cp))
-  else
-    out.push({
-      ruleId: HEALTH.controlPlane,
-      severity: 'error',
-      cluster: name,
-      object: objectRef(cluster),
-      message: `${view.problem ?? `the control plane of ${name} does not exist`}.`,
-      remedy: "Repair the Cluster's spec.controlPlaneRef or the control plane object before upgrading.",
-    })
-  const cpVersion = cp ? (cp.status?.version ?? cp.spec?.version) : undefined
-  out.push(...kubernetesPathFindings(name, cp ? objectRef(cp) : undefined, cpVersion, target))
-  const byLabel = (label: string) =>
-    groupBy(machines, `check:${label}`, (m) =>
-      m.metadata.labels?.[label] ? `${m.metadata.namespace}/${m.metadata.labels[label]}` : undefined,
-    )
-  const pools = view.pools
-    .filter((p) => p.object)
-    .map((p) => {
-      const o = p.object!
-      const label = o.kind === 'MachinePool' ? POOL_NAME_LABEL : DEPLOYMENT_NAME_LABEL
-      return { object: o, machines: byLabel(label).get(`${o.metadata.namespace}/${o.metadata.name}`) ?? [] }
-    })
-  for (const p of pools) out.push(...nodePoolFindings(name, p.object, p.machines))
-  for (const pool of view.missingPools) out.push(missingPoolFinding(name, kc.namespace, pool))
-  out.push(...machineFindings(name, byLabel(CLUSTER_NAME_LABEL).get(`${kc.namespace}/${name}`) ?? []))
-  out.push(...skewFindings(name, cp ? { version: cpVersion, object: cp } : undefined, pools, target))
-  return out
-}
-
 async function readManagement(env: StageEnv) {
   const s = env.snapshot
   const [
@@ -498,42 +443,4 @@ async function readManagement(env: StageEnv) {
     workspaces,
     projects,
   }
-}
-
-const objectKey = (f: Finding) =>
-  f.object
-    ? `${f.object.apiVersion}|${describeObject(f.object)}`
-    : `message|${f.message.replaceAll(f.cluster ?? '\u0000', '')}`
-
-/**
- * Findings read through clusters that share an API server are the same objects: one finding
- * per (server, rule, severity, object), under the first cluster, naming the others.
- */
-export function mergeSameServer(items: readonly { finding: Finding; server: string }[]): Finding[] {
-  const kept = new Map<string, { finding: Finding; others: string[] }>()
-  const out: { finding: Finding; others: string[] }[] = []
-  for (const { finding, server } of items) {
-    if (!server) {
-      out.push({ finding, others: [] })
-      continue
-    }
-    const key = `${server}\u0000${finding.ruleId}\u0000${finding.severity}\u0000${objectKey(finding)}`
-    const seen = kept.get(key)
-    if (seen) {
-      if (finding.cluster && !seen.others.includes(finding.cluster)) seen.others.push(finding.cluster)
-      continue
-    }
-    const entry = { finding, others: [] as string[] }
-    kept.set(key, entry)
-    out.push(entry)
-  }
-  return out.map(({ finding, others }) =>
-    others.length === 0
-      ? finding
-      : {
-          ...finding,
-          message: `${finding.message} Read through the same API server as ${others.length > 5 ? `${others.slice(0, 5).join(', ')} and ${others.length - 5} more` : others.join(', ')}.`,
-          details: { ...(finding.details ?? {}), sameApiServerAs: others.join(',') },
-        },
-  )
 }

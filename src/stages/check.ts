@@ -17,7 +17,8 @@ import { defineStage } from './drive.js'
 import { gateState } from './gate-record.js'
 import type { GateStage, StageContext, Verdict } from './types.js'
 
-export { checkFleet, clusterSources, type FleetCheckResult, mergeSameServer } from './check-fleet.js'
+export { checkFleet, clusterSources, type FleetCheckResult } from './check-fleet.js'
+export { mergeSameServer } from './check-merge.js'
 export { publishCheck, ruleOf, splitManifests } from './check-report.js'
 
 /** The live check and, with `manifests`, the repository scan, as one report. */
