@@ -32,7 +32,7 @@ import { defineStage } from './drive.js'
 import { gateState } from './gate-record.js'
 import { asScanned, readServer, releaseObjects, releaseStorage } from './live-scan.js'
 import type { GateStage, StageContext, StageEnv, Verdict } from './types.js'
-import { mapLimit, workloadCluster } from './workload-kube.js'
+import { mapLimit, type WorkloadCluster, workloadCluster } from './workload-kube.js'
 
 export { customApps, helmReleaseTarget, namespaceOwners, targetClusters } from '../core/custom-apps.js'
 
@@ -64,85 +64,130 @@ export async function scanCustomApps(
   const out: CustomAppsScan = { apps, findings: [], checked: [], notes: [] }
   const mgmt = env.inventory.management.name
   const rank = new Map([mgmt, ...env.inventory.clusters.map((c) => c.name)].map((n, i) => [n, i]))
-  const order = (name: string) => rank.get(name) ?? rank.size
-  const display = (kc: KommanderCluster) =>
-    kc.metadata.namespace === KOMMANDER_NS && kc.metadata.name === 'host-cluster' ? mgmt : kc.metadata.name!
-
-  for (const ad of apps) {
-    const adRef = `${ad.metadata.namespace}/${ad.metadata.name}`
-    const owner = owners.get(ad.metadata.namespace ?? '')
-    // In inventory order (the management cluster first), so findings go to the same cluster as the check's.
-    const targets = targetClusters(ad, owner, kommanderClusters).sort(
-      (a, b) => order(display(a)) - order(display(b)),
-    )
-    if (targets.length === 0) {
-      out.notes.push(`custom app ${adRef}: no cluster of its workspace matches it; nothing deployed to scan`)
-      continue
-    }
-    // One scan per API server: clusters sharing one see the same release storage.
-    const reached = await mapLimit(targets, CONCURRENCY, async (kc) => {
-      const name = display(kc)
-      try {
-        const wc = await workloadCluster(env, kc.metadata.name!, { namespace: kc.metadata.namespace! })
-        return { name, wc }
-      } catch (err) {
-        return { name, error: messageOf(err) }
-      }
-    })
-    const servers = new Map<
-      string,
-      { primary: string; others: string[]; wc: NonNullable<(typeof reached)[number]['wc']> }
-    >()
-    for (const r of reached) {
-      if (!r.wc) {
-        out.findings.push(
-          unreachableFinding(r.name, `custom app ${adRef} could not be checked there: ${r.error}`),
-        )
-        continue
-      }
-      const g = servers.get(r.wc.server)
-      if (g) g.others.push(r.name)
-      else servers.set(r.wc.server, { primary: r.name, others: [], wc: r.wc })
-    }
-    let releases = 0
-    for (const g of servers.values()) {
-      try {
-        const read = await readServer(g.wc.kube, target)
-        const hr = (await g.wc.list<HelmRelease>(...K.helmRelease, ad.metadata.namespace)).find(
-          (h) => h.metadata.name === ad.metadata.name,
-        )
-        const where = helmReleaseTarget(hr, { name: ad.metadata.name!, namespace: ad.metadata.namespace! })
-        const storage = releaseStorage(read, where.storageNamespace, where.release)
-        const helm = scanHelmReleases(asScanned(storage), { cluster: g.primary, target })
-        releases += helm.releases
-        const objects = releaseObjects(
-          read,
-          { name: where.release, namespace: where.targetNamespace },
-          hr ? { name: hr.metadata.name!, namespace: hr.metadata.namespace! } : undefined,
-        )
-        const applied = scanLastApplied(asScanned(objects), { cluster: g.primary, target })
-        const shared: Record<string, string> =
-          g.others.length > 0 ? { sameApiServerAs: g.others.join(',') } : {}
-        for (const f of [...helm.findings, ...applied]) {
-          out.findings.push({ ...f, details: { ...(f.details ?? {}), customApp: adRef, ...shared } })
-        }
-        log(
-          `custom app ${adRef} on ${g.primary}${g.others.length ? ` (and ${g.others.length} cluster(s) on the same API server)` : ''}: Helm release ${where.storageNamespace}/${where.release}, ${helm.releases} deployed revision(s), ${objects.length} managed object(s) of removal-table kinds`,
-        )
-      } catch (err) {
-        out.findings.push(
-          unreachableFinding(g.primary, `custom app ${adRef} could not be checked there: ${messageOf(err)}`),
-        )
-      }
-    }
-    out.checked.push({
-      app: adRef,
-      clusters: [...servers.values()].flatMap((g) => [g.primary, ...g.others]),
-      releases,
-    })
+  const scan: AppScan = {
+    env,
+    target,
+    log,
+    out,
+    owners,
+    kommanderClusters,
+    order: (name) => rank.get(name) ?? rank.size,
+    display: (kc) =>
+      kc.metadata.namespace === KOMMANDER_NS && kc.metadata.name === 'host-cluster'
+        ? mgmt
+        : kc.metadata.name!,
   }
+  for (const ad of apps) await scanApp(scan, ad)
   out.findings = sortFindings(out.findings)
   return out
+}
+
+/** What scanning one app needs, and where its results go. */
+interface AppScan {
+  env: StageEnv
+  target: string
+  log: (line: string) => void
+  out: CustomAppsScan
+  owners: ReturnType<typeof namespaceOwners>
+  kommanderClusters: readonly KommanderCluster[]
+  /** Inventory order (the management cluster first). */
+  order(name: string): number
+  /** The name findings use (`host-cluster` in kommander is the management cluster). */
+  display(kc: KommanderCluster): string
+}
+
+/** Clusters that share one API server: scanned once, findings under the first. */
+interface ServerGroup {
+  primary: string
+  others: string[]
+  wc: WorkloadCluster
+}
+
+async function scanApp(scan: AppScan, ad: AppDeployment): Promise<void> {
+  const { out } = scan
+  const adRef = `${ad.metadata.namespace}/${ad.metadata.name}`
+  const owner = scan.owners.get(ad.metadata.namespace ?? '')
+  // In inventory order (the management cluster first), so findings go to the same cluster as the check's.
+  const targets = targetClusters(ad, owner, scan.kommanderClusters).sort(
+    (a, b) => scan.order(scan.display(a)) - scan.order(scan.display(b)),
+  )
+  if (targets.length === 0) {
+    out.notes.push(`custom app ${adRef}: no cluster of its workspace matches it; nothing deployed to scan`)
+    return
+  }
+  const servers = await serverGroups(scan, targets, adRef)
+  let releases = 0
+  for (const g of servers) {
+    try {
+      releases += await scanOnServer(scan, ad, adRef, g)
+    } catch (err) {
+      out.findings.push(
+        unreachableFinding(g.primary, `custom app ${adRef} could not be checked there: ${messageOf(err)}`),
+      )
+    }
+  }
+  out.checked.push({ app: adRef, clusters: servers.flatMap((g) => [g.primary, ...g.others]), releases })
+}
+
+/** The app's clusters, reached and grouped by API server (one that cannot be reached is a finding). */
+async function serverGroups(
+  scan: AppScan,
+  targets: KommanderCluster[],
+  adRef: string,
+): Promise<ServerGroup[]> {
+  const reached = await mapLimit(targets, CONCURRENCY, async (kc) => {
+    const name = scan.display(kc)
+    try {
+      const wc = await workloadCluster(scan.env, kc.metadata.name!, { namespace: kc.metadata.namespace! })
+      return { name, wc }
+    } catch (err) {
+      return { name, error: messageOf(err) }
+    }
+  })
+  const servers = new Map<string, ServerGroup>()
+  for (const r of reached) {
+    if (!r.wc) {
+      scan.out.findings.push(
+        unreachableFinding(r.name, `custom app ${adRef} could not be checked there: ${r.error}`),
+      )
+      continue
+    }
+    const g = servers.get(r.wc.server)
+    if (g) g.others.push(r.name)
+    else servers.set(r.wc.server, { primary: r.name, others: [], wc: r.wc })
+  }
+  return [...servers.values()]
+}
+
+/** One app on one API server: its Helm release storage and the last-applied of what it manages; the revisions scanned. */
+async function scanOnServer(
+  scan: AppScan,
+  ad: AppDeployment,
+  adRef: string,
+  g: ServerGroup,
+): Promise<number> {
+  const { target } = scan
+  const read = await readServer(g.wc.kube, target)
+  const hr = (await g.wc.list<HelmRelease>(...K.helmRelease, ad.metadata.namespace)).find(
+    (h) => h.metadata.name === ad.metadata.name,
+  )
+  const where = helmReleaseTarget(hr, { name: ad.metadata.name!, namespace: ad.metadata.namespace! })
+  const storage = releaseStorage(read, where.storageNamespace, where.release)
+  const helm = scanHelmReleases(asScanned(storage), { cluster: g.primary, target })
+  const objects = releaseObjects(
+    read,
+    { name: where.release, namespace: where.targetNamespace },
+    hr ? { name: hr.metadata.name!, namespace: hr.metadata.namespace! } : undefined,
+  )
+  const applied = scanLastApplied(asScanned(objects), { cluster: g.primary, target })
+  const shared: Record<string, string> = g.others.length > 0 ? { sameApiServerAs: g.others.join(',') } : {}
+  for (const f of [...helm.findings, ...applied]) {
+    scan.out.findings.push({ ...f, details: { ...(f.details ?? {}), customApp: adRef, ...shared } })
+  }
+  scan.log(
+    `custom app ${adRef} on ${g.primary}${g.others.length ? ` (and ${g.others.length} cluster(s) on the same API server)` : ''}: Helm release ${where.storageNamespace}/${where.release}, ${helm.releases} deployed revision(s), ${objects.length} managed object(s) of removal-table kinds`,
+  )
+  return helm.releases
 }
 
 const describe = (f: Finding) => `${f.severity}: ${f.cluster ? `[${f.cluster}] ` : ''}${f.message}`

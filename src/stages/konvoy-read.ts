@@ -204,47 +204,60 @@ export async function readKubernetesView(
     if (found.mismatch) view.mismatch = true
     if (!found.cluster) return view
   }
-  const cluster = found.cluster!
-  const cpRef = cluster.spec?.controlPlaneRef
+  const cpRef = found.cluster!.spec?.controlPlaneRef
   const machines = await snapshot.list<Machine>(...K.machine)
-  if (!cpRef || cpRef.kind === 'KubeadmControlPlane') {
-    let kcp: KubeadmControlPlane | undefined
-    if (cpRef?.name)
-      kcp = await getObject<KubeadmControlPlane>(snapshot, K.kcp, cpRef.name, cpRef.namespace ?? kc.namespace)
-    else
-      kcp = (
-        await labelled<KubeadmControlPlane>(snapshot, K.kcp, CLUSTER_NAME_LABEL, kc.namespace, kc.name)
-      )[0]
-    if (kcp) {
-      const cpMachines =
-        groupBy(machines, `label:${CONTROL_PLANE_NAME_LABEL}`, byLabel(CONTROL_PLANE_NAME_LABEL)).get(
-          `${kc.namespace}/${kcp.metadata.name}`,
-        ) ?? []
-      view.controlPlane = {
-        kind: 'KubeadmControlPlane',
-        object: kcp,
-        state: withTerminal(controlPlaneState(kcp, target), kcp, cpMachines, now),
-      }
-    }
-  } else if (cpRef.name) {
-    const kind: [string, string] = [groupOf(cpRef.apiVersion ?? ''), cpRef.kind ?? '']
-    const cp = await getObject<ManagedControlPlane>(
-      snapshot,
-      kind,
-      cpRef.name,
-      cpRef.namespace ?? kc.namespace,
-    )
-    if (cp)
-      view.controlPlane = {
-        kind: cp.kind,
-        object: cp,
-        state: withTerminal(managedControlPlaneState(cp, target), cp, [], now),
-      }
-  }
-  if (!view.controlPlane) {
+  const read = { snapshot, kc, target, now, machines }
+  const cp = await readControlPlane(read, cpRef)
+  if (cp) view.controlPlane = cp
+  else
     view.problem ??= `the control plane of Cluster ${kc.namespace}/${kc.name} (${cpRef?.kind ?? 'KubeadmControlPlane'} ${cpRef?.name ?? `labelled ${CLUSTER_NAME_LABEL}=${kc.name}`}) does not exist`
-  }
+  await readPools(read, view)
+  return view
+}
 
+/** What the control plane and pool reads share. */
+interface ViewRead {
+  snapshot: Snapshot
+  kc: KonvoyCluster
+  target: string
+  now: Date
+  machines: Machine[]
+}
+
+type ControlPlaneRef = NonNullable<NonNullable<CapiCluster['spec']>['controlPlaneRef']>
+
+/** The control plane through `controlPlaneRef` (a KubeadmControlPlane, else a managed one), or labelled with the cluster's name. */
+async function readControlPlane(
+  { snapshot, kc, target, now, machines }: ViewRead,
+  cpRef: ControlPlaneRef | undefined,
+): Promise<KubernetesView['controlPlane']> {
+  if (!cpRef || cpRef.kind === 'KubeadmControlPlane') {
+    const kcp = cpRef?.name
+      ? await getObject<KubeadmControlPlane>(snapshot, K.kcp, cpRef.name, cpRef.namespace ?? kc.namespace)
+      : (await labelled<KubeadmControlPlane>(snapshot, K.kcp, CLUSTER_NAME_LABEL, kc.namespace, kc.name))[0]
+    if (!kcp) return undefined
+    const cpMachines =
+      groupBy(machines, `label:${CONTROL_PLANE_NAME_LABEL}`, byLabel(CONTROL_PLANE_NAME_LABEL)).get(
+        `${kc.namespace}/${kcp.metadata.name}`,
+      ) ?? []
+    return {
+      kind: 'KubeadmControlPlane',
+      object: kcp,
+      state: withTerminal(controlPlaneState(kcp, target), kcp, cpMachines, now),
+    }
+  }
+  if (!cpRef.name) return undefined
+  const kind: [string, string] = [groupOf(cpRef.apiVersion ?? ''), cpRef.kind ?? '']
+  const cp = await getObject<ManagedControlPlane>(snapshot, kind, cpRef.name, cpRef.namespace ?? kc.namespace)
+  if (!cp) return undefined
+  return { kind: cp.kind, object: cp, state: withTerminal(managedControlPlaneState(cp, target), cp, [], now) }
+}
+
+/** Node pools in inventory order, then the cluster's pools the inventory does not list (by name). */
+async function readPools(
+  { snapshot, kc, target, now, machines }: ViewRead,
+  view: KubernetesView,
+): Promise<void> {
   const mds = await labelled<MachineDeployment>(
     snapshot,
     K.machineDeployment,
@@ -280,5 +293,4 @@ export async function readKubernetesView(
   for (const p of kc.nodepools ?? []) add(p.name, p.args ?? {}, true)
   for (const o of objects)
     if (!view.pools.some((p) => p.name === o.metadata.name)) add(o.metadata.name!, {}, false)
-  return view
 }
