@@ -381,7 +381,7 @@ class FleetCheck {
     }
     const scans = await mapLimit([...servers.values()], this.limit, async (g) => {
       try {
-        const read = await readServer(g.wc.kube, scanTarget)
+        const read = await readServer(this.env, g.wc.kube, scanTarget)
         this.log(
           `cluster ${g.primary}: ${read.kinds.length} kinds, ${read.objects.length} objects, ${read.helmStorage.length} Helm release records read`,
         )

@@ -20,6 +20,7 @@ import {
 import type { Reporter } from '../effects/reporter.js'
 import { RunRecord } from '../effects/run-record.js'
 import type { RunOptions } from './execute.js'
+import { Memo } from './memo.js'
 import { reportInventoryWarnings } from './plan.js'
 import { Snapshot } from './snapshot.js'
 import type { Runner, StageEnv } from './types.js'
@@ -166,6 +167,7 @@ export function makeEnv(loaded: Loaded, kube: Kube, options: EnvOptions = {}): S
     kube,
     snapshot: new Snapshot(kube),
     workloads: new WorkloadClients(),
+    memo: new Memo(),
     record: new RunRecord(kube, loaded.inventory.management.namespace, loaded.inventory.fleet),
     signal: options.signal ?? new AbortController().signal,
     now: options.now ?? (() => new Date()),

@@ -26,38 +26,23 @@ import { refuse, type StageEnv, type UpgradeStage } from './types.js'
 
 const DONE_STATUSES = new Set(['upgraded', 'skipped'])
 
-/** Probes per snapshot (one job) and cluster: the dry-run output does not change within a job. */
-const probes = new WeakMap<Snapshot, Map<string, Promise<AddonExpectation>>>()
-
-async function probe(env: StageEnv, kc: KonvoyCluster): Promise<AddonExpectation> {
-  let byCluster = probes.get(env.snapshot)
-  if (!byCluster) {
-    byCluster = new Map()
-    probes.set(env.snapshot, byCluster)
-  }
-  let pending = byCluster.get(kc.name)
-  if (!pending) {
-    pending = (async () => {
-      const dkp = await env.dkp!()
-      const cmd = addonsProbeCommand(kc)
-      const result = await dkp.spawn(cmd, env.signal)
-      if (result.exitCode !== 0) {
-        throw new WorkError(
-          `${dkp.display(cmd)} exited with code ${result.exitCode}; last output:\n${result.tail.map((l) => `  ${l}`).join('\n')}`,
-        )
-      }
-      const parsed = parseAddonDryRun(result.stdout)
-      if (parsed.configMaps.length === 0 && parsed.clusterResourceSets.length === 0) {
-        throw new WorkError(
-          `${dkp.display(cmd)} printed no ConfigMaps or ClusterResourceSets to compare with`,
-        )
-      }
-      return parsed
-    })()
-    byCluster.set(kc.name, pending)
-    pending.catch(() => byCluster.delete(kc.name))
-  }
-  return pending
+/** The dry-run probe of a cluster, once per environment (one job): its output does not change within a job. */
+function probe(env: StageEnv, kc: KonvoyCluster): Promise<AddonExpectation> {
+  return env.memo.once(`addons-probe:${kc.name}`, async () => {
+    const dkp = await env.dkp!()
+    const cmd = addonsProbeCommand(kc)
+    const result = await dkp.spawn(cmd, env.signal)
+    if (result.exitCode !== 0) {
+      throw new WorkError(
+        `${dkp.display(cmd)} exited with code ${result.exitCode}; last output:\n${result.tail.map((l) => `  ${l}`).join('\n')}`,
+      )
+    }
+    const parsed = parseAddonDryRun(result.stdout)
+    if (parsed.configMaps.length === 0 && parsed.clusterResourceSets.length === 0) {
+      throw new WorkError(`${dkp.display(cmd)} printed no ConfigMaps or ClusterResourceSets to compare with`)
+    }
+    return parsed
+  })
 }
 
 interface LiveAddons {

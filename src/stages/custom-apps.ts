@@ -167,7 +167,7 @@ async function scanOnServer(
   g: ServerGroup,
 ): Promise<number> {
   const { target } = scan
-  const read = await readServer(g.wc.kube, target)
+  const read = await readServer(scan.env, g.wc.kube, target)
   const hr = (await g.wc.list<HelmRelease>(...K.helmRelease, ad.metadata.namespace)).find(
     (h) => h.metadata.name === ad.metadata.name,
   )

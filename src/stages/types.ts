@@ -15,6 +15,7 @@ import type { DkpRunner } from '../effects/dkp-runner.js'
 import type { Kube } from '../effects/kube.js'
 import type { Reporter } from '../effects/reporter.js'
 import type { RunRecord } from '../effects/run-record.js'
+import type { Memo } from './memo.js'
 import type { Snapshot } from './snapshot.js'
 import type { WorkloadClients } from './workload-kube.js'
 
@@ -69,6 +70,8 @@ export interface StageEnv {
   snapshot: Snapshot
   /** Clients of workload clusters read through their kubeconfig Secrets: scoped to this env, closed with it. */
   workloads: WorkloadClients
+  /** What is computed once per environment (dkp probes, the removed-API scan's reads per server). */
+  memo: Memo
   record: RunRecord
   /** Present in stage jobs: read-only dkp probes (e.g. `upgrade addons --dry-run`). */
   dkp?: () => Promise<DkpRunner>
