@@ -18,7 +18,7 @@ import type { LiveCheck, LiveCheckOptions } from '../../core/report/live-check.j
 import { type CheckReport, type ScanStats, TOOL_INFORMATION_URI, TOOL_NAME } from '../../core/report/model.js'
 import { renderSarif } from '../../core/report/sarif.js'
 import { renderText, summaryLine } from '../../core/report/text.js'
-import { VERSION } from '../../core/version.js'
+import { toolVersion } from '../../core/version.js'
 import { scanManifestPaths } from '../../effects/manifest-files.js'
 import { applyTimeout, parseFlags, READ_TIMEOUT_MINUTES, readFlagOptions, TIMEOUT_FLAG } from '../args.js'
 import type { CliIO, Command } from '../io.js'
@@ -143,7 +143,7 @@ export async function runCheck(
     scanned.bytes = repo.bytes
   }
   const report: CheckReport = {
-    tool: { name: TOOL_NAME, version: io.env.DKP_FLEET_VERSION || VERSION },
+    tool: { name: TOOL_NAME, version: toolVersion(io.env) },
     target: { ...(liveResult?.target ?? {}), kubernetes: targetKubernetes },
     findings,
     ...(liveResult ? { clusters: liveResult.clusters } : {}),
