@@ -31,6 +31,8 @@ import {
   sortFindings,
 } from '../core/findings.js'
 import type { Inventory, SourceRef } from '../core/model.js'
+import type { MachineObj } from '../core/preflight-objects.js'
+import { preflightRule, preflightRules } from '../core/preflight-rules.js'
 import { selectAnnotations } from '../core/report/annotations.js'
 import { exitCodeFor, type FailOn } from '../core/report/exit-code.js'
 import { renderJson } from '../core/report/json.js'
@@ -95,6 +97,7 @@ import {
   readKubernetesView,
 } from './konvoy-state.js'
 import { isUnreachable, readServer, scanServer } from './live-scan.js'
+import { managementPreflight, preflightServers } from './preflight-read.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StageStatus, StepState } from './types.js'
 import { closeWorkloads, mapLimit, type WorkloadCluster, workloadCluster } from './workload-kube.js'
 import { resolveWorkspace } from './workspaces.js'
@@ -283,6 +286,7 @@ export async function checkFleet(env: StageEnv, options: FleetCheckOptions = {})
       m.metadata.labels?.[label] ? `${m.metadata.namespace}/${m.metadata.labels[label]}` : undefined,
     )
   const current = new Map<string, string>()
+  const konvoyNamespaces = new Map<string, string>()
   for (const m of fleet.filter((m) => m.role !== 'attached')) {
     let kc: Awaited<ReturnType<typeof konvoyCluster>>
     try {
@@ -298,6 +302,7 @@ export async function checkFleet(env: StageEnv, options: FleetCheckOptions = {})
       })
       continue
     }
+    konvoyNamespaces.set(m.name, kc.namespace)
     const found = await capiClusterOf(s, kc)
     findings.push(...capiClusterFindings(m.name, kc.namespace, found.cluster))
     if (found.mismatch && found.problem) {
@@ -441,6 +446,17 @@ export async function checkFleet(env: StageEnv, options: FleetCheckOptions = {})
       }
     }
   }
+  // ---- pre-flight (preflight-read.ts): drain blockers, kubelet skew, deprecated APIs requested; certificates, etcd
+  const machines = lists.machines as unknown as MachineObj[]
+  const pre = { target: target.kubernetes, apiTarget: scanTarget, current, machines, limit }
+  findings.push(
+    ...(await preflightServers(
+      fleet.map((m) => m.name),
+      connections,
+      pre,
+    )),
+  )
+  findings.push(...(await managementPreflight(env, konvoyNamespaces, machines, { now: env.now() })))
   scanned.clusters = [...summaries.values()].filter((c) => c.status === 'checked').length
   return result()
 }
@@ -522,7 +538,8 @@ export function mergeSameServer(items: readonly { finding: Finding; server: stri
 // ------------------------------------------------------------------------------ reports
 
 /** Rule descriptors for SARIF: health rules, then the compatibility scan's. */
-export const ruleOf = (id: string): RuleDescriptor | undefined => healthRule(id) ?? compatRule(id)
+export const ruleOf = (id: string): RuleDescriptor | undefined =>
+  healthRule(id) ?? compatRule(id) ?? preflightRule(id)
 
 export interface PublishOptions {
   /** Directory for report.json and check.sarif (RUNNER_TEMP in the action). */
@@ -837,7 +854,7 @@ export const liveCheck: LiveCheck = async (options, io): Promise<LiveCheckResult
     },
     clusterSources: clusterSources(loaded.inventory),
     fallback: loaded.inventory.management.source,
-    rules: healthRules(),
+    rules: [...healthRules(), ...preflightRules()],
     scanned: live.scanned,
   }
 }

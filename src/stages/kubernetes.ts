@@ -23,6 +23,7 @@ import {
   readKubernetesView,
   vVersion,
 } from './konvoy-state.js'
+import { preflightGate } from './preflight-read.js'
 import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 
 const KINDS_READ = ['Cluster', 'KubeadmControlPlane', 'MachineDeployment', 'MachinePool', 'Machine']
@@ -133,6 +134,8 @@ async function upgradeKubernetes(ctx: StageContext): Promise<StageOutcome> {
         `refusing to update ${kc.name} (${p.object} runs ${vVersion(p.running)}): ${path.reason}`,
       )
   }
+  // Drain blockers and kubelet skew on the cluster itself (preflight-read.ts): errors refuse here.
+  await preflightGate(ctx, kc.name, before.from ? { current: before.from } : {})
   const unlisted = v.pools.filter((x) => !x.listed).map((x) => x.name)
   if (unlisted.length > 0 && !kc.nodepools) {
     ctx.reporter.info(
