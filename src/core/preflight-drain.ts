@@ -108,7 +108,8 @@ const isAll = (v: number | string | undefined, pods: number) =>
 /** Why a PDB lets no pod be evicted, or undefined when it allows some. */
 function blockReason(pdb: Pdb, matched: number): { reason: string; detail: string } | undefined {
   const spec = pdb.spec ?? {}
-  const pods = pdb.status?.expectedPods ?? matched
+  // A budget no disruption controller has looked at yet has a zeroed status (the API server resets it on create).
+  const pods = pdb.status?.expectedPods || matched
   if (isZero(spec.maxUnavailable))
     return { reason: 'max-unavailable-zero', detail: `maxUnavailable is ${spec.maxUnavailable}` }
   if (isAll(spec.minAvailable, pods))

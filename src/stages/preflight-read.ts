@@ -52,9 +52,9 @@ export async function readServer(
 ): Promise<ServerRead> {
   const missing: ServerRead['missing'] = []
   const [pdbs, pods, nodes, metrics] = await Promise.all([
-    attempt(missing, 'PodDisruptionBudgets', () => wc.list('policy/v1', 'PodDisruptionBudget')),
-    attempt(missing, 'Pods', () => wc.list('v1', 'Pod')),
-    attempt(missing, 'Nodes', () => wc.list('v1', 'Node')),
+    attempt(missing, 'PodDisruptionBudgets', () => wc.kube.list('policy/v1', 'PodDisruptionBudget')),
+    attempt(missing, 'Pods', () => wc.kube.list('v1', 'Pod')),
+    attempt(missing, 'Nodes', () => wc.kube.list('v1', 'Node')),
     options.metrics === false
       ? undefined
       : attempt(missing, 'the API server metrics (/metrics)', () => wc.kube.raw<string>('GET', '/metrics')),

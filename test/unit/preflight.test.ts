@@ -120,6 +120,23 @@ describe('drain blockers', () => {
     ).toEqual([])
   })
 
+  it('a status nobody computed yet (what the API server stores on create) does not hide a spec that blocks', () => {
+    const zeroed = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 }
+    const f = drainFindings(
+      'c1',
+      [pdb('a', { selector: { matchLabels: { app: 'web' } }, minAvailable: 2 }, zeroed)],
+      web,
+    )
+    expect(f[0]?.details?.reason).toBe('min-available-all')
+    expect(
+      drainFindings(
+        'c1',
+        [pdb('a', { selector: { matchLabels: { app: 'web' } }, minAvailable: 1 }, zeroed)],
+        web,
+      ),
+    ).toEqual([])
+  })
+
   it('a budget that selects nothing is a warning; pods of other namespaces do not count', () => {
     const other = {
       ...pod('web-x', { labels: { app: 'web' }, owner: 'ReplicaSet' }),
