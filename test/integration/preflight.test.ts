@@ -21,6 +21,7 @@ import type { Finding } from '../../src/core/findings.js'
 import type { Inventory } from '../../src/core/model.js'
 import { PREFLIGHT } from '../../src/core/preflight-objects.js'
 import { exitCodeFor } from '../../src/core/report/exit-code.js'
+import { renderSummary } from '../../src/core/report/summary.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import type { AnyObject } from '../../src/effects/kube.js'
 import { API } from '../../src/fleet/objects.js'
@@ -28,7 +29,7 @@ import { seedFleet, writeStatus } from '../../src/fleet/seed.js'
 import type { FleetCheckResult } from '../../src/stages/check.js'
 import { stage as kubernetesStage } from '../../src/stages/kubernetes.js'
 import { useTestCluster } from '../kube/harness.js'
-import { completedBackup, INVENTORY, lines, runFleetCheck } from './check-helpers.js'
+import { completedBackup, INVENTORY, lines, runFleetCheck, sarifValidator } from './check-helpers.js'
 import { makeShim, moduleContext } from './stages-konvoy-helpers.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -293,6 +294,41 @@ describe('pre-flight checks on the test fleet', () => {
         report.findings.some((f) => f.ruleId === id),
         id,
       ).toBe(true)
+    // the job summary's fleet table: the worst severity per cluster and check, linked to the finding
+    const md = renderSummary({
+      tool: { name: 'dkp-fleet', version: 'test' },
+      target: { kubernetes: '1.28.7' },
+      findings: seeded.findings,
+      clusters: seeded.clusters,
+    })
+    expect(md).toContain(`<a href="#dkp-fleet-${inventory.management.name}-drain">❌ error 1</a>`)
+    expect(md).toContain('<a href="#dkp-fleet-prod-east-1-certs">❌ error 1</a>')
+    expect(md).toContain(`<a id="dkp-fleet-${inventory.management.name}-skew"></a>`)
+    // SARIF: valid, each pre-flight result with its rule's help, located on its cluster's inventory line
+    out = ''
+    expect(
+      await main(['check', '-i', INVENTORY, '--kubeconfig', tc.kubeconfigPath, '--format', 'sarif'], io),
+    ).toBe(1)
+    const log = JSON.parse(out)
+    const validate = sarifValidator()
+    expect(validate(log), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true)
+    const rules = (log.runs[0].tool.driver.rules as { id: string; help: { text: string } }[]).map((r) => r.id)
+    const results = log.runs[0].results as {
+      ruleId: string
+      properties: { cluster?: string }
+      locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[]
+    }[]
+    const lineOf = (c: string) =>
+      c === inventory.management.name
+        ? inventory.management.source.line
+        : inventory.clusters.find((x) => x.name === c)!.source.line
+    for (const id of Object.values(PREFLIGHT).filter((x) => x !== PREFLIGHT.pdbNoMatch)) {
+      expect(rules, id).toContain(id)
+      const r = results.find((x) => x.ruleId === id)!
+      expect(r, id).toBeDefined()
+      expect(r.locations[0]!.physicalLocation.artifactLocation.uri).toBe('examples/fleet.yaml')
+      expect(r.locations[0]!.physicalLocation.region.startLine, id).toBe(lineOf(r.properties.cluster!))
+    }
   })
 
   it('the kubernetes stage refuses before dkp runs while the skew and the blocking budget remain', async () => {
