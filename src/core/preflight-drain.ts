@@ -186,6 +186,13 @@ export function drainFindings(
       ),
     )
   }
+  out.push(...podFindings(cluster, running))
+  return out
+}
+
+/** Pods the drain deletes for good (no controller) or whose emptyDir data it deletes. */
+function podFindings(cluster: string, running: readonly Pod[]): Finding[] {
+  const out: Finding[] = []
   for (const pod of running) {
     if (drainSkips(pod)) continue
     const node = pod.spec?.nodeName

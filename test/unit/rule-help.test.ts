@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compatRule, compatRules } from '../../src/core/compat/rules.js'
+import { PREFLIGHT } from '../../src/core/preflight-objects.js'
 import { renderSarif } from '../../src/core/report/sarif.js'
 import { parseRuleHelp, ruleHelp, ruleHelpIds } from '../../src/core/rule-help.js'
-import { PREFLIGHT } from '../../src/core/preflight-objects.js'
 import { HEALTH, healthRule, healthRules } from '../../src/stages/health.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -18,7 +18,11 @@ describe('data/rules.json', () => {
   const fixedCompat = compatRules().filter((r) => !r.id.startsWith('removed-api'))
 
   it('has help for every health, pre-flight and fixed compat rule, and nothing else', () => {
-    const emitted = [...Object.values(HEALTH), ...Object.values(PREFLIGHT), ...fixedCompat.map((r) => r.id)].sort()
+    const emitted = [
+      ...Object.values(HEALTH),
+      ...Object.values(PREFLIGHT),
+      ...fixedCompat.map((r) => r.id),
+    ].sort()
     expect(ruleHelpIds().sort()).toEqual(emitted)
     expect(fixedCompat.length).toBeGreaterThanOrEqual(6)
   })
