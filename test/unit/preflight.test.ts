@@ -228,8 +228,15 @@ describe('deprecated APIs requested (apiserver_requested_deprecated_apis)', () =
     'utf8',
   )
 
-  it('parses the metric text of the real kube-apiserver v1.36.3 (a deprecated CRD version: no removed_release)', () => {
+  it('parses the metric text of the real kube-apiserver v1.36.3: a served beta (removed_release 1.37) and a deprecated CRD version (none)', () => {
     expect(parseDeprecatedRequests(captured)).toEqual([
+      {
+        group: 'networking.k8s.io',
+        version: 'v1beta1',
+        resource: 'ipaddresses',
+        subresource: '',
+        removedRelease: '1.37',
+      },
       {
         group: 'probe.example.com',
         version: 'v1beta1',
@@ -238,12 +245,12 @@ describe('deprecated APIs requested (apiserver_requested_deprecated_apis)', () =
         removedRelease: '',
       },
     ])
-    const f = deprecatedRequestFindings('mgmt', parseDeprecatedRequests(captured), '1.29')
-    expect(f[0]).toMatchObject({
-      ruleId: 'live-api/deprecated-requested',
-      severity: 'info',
-      object: { apiVersion: 'probe.example.com/v1beta1', kind: 'widgets' },
-    })
+    const sev = (target: string) =>
+      deprecatedRequestFindings('mgmt', parseDeprecatedRequests(captured), target).map(
+        (f) => `${f.severity} ${f.object?.apiVersion}`,
+      )
+    expect(sev('1.37')).toEqual(['error networking.k8s.io/v1beta1', 'info probe.example.com/v1beta1'])
+    expect(sev('1.36.3')).toEqual(['warning networking.k8s.io/v1beta1', 'info probe.example.com/v1beta1'])
   })
 
   it('removed at or before the target is an error, later a warning; zero gauges, comments and other metrics are ignored', () => {
