@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k}from"./chunk-4MB5DBEG.js";import"./chunk-AXW2CQE6.js";import"./chunk-XRQJ7NHC.js";import"./chunk-AGIBFVQB.js";import"./chunk-BSM2UMM5.js";import"./chunk-3HLNAEKA.js";import"./chunk-7L35WMXF.js";import"./chunk-XAVFXEU2.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{e as DEFAULT_TTL,b as FLEET_LABEL,a as MANAGED_BY,d as STORAGE_LOCATION_LABEL,c as TARGET_LABEL,g as backupName,h as backupObject,j as backupState,f as formatAge,k as stage,i as veleroCommand};
-//# sourceMappingURL=backup-HHGLRQE5.js.map

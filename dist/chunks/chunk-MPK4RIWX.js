@@ -1,0 +1,4 @@
+import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
+import{a as r}from"./chunk-O7XEAHKN.js";import{a}from"./chunk-45YJL5F3.js";var p=new Set(["passed","skipped","upgraded"]);async function $(d,t,c,s,f){let o=await d.record.entries();for(let n=o.length-1;n>=0;n--){let e=o[n];if(e.stepId!==t||!c(e))continue;let i=e.message?`: ${e.message.split(`
+`)[0]}`:"";return p.has(e.status)?{done:!0,evidence:[`${t} passed at ${e.finished} (${e.runId}, ${e.actor})${i}`],pending:[]}:{done:!1,evidence:[],pending:[r("gate-failed",`the last ${t} for ${s} ended ${e.status} at ${e.finished}${i}`,t)]}}return{done:!1,evidence:[],pending:[r("no-record",`no ${t} result recorded for ${s}: ${f}`,t)]}}a($,"gateState");export{$ as a};
+//# sourceMappingURL=chunk-MPK4RIWX.js.map

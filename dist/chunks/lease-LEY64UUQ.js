@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a,b,c,d}from"./chunk-J4WN4WNM.js";import"./chunk-3HLNAEKA.js";import"./chunk-7L35WMXF.js";import"./chunk-XAVFXEU2.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{c as ClusterLock,a as LEASE_API,b as leaseName,d as releaseLease};
-//# sourceMappingURL=lease-LEY64UUQ.js.map
