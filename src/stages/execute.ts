@@ -531,7 +531,7 @@ async function resolveDkp(
     env: options.env,
     // dkp reads the 0600 file named by --kubeconfig, never the kubeconfig content.
     omitEnv: ['INPUT_KUBECONFIG', ...(kubeconfigEnv ? [kubeconfigEnv] : [])],
-    onLine: (line) => reporter.info(line),
+    onLine: (line) => (reporter.detail ? reporter.detail(line) : reporter.info(line)),
   })
 }
 
