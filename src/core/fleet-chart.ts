@@ -79,9 +79,8 @@ export function fleetChart(chart: FleetChart): string {
     lines.push(`    m${i}["${label(s.stage)}"]:::${s.state}`)
   })
   lines.push('  end')
-  chart.waves.forEach((w) =>
-    node(`w${w.wave}`, waveLabel(w, chart.kind), chart.kind === 'plan' ? 'planned' : waveState(w)),
-  )
+  for (const w of chart.waves)
+    node(`w${w.wave}`, waveLabel(w, chart.kind), chart.kind === 'plan' ? 'planned' : waveState(w))
   const ids = [...chart.chain.map((_, i) => `m${i}`)]
   for (let i = 1; i < ids.length; i++) lines.push(`  ${ids[i - 1]} --> ${ids[i]}`)
   if (chart.final) node('fin', label(chart.final.stage), chart.final.state)

@@ -36,7 +36,7 @@ describe('plan summary', () => {
     expect(chart).toBeDefined()
     expect(chart).toContain('subgraph mgmt["management: mgmt"]')
     const chain = plan.steps.filter((s) => s.wave === undefined && s.stage !== 'verify').map((s) => s.stage)
-    chain.forEach((stage, i) => expect(chart).toContain(`m${i}["${stage}"]:::planned`))
+    for (const [i, stage] of chain.entries()) expect(chart).toContain(`m${i}["${stage}"]:::planned`)
     for (const w of plan.waves)
       expect(chart).toContain(
         `w${w.wave}["wave ${w.wave}${w.wave === 0 ? ' (canary)' : ''}<br/>${w.include.length} cluster${w.include.length === 1 ? '' : 's'}"]`,
