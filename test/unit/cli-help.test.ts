@@ -3,14 +3,18 @@
 // "did you mean" for commands, flags, stages and subcommands, a shell-expanded glob after -i
 // accepted as a list (and a hint to quote it elsewhere), colour only when asked for or on a TTY.
 
-import { readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { colourEnabled } from '../../src/cli/colour.js'
+import { failureTail } from '../../src/cli/commands/run.js'
 import type { CliIO } from '../../src/cli/io.js'
 import { main } from '../../src/cli/main.js'
 import { COMMAND_SPECS, type CommandSpec } from '../../src/cli/specs.js'
 import { closest } from '../../src/core/suggest.js'
+import { defaultLogPath, LogFile } from '../../src/effects/log-file.js'
+import { ConsoleReporter } from '../../src/effects/reporter.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 
@@ -157,5 +161,59 @@ describe('colour', () => {
     [{ TERM: 'dumb' }, true, false],
   ])('%j on a TTY=%s → %s', (env, tty, expected) => {
     expect(colourEnabled(env as NodeJS.ProcessEnv, tty)).toBe(expected)
+  })
+})
+
+describe('a missing or garbage kubeconfig is bad input (exit 2) naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dkp-fleet-kc-'))
+  const garbage = join(dir, 'garbage.yaml')
+  writeFileSync(garbage, 'apiVersion: v1\nkind: Config\n\u0000garbage: [')
+  const missing = join(dir, 'missing.yaml')
+  const commands = [['plan'], ['run', 'kommander'], ['upgrade'], ['status'], ['pause'], ['resume'], ['check']]
+
+  it.each(commands.flatMap((c) => [[c.join(' '), c, missing] as const, [c.join(' '), c, garbage] as const]))(
+    '%s --kubeconfig %s',
+    async (_name, argv, file) => {
+      const r = await run([...argv, '-i', 'examples/fleet.yaml', '--kubeconfig', file])
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toContain(file)
+      expect(r.stderr).not.toMatch(/^\s+at /m)
+    },
+  )
+
+  it('plan reads $KUBECONFIG like the other commands (a missing one is named)', async () => {
+    const r = await run(['plan', '-i', 'examples/fleet.yaml'], { KUBECONFIG: `${missing}:/other` })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`cannot read kubeconfig ${missing}`)
+    const without = await run(['plan', '-i', 'examples/fleet.yaml'], {})
+    expect(without.code).toBe(0)
+  })
+})
+
+describe('the log file', () => {
+  it('takes the tool output, keeps the last 20 lines for the console, mode 0600', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'dkp-fleet-log-')), 'logs', 'run.log')
+    const log = new LogFile(path)
+    const reporter = new ConsoleReporter(() => {}, log)
+    for (let i = 1; i <= 30; i++) reporter.detail(`line ${i}`)
+    log.close()
+    expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(31)
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(log.tail()).toEqual(Array.from({ length: 20 }, (_, i) => `line ${i + 11}`))
+    expect(failureTail(log.tail(), path)).toMatch(
+      /^last 20 line\(s\) of dkp output \(all of it in .+run\.log\):\n {2}\| line 11\n/,
+    )
+  })
+
+  it('without a log file, tool output is progress on the console', () => {
+    let out = ''
+    new ConsoleReporter((t) => (out += t)).detail('rendered: yaml')
+    expect(out).toBe('rendered: yaml\n')
+  })
+
+  it('defaults under $XDG_STATE_HOME', () => {
+    expect(defaultLogPath({ XDG_STATE_HOME: '/s' }, 'upgrade', new Date('2026-01-02T03:04:05.678Z'))).toBe(
+      '/s/dkp-fleet/logs/upgrade-2026-01-02T03-04-05-678Z.log',
+    )
   })
 })
