@@ -17,23 +17,22 @@ import { dkpPlatform } from '../src/core/download.js'
 import { installDkp } from '../src/effects/dkp-install.js'
 import { sha256File } from '../src/effects/sha256.js'
 import { buildDkpTarball, startTarballServer, tarballName } from '../test/helpers/tarball-server.js'
+import { median, round } from './lib/common.js'
 
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean' },
     size: { type: 'string' },
-    cold: { type: 'string', default: '3' },
-    hits: { type: 'string', default: '15' },
+    cold: { type: 'string' },
+    hits: { type: 'string' },
     bandwidth: { type: 'string' },
+    // run.mjs passes --quick to every benchmark: fewer rounds here.
+    quick: { type: 'boolean' },
   },
 })
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
-}
-const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
+const coldRuns = Number(values.cold ?? (values.quick ? 2 : 3))
+const hitRuns = Number(values.hits ?? (values.quick ? 5 : 15))
 
 const tmp = await mkdtemp(join(tmpdir(), 'dkp-bench-'))
 const srv = await startTarballServer()
@@ -59,7 +58,7 @@ try {
   const cold: number[] = []
   const phases: Record<string, number[]> = {}
   let cacheRoot = ''
-  for (let i = 0; i < Number(values.cold); i++) {
+  for (let i = 0; i < coldRuns; i++) {
     cacheRoot = join(tmp, `cache-${i}`)
     const t = performance.now()
     const r = await installDkp({ ...base, cacheRoot })
@@ -71,7 +70,7 @@ try {
   }
   const requests = srv.count(path)
   const hits: number[] = []
-  for (let i = 0; i < Number(values.hits); i++) {
+  for (let i = 0; i < hitRuns; i++) {
     const t = performance.now()
     const r = await installDkp({ ...base, cacheRoot })
     hits.push(performance.now() - t)

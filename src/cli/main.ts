@@ -4,7 +4,7 @@
 import { constants } from 'node:os'
 import { exitCodeFor, InputError, messageOf } from '../core/errors.js'
 import { didYouMean } from '../core/suggest.js'
-import { VERSION } from '../core/version.js'
+import { toolVersion } from '../core/version.js'
 import { setProcessDeadline } from '../effects/deadline.js'
 import { removeTempDirs } from '../effects/temp-files.js'
 import { colourEnabled, paint } from './colour.js'
@@ -55,7 +55,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return name ? 0 : 2
   }
   if (name === '--version') {
-    io.stdout(`${process.env.DKP_FLEET_VERSION || VERSION}\n`)
+    io.stdout(`${toolVersion(process.env)}\n`)
     return 0
   }
   const load = LOADERS[name]

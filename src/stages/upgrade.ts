@@ -90,52 +90,74 @@ class Stop extends Error {
   }
 }
 
-export async function runUpgrade(o: UpgradeOptions): Promise<UpgradeResult> {
-  const now = o.now ?? (() => new Date())
-  const records: StepRecord[] = []
-  o.emit({
-    event: 'start',
-    fleet: o.fleet,
-    steps: scheduledSteps(o.schedule).length,
-    maxParallel: o.maxParallel,
-    failureThreshold: o.failureThreshold,
-    notes: o.schedule.notes,
-  })
+export function runUpgrade(o: UpgradeOptions): Promise<UpgradeResult> {
+  return new UpgradeRun(o).run()
+}
 
-  const checkPause = async () => {
-    if (o.signal.aborted) throw new Stop('cancelled')
-    const p = await o.paused()
-    if (p) {
-      o.emit({ event: 'paused', by: p.by, reason: p.reason, time: now().toISOString() })
-      throw new Stop('paused')
-    }
+/** One upgrade: the phases in order, every executor call recorded and reported as events. */
+class UpgradeRun {
+  private readonly records: StepRecord[] = []
+  private readonly now: () => Date
+  constructor(private readonly o: UpgradeOptions) {
+    this.now = o.now ?? (() => new Date())
   }
 
-  const run = async (step: ScheduledStep): Promise<StepRecord> => {
-    const started = now()
+  async run(): Promise<UpgradeResult> {
+    const { o, records } = this
     o.emit({
-      event: 'step-started',
-      step: step.id,
-      stage: step.stage,
-      cluster: step.cluster,
-      ...wave(step),
-      time: started.toISOString(),
+      event: 'start',
+      fleet: o.fleet,
+      steps: scheduledSteps(o.schedule).length,
+      maxParallel: o.maxParallel,
+      failureThreshold: o.failureThreshold,
+      notes: o.schedule.notes,
     })
+    let result: UpgradeResultName = 'done'
+    try {
+      for (const phase of o.schedule.phases) await this.phase(phase)
+    } catch (err) {
+      if (!(err instanceof Stop)) throw err
+      result = err.result
+    }
+    if (o.signal.aborted) result = 'cancelled'
+    // Every step ran, but a cluster failed or was deferred (a window) and the rules let the
+    // later waves go on: not done.
+    if (result === 'done' && records.some((r) => !STEP_OK.has(r.status)))
+      result = records.some((r) => r.status === 'failed') ? 'failed' : 'incomplete'
+    const exitCode = result === 'done' ? 0 : records.some((r) => r.exitCode === 2) ? 2 : 1
+    const counts: Record<string, number> = {}
+    for (const r of records) counts[r.status] = (counts[r.status] ?? 0) + 1
+    o.emit({ event: 'finished', result, exitCode, counts, time: this.now().toISOString() })
+    return { result, exitCode, records }
+  }
+
+  /** Stops (cancelled, paused) before a step starts. */
+  private async checkPause(): Promise<void> {
+    if (this.o.signal.aborted) throw new Stop('cancelled')
+    const p = await this.o.paused()
+    if (!p) return
+    this.o.emit({ event: 'paused', by: p.by, reason: p.reason, time: this.now().toISOString() })
+    throw new Stop('paused')
+  }
+
+  /** One executor call, between its started and finished events. */
+  private async step(step: ScheduledStep): Promise<StepRecord> {
+    const { o } = this
+    const started = this.now()
+    const at = { step: step.id, stage: step.stage, cluster: step.cluster, ...wave(step) }
+    o.emit({ event: 'step-started', ...at, time: started.toISOString() })
     let outcome: StepOutcome
     try {
       outcome = await o.runStep(step, o.signal)
     } catch (err) {
       outcome = { status: 'failed', message: (err as Error).message, exitCode: 1 }
     }
-    const finished = now()
+    const finished = this.now()
     const record: StepRecord = { step, ...outcome, started: started.getTime(), finished: finished.getTime() }
-    records.push(record)
+    this.records.push(record)
     o.emit({
       event: 'step-finished',
-      step: step.id,
-      stage: step.stage,
-      cluster: step.cluster,
-      ...wave(step),
+      ...at,
       status: outcome.status,
       seconds: Math.round((finished.getTime() - started.getTime()) / 100) / 10,
       ...(outcome.message ? { message: outcome.message } : {}),
@@ -144,88 +166,64 @@ export async function runUpgrade(o: UpgradeOptions): Promise<UpgradeResult> {
     return record
   }
 
-  let result: UpgradeResultName = 'done'
-  try {
-    for (const phase of o.schedule.phases) await runPhase(phase)
-  } catch (err) {
-    if (!(err instanceof Stop)) throw err
-    result = err.result
-  }
-  if (o.signal.aborted) result = 'cancelled'
-  // Every step ran, but a cluster failed or was deferred (a window) and the rules let the
-  // later waves go on: not done.
-  if (result === 'done' && records.some((r) => !STEP_OK.has(r.status)))
-    result = records.some((r) => r.status === 'failed') ? 'failed' : 'incomplete'
-  const exitCode = result === 'done' ? 0 : records.some((r) => r.exitCode === 2) ? 2 : 1
-  const counts: Record<string, number> = {}
-  for (const r of records) counts[r.status] = (counts[r.status] ?? 0) + 1
-  o.emit({ event: 'finished', result, exitCode, counts, time: now().toISOString() })
-  return { result, exitCode, records }
-
-  async function runPhase(phase: Phase): Promise<void> {
+  private async phase(phase: Phase): Promise<void> {
     if (phase.kind === 'chain') {
       for (const step of phase.steps) {
-        await checkPause()
-        const r = await run(step)
+        await this.checkPause()
+        const r = await this.step(step)
         if (!STEP_OK.has(r.status)) throw new Stop(stopFor(r.status))
       }
       return
     }
-    if (phase.kind === 'gate' || phase.kind === 'final') {
-      await checkPause()
-      const r = await run(phase.step)
-      if (STEP_OK.has(r.status)) return
-      if (phase.kind === 'gate' && r.status === 'failed') {
-        o.emit({
-          event: 'halted',
-          wave: phase.step.wave ?? 0,
-          reason: r.message ?? 'the verify gate failed',
-          time: now().toISOString(),
-        })
-        throw new Stop('halted')
-      }
-      throw new Stop(stopFor(r.status))
+    if (phase.kind === 'wave') return this.wave(phase)
+    await this.checkPause()
+    const r = await this.step(phase.step)
+    if (STEP_OK.has(r.status)) return
+    if (phase.kind === 'gate' && r.status === 'failed') {
+      this.halt(phase.step.wave ?? 0, r.message ?? 'the verify gate failed')
     }
-    // A wave: clusters from a queue, maxParallel at once; each cluster's steps in order.
+    throw new Stop(stopFor(r.status))
+  }
+
+  private halt(wave: number, reason: string): never {
+    this.o.emit({ event: 'halted', wave, reason, time: this.now().toISOString() })
+    throw new Stop('halted')
+  }
+
+  /** A wave: clusters from a queue, maxParallel at once; each cluster's steps in order. */
+  private async wave(phase: Phase & { kind: 'wave' }): Promise<void> {
+    const { o } = this
     const queue = [...phase.clusters]
-    const ended: { cluster: string; failed: boolean }[] = []
+    let failed = 0
     let stop: Stop | undefined
     const worker = async () => {
       for (let next = queue.shift(); next && !stop; next = queue.shift()) {
         try {
-          await checkPause()
+          await this.checkPause()
         } catch (err) {
           stop ??= err as Stop
           return
         }
-        let failed = false
         for (const step of next.steps) {
-          const r = await run(step)
+          const r = await this.step(step)
           if (STEP_OK.has(r.status)) continue
-          failed = r.status === 'failed' || r.status === 'cancelled'
+          if (r.status === 'failed' || r.status === 'cancelled') failed++
           break
         }
-        ended.push({ cluster: next.cluster, failed })
       }
     }
-    await Promise.all(
-      Array.from({ length: Math.max(1, Math.min(o.maxParallel, phase.clusters.length)) }, worker),
-    )
+    const workers = Math.max(1, Math.min(o.maxParallel, phase.clusters.length))
+    await Promise.all(Array.from({ length: workers }, worker))
     if (stop) throw stop
     if (o.signal.aborted) throw new Stop('cancelled')
-    const failed = ended.filter((e) => e.failed).length
     // Gated: the next gate decides from live state (as in the workflow). Not gated (dry run,
     // --until): failed clusters of this wave beyond failureThreshold halt the later ones.
     const gated = o.schedule.phases.some((p) => p.kind === 'gate')
-    if (!gated && waveHalts(failed, o.failureThreshold)) {
-      o.emit({
-        event: 'halted',
-        wave: phase.wave,
-        reason: `${failed} cluster(s) of wave ${phase.wave} failed, failureThreshold is ${o.failureThreshold}`,
-        time: now().toISOString(),
-      })
-      throw new Stop('halted')
-    }
+    if (!gated && waveHalts(failed, o.failureThreshold))
+      this.halt(
+        phase.wave,
+        `${failed} cluster(s) of wave ${phase.wave} failed, failureThreshold is ${o.failureThreshold}`,
+      )
   }
 }
 

@@ -40,7 +40,7 @@ export const command: Command = async (argv, io) => {
       allowKubeconfigEnv: true,
     })
     if (!parsed.kubeconfig) io.stderr(`plan: live versions through ${from}\n`)
-    const { readLiveVersionsFromContent } = await import('../../effects/live.js')
+    const { readLiveVersionsFromContent } = await import('../../stages/live-versions.js')
     live = await readLiveVersionsFromContent(
       content,
       inventory,

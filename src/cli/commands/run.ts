@@ -83,6 +83,8 @@ export const command: Command = async (argv, io) => {
     if (log.used) io.stderr(`dkp output: ${log.path}\n`)
     if (failed && log.used) io.stderr(failureTail(log.tail(), log.path))
     io.stdout(values.json ? `${JSON.stringify(result)}\n` : resultText(result))
+    // A refusal of bad input (a path that skips a minor or goes backwards) exits 2, like every bad input.
+    if (result.badInput) return 2
     return failed ? 1 : 0
   } finally {
     log.close()
