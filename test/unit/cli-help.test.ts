@@ -112,6 +112,12 @@ describe('did you mean', () => {
     expect(r.stderr).toContain('unknown stage "kubernets"; did you mean "kubernetes"?')
   })
 
+  it('an unknown cluster', async () => {
+    const r = await run(['run', 'kubernetes', '-i', 'examples/fleet.yaml', '--cluster', 'prod-est-1'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('unknown cluster "prod-est-1"; did you mean "prod-east-1"?')
+  })
+
   it('an unknown fleet subcommand', async () => {
     const r = await run(['fleet', 'dwon'])
     expect(r.code).toBe(2)

@@ -9,6 +9,7 @@ import { fleetChart, planChart, waveState } from '../../src/core/fleet-chart.js'
 import { parseInventory } from '../../src/core/inventory.js'
 import { planSummary } from '../../src/core/markdown.js'
 import { buildPlan } from '../../src/core/plan.js'
+import { CHECK_ARTIFACT_PREFIX, checkArtifact, reportFilesNote } from '../../src/core/report/artifact.js'
 import {
   type ClusterStatus,
   clusterState,
@@ -186,5 +187,33 @@ describe('status summary', () => {
     const text = renderFleetStatus(status)
     expect(text.indexOf('UPGRADED')).toBeGreaterThan(0)
     expect(text.indexOf('UPGRADED')).toBeLessThan(text.indexOf('LAST STEP'))
+  })
+})
+
+describe('report files are named as the artifact a user can open', () => {
+  it('the artifact of this run, linked from the run page; the generated workflow uploads that name', () => {
+    const env = {
+      GITHUB_RUN_ID: '42',
+      GITHUB_RUN_ATTEMPT: '2',
+      GITHUB_REPOSITORY: 'acme/fleet',
+      GITHUB_SERVER_URL: 'https://github.example.com',
+      RUNNER_TEMP: '/home/runner/work/_temp',
+    }
+    const artifact = checkArtifact(env)
+    expect(artifact).toEqual({
+      name: 'dkp-fleet-check-42-2',
+      url: 'https://github.example.com/acme/fleet/actions/runs/42#artifacts',
+    })
+    const note = reportFilesNote(artifact)
+    expect(note).toContain(
+      '[dkp-fleet-check-42-2](https://github.example.com/acme/fleet/actions/runs/42#artifacts)',
+    )
+    expect(note).toContain('`report.json`')
+    expect(note).not.toContain('/home/runner')
+    expect(checkArtifact({})).toBeUndefined()
+    const workflow = readFileSync(join(ROOT, '.github/workflows/dkp-fleet-check.yml'), 'utf8')
+    expect(workflow).toContain(
+      `name: ${CHECK_ARTIFACT_PREFIX}-\${{ github.run_id }}-\${{ github.run_attempt }}`,
+    )
   })
 })
