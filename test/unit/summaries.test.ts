@@ -20,6 +20,7 @@ import {
   statusChart,
   waveRollup,
 } from '../../src/stages/fleet-status.js'
+import { resultSummary } from '../../src/stages/result-summary.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const example = () =>
@@ -215,5 +216,65 @@ describe('report files are named as the artifact a user can open', () => {
     expect(workflow).toContain(
       `name: ${CHECK_ARTIFACT_PREFIX}-\${{ github.run_id }}-\${{ github.run_attempt }}`,
     )
+  })
+})
+
+describe("a failed stage's summary says what failed, why, and what to do next", () => {
+  const base = {
+    stage: 'kubernetes' as const,
+    cluster: 'prod-east-1',
+    started: '2026-01-01T00:00:00Z',
+    finished: '2026-01-01T00:05:00Z',
+    commands: ['dkp update controlplane aws --cluster-name=prod-east-1'],
+    stepId: 'kubernetes:prod-east-1',
+    planDigest: 'sha256:0',
+    runId: 'r',
+    actor: 'a',
+  }
+
+  it('a dkp failure: the command line, the last output lines open, the generic next step', () => {
+    const md = resultSummary({
+      ...base,
+      status: 'failed',
+      message: 'dkp update controlplane aws exited with code 1; last output:\n  error: <boom>\n  retrying',
+    })
+    expect(md).toContain('### What failed')
+    expect(md).toContain('**dkp update controlplane aws exited with code 1; last output:**')
+    expect(md).toContain('<details open><summary>Last output</summary>')
+    expect(md).toContain('  error: &lt;boom&gt;\n  retrying')
+    expect(md).toContain(
+      '**What to do next:** fix the cause above, then re-run the failed job (or `dkp-fleet run kubernetes -i &lt;inventory&gt; --cluster prod-east-1`)',
+    )
+  })
+
+  it('a terminal state: the object, its condition reason and message, and its own next step', () => {
+    const md = resultSummary({
+      ...base,
+      status: 'failed',
+      message: 'MachineDeployment team-a/prod-east-1-md-0 failed',
+      failure: {
+        object: 'MachineDeployment team-a/prod-east-1-md-0',
+        reason: 'MachineDeploymentFailed',
+        message: 'machine bootstrap failed',
+        next: 'fix the node pool, then re-run',
+      },
+    })
+    expect(md).toContain(
+      '| MachineDeployment team-a/prod-east-1-md-0 | MachineDeploymentFailed | machine bootstrap failed |',
+    )
+    expect(md).toContain('**What to do next:** fix the node pool, then re-run')
+    expect(md).not.toContain('Last output')
+  })
+
+  it('a passing gate reads passed', () => {
+    const md = resultSummary({
+      ...base,
+      stage: 'verify',
+      cluster: 'mgmt',
+      status: 'passed',
+      message: 'verified',
+    })
+    expect(md).toMatch(/^## verify on mgmt: .* passed$/m)
+    expect(md).not.toContain('What failed')
   })
 })
