@@ -32,7 +32,12 @@ async function cli(args: string[], env: NodeJS.ProcessEnv) {
 
 async function measure(maxParallel: number, demo: boolean): Promise<{ total: number; waves: number }> {
   const stateDir = mkdtempSync(join(tmpdir(), 'dkp-bench-upgrade-'))
-  let env: NodeJS.ProcessEnv = { ...process.env, DKP_FLEET_STATE_DIR: stateDir, NO_COLOR: '1' }
+  let env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DKP_FLEET_STATE_DIR: stateDir,
+    NO_COLOR: '1',
+    XDG_STATE_HOME: stateDir,
+  }
   try {
     const up = await cli(
       ['fleet', 'up', '-i', INVENTORY, '--dkp', 'v2.7.1', ...(demo ? ['--demo'] : [])],

@@ -46,7 +46,14 @@ async function fleetUp(): Promise<Fleet> {
   const stateDir = mkdtempSync(join(tmpdir(), 'dkp-fleet-upgrade-cmd-'))
   const fleet: Fleet = {
     stateDir,
-    env: { ...process.env, DKP_FLEET_STATE_DIR: stateDir, DKP_FLEET_POLL_MS: '200', NO_COLOR: '1' },
+    // XDG_STATE_HOME: the upgrade's log files stay in the test's directory.
+    env: {
+      ...process.env,
+      DKP_FLEET_STATE_DIR: stateDir,
+      DKP_FLEET_POLL_MS: '200',
+      NO_COLOR: '1',
+      XDG_STATE_HOME: stateDir,
+    },
   }
   delete fleet.env.FORCE_COLOR
   const up = await dkpFleet(fleet, ['fleet', 'up', '-i', inventory, '--dkp', 'v2.7.1'])
