@@ -99,6 +99,7 @@ const check: GateStage<StepState> = {
     const { report: checked, live } = await report(ctx)
     const published = await publishCheck(checked, ctx.reporter, {
       dir: ctx.place.reportDir,
+      ...(ctx.place.reportArtifact ? { artifact: ctx.place.reportArtifact } : {}),
       clusterSources: clusterSources(ctx.inventory),
       fallback: ctx.inventory.management.source,
       srcRoot: ctx.place.cwd,

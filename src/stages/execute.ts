@@ -8,6 +8,7 @@
 import { tmpdir } from 'node:os'
 import { InputError, messageOf, WorkError } from '../core/errors.js'
 import { countBySeverity } from '../core/findings.js'
+import { checkArtifact } from '../core/report/artifact.js'
 import { prerequisitesOf, stageRow } from '../core/stage-table.js'
 import { type PlanStage, type StageName, UPGRADE_ORDER } from '../core/stages.js'
 import { pendingTexts } from '../core/step-state.js'
@@ -327,6 +328,8 @@ function context(job: Job, env: StageEnv, signal: AbortSignal, found: { from?: s
     reportDir: options.reportDir ?? (options.env.RUNNER_TEMP || tmpdir()),
     toolVersion: toolVersion(options.env),
   }
+  const artifact = checkArtifact(options.env)
+  if (artifact) place.reportArtifact = artifact
   const ctx: StageContext = {
     ...env,
     signal,
@@ -491,7 +494,7 @@ async function installDkp(job: Job): Promise<DkpRunner> {
     env: options.env,
     // dkp reads the 0600 file named by --kubeconfig, never the kubeconfig content.
     omitEnv: ['INPUT_KUBECONFIG', ...(kubeconfigEnv ? [kubeconfigEnv] : [])],
-    onLine: (line) => reporter.info(line),
+    onLine: (line) => (reporter.detail ? reporter.detail(line) : reporter.info(line)),
   })
   return job.dkpRunner
 }
