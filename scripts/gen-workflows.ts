@@ -9,6 +9,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { type PlanStage, STAGE_TABLE } from '../src/core/stage-table.js'
 
 export const UPGRADE_WORKFLOW = '.github/workflows/dkp-fleet-upgrade.yml'
 
@@ -174,12 +175,11 @@ interface ManagementJob {
   dkp?: boolean
 }
 
-/** The management chain in the DKP order (reference/dkp.md §1). */
-const MANAGEMENT: ManagementJob[] = [
-  {
-    stage: 'check',
-    id: 'check',
-    name: 'check',
+/** What a management job needs beyond its stage-table row. */
+const JOB_EXTRAS: Partial<
+  Record<PlanStage, Pick<ManagementJob, 'timeout' | 'environment' | 'with' | 'after'>>
+> = {
+  check: {
     timeout: 30,
     with: [
       ['manifests', '${{ inputs.manifests }}'],
@@ -199,32 +199,30 @@ const MANAGEMENT: ManagementJob[] = [
       ),
     ],
   },
-  { stage: 'backup', id: 'backup', name: 'backup' },
-  { stage: 'kommander', id: 'kommander', name: 'kommander', dkp: true },
-  { stage: 'workspaces', id: 'workspaces', name: 'workspaces', dkp: true },
-  { stage: 'workspace-apps', id: 'workspace-apps', name: 'workspace-apps', dkp: true },
-  { stage: 'project-apps', id: 'project-apps', name: 'project-apps', dkp: true },
-  { stage: 'custom-apps', id: 'custom-apps', name: 'custom-apps' },
-  { stage: 'capi-components', id: 'capi-components', name: 'capi-components', dkp: true },
-  {
-    stage: 'core-addons',
-    id: 'core-addons',
-    name: 'core-addons (management)',
-    with: [['cluster', '${{ needs.plan.outputs.management }}']],
-    dkp: true,
-  },
-  {
-    stage: 'kubernetes',
-    id: 'kubernetes',
-    name: 'kubernetes (management)',
-    environment: "${{ inputs.dry-run && 'dkp-fleet-dry-run' || 'dkp-fleet-management' }}",
-    with: [['cluster', '${{ needs.plan.outputs.management }}']],
-    dkp: true,
-  },
-]
+  kubernetes: { environment: "${{ inputs.dry-run && 'dkp-fleet-dry-run' || 'dkp-fleet-management' }}" },
+}
+
+/**
+ * The management chain in the stage table's order (the DKP order, reference/dkp.md §1): every
+ * stage but the final one (verify, after the waves); per-cluster stages run on the management
+ * cluster first.
+ */
+const MANAGEMENT: ManagementJob[] = STAGE_TABLE.filter((r) => !r.final).map((r) => {
+  const extra = JOB_EXTRAS[r.name] ?? {}
+  const job: ManagementJob = {
+    stage: r.name,
+    id: r.name,
+    name: r.scope === 'cluster' ? `${r.name} (management)` : r.name,
+    ...extra,
+  }
+  if (r.scope === 'cluster')
+    job.with = [...(extra.with ?? []), ['cluster', '${{ needs.plan.outputs.management }}']]
+  if (r.dkp) job.dkp = true
+  return job
+})
 
 /** The stages each wave slot runs per cluster, in order. */
-const PER_CLUSTER = ['core-addons', 'kubernetes']
+const PER_CLUSTER = STAGE_TABLE.filter((r) => r.scope === 'cluster').map((r) => r.name)
 
 function lines(...l: string[]): string {
   return l.join('\n')

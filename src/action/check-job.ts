@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os'
 import { InputError, WorkError } from '../core/errors.js'
 import { type CheckReport, TOOL_NAME } from '../core/report/model.js'
 import { summaryLine } from '../core/report/text.js'
+import { VERSION } from '../core/version.js'
 import type { GitHubReporter } from '../effects/github.js'
 import { scanManifestPaths } from '../effects/manifest-files.js'
 import { ConsoleReporter } from '../effects/reporter.js'
-import { publishCheck, splitManifests, toolVersion } from '../stages/check.js'
-import { loadPlan } from '../stages/execute.js'
+import { publishCheck, splitManifests } from '../stages/check-report.js'
+import { loadPlan } from '../stages/connect.js'
 import type { ActionInputs } from './inputs.js'
 
 /** Runs the repository-only check when no management kubeconfig is available; false when the live check should run. */
@@ -48,7 +49,7 @@ export async function checkWithoutCluster(inputs: ActionInputs, reporter: GitHub
     )
   const repo = await scanManifestPaths(manifests, { target: targetKubernetes, base: cwd })
   const report: CheckReport = {
-    tool: { name: TOOL_NAME, version: toolVersion() },
+    tool: { name: TOOL_NAME, version: process.env.DKP_FLEET_VERSION || VERSION },
     target: { kubernetes: targetKubernetes },
     findings: repo.findings,
     manifests,
@@ -60,6 +61,7 @@ export async function checkWithoutCluster(inputs: ActionInputs, reporter: GitHub
     failOn: inputs.failOn,
     fallback,
   })
+  for (const [name, value] of Object.entries(published.outputs)) reporter.output(name, value)
   const line = summaryLine(report, published.counts)
   if (published.exitCode === 1) throw new WorkError(`check failed (fail-on ${inputs.failOn}): ${line}`)
   reporter.info(`check passed (fail-on ${inputs.failOn}): ${line}`)

@@ -50,7 +50,7 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
     const envName = inventory.management.kubeconfigEnv
     const kubeconfig = inputs.kubeconfig ?? (envName ? process.env[envName] || undefined : undefined)
     if (kubeconfig) {
-      const { readLiveVersionsFromContent } = await import('../effects/live.js')
+      const { readLiveVersionsFromContent } = await import('../stages/live-versions.js')
       live = await readLiveVersionsFromContent(
         kubeconfig,
         inventory,

@@ -2,7 +2,7 @@
 // the job summary section, and state for the post step (locks, temp files, cancellation).
 
 import * as core from '@actions/core'
-import { WorkError } from '../core/errors.js'
+import { InputError, WorkError } from '../core/errors.js'
 import type { GitHubReporter } from '../effects/github.js'
 import { type JobState, resultSummary, runStage } from '../stages/execute.js'
 import type { ActionInputs } from './inputs.js'
@@ -56,16 +56,13 @@ export async function executeStage(inputs: ActionInputs, reporter: GitHubReporte
     )
     reporter.output('result', JSON.stringify(result))
     reporter.output('status', result.status)
-    // The version now running: the target once upgraded or found at target; else what was found
-    // (a dry run, deferred or cancelled job has not moved it).
-    const running = result.status === 'upgraded' || result.status === 'skipped' ? result.to : result.from
-    if (result.stage === 'kommander' && result.status !== 'failed')
-      reporter.output('kommander-version', running ?? '')
-    if (result.stage === 'kubernetes' && result.status !== 'failed')
-      reporter.output('kubernetes-version', running ?? '')
+    // The stage's own outputs (the stage table's version outputs, a gate's findings and
+    // reports) were published by the executor with the result.
     reporter.summary(resultSummary(result))
     reporter.resultReported = true
     const line = `${result.stepId}: ${result.status}${result.message ? ` — ${result.message.split('\n')[0]}` : ''}`
+    // A refusal of bad input (a path that skips a minor or goes backwards) is reported as such.
+    if (result.badInput) throw new InputError(result.message ?? line)
     if (result.status === 'failed' || result.status === 'cancelled')
       throw new WorkError(result.message ?? line)
     if (result.status === 'deferred') reporter.warning(line)

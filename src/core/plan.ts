@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { InputError, type InputProblem } from './errors.js'
 import { type AttachedCluster, type Inventory, isManaged, type ManagedCluster } from './model.js'
 import { upgradedOutsideDkp } from './providers.js'
-import { type PlanStage, UPGRADE_ORDER } from './stages.js'
+import { type PlanStage, STAGE_TABLE, stageRow, targetOf } from './stage-table.js'
 import {
   checkDkpPath,
   checkKubernetesPath,
@@ -162,47 +162,41 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
 
   const steps: PlanStep[] = []
   let previous: string[] = []
-  const add = (stage: PlanStage, cluster: string, to: string, needs = previous, wave?: number): PlanStep => {
+  const add = (stage: PlanStage, cluster: string, needs = previous, wave?: number): PlanStep => {
     const step: PlanStep = { id: `${stage}:${cluster}`, stage, cluster, needs }
     if (wave !== undefined) step.wave = wave
-    step.to = to
+    step.to = targetOf(stage, target)
     steps.push(step)
     return step
   }
-  const chain = (stage: PlanStage, to: string) => {
-    previous = [add(stage, mgmt, to).id]
-  }
+  const rows = STAGE_TABLE.filter((r) => r.hasWork(inv))
 
-  // Management stages, in the order of the DKP upgrade guide (reference/dkp.md §1).
-  chain('check', target.dkp)
-  if (inv.backup.enabled) chain('backup', target.dkp)
-  chain('kommander', target.dkp)
-  if (inv.workspaces.length > 0) chain('workspaces', target.dkp)
-  if (inv.workspaces.some((w) => w.apps.length > 0)) chain('workspace-apps', target.dkp)
-  if (inv.workspaces.some((w) => w.projects.some((p) => p.apps.length > 0))) chain('project-apps', target.dkp)
-  chain('custom-apps', target.kubernetes)
-  chain('capi-components', target.dkp)
-  chain('core-addons', target.dkp)
-  chain('kubernetes', target.kubernetes)
+  // Management stages, in the order of the DKP upgrade guide (reference/dkp.md §1): the stage
+  // table's order; per-cluster stages run on the management cluster first.
+  for (const row of rows.filter((r) => !r.final)) previous = [add(row.name, mgmt).id]
 
-  // Managed clusters, wave by wave: each wave starts when the previous one has finished.
+  // Managed clusters, wave by wave: each wave starts when the previous one has finished; a
+  // cluster's per-cluster stages run one after the other.
+  const perCluster = rows.filter((r) => r.scope === 'cluster')
   const waves = groupWaves(inv.clusters.filter(isManaged))
   for (const wave of waves) {
     const last: string[] = []
     for (const { cluster } of wave.include) {
-      const addons = add('core-addons', cluster, target.dkp, previous, wave.wave)
-      last.push(add('kubernetes', cluster, target.kubernetes, [addons.id], wave.wave).id)
+      let needs = previous
+      for (const row of perCluster) needs = [add(row.name, cluster, needs, wave.wave).id]
+      last.push(...needs)
     }
     previous = last
   }
-  chain('verify', target.dkp)
+  // Then the stages that read the whole fleet back (verify).
+  for (const row of rows.filter((r) => r.final)) previous = [add(row.name, mgmt).id]
 
   const attached = inv.clusters
     .filter((c) => c.attached)
     .map((c) => attachedEntry(c, target, live?.kubernetes[c.name]))
 
   const stages = Object.fromEntries(
-    UPGRADE_ORDER.map((s) => [s, steps.some((step) => step.stage === s)]),
+    STAGE_TABLE.map((r) => [r.name, steps.some((step) => step.stage === r.name)]),
   ) as Record<PlanStage, boolean>
 
   const plan: Plan = {
@@ -324,7 +318,7 @@ function markLive(plan: Plan, live: LiveVersions) {
   for (const step of plan.steps) {
     // Kubernetes-valued steps report the cluster's Kubernetes; platform steps the running DKP.
     const from =
-      step.stage === 'kubernetes' || step.stage === 'custom-apps'
+      stageRow(step.stage).value === 'kubernetes'
         ? live.kubernetes[step.cluster]
         : step.cluster === plan.management
           ? live.dkp

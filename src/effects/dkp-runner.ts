@@ -5,6 +5,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
+import type { DkpCommand } from '../core/dkp-commands.js'
 import { WorkError } from '../core/errors.js'
 import {
   HEARTBEAT_MS,
@@ -14,14 +15,7 @@ import {
   type WatchdogReport,
 } from './dkp-watchdog.js'
 
-/** One dkp invocation: the arguments after `dkp`, without `--kubeconfig` (the runner adds it). */
-export interface DkpCommand {
-  args: string[]
-  /** Shown in logs and summaries. */
-  description?: string
-  /** Only reads (e.g. `--dry-run`): runs in dry-run mode too. */
-  readOnly?: boolean
-}
+export type { DkpCommand } from '../core/dkp-commands.js'
 
 export interface DkpRunResult {
   exitCode: number

@@ -1,46 +1,11 @@
 // The shapes the Kubernetes client reads and writes: objects (plain JSON), discovery
-// results, request events, options, and the internal request description.
+// results, request events, options, and the internal request description. The object shapes
+// themselves are pure types in src/core/kube-object.ts (the done-checks in src/core read them).
 
 import type http from 'node:http'
 import type { Deadline } from './deadline.js'
 
-export interface OwnerReference {
-  apiVersion: string
-  kind: string
-  name: string
-  uid: string
-  controller?: boolean
-  blockOwnerDeletion?: boolean
-}
-
-export interface ObjectMeta {
-  name?: string
-  generateName?: string
-  namespace?: string
-  uid?: string
-  resourceVersion?: string
-  generation?: number
-  creationTimestamp?: string
-  deletionTimestamp?: string
-  labels?: Record<string, string>
-  annotations?: Record<string, string>
-  finalizers?: string[]
-  ownerReferences?: OwnerReference[]
-}
-
-/** Any Kubernetes object. Declare richer interfaces by extending this one. */
-export interface KubeObject {
-  apiVersion: string
-  kind: string
-  metadata: ObjectMeta
-}
-
-/** An object whose body is not typed further. */
-export type AnyObject = KubeObject & {
-  spec?: Record<string, unknown>
-  status?: Record<string, unknown>
-  [key: string]: unknown
-}
+export type { AnyObject, KubeObject, ObjectMeta, OwnerReference } from '../core/kube-object.js'
 
 /** One entry of API discovery (`GET /apis/<group>/<version>`). */
 export interface ResourceInfo {

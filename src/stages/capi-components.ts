@@ -3,136 +3,147 @@
 // "at target" comes from the run record (an upgraded/skipped entry for this step reaching the
 // target DKP release), and "done" also needs the live controllers: Deployments present in the
 // core CAPI namespaces and an infrastructure provider's, every one in the CAPI, provider and
-// cert-manager namespaces Available with its rollout finished. clusterctl Provider versions
-// and controller images are recorded before and after as evidence. The inventory's
-// `management.capiComponents.args` are passed through (proxy and credential flags some sites
-// must give again, reference §2.4); the flags dkp-fleet sets itself are refused at validation.
+// cert-manager namespaces Available with its rollout finished (src/core/capi-state.ts).
+// clusterctl Provider versions and controller images are recorded before and after as
+// evidence. The inventory's `management.capiComponents.args` are passed through (proxy and
+// credential flags some sites must give again, reference §2.4); the flags dkp-fleet sets itself
+// are refused at validation. Upgraded for this release already but the controllers not
+// settled: the step waits without running dkp again (clusterctl upgrades are not safe to
+// repeat after an interruption, CAPI#5015).
 
-import { toFlags } from '../core/command-args.js'
-import { WorkError } from '../core/errors.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
-import { act, skipped, waitFor } from './flow.js'
-import { K } from './kinds.js'
 import {
   type ClusterctlProvider,
   capiControllersState,
   controllerImages,
   type Deployment,
   providerVersions,
-} from './konvoy-state.js'
-import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
+} from '../core/capi-state.js'
+import { capiComponentsCommand } from '../core/dkp-commands.js'
+import { K } from '../core/kinds.js'
+import { type Pending, pend, pendingTexts, type StepState } from '../core/step-state.js'
+import { defineStage } from './drive.js'
+import type { DriveRun, StageEnv, UpgradeStage } from './types.js'
 
 const DONE_STATUSES = new Set(['upgraded', 'skipped'])
 
-export function capiCommand(env: Pick<StageEnv, 'inventory'>): DkpCommand {
-  return {
-    args: ['upgrade', 'capi-components', ...toFlags(env.inventory.management.capiComponents?.args)],
-    description: 'upgrade the CAPI components',
-  }
+interface CapiState {
+  target: string
+  /** The run record's entry for this step reaching the target, as a line; `ok` when it says done. */
+  record: { ok: boolean; line: string }
+  deployments: Deployment[]
+  providers: ClusterctlProvider[]
 }
 
-async function liveState(
-  env: StageEnv,
-): Promise<StepState & { providers: string[]; images: Map<string, string> }> {
-  const deployments = await env.snapshot.list<Deployment>(...K.deployment)
-  const providers = await env.snapshot.list<ClusterctlProvider>(...K.provider)
-  const state = capiControllersState(deployments)
-  return { ...state, providers: providerVersions(providers), images: controllerImages(deployments) }
-}
-
-async function recorded(env: StageEnv, cluster: string): Promise<{ ok: boolean; line: string }> {
+async function readCapi(env: StageEnv, cluster: string): Promise<CapiState> {
   const stepId = `capi-components:${cluster}`
-  const entry = await env.record.latest(stepId, env.target.dkp)
-  if (entry && DONE_STATUSES.has(entry.status)) {
-    return {
-      ok: true,
-      line: `run record: ${stepId} ${entry.status} to ${entry.to} at ${entry.finished} by ${entry.actor}`,
-    }
-  }
-  return {
-    ok: false,
-    line: `no run record of ${stepId} reaching ${env.target.dkp}${entry ? ` (latest: ${entry.status})` : ''}: the CAPI components' versions cannot be read from the cluster`,
-  }
+  const [entry, deployments, providers] = await Promise.all([
+    env.record.latest(stepId, env.target.dkp),
+    env.snapshot.list<Deployment>(...K.deployment),
+    env.snapshot.list<ClusterctlProvider>(...K.provider),
+  ])
+  const record =
+    entry && DONE_STATUSES.has(entry.status)
+      ? {
+          ok: true,
+          line: `run record: ${stepId} ${entry.status} to ${entry.to} at ${entry.finished} by ${entry.actor}`,
+        }
+      : {
+          ok: false,
+          line: `no run record of ${stepId} reaching ${env.target.dkp}${entry ? ` (latest: ${entry.status})` : ''}: the CAPI components' versions cannot be read from the cluster`,
+        }
+  return { target: env.target.dkp, record, deployments, providers }
 }
 
-async function capiStatus(env: StageEnv, cluster: string): Promise<StepState> {
-  const [record, live] = await Promise.all([recorded(env, cluster), liveState(env)])
-  const evidence = record.ok
-    ? [record.line, ...live.providers, ...live.evidence]
-    : [...live.providers, ...live.evidence]
-  const pending = record.ok ? live.pending : [record.line, ...live.pending]
-  return { done: pending.length === 0, evidence, pending }
+/** The live part: the controllers Available (what the step waits for), with the provider versions as evidence. */
+function controllers(state: CapiState): StepState {
+  const live = capiControllersState(state.deployments)
+  return { ...live, evidence: [...providerVersions(state.providers), ...live.evidence] }
 }
 
-export const stage: StageModule = {
-  name: 'capi-components',
-  scope: 'management',
-  mutating: true,
-
-  requires(cluster) {
-    return (['kommander', 'workspaces', 'workspace-apps', 'project-apps', 'custom-apps'] as const).map(
-      (stage) => ({ stage, cluster }),
-    )
-  },
-
-  status: capiStatus,
-
-  async run(ctx) {
-    return upgradeCapi(ctx)
-  },
+function evaluate(state: CapiState): StepState {
+  const live = controllers(state)
+  if (state.record.ok) return { ...live, evidence: [state.record.line, ...live.evidence] }
+  const missing: Pending = pend('no-record', state.record.line)
+  return { done: false, evidence: live.evidence, pending: [missing, ...live.pending] }
 }
 
-async function upgradeCapi(ctx: StageContext): Promise<StageOutcome> {
-  const to = ctx.target.dkp
-  const [record, before] = await Promise.all([recorded(ctx, ctx.cluster), liveState(ctx)])
-  if (record.ok && before.done) {
-    return skipped(
-      { done: true, evidence: [record.line, ...before.providers, ...before.evidence], pending: [] },
-      to,
-      `CAPI components already upgraded for ${to}`,
-    )
-  }
-  const beforeLines = [...before.providers, ...[...before.images].map(([k, image]) => `${k}=${image}`)]
-  for (const line of beforeLines) ctx.reporter.info(`before: ${line}`)
-  // Upgraded for this release already, only the controllers are not settled: wait, don't re-run
-  // (clusterctl upgrades are not safe to repeat after an interruption, CAPI#5015).
-  const commands = record.ok ? [] : [capiCommand(ctx)]
-  const outcome: StageOutcome = { status: ctx.dryRun ? 'dry-run' : 'upgraded', to, commands, evidence: [] }
-  if (record.ok)
-    ctx.reporter.info(
-      `${record.line}; controllers not settled (${before.pending.join('; ')}): waiting, no dkp command`,
-    )
-  await act(ctx, commands)
-  if (ctx.dryRun) {
-    outcome.message = record.ok
-      ? `would wait for the CAPI controllers: ${before.pending.join('; ')}`
-      : `would upgrade the CAPI components to the versions dkp ${to} bundles (${before.done ? 'controllers Available now' : before.pending.join('; ')})`
-    return outcome
-  }
-  const settled = await waitFor(ctx, 'CAPI controllers', async () => {
-    ctx.snapshot.refresh('Deployment', 'Provider')
-    return liveState(ctx)
-  })
-  const after = await liveState(ctx)
-  const changes: string[] = []
-  for (const [k, image] of after.images) {
-    const old = before.images.get(k)
-    if (old !== image) changes.push(`${k}: ${old ?? 'new'} → ${image}`)
-  }
-  for (const line of after.providers) if (!before.providers.includes(line)) changes.push(`after: ${line}`)
-  if (commands.length > 0 && changes.length === 0) {
-    ctx.reporter.warning(
-      'dkp upgrade capi-components exited 0 but no controller image or provider version changed (already at the bundled versions?)',
-    )
-  }
-  for (const c of changes) ctx.reporter.info(c)
-  if (!settled.done) throw new WorkError(`CAPI controllers not settled: ${settled.pending.join('; ')}`)
-  outcome.evidence = [
-    ...beforeLines.map((l) => `before: ${l}`),
-    ...changes,
-    ...after.providers,
-    ...settled.evidence,
+/** `before: <provider>` and `<ns/deployment/container>=<image>` lines, for the log and the evidence. */
+function beforeLines(state: CapiState): string[] {
+  return [
+    ...providerVersions(state.providers),
+    ...[...controllerImages(state.deployments)].map(([k, image]) => `${k}=${image}`),
   ]
-  outcome.message = `CAPI components upgraded for ${to}: ${changes.length} change(s) (${after.providers.length} providers)`
-  return outcome
 }
+
+/** What changed between two reads: images and provider versions. */
+function changes(run: DriveRun<CapiState>): string[] {
+  const before = controllerImages(run.before.deployments)
+  const out: string[] = []
+  for (const [k, image] of controllerImages(run.after.deployments)) {
+    const old = before.get(k)
+    if (old !== image) out.push(`${k}: ${old ?? 'new'} → ${image}`)
+  }
+  const had = providerVersions(run.before.providers)
+  for (const line of providerVersions(run.after.providers))
+    if (!had.includes(line)) out.push(`after: ${line}`)
+  return out
+}
+
+const capi: UpgradeStage<CapiState> = {
+  name: 'capi-components',
+  kind: 'upgrade',
+  read: readCapi,
+  evaluate,
+  refresh: (env) => env.snapshot.refresh('Deployment', 'Provider'),
+
+  steps(state, ctx) {
+    const live = controllers(state)
+    return [
+      {
+        label: 'CAPI controllers',
+        action: state.record.ok
+          ? {
+              kind: 'none',
+              why: 'the controllers to settle',
+              log: `${state.record.line}; controllers not settled (${pendingTexts(live).join('; ')}): waiting, no dkp command`,
+            }
+          : { kind: 'dkp', command: capiComponentsCommand(ctx.inventory) },
+        done: (s, acted) => (acted ? controllers(s) : evaluate(s)),
+      },
+    ]
+  },
+
+  report: {
+    skipped: (state) => `CAPI components already upgraded for ${state.target}`,
+    start: (state) =>
+      beforeLines(state)
+        .map((l) => `before: ${l}`)
+        .join('\n'),
+    dryRun: ({ before }) => {
+      const live = controllers(before)
+      return {
+        message: before.record.ok
+          ? `would wait for the CAPI controllers: ${pendingTexts(live).join('; ')}`
+          : `would upgrade the CAPI components to the versions dkp ${before.target} bundles (${live.done ? 'controllers Available now' : pendingTexts(live).join('; ')})`,
+      }
+    },
+    done: (run) => {
+      const changed = changes(run)
+      const after = controllers(run.after)
+      const ranDkp = run.acted.some((s) => s.action.kind === 'dkp')
+      return {
+        info: changed,
+        warnings:
+          ranDkp && changed.length === 0
+            ? [
+                'dkp upgrade capi-components exited 0 but no controller image or provider version changed (already at the bundled versions?)',
+              ]
+            : [],
+        message: `CAPI components upgraded for ${run.after.target}: ${changed.length} change(s) (${providerVersions(run.after.providers).length} providers)`,
+        evidence: [...beforeLines(run.before).map((l) => `before: ${l}`), ...changed, ...after.evidence],
+      }
+    },
+  },
+}
+
+export const stage = defineStage(capi)

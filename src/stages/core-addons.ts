@@ -6,75 +6,43 @@
 // other stages asking for this step's state use the run record for this target plus the
 // ClusterResourceSets instead of probing.
 
-import { messageOf, WorkError } from '../core/errors.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
-import { act, skipped, waitFor } from './flow.js'
-import { K } from './kinds.js'
 import {
   type AddonExpectation,
   type AddonObject,
   addonsState,
-  capiClusterOf,
   clusterResourceSetsOf,
   crsApplied,
-  groupBy,
-  type KonvoyCluster,
-  konvoyCluster,
   parseAddonDryRun,
-  requireCluster,
-} from './konvoy-state.js'
+} from '../core/addons-state.js'
+import { addonsCommand, addonsProbeCommand } from '../core/dkp-commands.js'
+import { messageOf, WorkError } from '../core/errors.js'
+import { K } from '../core/kinds.js'
+import type { KonvoyCluster } from '../core/konvoy-state.js'
+import { type Pending, pend, pendingTexts, type StepState } from '../core/step-state.js'
+import { defineStage } from './drive.js'
+import { capiClusterOf, groupBy, konvoyCluster } from './konvoy-read.js'
 import type { Snapshot } from './snapshot.js'
-import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
+import { refuse, type StageEnv, type UpgradeStage } from './types.js'
 
 const DONE_STATUSES = new Set(['upgraded', 'skipped'])
 
-function upgradeCommand(kc: KonvoyCluster): DkpCommand {
-  return {
-    args: ['upgrade', 'addons', kc.provider, `--cluster-name=${kc.name}`, '-n', kc.namespace],
-    description: `upgrade the core addons of ${kc.name}`,
-  }
-}
-
-function probeCommand(kc: KonvoyCluster): DkpCommand {
-  return {
-    args: [...upgradeCommand(kc).args, '--dry-run', '-o', 'yaml'],
-    description: `read the core addons dkp would write for ${kc.name}`,
-    readOnly: true,
-  }
-}
-
-/** Probes per snapshot (one job) and cluster: the dry-run output does not change within a job. */
-const probes = new WeakMap<Snapshot, Map<string, Promise<AddonExpectation>>>()
-
-async function probe(env: StageEnv, kc: KonvoyCluster): Promise<AddonExpectation> {
-  let byCluster = probes.get(env.snapshot)
-  if (!byCluster) {
-    byCluster = new Map()
-    probes.set(env.snapshot, byCluster)
-  }
-  let pending = byCluster.get(kc.name)
-  if (!pending) {
-    pending = (async () => {
-      const dkp = await env.dkp!()
-      const cmd = probeCommand(kc)
-      const result = await dkp.spawn(cmd, env.signal)
-      if (result.exitCode !== 0) {
-        throw new WorkError(
-          `${dkp.display(cmd)} exited with code ${result.exitCode}; last output:\n${result.tail.map((l) => `  ${l}`).join('\n')}`,
-        )
-      }
-      const parsed = parseAddonDryRun(result.stdout)
-      if (parsed.configMaps.length === 0 && parsed.clusterResourceSets.length === 0) {
-        throw new WorkError(
-          `${dkp.display(cmd)} printed no ConfigMaps or ClusterResourceSets to compare with`,
-        )
-      }
-      return parsed
-    })()
-    byCluster.set(kc.name, pending)
-    pending.catch(() => byCluster.delete(kc.name))
-  }
-  return pending
+/** The dry-run probe of a cluster, once per environment (one job): its output does not change within a job. */
+function probe(env: StageEnv, kc: KonvoyCluster): Promise<AddonExpectation> {
+  return env.memo.once(`addons-probe:${kc.name}`, async () => {
+    const dkp = await env.dkp!()
+    const cmd = addonsProbeCommand(kc)
+    const result = await dkp.spawn(cmd, env.signal)
+    if (result.exitCode !== 0) {
+      throw new WorkError(
+        `${dkp.display(cmd)} exited with code ${result.exitCode}; last output:\n${result.tail.map((l) => `  ${l}`).join('\n')}`,
+      )
+    }
+    const parsed = parseAddonDryRun(result.stdout)
+    if (parsed.configMaps.length === 0 && parsed.clusterResourceSets.length === 0) {
+      throw new WorkError(`${dkp.display(cmd)} printed no ConfigMaps or ClusterResourceSets to compare with`)
+    }
+    return parsed
+  })
 }
 
 interface LiveAddons {
@@ -100,128 +68,155 @@ async function readLive(snapshot: Snapshot, kc: KonvoyCluster, withConfigMaps: b
   return { configMaps, clusterResourceSets: crs }
 }
 
-/** Run record for this target + ClusterResourceSets applied: for jobs that cannot probe. */
-async function recordedState(env: StageEnv, kc: KonvoyCluster, live: LiveAddons): Promise<StepState> {
+interface AddonsState {
+  kc: KonvoyCluster
+  target: string
+  live: LiveAddons
+  /** The run record's entry for this step reaching the target, as a line; `ok` when it says upgraded/skipped. */
+  record?: { ok: boolean; line: string }
+  /** What the pinned dkp would write (`upgrade addons … --dry-run -o yaml`), when probed. */
+  expected?: AddonExpectation
+  /** Why the probe failed, when it did. */
+  probeError?: string
+}
+
+async function recordLine(env: StageEnv, kc: KonvoyCluster): Promise<{ ok: boolean; line: string }> {
   const stepId = `core-addons:${kc.name}`
   const entry = await env.record.latest(stepId, env.target.dkp)
-  const evidence: string[] = []
-  const pending: string[] = []
-  if (entry && DONE_STATUSES.has(entry.status)) {
-    evidence.push(
-      `run record: ${stepId} ${entry.status} to ${entry.to} at ${entry.finished} by ${entry.actor}`,
-    )
-  } else {
-    pending.push(
-      `no run record of ${stepId} reaching ${env.target.dkp} (run the core-addons stage; it compares the live addons with dkp ${env.target.dkp})`,
-    )
+  return entry && DONE_STATUSES.has(entry.status)
+    ? {
+        ok: true,
+        line: `run record: ${stepId} ${entry.status} to ${entry.to} at ${entry.finished} by ${entry.actor}`,
+      }
+    : {
+        ok: false,
+        line: `no run record of ${stepId} reaching ${env.target.dkp} (run the core-addons stage; it compares the live addons with dkp ${env.target.dkp})`,
+      }
+}
+
+/**
+ * In the stage's own run live state decides: the live addons against what the pinned dkp would
+ * write (the run record only when the probe fails). Other jobs asking for the step's state use
+ * the run record for this target plus the ClusterResourceSets applied when that says done or no
+ * dkp binary is at hand (plan, status, verify); otherwise they probe too (not recorded: e.g.
+ * upgraded by hand).
+ */
+async function readAddons(env: StageEnv, cluster: string, own = false): Promise<AddonsState> {
+  const kc = await konvoyCluster(env, cluster)
+  const target = env.target.dkp
+  const live = await readLive(env.snapshot, kc, false)
+  if (live.problem) return { kc, target, live }
+  const record = await recordLine(env, kc)
+  const state: AddonsState = { kc, target, live, record }
+  if (!env.dkp || (!own && record.ok && crsDone(live).done)) return state
+  try {
+    state.expected = await probe(env, kc)
+    state.live = await readLive(env.snapshot, kc, true)
+  } catch (err) {
+    state.probeError = messageOf(err).split('\n')[0]!
   }
-  if (live.clusterResourceSets.length === 0)
-    pending.push(`no ClusterResourceSets of ${kc.name} in ${kc.namespace}`)
+  return state
+}
+
+/** The cluster's ClusterResourceSets applied (at least one). */
+function crsDone(live: LiveAddons): StepState {
+  const evidence: string[] = []
+  const pending: Pending[] = []
+  if (live.clusterResourceSets.length === 0) pending.push(pend('not-found', 'no ClusterResourceSets yet'))
   for (const crs of live.clusterResourceSets) {
     const a = crsApplied(crs)
-    ;(a.ok ? evidence : pending).push(a.detail)
+    if (a.ok) evidence.push(a.detail)
+    else pending.push(pend('converging', a.detail))
   }
   return { done: pending.length === 0, evidence, pending }
 }
 
-async function addonsStatus(env: StageEnv, cluster: string): Promise<StepState> {
-  const kc = await konvoyCluster(env, cluster)
-  const live = await readLive(env.snapshot, kc, false)
-  if (live.problem) return { done: false, evidence: [], pending: [live.problem] }
-  const recorded = await recordedState(env, kc, live)
-  if (recorded.done || !env.dkp) return recorded
-  // Not recorded (e.g. upgraded by hand): live state decides.
-  try {
-    const expected = await probe(env, kc)
-    return addonsState(await readLive(env.snapshot, kc, true), expected, env.target.dkp)
-  } catch (err) {
-    return {
-      done: false,
-      evidence: [],
-      pending: [...recorded.pending, `dkp probe failed: ${messageOf(err).split('\n')[0]}`],
-    }
+function problemState(live: LiveAddons): StepState | undefined {
+  if (!live.problem) return undefined
+  return {
+    done: false,
+    evidence: [],
+    pending: [pend(live.mismatch ? 'mismatch' : 'not-found', live.problem)],
   }
 }
 
-export const stage: StageModule = {
+function evaluate(state: AddonsState): StepState {
+  const problem = problemState(state.live)
+  if (problem) return problem
+  if (state.expected) return addonsState(state.live, state.expected, state.target)
+  const { kc, live } = state
+  const record = state.record!
+  const evidence: string[] = []
+  const pending: Pending[] = []
+  if (record.ok) evidence.push(record.line)
+  else pending.push(pend('no-record', record.line))
+  if (live.clusterResourceSets.length === 0)
+    pending.push(pend('not-found', `no ClusterResourceSets of ${kc.name} in ${kc.namespace}`))
+  const crs = crsDone(live)
+  if (live.clusterResourceSets.length > 0) {
+    evidence.push(...crs.evidence)
+    pending.push(...crs.pending)
+  }
+  if (state.probeError) pending.push(pend('unreadable', `dkp probe failed: ${state.probeError}`))
+  return { done: pending.length === 0, evidence, pending }
+}
+
+/** The step's part: the addons as dkp would write them (when probed), else the ClusterResourceSets applied. */
+function converged(state: AddonsState): StepState {
+  const problem = problemState(state.live)
+  if (problem) return problem
+  return state.expected ? addonsState(state.live, state.expected, state.target) : crsDone(state.live)
+}
+
+const addons: UpgradeStage<AddonsState> = {
   name: 'core-addons',
-  scope: 'cluster',
-  mutating: true,
+  kind: 'upgrade',
+  read: readAddons,
+  evaluate,
+  refresh: (env) => env.snapshot.refresh('ConfigMap', 'ClusterResourceSet'),
 
-  requires(cluster, env) {
-    const mgmt = env.inventory.management.name
-    return cluster === mgmt
-      ? [{ stage: 'capi-components', cluster: mgmt }]
-      : [{ stage: 'kubernetes', cluster: mgmt }]
+  steps(state, ctx) {
+    const { kc, target } = state
+    if (state.live.problem)
+      return refuse(state.live.mismatch ? 'mismatch' : 'not-found', state.live.problem, !!state.live.mismatch)
+    if (state.probeError)
+      ctx.reporter.warning(
+        `cannot compare the core addons of ${kc.name} with dkp ${target} (${state.probeError}); deciding from the run record`,
+      )
+    const configsDiffer = !state.expected || evaluate(state).pending.some((p) => p.code === 'config-differs')
+    return [
+      {
+        label: `core addons of ${kc.name}`,
+        action: configsDiffer
+          ? { kind: 'dkp', command: addonsCommand(kc) }
+          : {
+              kind: 'none',
+              why: 'the ClusterResourceSets',
+              log: `the ConfigMaps already match dkp ${target}: waiting for the ClusterResourceSets, no dkp command`,
+            },
+        done: (s, acted) => (acted ? converged(s) : evaluate(s)),
+      },
+    ]
   },
 
-  status: addonsStatus,
-
-  async run(ctx) {
-    return upgradeAddons(ctx)
+  report: {
+    skipped: ({ kc, target }) => `core addons of ${kc.name} already match dkp ${target}`,
+    start: ({ kc }, judged) =>
+      `core addons of ${kc.name} (${kc.provider}, namespace ${kc.namespace}): ${pendingTexts(judged).join('; ')}`,
+    dryRun: (run) => {
+      const pending = pendingTexts(evaluate(run.before)).join('; ')
+      const { name } = run.before.kc
+      return {
+        message: run.acted.some((s) => s.action.kind === 'dkp')
+          ? `would upgrade the core addons of ${name}: ${pending}`
+          : `would wait for the ClusterResourceSets of ${name}: ${pending}`,
+      }
+    },
+    done: ({ after }) => ({
+      message: `core addons of ${after.kc.name} match dkp ${after.target}; ${after.live.clusterResourceSets.length} ClusterResourceSets applied`,
+      evidence: converged(after).evidence,
+    }),
   },
 }
 
-async function upgradeAddons(ctx: StageContext): Promise<StageOutcome> {
-  const kc = await konvoyCluster(ctx, ctx.cluster)
-  const to = ctx.target.dkp
-  const found = await capiClusterOf(ctx.snapshot, kc)
-  requireCluster(found)
-  let live = await readLive(ctx.snapshot, kc, true)
-
-  // Live state decides: compare with what the pinned dkp would write.
-  let expected: AddonExpectation | undefined
-  let before: StepState
-  try {
-    expected = await probe(ctx, kc)
-    before = addonsState(live, expected, to)
-  } catch (err) {
-    ctx.reporter.warning(
-      `cannot compare the core addons of ${kc.name} with dkp ${to} (${messageOf(err).split('\n')[0]}); deciding from the run record`,
-    )
-    before = await recordedState(ctx, kc, live)
-  }
-  if (before.done) return skipped(before, to, `core addons of ${kc.name} already match dkp ${to}`)
-
-  const configsDiffer =
-    !expected || before.pending.some((p) => /^ConfigMap|^ClusterResourceSet \S+ missing/.test(p))
-  const commands = configsDiffer ? [upgradeCommand(kc)] : []
-  const outcome: StageOutcome = { status: ctx.dryRun ? 'dry-run' : 'upgraded', to, commands, evidence: [] }
-  ctx.reporter.info(
-    `core addons of ${kc.name} (${kc.provider}, namespace ${kc.namespace}): ${before.pending.join('; ')}`,
-  )
-  if (commands.length === 0)
-    ctx.reporter.info(
-      `the ConfigMaps already match dkp ${to}: waiting for the ClusterResourceSets, no dkp command`,
-    )
-  await act(ctx, commands)
-  if (ctx.dryRun) {
-    outcome.message = commands.length
-      ? `would upgrade the core addons of ${kc.name}: ${before.pending.join('; ')}`
-      : `would wait for the ClusterResourceSets of ${kc.name}: ${before.pending.join('; ')}`
-    return outcome
-  }
-  const after = await waitFor(ctx, `core addons of ${kc.name}`, async () => {
-    ctx.snapshot.refresh('ConfigMap', 'ClusterResourceSet')
-    live = await readLive(ctx.snapshot, kc, true)
-    if (live.problem) return { done: false, evidence: [], pending: [live.problem] }
-    if (expected) return addonsState(live, expected, to)
-    // No probe: the command exited 0; the ClusterResourceSets must apply.
-    const pending = live.clusterResourceSets
-      .map(crsApplied)
-      .filter((a) => !a.ok)
-      .map((a) => a.detail)
-    const evidence = live.clusterResourceSets
-      .map(crsApplied)
-      .filter((a) => a.ok)
-      .map((a) => a.detail)
-    return {
-      done: pending.length === 0 && live.clusterResourceSets.length > 0,
-      evidence,
-      pending: pending.length ? pending : ['no ClusterResourceSets yet'],
-    }
-  })
-  outcome.evidence = after.evidence
-  outcome.message = `core addons of ${kc.name} match dkp ${to}; ${live.clusterResourceSets.length} ClusterResourceSets applied`
-  return outcome
-}
+export const stage = defineStage(addons)

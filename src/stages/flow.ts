@@ -1,42 +1,31 @@
-// Building blocks of the stage shape, shared by every stage module: run dkp commands (or list
-// them in a dry run), wait for convergence with progress lines, and skip with evidence.
+// The driver's building blocks: run dkp commands (or list them in a dry run), run one while
+// watching its part for a terminal state, and wait for convergence with progress lines.
 
+import type { DkpCommand } from '../core/dkp-commands.js'
 import { WorkError } from '../core/errors.js'
-import { type DkpCommand, displayCommand } from '../effects/dkp-runner.js'
-import { sameTerminal, TerminalError, type TerminalState } from './terminal.js'
-import type { StageContext, StageOutcome, StepState } from './types.js'
+import { pendingTexts } from '../core/step-state.js'
+import { sameTerminal, TerminalError, type TerminalState } from '../core/terminal.js'
+import { displayCommand } from '../effects/dkp-runner.js'
+import type { PartState, StageContext } from './types.js'
 
 /** Keeps the version a stage found before acting, so a failure later still reports `from`. */
 export function noteFrom(ctx: Pick<StageContext, 'found'>, from: string | undefined): void {
   if (ctx.found && from) ctx.found.from = from
 }
 
-/**
- * Runs the commands in order inside a log group; in a dry run prints them instead. With
- * `watch`, each command runs under runWatching: a terminal state kills it.
- */
-export async function act(
-  ctx: StageContext,
-  commands: DkpCommand[],
-  watch?: () => Promise<TerminalState | undefined>,
-): Promise<void> {
-  for (const cmd of commands) {
-    // A dry run names the commands without resolving dkp: nothing is installed to preview.
-    if (ctx.dryRun && !cmd.readOnly) {
-      ctx.reporter.info(`dry run: would run ${displayCommand(cmd, ctx.kubeconfigPath)}`)
-      continue
-    }
-    if (watch && !ctx.dryRun) {
-      await runWatching(ctx, cmd, watch)
-      continue
-    }
-    const dkp = await ctx.dkp()
-    const line = dkp.display(cmd)
-    await ctx.reporter.group(cmd.description ? `${cmd.description}: ${line}` : line, async () => {
-      const result = await dkp.run(cmd, ctx.signal)
-      ctx.reporter.info(`exit 0 after ${(result.durationMs / 1000).toFixed(1)} s`)
-    })
+/** Runs one command inside a log group; in a dry run prints it instead (read-only commands run). */
+export async function act(ctx: StageContext, cmd: DkpCommand): Promise<void> {
+  // A dry run names the command without resolving dkp: nothing is installed to preview.
+  if (ctx.dryRun && !cmd.readOnly) {
+    ctx.reporter.info(`dry run: would run ${displayCommand(cmd, ctx.kubeconfigPath)}`)
+    return
   }
+  const dkp = await ctx.dkp()
+  const line = dkp.display(cmd)
+  await ctx.reporter.group(cmd.description ? `${cmd.description}: ${line}` : line, async () => {
+    const result = await dkp.run(cmd, ctx.signal)
+    ctx.reporter.info(`exit 0 after ${(result.durationMs / 1000).toFixed(1)} s`)
+  })
 }
 
 /**
@@ -54,22 +43,14 @@ export async function runWatching(
   const stop = new AbortController()
   let terminal: TerminalState | undefined
   let finished = false
-  const running = act({ ...ctx, signal: AbortSignal.any([ctx.signal, stop.signal]) }, [cmd])
+  const running = act({ ...ctx, signal: AbortSignal.any([ctx.signal, stop.signal]) }, cmd)
   const settled = running.then(
     () => undefined,
     () => undefined,
   )
-  const interval = pollInterval()
   const watching = (async () => {
     while (!finished && !ctx.signal.aborted) {
-      const tick = new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, interval)
-        void settled.then(() => {
-          clearTimeout(t)
-          resolve()
-        })
-      })
-      await tick
+      await tick(ctx.pollMs, settled)
       if (finished || ctx.signal.aborted) break
       try {
         const t = await poll()
@@ -96,33 +77,34 @@ export async function runWatching(
   if (terminal) throw new TerminalError(terminal)
 }
 
-export interface WaitOptions {
-  /** Poll interval (default 5 s; DKP_FLEET_POLL_MS overrides for tests and demos). */
-  intervalMs?: number
-  /** Give up earlier than the stage deadline. */
-  timeoutMs?: number
+/** Resolves after `ms`, or as soon as `early` settles. */
+function tick(ms: number, early: Promise<unknown>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms)
+    void early.then(() => {
+      clearTimeout(t)
+      resolve()
+    })
+  })
 }
 
-export function pollInterval(fallback = 5000): number {
-  const env = Number(process.env.DKP_FLEET_POLL_MS)
-  return Number.isFinite(env) && env > 0 ? env : fallback
+/** The milliseconds between polls: `DKP_FLEET_POLL_MS` of the job's environment, else 5 s. */
+export function pollMsFrom(env: NodeJS.ProcessEnv, fallback = 5000): number {
+  const ms = Number(env.DKP_FLEET_POLL_MS)
+  return Number.isFinite(ms) && ms > 0 ? ms : fallback
 }
 
 /**
- * Polls `check` until it reports done, logging progress when it changes. Ends with a
- * WorkError naming what is still pending at the deadline; aborts with the stage's signal.
+ * Polls `check` until it reports done, logging progress when it changes (the part's progress,
+ * else what is pending). Ends with a WorkError naming what is still pending at the deadline;
+ * aborts with the stage's signal; fails at once on a terminal state.
  */
 export async function waitFor(
-  ctx: Pick<StageContext, 'signal' | 'deadline' | 'reporter' | 'now'>,
+  ctx: Pick<StageContext, 'signal' | 'deadline' | 'reporter' | 'pollMs'>,
   what: string,
-  check: () => Promise<StepState>,
-  options: WaitOptions = {},
-): Promise<StepState> {
-  const interval = options.intervalMs ?? pollInterval()
-  const deadline = Math.min(
-    ctx.deadline,
-    options.timeoutMs ? Date.now() + options.timeoutMs : Number.POSITIVE_INFINITY,
-  )
+  check: () => Promise<PartState>,
+): Promise<PartState> {
+  const interval = ctx.pollMs
   let last = ''
   const started = Date.now()
   for (;;) {
@@ -137,12 +119,12 @@ export async function waitFor(
       ctx.reporter.info(`${what}: done after ${((Date.now() - started) / 1000).toFixed(0)} s`)
       return state
     }
-    const progress = state.pending.join('; ')
+    const progress = state.progress ?? pendingTexts(state).join('; ')
     if (progress !== last) {
       ctx.reporter.info(`waiting for ${what}: ${progress}`)
       last = progress
     }
-    if (Date.now() + interval > deadline) {
+    if (Date.now() + interval > ctx.deadline) {
       throw new WorkError(`timed out waiting for ${what}; still pending: ${progress || 'unknown'}`)
     }
     await sleep(interval, ctx.signal)
@@ -159,53 +141,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true })
   })
-}
-
-/** The outcome of a step already at target: nothing run, the evidence kept. */
-export function skipped(state: StepState, to?: string, message = 'already at target'): StageOutcome {
-  const outcome: StageOutcome = { status: 'skipped', commands: [], message, evidence: state.evidence }
-  if (state.from) outcome.from = state.from
-  if (to) outcome.to = to
-  return outcome
-}
-
-/**
- * The common shape for a stage whose done-condition can be read: skip when done, else run the
- * commands, wait for the done-condition, and report. Stages with special needs compose the
- * pieces above themselves.
- */
-export async function upgradeStep(
-  ctx: StageContext,
-  spec: {
-    what: string
-    to: string
-    state: () => Promise<StepState>
-    commands: (state: StepState) => DkpCommand[] | Promise<DkpCommand[]>
-    wait?: WaitOptions
-  },
-): Promise<StageOutcome> {
-  const before = await spec.state()
-  if (before.done) return skipped(before, spec.to)
-  noteFrom(ctx, before.from)
-  const commands = await spec.commands(before)
-  const outcome: StageOutcome = {
-    status: ctx.dryRun ? 'dry-run' : 'upgraded',
-    to: spec.to,
-    commands,
-    evidence: [],
-  }
-  if (before.from) outcome.from = before.from
-  ctx.reporter.info(`${spec.what}: ${before.pending.join('; ') || 'not at target'}`)
-  const fresh = async () => {
-    ctx.snapshot.refresh()
-    return spec.state()
-  }
-  await act(ctx, commands, async () => (await fresh()).failed)
-  if (ctx.dryRun) {
-    outcome.message = `would upgrade: ${before.pending.join('; ')}`
-    return outcome
-  }
-  const after = await waitFor(ctx, spec.what, fresh, spec.wait)
-  outcome.evidence = after.evidence
-  return outcome
 }

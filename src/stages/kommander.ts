@@ -4,27 +4,20 @@
 // (2.7+), the platform AppDeployments in `kommander` reference the release's ClusterApps, every
 // HelmRelease there is Ready at its generation, and (where the release table knows `T`) every
 // HelmRelease the table lists for the enabled apps runs the table's chart version
-// (kommander-state.ts, docs/stages.md). Refuses a path that skips a minor or goes backwards.
+// (src/core/kommander-state.ts, docs/stages.md). Refuses a path that skips a minor or goes
+// backwards (bad input), and a cluster without Kommander.
 
-import { toFlags } from '../core/command-args.js'
-import { WorkError } from '../core/errors.js'
+import { kommanderCommand } from '../core/dkp-commands.js'
+import { type AppDeployment, type HelmRelease, K, type KommanderApp } from '../core/kinds.js'
+import { KOMMANDER_NS } from '../core/kommander-releases.js'
+import { type KommanderCoreLike, type KommanderInputs, kommanderState } from '../core/kommander-state.js'
 import { loadReleaseData } from '../core/release-data.js'
 import { checkDkpPath } from '../core/versions.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
-import { upgradeStep } from './flow.js'
-import { type AppDeployment, type HelmRelease, K, type KommanderApp } from './kinds.js'
-import { KOMMANDER_NS, type KommanderCoreLike, kommanderState } from './kommander-state.js'
-import type { StageEnv, StageModule, StageOutcome, StepState } from './types.js'
+import { defineStage } from './drive.js'
+import { refuse, type StageEnv, type UpgradeStage } from './types.js'
 
-export function kommanderCommand(env: StageEnv): DkpCommand {
-  return {
-    args: ['upgrade', 'kommander', ...toFlags(env.inventory.management.kommander.args)],
-    description: `upgrade Kommander to ${env.target.dkp}`,
-  }
-}
-
-/** Stage 1's done-condition, read from the management cluster (one list per kind). */
-export async function kommanderStatus(env: StageEnv): Promise<StepState> {
+/** What Kommander's done-condition reads from the management cluster (one list per kind). */
+export async function readKommander(env: StageEnv): Promise<KommanderInputs> {
   const [release, helmReleases, appDeployments, clusterApps, kommanderCores] = await Promise.all([
     loadReleaseData().then((data) => data.platform(env.target.dkp)),
     env.snapshot.list<HelmRelease>(...K.helmRelease, KOMMANDER_NS),
@@ -34,42 +27,42 @@ export async function kommanderStatus(env: StageEnv): Promise<StepState> {
       ...K.kommanderCore,
     ),
   ])
-  return kommanderState({
-    target: env.target.dkp,
-    release,
-    helmReleases,
-    appDeployments,
-    clusterApps,
-    kommanderCores,
-  })
+  return { target: env.target.dkp, release, helmReleases, appDeployments, clusterApps, kommanderCores }
 }
 
-export const stage: StageModule = {
+const kommander: UpgradeStage<KommanderInputs> = {
   name: 'kommander',
-  scope: 'management',
-  mutating: true,
-  requires: (cluster) => [{ stage: 'backup', cluster }],
-  status: (env) => kommanderStatus(env),
+  kind: 'upgrade',
+  read: (env) => readKommander(env),
+  evaluate: kommanderState,
 
-  async run(ctx): Promise<StageOutcome> {
-    const to = ctx.target.dkp
-    const outcome = await upgradeStep(ctx, {
-      what: `Kommander ${to}`,
-      to,
-      state: () => kommanderStatus(ctx),
-      commands: (state) => {
-        if (!state.from) {
-          const missing = state.pending.find((p) => p.includes('not found'))
-          if (missing) throw new WorkError(`cannot upgrade Kommander: ${missing}`)
-        } else {
-          const path = checkDkpPath(state.from, to)
-          if (!path.ok) throw new WorkError(`refusing to upgrade Kommander: ${path.reason}`)
-        }
-        return [kommanderCommand(ctx)]
+  steps(state, ctx) {
+    const judged = kommanderState(state)
+    const to = state.target
+    if (!judged.from) {
+      const missing = judged.pending.find((p) => p.code === 'not-installed')
+      if (missing) return refuse('not-installed', `cannot upgrade Kommander: ${missing.text}`)
+    } else {
+      const path = checkDkpPath(judged.from, to)
+      if (!path.ok) return refuse('path', `refusing to upgrade Kommander: ${path.reason}`, true)
+    }
+    return [
+      {
+        label: `Kommander ${to}`,
+        action: { kind: 'dkp', command: kommanderCommand(ctx.inventory, to) },
+        done: kommanderState,
       },
-    })
-    if (outcome.status !== 'dry-run') outcome.outputs = { 'kommander-version': to }
-    else if (outcome.from) outcome.outputs = { 'kommander-version': outcome.from }
-    return outcome
+    ]
+  },
+
+  report: {
+    start: (state, judged) => `Kommander ${state.target}: ${judged.pending.map((p) => p.text).join('; ')}`,
+    dryRun: (run) => ({
+      message: `would upgrade: ${kommanderState(run.before)
+        .pending.map((p) => p.text)
+        .join('; ')}`,
+    }),
   },
 }
+
+export const stage = defineStage(kommander)

@@ -25,8 +25,9 @@ import {
   scanLiveKinds,
 } from '../core/compat/index.js'
 import type { Finding } from '../core/findings.js'
+import { scanIncompleteFinding } from '../core/health.js'
 import { type AnyObject, type Kube, KubeError } from '../effects/kube.js'
-import { scanIncompleteFinding } from './health.js'
+import type { StageEnv } from './types.js'
 import { mapLimit } from './workload-kube.js'
 
 /** Kinds of the removal table never listed (see the header). */
@@ -48,23 +49,14 @@ export interface ServerRead {
   problems: { what: string; reason: string }[]
 }
 
-const reads = new WeakMap<Kube, Map<number, Promise<ServerRead>>>()
-
-/** Reads what the removed-API scan needs from one server, once per client and target minor. */
-export function readServer(kube: Kube, target: string | number): Promise<ServerRead> {
+/** Reads what the removed-API scan needs from one server, once per client and target minor in this environment. */
+export function readServer(
+  env: Pick<StageEnv, 'memo'>,
+  kube: Kube,
+  target: string | number,
+): Promise<ServerRead> {
   const minor = parseMinor(target)
-  let byTarget = reads.get(kube)
-  if (!byTarget) {
-    byTarget = new Map()
-    reads.set(kube, byTarget)
-  }
-  let pending = byTarget.get(minor)
-  if (!pending) {
-    pending = read(kube, minor)
-    byTarget.set(minor, pending)
-    pending.catch(() => byTarget.delete(minor))
-  }
-  return pending
+  return env.memo.onceFor(kube, `removed-api-read:${minor}`, () => read(kube, minor))
 }
 
 /** Whether an error means the server could not be reached at all (no HTTP response). */

@@ -4,7 +4,6 @@
 // AppDeployment and HelmRelease in the project's namespace and the App in the project's or
 // the workspace's namespace.
 
-import type { StageModule } from './types.js'
 import { catalogStage } from './workspace-apps.js'
 
-export const stage: StageModule = catalogStage('project-apps', 'project')
+export const stage = catalogStage('project-apps', 'project')

@@ -1,13 +1,17 @@
-// `verify`: reads the whole fleet back and checks every plan step's done-condition. Matrix
-// jobs' outputs collapse on GitHub, so this reads live state rather than trusting outputs.
-// With `wave: N` it is the gate before wave N: it fails when the management steps are not done
-// or when failed/unfinished clusters of earlier waves exceed the rollout's failureThreshold
-// (the number of failed clusters tolerated; 0, the default, halts on the first failure).
+// `verify`: reads the whole fleet back and checks every end-state step's done-condition (the
+// stage table says which). Matrix jobs' outputs collapse on GitHub, so this reads live state
+// rather than trusting outputs. With `wave: N` it is the gate before wave N: it fails when the
+// management steps are not done or when failed/unfinished clusters of earlier waves exceed the
+// rollout's failureThreshold (the number of failed clusters tolerated; 0, the default, halts on
+// the first failure). A gate: it ends passed or failed.
 
 import { WorkError } from '../core/errors.js'
 import type { PlanStep } from '../core/plan.js'
+import { isPlanStage, stageRow } from '../core/stage-table.js'
+import { pend, pendingTexts, type StepState } from '../core/step-state.js'
+import { defineStage } from './drive.js'
 import { readStepStates } from './step-states.js'
-import type { StageContext, StageEnv, StageModule, StageOutcome, StepState } from './types.js'
+import type { GateStage, StageContext, StageEnv, Verdict } from './types.js'
 
 interface StepCheck {
   step: PlanStep
@@ -22,63 +26,62 @@ async function checkSteps(env: StageEnv, steps: PlanStep[]): Promise<StepCheck[]
       step,
       state:
         state instanceof Error
-          ? { done: false, evidence: [], pending: [`could not read: ${state.message}`] }
+          ? { done: false, evidence: [], pending: [pend('unreadable', `could not read: ${state.message}`)] }
           : state,
     }
   })
 }
 
-const verifiable = (s: PlanStep) => s.stage !== 'verify' && s.stage !== 'check'
+/** The steps whose done-condition is part of the fleet's end state (the stage table says which). */
+const verifiable = (s: PlanStep) => stageRow(s.stage).endState
 
-export const stage: StageModule = {
+const pendingOf = (c: StepCheck, separator = ', ') => pendingTexts(c.state).join(separator)
+
+const verify: GateStage<StepCheck[]> = {
   name: 'verify',
-  scope: 'management',
-  mutating: false,
-  requires: () => [],
-
-  async status(env) {
-    const checks = await checkSteps(env, env.plan.steps.filter(verifiable))
+  kind: 'gate',
+  read: (env) => checkSteps(env, env.plan.steps.filter(verifiable)),
+  evaluate(checks) {
     const gaps = checks.filter((c) => !c.state.done)
     return {
       done: gaps.length === 0,
       evidence: checks.filter((c) => c.state.done).map((c) => `${c.step.id}: done`),
-      pending: gaps.map((c) => `${c.step.id}: ${c.state.pending.join(', ') || 'not done'}`),
+      pending: gaps.map((c) =>
+        pend('not-at-target', `${c.step.id}: ${pendingOf(c) || 'not done'}`, c.step.id),
+      ),
     }
   },
-
-  async run(ctx: StageContext): Promise<StageOutcome> {
-    const wave = ctx.extra.wave
-    return wave === undefined ? verifyAll(ctx) : verifyBeforeWave(ctx, wave)
-  },
+  check: (ctx) => (ctx.extra.wave === undefined ? verifyAll(ctx) : verifyBeforeWave(ctx, ctx.extra.wave)),
 }
 
-async function verifyAll(ctx: StageContext): Promise<StageOutcome> {
+async function verifyAll(ctx: StageContext): Promise<Verdict> {
   const checks = await checkSteps(ctx, ctx.plan.steps.filter(verifiable))
   const gaps = checks.filter((c) => !c.state.done)
   const deferred = await deferredClusters(ctx)
   for (const c of checks)
     ctx.reporter.info(
-      `${c.state.done ? 'ok  ' : 'GAP '} ${c.step.id}${c.state.done ? '' : `: ${c.state.pending.join(', ')}`}`,
+      `${c.state.done ? 'ok  ' : 'GAP '} ${c.step.id}${c.state.done ? '' : `: ${pendingOf(c)}`}`,
     )
+  const evidence = checks.flatMap((c) => c.state.evidence.map((e) => `${c.step.id}: ${e}`))
   if (gaps.length > 0) {
     const lines = gaps.map(
       (c) =>
-        `${c.step.id}: ${c.state.pending.join(', ') || 'not done'}${deferred.has(c.step.cluster) ? ' (deferred: outside its maintenance window)' : ''}`,
+        `${c.step.id}: ${pendingOf(c) || 'not done'}${deferred.has(c.step.cluster) ? ' (deferred: outside its maintenance window)' : ''}`,
     )
-    throw new WorkError(
-      `the fleet is not at the plan's target: ${gaps.length} of ${checks.length} step(s) not done:\n${lines.join('\n')}`,
-    )
+    return {
+      passed: false,
+      message: `the fleet is not at the plan's target: ${gaps.length} of ${checks.length} step(s) not done:\n${lines.join('\n')}`,
+      evidence,
+    }
   }
   return {
-    status: 'skipped',
-    to: ctx.target.dkp,
-    commands: [],
+    passed: true,
     message: `verified: all ${checks.length} steps of the plan are done (DKP ${ctx.target.dkp}, Kubernetes ${ctx.target.kubernetes})`,
-    evidence: checks.flatMap((c) => c.state.evidence.map((e) => `${c.step.id}: ${e}`)),
+    evidence,
   }
 }
 
-async function verifyBeforeWave(ctx: StageContext, wave: number): Promise<StageOutcome> {
+async function verifyBeforeWave(ctx: StageContext, wave: number): Promise<Verdict> {
   const plan = ctx.plan
   if (!plan.waves.some((w) => w.wave === wave)) {
     throw new WorkError(
@@ -91,9 +94,11 @@ async function verifyBeforeWave(ctx: StageContext, wave: number): Promise<StageO
   )
   const managementGaps = management.filter((c) => !c.state.done)
   if (managementGaps.length > 0) {
-    throw new WorkError(
-      `wave ${wave} cannot start: management steps not done: ${managementGaps.map((c) => `${c.step.id} (${c.state.pending.join(', ')})`).join('; ')}`,
-    )
+    return {
+      passed: false,
+      message: `wave ${wave} cannot start: management steps not done: ${managementGaps.map((c) => `${c.step.id} (${pendingOf(c)})`).join('; ')}`,
+      evidence: management.filter((c) => c.state.done).map((c) => `${c.step.id}: done`),
+    }
   }
   const earlier = plan.steps.filter((s) => s.wave !== undefined && s.wave < wave)
   const checks = await checkSteps(ctx, earlier)
@@ -101,32 +106,37 @@ async function verifyBeforeWave(ctx: StageContext, wave: number): Promise<StageO
   for (const c of checks) {
     if (c.state.done) continue
     const list = unfinished.get(c.step.cluster) ?? []
-    list.push(`${c.step.stage}: ${c.state.pending.join(', ') || 'not done'}`)
+    list.push(`${c.step.stage}: ${pendingOf(c) || 'not done'}`)
     unfinished.set(c.step.cluster, list)
   }
   const threshold = plan.rollout.failureThreshold
   const summary = [...unfinished].map(([cluster, why]) => `${cluster} (${why.join('; ')})`)
   const clusters = new Set(earlier.map((s) => s.cluster)).size
+  const evidence = checks.filter((c) => c.state.done).map((c) => `${c.step.id}: done`)
   if (unfinished.size > threshold) {
-    throw new WorkError(
-      `wave ${wave} halted: ${unfinished.size} cluster(s) of earlier waves failed or are unfinished, failureThreshold is ${threshold}: ${summary.join('; ')}`,
-    )
+    return {
+      passed: false,
+      message: `wave ${wave} halted: ${unfinished.size} cluster(s) of earlier waves failed or are unfinished, failureThreshold is ${threshold}: ${summary.join('; ')}`,
+      evidence,
+    }
   }
   return {
-    status: 'skipped',
-    commands: [],
+    passed: true,
     message:
       unfinished.size === 0
         ? `wave ${wave} may start: the management cluster and all ${clusters} cluster(s) of earlier waves are done`
         : `wave ${wave} may start: ${unfinished.size} unfinished cluster(s) of earlier waves are within the failureThreshold of ${threshold}: ${summary.join('; ')}`,
-    evidence: checks.filter((c) => c.state.done).map((c) => `${c.step.id}: done`),
+    evidence,
   }
 }
 
-/** Clusters whose last recorded result is `deferred` (outside their window). */
+/** Clusters whose last recorded upgrade step is `deferred` (outside their window); gates' entries do not count. */
 async function deferredClusters(ctx: StageContext): Promise<Set<string>> {
   const entries = await ctx.record.entries()
   const last = new Map<string, string>()
-  for (const e of entries) last.set(e.cluster, e.status)
+  for (const e of entries)
+    if (isPlanStage(e.stage) && stageRow(e.stage).kind === 'upgrade') last.set(e.cluster, e.status)
   return new Set([...last].filter(([, status]) => status === 'deferred').map(([c]) => c))
 }
+
+export const stage = defineStage(verify)

@@ -11,13 +11,14 @@
 // insecure-skip-tls-verify only where the inventory sets `allowInsecureSkipTlsVerify` for the
 // cluster. The server's error texts are masked and clipped (Kube.fromInline).
 //
-// Clients and their cached lists (a Snapshot per cluster) are kept per management connection,
-// so API calls scale with kinds × clusters. Clusters whose Secrets hold the same kubeconfig
+// Clients and their cached lists (a Snapshot per cluster) are kept per environment
+// (WorkloadClients, closed by whoever made it), so API calls scale with kinds × clusters. Clusters whose Secrets hold the same kubeconfig
 // share one client (same content, same server, same answers). An unreachable cluster is an
 // error naming the cluster, its server and the Secret.
 
 import { createHash } from 'node:crypto'
 import { messageOf, WorkError } from '../core/errors.js'
+import { type CapiCluster, K, type KommanderCluster } from '../core/kinds.js'
 import {
   type InlineKubeconfig,
   inlineKubeconfig,
@@ -27,7 +28,6 @@ import {
 import { type AnyObject, Kube, KubeError, type KubeObject } from '../effects/kube.js'
 import { maskKubeconfig } from '../effects/kubeconfig.js'
 import type { Reporter } from '../effects/reporter.js'
-import { type CapiCluster, K, type KommanderCluster } from './kinds.js'
 import { Snapshot } from './snapshot.js'
 import type { StageEnv } from './types.js'
 
@@ -54,21 +54,24 @@ interface Shared {
   snapshot: Snapshot
 }
 
-interface Cache {
-  byCluster: Map<string, Promise<WorkloadCluster>>
-  byContent: Map<string, Shared>
-}
+/**
+ * The workload clients of one management connection (a stage run, a plan read, a verify job):
+ * resolved once per cluster, shared by clusters whose Secrets hold the same kubeconfig, and
+ * closed together by whoever made the environment (the executor after a stage).
+ */
+export class WorkloadClients {
+  readonly byCluster = new Map<string, Promise<WorkloadCluster>>()
+  readonly byContent = new Map<string, Shared>()
 
-/** One cache per management connection (a stage run, a plan read, a verify job). */
-const caches = new WeakMap<Kube, Cache>()
-
-function cacheOf(env: StageEnv): Cache {
-  let cache = caches.get(env.kube)
-  if (!cache) {
-    cache = { byCluster: new Map(), byContent: new Map() }
-    caches.set(env.kube, cache)
+  /** Forgets the cached lists of every workload cluster (the clients stay), so the next read is fresh. */
+  refresh(): void {
+    for (const shared of this.byContent.values()) shared.snapshot.refresh()
   }
-  return cache
+
+  /** Drops idle connections of the workload clients (they stay usable). */
+  close(): void {
+    for (const shared of this.byContent.values()) shared.kube.close()
+  }
 }
 
 /** Client options for workload clusters: fewer retries than the management cluster's, so an unreachable one fails in seconds. */
@@ -96,7 +99,7 @@ export function workloadCluster(
   name: string,
   options: WorkloadOptions = {},
 ): Promise<WorkloadCluster> {
-  const cache = cacheOf(env)
+  const cache = env.workloads
   const key = `${options.namespace ?? '*'}/${name}`
   let pending = cache.byCluster.get(key)
   if (!pending) {
@@ -110,16 +113,6 @@ export function workloadCluster(
 /** The KommanderClusters of a workspace namespace (the clusters a workspace's apps run on). */
 export async function workspaceClusters(env: StageEnv, namespace: string): Promise<KommanderCluster[]> {
   return env.snapshot.list<KommanderCluster>(...K.kommanderCluster, namespace)
-}
-
-/** Forgets the cached lists of every workload cluster (the clients stay), so the next read is fresh. */
-export function refreshWorkloads(env: StageEnv): void {
-  for (const shared of caches.get(env.kube)?.byContent.values() ?? []) shared.snapshot.refresh()
-}
-
-/** Drops idle connections of the workload clients (they stay usable). */
-export function closeWorkloads(env: StageEnv): void {
-  for (const shared of caches.get(env.kube)?.byContent.values() ?? []) shared.kube.close()
 }
 
 /**
@@ -146,7 +139,7 @@ export async function mapLimit<T, R>(
 
 async function resolve(
   env: StageEnv,
-  cache: Cache,
+  cache: WorkloadClients,
   name: string,
   options: WorkloadOptions,
 ): Promise<WorkloadCluster> {
@@ -154,11 +147,27 @@ async function resolve(
   if (name === mgmt || (name === 'host-cluster' && (options.namespace ?? 'kommander') === 'kommander')) {
     return wrap(name, 'the management kubeconfig', true, { kube: env.kube, snapshot: env.snapshot })
   }
+  const secret = await secretRef(env, name, options)
+  const { content, what } = await readKubeconfigSecret(env, name, secret, options)
+  const allowInsecure = env.inventory.clusters.some(
+    (c) => c.name === name && c.allowInsecureSkipTlsVerify === true,
+  )
+  return wrap(name, what, false, clientFor(cache, name, content, what, allowInsecure))
+}
+
+interface SecretRef {
+  name: string
+  namespace: string
+  /** The object that names it (`KommanderCluster ns/name`, `Cluster ns/name`). */
+  what: string
+}
+
+/** Where a cluster's kubeconfig Secret is: its KommanderCluster's kubeconfigRef, else CAPI's `<name>-kubeconfig`. */
+async function secretRef(env: StageEnv, name: string, options: WorkloadOptions): Promise<SecretRef> {
   const all = await env.snapshot.list<KommanderCluster>(...K.kommanderCluster)
   const matches = all.filter(
     (k) => k.metadata.name === name && (!options.namespace || k.metadata.namespace === options.namespace),
   )
-  let secret: { name: string; namespace: string; what: string } | undefined
   if (matches.length > 1) {
     throw new WorkError(
       `cluster ${name}: ${matches.length} KommanderClusters have that name (${matches.map((k) => k.metadata.namespace).join(', ')}); say which workspace namespace`,
@@ -172,27 +181,34 @@ async function resolve(
         `cluster ${name}: KommanderCluster ${kc.metadata.namespace}/${name} has no spec.kubeconfigRef (phase ${kc.status?.phase ?? 'unknown'}): it is not joined, its kubeconfig is unknown`,
       )
     }
-    secret = {
+    return {
       name: refName,
       namespace: kc.metadata.namespace!,
       what: `KommanderCluster ${kc.metadata.namespace}/${name}`,
     }
-  } else {
-    const capi = (await env.snapshot.list<CapiCluster>(...K.cluster)).filter((c) => c.metadata.name === name)
-    const cluster =
-      capi.find((c) => !options.namespace || c.metadata.namespace === options.namespace) ?? capi[0]
-    if (!cluster) {
-      throw new WorkError(
-        `cluster ${name}: no KommanderCluster${options.namespace ? ` in ${options.namespace}` : ''} and no CAPI Cluster of that name on the management cluster, so its kubeconfig Secret is unknown`,
-      )
-    }
-    secret = {
-      name: `${name}-kubeconfig`,
-      namespace: cluster.metadata.namespace!,
-      what: `Cluster ${cluster.metadata.namespace}/${name}`,
-    }
   }
+  const capi = (await env.snapshot.list<CapiCluster>(...K.cluster)).filter((c) => c.metadata.name === name)
+  const cluster =
+    capi.find((c) => !options.namespace || c.metadata.namespace === options.namespace) ?? capi[0]
+  if (!cluster) {
+    throw new WorkError(
+      `cluster ${name}: no KommanderCluster${options.namespace ? ` in ${options.namespace}` : ''} and no CAPI Cluster of that name on the management cluster, so its kubeconfig Secret is unknown`,
+    )
+  }
+  return {
+    name: `${name}-kubeconfig`,
+    namespace: cluster.metadata.namespace!,
+    what: `Cluster ${cluster.metadata.namespace}/${name}`,
+  }
+}
 
+/** The kubeconfig content of the Secret (key `value` or `kubeconfig`), bounded and masked. */
+async function readKubeconfigSecret(
+  env: StageEnv,
+  name: string,
+  secret: SecretRef,
+  options: WorkloadOptions,
+): Promise<{ content: string; what: string }> {
   const source = `Secret ${secret.namespace}/${secret.name}`
   let obj: { data?: Record<string, string> } | undefined
   try {
@@ -225,33 +241,38 @@ async function resolve(
     )
   const reporter = options.reporter ?? (env as Partial<{ reporter: Reporter }>).reporter
   if (reporter) maskKubeconfig(content, reporter)
-  const what = `${source} (key ${dataKey})`
-  const allowInsecure = env.inventory.clusters.some(
-    (c) => c.name === name && c.allowInsecureSkipTlsVerify === true,
-  )
+  return { content, what: `${source} (key ${dataKey})` }
+}
 
+/** One client per kubeconfig content (and insecure allowance) in this environment. */
+function clientFor(
+  cache: WorkloadClients,
+  name: string,
+  content: string,
+  what: string,
+  allowInsecure: boolean,
+): Shared {
   const digest = `${createHash('sha256').update(content).digest('hex')}${allowInsecure ? ':insecure-allowed' : ''}`
-  let shared = cache.byContent.get(digest)
-  if (!shared) {
-    let config: InlineKubeconfig
-    try {
-      config = inlineKubeconfig(content, { allowInsecureSkipTlsVerify: allowInsecure })
-    } catch (err) {
-      if (!(err instanceof KubeconfigRefusedError)) throw err
-      throw new WorkError(
-        `cluster ${name}: the kubeconfig in ${what} is refused: ${err.problems.map((p) => `${p.field} (${p.reason})`).join(', ')}. A kubeconfig read from a Secret may carry only inline credentials (an https server, certificate-authority-data, client-certificate-data, client-key-data, token, username/password): dkp-fleet never runs a command or reads a file such a Secret names (docs/reliability.md, threat model)`,
-      )
-    }
-    let kube: Kube
-    try {
-      kube = Kube.fromInline(config, WORKLOAD_KUBE_OPTIONS)
-    } catch (err) {
-      throw new WorkError(`cluster ${name}: the kubeconfig in ${what} cannot be used: ${messageOf(err)}`)
-    }
-    shared = { kube, snapshot: new Snapshot(kube) }
-    cache.byContent.set(digest, shared)
+  const known = cache.byContent.get(digest)
+  if (known) return known
+  let config: InlineKubeconfig
+  try {
+    config = inlineKubeconfig(content, { allowInsecureSkipTlsVerify: allowInsecure })
+  } catch (err) {
+    if (!(err instanceof KubeconfigRefusedError)) throw err
+    throw new WorkError(
+      `cluster ${name}: the kubeconfig in ${what} is refused: ${err.problems.map((p) => `${p.field} (${p.reason})`).join(', ')}. A kubeconfig read from a Secret may carry only inline credentials (an https server, certificate-authority-data, client-certificate-data, client-key-data, token, username/password): dkp-fleet never runs a command or reads a file such a Secret names (docs/reliability.md, threat model)`,
+    )
   }
-  return wrap(name, what, false, shared)
+  let kube: Kube
+  try {
+    kube = Kube.fromInline(config, WORKLOAD_KUBE_OPTIONS)
+  } catch (err) {
+    throw new WorkError(`cluster ${name}: the kubeconfig in ${what} cannot be used: ${messageOf(err)}`)
+  }
+  const shared = { kube, snapshot: new Snapshot(kube) }
+  cache.byContent.set(digest, shared)
+  return shared
 }
 
 function wrap(name: string, source: string, management: boolean, shared: Shared): WorkloadCluster {

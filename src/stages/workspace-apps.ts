@@ -1,40 +1,38 @@
 // `workspace-apps`: `dkp upgrade catalogapp <app> --workspace=<ws> --to-version=<v>` for every
-// catalog app the inventory lists under a workspace (reference/dkp.md §1 step 3, §2.3). Done
-// per app when its AppDeployment references App `<appId>-<v>` and the HelmReleases the release
-// table lists for that app version (named after the app, in the AppDeployment's namespace) run
-// the table's chart versions and are Ready at their generation on the workspace's clusters. Refused (nothing run) when the AppDeployment or the
-// target App is missing, the app is a platform app, or the version would go backwards.
-// The catalog logic here is shared with `project-apps`.
+// catalog app the inventory lists under a workspace (reference/dkp.md §1 step 3, §2.3), one step
+// per app. Done per app when its AppDeployment references App `<appId>-<v>` and the HelmReleases
+// the release table lists for that app version (named after the app, in the AppDeployment's
+// namespace) run the table's chart versions and are Ready at their generation on the workspace's
+// clusters (src/core/catalog-state.ts). Refused (nothing run) when the AppDeployment or the
+// target App is missing, the app is a platform app, or the version would go backwards. The
+// catalog logic here is shared with `project-apps`.
 
+import { type CatalogInputs, catalogAppState } from '../core/catalog-state.js'
+import { catalogAppCommand } from '../core/dkp-commands.js'
+import { type AppDeployment, K, type KommanderApp } from '../core/kinds.js'
 import type { CatalogApp, Workspace as InventoryWorkspace } from '../core/model.js'
 import { findAppRelease, loadReleaseData } from '../core/release-data.js'
-import type { DkpCommand } from '../effects/dkp-runner.js'
-import { type AppDeployment, K, type KommanderApp } from './kinds.js'
-import { catalogAppState, type ItemState, itemsState, upgradeItems } from './kommander-state.js'
-import type { StageContext, StageEnv, StageModule, StageOutcome } from './types.js'
-import { closeWorkloads, refreshWorkloads } from './workload-kube.js'
-import { resolveWorkspace, workspaceReleases } from './workspaces.js'
+import { defineStage } from './drive.js'
+import { type Item, itemSteps, itemsReport, itemsState, problemItem } from './items.js'
+import type { StageEnv, UpgradeStage } from './types.js'
+import { resolveWorkspace, workspaceReleases } from './workspace-read.js'
 
 export type CatalogScope = 'workspace' | 'project'
-
-export function catalogCommand(app: CatalogApp, workspace: string, project?: string): DkpCommand {
-  return {
-    args: [
-      'upgrade',
-      'catalogapp',
-      app.name,
-      `--workspace=${workspace}`,
-      ...(project ? [`--project=${project}`] : []),
-      `--to-version=${app.version}`,
-    ],
-    description: `upgrade catalog app ${project ? `${workspace}/${project}` : workspace}/${app.name} to ${app.version}`,
-  }
-}
 
 interface Unit {
   ws: InventoryWorkspace
   project?: string
   app: CatalogApp
+}
+
+/** One catalog app as read: what catalogAppState() judges, or why it cannot be upgraded. */
+interface CatalogRead {
+  label: string
+  app: CatalogApp
+  workspace: string
+  project?: string
+  problem?: string
+  inputs?: CatalogInputs
 }
 
 function units(env: StageEnv, scope: CatalogScope): Unit[] {
@@ -47,8 +45,8 @@ function units(env: StageEnv, scope: CatalogScope): Unit[] {
 
 const labelOf = (u: Unit) => `app ${u.ws.name}/${u.project ? `${u.project}/` : ''}${u.app.name}`
 
-/** One item per catalog app of the scope: its state, command and (when it must be refused) problem. */
-export async function catalogItems(env: StageEnv, scope: CatalogScope): Promise<ItemState[]> {
+/** Reads every catalog app of the scope (one list per kind, each workspace resolved once). */
+export async function readCatalogApps(env: StageEnv, scope: CatalogScope): Promise<CatalogRead[]> {
   const list = units(env, scope)
   if (list.length === 0) return []
   const [data, appDeployments, apps, clusterApps] = await Promise.all([
@@ -57,20 +55,19 @@ export async function catalogItems(env: StageEnv, scope: CatalogScope): Promise<
     env.snapshot.list<KommanderApp>(...K.app),
     env.snapshot.list<KommanderApp>(...K.clusterApp),
   ])
-  const items: ItemState[] = []
+  const out: CatalogRead[] = []
   const resolvedByWs = new Map<string, Awaited<ReturnType<typeof resolveWorkspace>>>()
   for (const u of list) {
-    const label = labelOf(u)
-    const command = catalogCommand(u.app, u.ws.name, u.project)
-    const refuse = (problem: string) =>
-      items.push({ label, command, problem, state: { done: false, evidence: [], pending: [problem] } })
+    const read: CatalogRead = { label: labelOf(u), app: u.app, workspace: u.ws.name }
+    if (u.project) read.project = u.project
+    out.push(read)
     let resolved = resolvedByWs.get(u.ws.name)
     if (!resolved) {
       resolved = await resolveWorkspace(env, u.ws)
       resolvedByWs.set(u.ws.name, resolved)
     }
     if (resolved.problem || !resolved.namespace) {
-      refuse(resolved.problem ?? `workspace ${u.ws.name} has no namespace`)
+      read.problem = resolved.problem ?? `workspace ${u.ws.name} has no namespace`
       continue
     }
     const wsNs = resolved.namespace
@@ -78,9 +75,7 @@ export async function catalogItems(env: StageEnv, scope: CatalogScope): Promise<
     if (u.project) {
       const pns = resolved.projects.get(u.project)
       if (!pns) {
-        refuse(
-          `Project ${u.project} does not exist in workspace ${u.ws.name} (namespace ${wsNs}; projects: ${[...resolved.projects.keys()].join(', ') || 'none'})`,
-        )
+        read.problem = `Project ${u.project} does not exist in workspace ${u.ws.name} (namespace ${wsNs}; projects: ${[...resolved.projects.keys()].join(', ') || 'none'})`
         continue
       }
       ns = pns
@@ -91,49 +86,55 @@ export async function catalogItems(env: StageEnv, scope: CatalogScope): Promise<
       ...(ns !== wsNs ? apps.filter((a) => a.metadata.namespace === wsNs) : []),
     ]
     const { clusters } = await workspaceReleases(env, wsNs, new Set([ns]))
-    const state = catalogAppState({
+    const appDeployment = appDeployments.find(
+      (ad) => ad.metadata.namespace === ns && ad.metadata.name === u.app.name,
+    )
+    read.inputs = {
       label: `${ns}/${u.app.name}`,
       version: u.app.version,
-      appDeployment: appDeployments.find(
-        (ad) => ad.metadata.namespace === ns && ad.metadata.name === u.app.name,
-      ),
+      ...(appDeployment ? { appDeployment } : {}),
       apps: visible,
       clusterApps,
       table: (appId, version) => findAppRelease(data, 'catalog', appId, version, env.target.dkp),
       releases: clusters,
-    })
-    if (state.from && state.from !== u.app.version)
-      state.evidence.unshift(`${label}: ${state.from} → ${u.app.version}`)
-    const item: ItemState = { label, state, command }
+    }
+  }
+  return out
+}
+
+/** One item per catalog app: its state (texts naming the app), command and (when it must be refused) problem. */
+export function catalogItems(reads: readonly CatalogRead[]): Item[] {
+  return reads.map((r) => {
+    const command = catalogAppCommand(r.app, r.workspace, r.project)
+    if (r.problem || !r.inputs) return problemItem(r.label, command, r.problem ?? 'not read')
+    const state = catalogAppState(r.inputs)
+    if (state.from && state.from !== r.app.version)
+      state.evidence.unshift(`${r.label}: ${state.from} → ${r.app.version}`)
+    const item: Item = {
+      label: r.label,
+      command,
+      state: { ...state, pending: state.pending.map((p) => ({ ...p, text: `${r.label}: ${p.text}` })) },
+    }
     if (state.problem) item.problem = state.problem
-    items.push(item)
-  }
-  return items
+    return item
+  })
 }
 
-export function catalogStage(name: 'workspace-apps' | 'project-apps', scope: CatalogScope): StageModule {
-  return {
+export function catalogStage(name: 'workspace-apps' | 'project-apps', scope: CatalogScope) {
+  const what = scope === 'workspace' ? 'workspace catalog apps' : 'project catalog apps'
+  const stage: UpgradeStage<CatalogRead[]> = {
     name,
-    scope: 'management',
-    mutating: true,
-    // Catalog apps after Kommander, and after the platform apps of their workspaces (dkp.md §1).
-    requires: (cluster) => [
-      { stage: 'kommander', cluster },
-      { stage: 'workspaces', cluster },
-    ],
-    status: async (env) => itemsState(await catalogItems(env, scope)),
-    async run(ctx: StageContext): Promise<StageOutcome> {
-      try {
-        return await upgradeItems(ctx, {
-          what: scope === 'workspace' ? 'workspace catalog apps' : 'project catalog apps',
-          read: () => catalogItems(ctx, scope),
-          refresh: () => refreshWorkloads(ctx),
-        })
-      } finally {
-        closeWorkloads(ctx)
-      }
+    kind: 'upgrade',
+    read: (env) => readCatalogApps(env, scope),
+    evaluate: (reads) => itemsState(catalogItems(reads)),
+    steps: (reads) => itemSteps(catalogItems, reads, what),
+    refresh(env) {
+      env.snapshot.refresh()
+      env.workloads.refresh()
     },
+    report: itemsReport(catalogItems, what),
   }
+  return defineStage(stage)
 }
 
-export const stage: StageModule = catalogStage('workspace-apps', 'workspace')
+export const stage = catalogStage('workspace-apps', 'workspace')

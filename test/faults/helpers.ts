@@ -31,7 +31,6 @@ import { isAlive } from '../../src/fleet/control-plane.js'
 import { makeEnv } from '../../src/stages/execute.js'
 import { loadStage } from '../../src/stages/registry.js'
 import type { StageResult, StepState } from '../../src/stages/types.js'
-import { closeWorkloads } from '../../src/stages/workload-kube.js'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
@@ -430,11 +429,11 @@ export async function liveState(
   const { inventory } = await loadInventory(inventoryPath)
   const plan = buildPlan(inventory, {})
   const kube = client()
-  const env = makeEnv({ inventory, plan }, kube, new AbortController().signal, () => new Date())
+  const env = makeEnv({ inventory, plan }, kube)
   try {
     return await (await loadStage(stage)).status(env, cluster)
   } finally {
-    closeWorkloads(env)
+    env.workloads.close()
     kube.close()
   }
 }

@@ -6,11 +6,13 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parseInventory } from '../../src/core/inventory.js'
+import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/core/kinds.js'
+import { platformTargets } from '../../src/core/kommander-releases.js'
+import { kommanderState, workspaceState } from '../../src/core/kommander-state.js'
+import { pendingTexts } from '../../src/core/step-state.js'
 import { dkpRelease } from '../../src/fleet/dkp-releases.js'
 import { dkpTags, RELEASES } from '../../src/fleet/release-table.js'
 import { fleetObjects } from '../../src/fleet/seed.js'
-import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/stages/kinds.js'
-import { kommanderState, platformTargets, workspaceState } from '../../src/stages/kommander-state.js'
 
 const inventory = parseInventory([
   { path: 'examples/fleet.yaml', content: readFileSync('examples/fleet.yaml', 'utf8') },
@@ -76,13 +78,13 @@ describe('every DKP release of the table', () => {
     it(`${tag}: a fleet seeded there is done for ${tag}${tags[i + 1] ? ` and not for ${tags[i + 1]}` : ''}`, () => {
       expect(dkpRelease(tag).kommanderApp).toBe(RELEASES.platform(tag)!.versions('kommander')[0])
       const at = states(tag, tag)
-      expect(at.kommander.pending, tag).toEqual([])
-      for (const ws of at.workspaces) expect(ws.pending, tag).toEqual([])
+      expect(pendingTexts(at.kommander), tag).toEqual([])
+      for (const ws of at.workspaces) expect(pendingTexts(ws), tag).toEqual([])
       const next = tags[i + 1]
       if (!next) return
       const behind = states(tag, next)
       expect(behind.kommander.done).toBe(false)
-      expect(behind.kommander.pending[0]).toBe(
+      expect(pendingTexts(behind.kommander)[0]).toBe(
         `HelmRelease kommander/kommander chart ${tag} (want ${next}), Ready`,
       )
     })

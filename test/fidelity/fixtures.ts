@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseAllDocuments } from 'yaml'
-import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/stages/kinds.js'
+import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/core/kinds.js'
 
 export const FIXTURES = resolve(import.meta.dirname, '../fixtures/releases')
 

@@ -5,13 +5,11 @@
 // releases named after their AppDeployment) stayed false on the v2.8.1 set.
 
 import { describe, expect, it } from 'vitest'
+import { catalogAppState } from '../../src/core/catalog-state.js'
+import { platformTargets } from '../../src/core/kommander-releases.js'
+import { kommanderState, workspaceState } from '../../src/core/kommander-state.js'
 import { findAppRelease, loadReleaseData, type ReleaseData } from '../../src/core/release-data.js'
-import {
-  catalogAppState,
-  kommanderState,
-  platformTargets,
-  workspaceState,
-} from '../../src/stages/kommander-state.js'
+import { pendingTexts } from '../../src/core/step-state.js'
 import { type FixtureSet, inNamespace, loadFixtureSet } from './fixtures.js'
 
 const TARGET = 'v2.8.1'
@@ -126,21 +124,23 @@ describe('done-checks: false on the v2.7.1 set, true on the v2.8.1 set (target v
     const before = kommander(sets['v2.7.1'])
     expect(before.done).toBe(false)
     expect(before.from).toBe('v2.7.1')
-    expect(before.pending).toContain('HelmRelease kommander/kommander chart v2.7.1 (want v2.8.1), Ready')
-    expect(before.pending.join('\n')).toMatch(
+    expect(pendingTexts(before)).toContain(
+      'HelmRelease kommander/kommander chart v2.7.1 (want v2.8.1), Ready',
+    )
+    expect(pendingTexts(before).join('\n')).toMatch(
       /platform AppDeployments not on release v2\.8\.1's ClusterApps: .*kommander\/dex → dex-2\.13\.6 \(want dex-2\.13\.11\)/,
     )
-    expect(before.pending.join('\n')).toMatch(
+    expect(pendingTexts(before).join('\n')).toMatch(
       /HelmReleases not at the chart versions of mesosphere\/kommander-applications v2\.8\.1: kommander\/cluster-observer-edge-7 chart 1\.2\.0 \(want 1\.2\.1\)/,
     )
     // a release v2.8.1's ai-navigator-app lists anew (its v2.7.1 one has another name)
-    expect(before.pending.join('\n')).toMatch(
+    expect(pendingTexts(before).join('\n')).toMatch(
       /kommander\/ai-navigator-app missing \(ai-navigator-app 0\.2\.2 deploys it\)/,
     )
-    expect(before.pending).toContain('KommanderCore kommander-core status.version v2.7.1 (want v2.8.1)')
+    expect(pendingTexts(before)).toContain('KommanderCore kommander-core status.version v2.7.1 (want v2.8.1)')
 
     const after = kommander(sets['v2.8.1'])
-    expect(after.pending).toEqual([])
+    expect(pendingTexts(after)).toEqual([])
     expect(after.done).toBe(true)
     expect(after.evidence.join('\n')).toMatch(
       /\d+ HelmReleases of \d+ enabled apps in kommander at the chart versions of https:\/\/github\.com\/mesosphere\/kommander-applications\/tree\/v2\.8\.1/,
@@ -150,24 +150,24 @@ describe('done-checks: false on the v2.7.1 set, true on the v2.8.1 set (target v
   it('workspaces', () => {
     const before = workspace(sets['v2.7.1'])
     expect(before.done).toBe(false)
-    expect(before.pending.join('\n')).toMatch(
+    expect(pendingTexts(before).join('\n')).toMatch(
       /platform AppDeployments not on release v2\.8\.1's ClusterApps: .*team-a-x7k2p\/cert-manager → cert-manager-\S+ \(want cert-manager-1\.14\.2\)/,
     )
-    expect(before.pending.join('\n')).toMatch(/HelmReleases not converged: .*team-a-x7k2p\/traefik/)
+    expect(pendingTexts(before).join('\n')).toMatch(/HelmReleases not converged: .*team-a-x7k2p\/traefik/)
 
     const after = workspace(sets['v2.8.1'])
-    expect(after.pending).toEqual([])
+    expect(pendingTexts(after)).toEqual([])
     expect(after.done).toBe(true)
   })
 
   it('workspace-apps (kafka-operator, AppDeployment named like the app)', () => {
     const before = catalog(sets['v2.7.1'], 'kafka-operator', WS.namespace, '0.25.1')
     expect(before.done).toBe(false)
-    expect(before.pending).toEqual([
+    expect(pendingTexts(before)).toEqual([
       'AppDeployment team-a-x7k2p/kafka-operator → kafka-operator-0.20.2 (want kafka-operator-0.25.1)',
     ])
     const after = catalog(sets['v2.8.1'], 'kafka-operator', WS.namespace, '0.25.1')
-    expect(after.pending).toEqual([])
+    expect(pendingTexts(after)).toEqual([])
     expect(after.done).toBe(true)
   })
 
@@ -175,7 +175,7 @@ describe('done-checks: false on the v2.7.1 set, true on the v2.8.1 set (target v
     const before = catalog(sets['v2.7.1'], 'zookeeper-operator-m7x2q', PROJECT, '0.2.16-dkp.1')
     expect(before.done).toBe(false)
     const after = catalog(sets['v2.8.1'], 'zookeeper-operator-m7x2q', PROJECT, '0.2.16-dkp.1')
-    expect(after.pending).toEqual([])
+    expect(pendingTexts(after)).toEqual([])
     expect(after.done).toBe(true)
     expect(after.evidence).toContain(
       'HelmRelease payments-q7c4n/zookeeper-operator at the chart versions of https://github.com/mesosphere/dkp-catalog-applications/tree/v2.8.1, Ready on prod-east-1',
@@ -195,8 +195,10 @@ describe('done-checks: false on the v2.7.1 set, true on the v2.8.1 set (target v
         ),
       }
     }
-    expect(kommander(mixed('dex', 'kommander')).pending.join('\n')).toMatch(/kommander\/dex /)
-    expect(workspace(mixed('reloader', WS.namespace)).pending.join('\n')).toMatch(/team-a-x7k2p\/reloader /)
+    expect(pendingTexts(kommander(mixed('dex', 'kommander'))).join('\n')).toMatch(/kommander\/dex /)
+    expect(pendingTexts(workspace(mixed('reloader', WS.namespace))).join('\n')).toMatch(
+      /team-a-x7k2p\/reloader /,
+    )
     expect(
       catalog(mixed('zookeeper-operator', PROJECT), 'zookeeper-operator-m7x2q', PROJECT, '0.2.16-dkp.1').done,
     ).toBe(false)

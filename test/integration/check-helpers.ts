@@ -15,14 +15,13 @@ import { writeStatus } from '../../src/fleet/seed.js'
 import { checkFleet, type FleetCheckResult } from '../../src/stages/check.js'
 import { loadPlan, makeEnv } from '../../src/stages/execute.js'
 import type { StageEnv } from '../../src/stages/types.js'
-import { closeWorkloads } from '../../src/stages/workload-kube.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 export const INVENTORY = 'examples/fleet.yaml'
 
 export async function fleetEnv(kube: Kube, inventory = INVENTORY): Promise<StageEnv> {
   const loaded = await loadPlan({ inventory, cwd: ROOT }, new ConsoleReporter(() => {}))
-  return makeEnv(loaded, kube, new AbortController().signal, () => new Date())
+  return makeEnv(loaded, kube)
 }
 
 /** One check over a fresh environment (fresh clients: request counts start at 0). */
@@ -34,7 +33,7 @@ export async function runFleetCheck(
   try {
     return await checkFleet(env, options)
   } finally {
-    closeWorkloads(env)
+    env.workloads.close()
     env.kube.close()
   }
 }

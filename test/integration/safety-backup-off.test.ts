@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run as runAction } from '../../src/action/main.js'
+import { pendingTexts } from '../../src/core/step-state.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import { ConsoleReporter } from '../../src/effects/reporter.js'
 import { pauseName } from '../../src/effects/run-record.js'
@@ -105,7 +106,7 @@ describe('backup done-condition once Kommander runs the target', () => {
       const stage = await loadStage('backup')
       const stale = await stage.status(fleet.env, 'dkp-mgmt')
       expect(stale.done).toBe(false)
-      expect(stale.pending[0]).toMatch(
+      expect(pendingTexts(stale)[0]).toMatch(
         /^no Completed Velero Backup younger than 24h in kommander on dkp-mgmt \(newest: kommander\/nightly-old, 3d\S* old\)$/,
       )
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
-import { UPGRADE_ORDER } from '../../src/core/stages.js'
+import { prerequisitesOf, STAGE_TABLE } from '../../src/core/stage-table.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import type { Kube } from '../../src/effects/kube.js'
 import { LEASE_API, leaseName } from '../../src/effects/lease.js'
@@ -55,7 +55,8 @@ function options(stage: RunOptions['stage'], extra: Partial<RunOptions> = {}): R
     dryRun: false,
     timeoutMs: 120_000,
     failOn: 'error',
-    env: { PATH: process.env.PATH ?? '' },
+    // The job's environment: where the executor reads how often to poll (set for speed below).
+    env: { PATH: process.env.PATH ?? '', DKP_FLEET_POLL_MS: process.env.DKP_FLEET_POLL_MS },
     cwd: process.cwd(),
     ...extra,
   }
@@ -247,8 +248,7 @@ describe('backup stage and the Kommander gate', () => {
       reporter(),
     )
     try {
-      const kommander = await loadStage('kommander')
-      expect(kommander.requires(MGMT, fleet.env)).toContainEqual({ stage: 'backup', cluster: MGMT })
+      expect(prerequisitesOf('kommander', MGMT, MGMT)).toContainEqual({ stage: 'backup', cluster: MGMT })
       const state = await (await loadStage('backup')).status(fleet.env, MGMT)
       expect(state.done).toBe(true)
       expect(state.evidence[0]).toContain(ours[0]!.metadata.name)
@@ -280,10 +280,10 @@ describe('pause and resume', () => {
     const entriesBefore = (await recordEntries(tc.kube)).length
 
     const mutating: { stage: RunOptions['stage']; cluster?: string }[] = []
-    for (const stage of UPGRADE_ORDER) {
-      const module = await loadStage(stage).catch(() => undefined) // modules still being written are left out
-      if (!module?.mutating) continue
-      if (module.scope === 'cluster') mutating.push({ stage, cluster: CANARY }, { stage, cluster: MGMT })
+    for (const row of STAGE_TABLE) {
+      if (row.kind !== 'upgrade') continue
+      const stage = row.name
+      if (row.scope === 'cluster') mutating.push({ stage, cluster: CANARY }, { stage, cluster: MGMT })
       else mutating.push({ stage })
     }
     expect(mutating.map((m) => m.stage)).toEqual(

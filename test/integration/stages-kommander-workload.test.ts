@@ -9,20 +9,15 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { K } from '../../src/core/kinds.js'
 import { buildPlan } from '../../src/core/plan.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import type { Kube } from '../../src/effects/kube.js'
 import { packageRoot } from '../../src/fleet/control-plane.js'
 import { API } from '../../src/fleet/objects.js'
 import { makeEnv } from '../../src/stages/execute.js'
-import { K } from '../../src/stages/kinds.js'
 import type { StageEnv } from '../../src/stages/types.js'
-import {
-  closeWorkloads,
-  refreshWorkloads,
-  workloadCluster,
-  workspaceClusters,
-} from '../../src/stages/workload-kube.js'
+import { workloadCluster, workspaceClusters } from '../../src/stages/workload-kube.js'
 import {
   type Attack,
   attacks,
@@ -81,12 +76,7 @@ beforeAll(async () => {
   })
   const { inventory } = await loadInventory(join(packageRoot(), 'examples', 'fleet.yaml'))
   mgmtKube = tc.client()
-  env = makeEnv(
-    { inventory, plan: buildPlan(inventory) },
-    mgmtKube,
-    new AbortController().signal,
-    () => new Date(),
-  )
+  env = makeEnv({ inventory, plan: buildPlan(inventory) }, mgmtKube)
 })
 
 describe('workloadCluster', () => {
@@ -132,10 +122,10 @@ describe('workloadCluster', () => {
     await a.list(...K.helmRelease, ns)
     await b.list(...K.helmRelease)
     expect(a.kube.requests).toBe(before)
-    refreshWorkloads(env)
+    env.workloads.refresh()
     await b.list(...K.helmRelease)
     expect(a.kube.requests).toBe(before + 1)
-    closeWorkloads(env)
+    env.workloads.close()
     await b.list(...K.kommanderCluster) // still usable after close
   })
 
@@ -290,12 +280,7 @@ describe('kubeconfig Secrets are tenant data: only inline credentials, https, no
       allowInsecureSkipTlsVerify: true,
       source: { file: 'fleet.yaml', line: 1, col: 1 },
     })
-    const allowing = makeEnv(
-      { inventory, plan: buildPlan(inventory) },
-      tc.client(),
-      new AbortController().signal,
-      () => new Date(),
-    )
+    const allowing = makeEnv({ inventory, plan: buildPlan(inventory) }, tc.client())
     const wc = await workloadCluster(allowing, 'hostile-insecure', { namespace: ns })
     expect((await wc.list(...K.kommanderCluster, ns)).length).toBeGreaterThan(0)
     // the same Secret, another cluster name (not allowed): refused, even with a shared content cache

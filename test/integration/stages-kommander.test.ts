@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Inventory } from '../../src/core/model.js'
 import type { PlanStage, StageName } from '../../src/core/stages.js'
+import { pendingTexts } from '../../src/core/step-state.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import type { AnyObject } from '../../src/effects/kube.js'
 import { ConsoleReporter } from '../../src/effects/reporter.js'
@@ -125,7 +126,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** A stage's done-condition read with a fresh management client, as verify and plan read it. */
 async function statusOf(name: PlanStage) {
   const loaded = await loadPlan({ inventory: INVENTORY, cwd: root }, new ConsoleReporter(() => {}))
-  const env = makeEnv(loaded, tc.client(), new AbortController().signal, () => new Date())
+  const env = makeEnv(loaded, tc.client())
   return (await loadStage(name)).status(env, inventory.management.name)
 }
 
@@ -215,7 +216,7 @@ describe('Kommander chain on the example fleet', () => {
     expect(await hrVersion('kommander', 'kommander')).toBe('v2.8.1/v2.8.1/True')
     const state = await statusOf('kommander')
     expect(state.done).toBe(false)
-    expect(state.pending.join('\n')).toMatch(
+    expect(pendingTexts(state).join('\n')).toMatch(
       /platform AppDeployments not on release v2\.8\.1's ClusterApps: kommander\/\S+ → \S+ \(want /,
     )
   })
@@ -354,7 +355,7 @@ describe('Kommander chain on the example fleet', () => {
     // prerequisite) to read done: a re-run right away would be refused until it settles, as a
     // re-run some minutes later never is.
     for (let i = 0; i < 300 && !(await statusOf('workspaces')).done; i++) await sleep(100)
-    expect((await statusOf('workspaces')).pending).toEqual([])
+    expect(pendingTexts(await statusOf('workspaces'))).toEqual([])
     const { result, out } = await run('workspace-apps')
     expect(result.status, out).toBe('upgraded')
     expect(bareCommands(result)).toContain(
@@ -411,12 +412,12 @@ describe('Kommander chain on the example fleet', () => {
   it('every Kommander stage reads done afterwards', async () => {
     const loaded = await loadPlan({ inventory: INVENTORY, cwd: root }, new ConsoleReporter(() => {}))
     const kube = tc.client()
-    const env = makeEnv(loaded, kube, new AbortController().signal, () => new Date())
+    const env = makeEnv(loaded, kube)
     const calls: Record<string, number> = {}
     for (const name of ['kommander', 'workspaces', 'workspace-apps', 'project-apps'] as const) {
       const before = kube.requests
       const state = await (await loadStage(name)).status(env, 'mgmt')
-      expect(state.pending, name).toEqual([])
+      expect(pendingTexts(state), name).toEqual([])
       expect(state.done).toBe(true)
       calls[name] = kube.requests - before
     }

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InputError } from '../../src/core/errors.js'
 import type { Inventory, ManagedCluster } from '../../src/core/model.js'
+import { pendingTexts } from '../../src/core/step-state.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import type { Kube } from '../../src/effects/kube.js'
 import { addonObjects } from '../../src/fleet/addons.js'
@@ -167,7 +168,7 @@ describe('EKS (AWSManagedControlPlane) with the namespace read from the Workspac
   it('core-addons compares with the dry run (no CSI addon on EKS); without dkp the run record decides', async () => {
     const before = await addons.status(envOf(await ctx('core-addons', 'eks-1')), 'eks-1')
     expect(before.done).toBe(false)
-    expect(before.pending[0]).toMatch(/^no run record of core-addons:eks-1 reaching v2.8.1/)
+    expect(pendingTexts(before)[0]).toMatch(/^no run record of core-addons:eks-1 reaching v2.8.1/)
 
     const c = await ctx('core-addons', 'eks-1')
     const res = await addons.run(c)
@@ -183,7 +184,7 @@ describe('EKS (AWSManagedControlPlane) with the namespace read from the Workspac
     }
     // live state decides with dkp: at target now, though no run record exists (module run directly)
     const live = await addons.status(await ctx('core-addons', 'eks-1'), 'eks-1')
-    expect(live.done, live.pending.join('\n')).toBe(true)
+    expect(live.done, pendingTexts(live).join('\n')).toBe(true)
 
     // without dkp: still not done until the run record says so
     const noDkp = envOf(await ctx('core-addons', 'eks-1'))
@@ -203,7 +204,7 @@ describe('EKS (AWSManagedControlPlane) with the namespace read from the Workspac
       commands: [],
     })
     const recorded = await addons.status(envOf(await ctx('core-addons', 'eks-1')), 'eks-1')
-    expect(recorded.done, recorded.pending.join('\n')).toBe(true)
+    expect(recorded.done, pendingTexts(recorded).join('\n')).toBe(true)
     expect(recorded.evidence[0]).toMatch(/^run record: core-addons:eks-1 upgraded to v2.8.1/)
   })
 })
@@ -221,7 +222,7 @@ describe('refusals before anything changes', () => {
       )
       const st = await kubernetes.status(await ctx('kubernetes', 'vs-1'), 'vs-1')
       expect(st.done).toBe(false)
-      expect(st.pending[0]).toMatch(/provider "vsphere"/)
+      expect(pendingTexts(st)[0]).toMatch(/provider "vsphere"/)
       const err2 = await addons.run(await ctx('core-addons', 'vs-1')).catch((e: unknown) => e)
       expect(err2).toBeInstanceOf(InputError)
     } finally {
@@ -301,7 +302,7 @@ describe('refusals before anything changes', () => {
   it('capi-components is not done without a run record, even with Available controllers', async () => {
     const st = await capi.status(await ctx('capi-components', 'hub'), 'hub')
     expect(st.done).toBe(false)
-    expect(st.pending).toEqual([
+    expect(pendingTexts(st)).toEqual([
       expect.stringMatching(
         /^no run record of capi-components:hub reaching v2.8.1: the CAPI components' versions cannot be read/,
       ),

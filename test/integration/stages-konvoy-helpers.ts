@@ -102,7 +102,11 @@ export function stageRunner(
         dryRun: opts.dryRun ?? false,
         timeoutMs: opts.timeoutMs ?? 150_000,
         failOn: 'error',
-        env: opts.env ?? { HOME: process.env.HOME ?? tmpdir(), PATH: process.env.PATH ?? '' },
+        // The job's environment: where the executor reads how often to poll (the tests set it for speed).
+        env: {
+          ...(opts.env ?? { HOME: process.env.HOME ?? tmpdir(), PATH: process.env.PATH ?? '' }),
+          DKP_FLEET_POLL_MS: process.env.DKP_FLEET_POLL_MS,
+        },
         cwd: root,
       }
       const t0 = performance.now()
@@ -218,13 +222,11 @@ export async function moduleContext(opts: {
     })
     return runner
   }
-  const env = makeEnv(
-    { inventory: opts.inventory, plan },
-    opts.kube,
-    new AbortController().signal,
-    () => new Date(),
+  // The stages poll as the job's environment says (the tests set DKP_FLEET_POLL_MS for speed).
+  const env = makeEnv({ inventory: opts.inventory, plan }, opts.kube, {
     dkp,
-  )
+    pollMs: Number(process.env.DKP_FLEET_POLL_MS) || 5000,
+  })
   const managed = opts.inventory.clusters.find((c) => c.name === opts.cluster && !c.attached)
   return {
     ...env,
@@ -238,5 +240,6 @@ export async function moduleContext(opts: {
     dryRun: opts.dryRun ?? false,
     deadline: Date.now() + 120_000,
     extra: {},
+    place: { cwd: process.cwd(), reportDir: tmpdir(), toolVersion: 'test' },
   }
 }

@@ -76,7 +76,7 @@ beforeAll(async () => {
   const t1 = performance.now()
   await upgradeKommanderSide(tc.kubeconfigPath)
   const custom = await r.run('custom-apps')
-  expect(['upgraded', 'skipped'], custom.log).toContain(custom.status)
+  expect(custom.status, custom.log).toBe('passed')
   durations.push(
     `Kommander side to v2.8.1 (stand-in) + custom-apps: ${((performance.now() - t1) / 1000).toFixed(1)} s`,
   )

@@ -115,21 +115,10 @@ const RULES: Record<Layer, Rule> = {
 }
 
 /**
- * Known violations in files another branch is rewriting (issue 16, branch `engine`). Each entry
- * is exact: the test fails when it no longer occurs, so it is removed once the fix lands.
+ * Known violations, each exact: the test fails when one no longer occurs, so it is removed once
+ * the fix lands. Empty: every layer keeps its rules.
  */
-const ALLOWED: Record<string, string[]> = {
-  // engine: live.ts moves to src/stages/live-versions.ts (issue 16, item 4).
-  'src/effects/live.ts': [
-    'imports ../stages/execute.js',
-    'imports ../stages/kinds.js',
-    'imports ../stages/step-states.js',
-  ],
-  // engine: stages read no process.env; the poll interval and the tool version come in
-  // through the stage environment (issue 16, item 4).
-  'src/stages/flow.ts': ['reads process.env'],
-  'src/stages/check.ts': ['reads process.env'],
-}
+const ALLOWED: Record<string, string[]> = {}
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

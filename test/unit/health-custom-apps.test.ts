@@ -3,6 +3,7 @@
 // is stored.
 
 import { describe, expect, it } from 'vitest'
+import type { AppDeployment, HelmRelease, KommanderCluster, NamespacedRef } from '../../src/core/kinds.js'
 import type { Inventory } from '../../src/core/model.js'
 import {
   customApps,
@@ -10,7 +11,6 @@ import {
   namespaceOwners,
   targetClusters,
 } from '../../src/stages/custom-apps.js'
-import type { AppDeployment, HelmRelease, KommanderCluster, NamespacedRef } from '../../src/stages/kinds.js'
 
 const src = { file: 'fleet.yaml', line: 1, col: 1 }
 const inventory = {

@@ -2,25 +2,21 @@
 // for each gate, the Kubernetes skew policy, and rule descriptors for SARIF.
 
 import { describe, expect, it } from 'vitest'
-import type { BackupSettings } from '../../src/core/model.js'
-import { renderSarif } from '../../src/core/report/sarif.js'
-import { mergeSameServer, ruleOf } from '../../src/stages/check.js'
+import { backupFindings, dkpVersionFindings, HEALTH, kubernetesPathFindings } from '../../src/core/health.js'
 import {
-  appDeploymentFindings,
-  attachedFindings,
-  backupFindings,
   capiClusterFindings,
   controlPlaneFindings,
-  dkpVersionFindings,
-  HEALTH,
-  healthRules,
-  helmReleaseFindings,
-  kubernetesPathFindings,
   machineFindings,
   maxKubeletSkew,
   nodePoolFindings,
   skewFindings,
-} from '../../src/stages/health.js'
+} from '../../src/core/health-capi.js'
+import {
+  appDeploymentFindings,
+  attachedFindings,
+  helmReleaseFindings,
+} from '../../src/core/health-kommander.js'
+import { healthRules } from '../../src/core/health-rules.js'
 import type {
   AppDeployment,
   CapiCluster,
@@ -30,7 +26,11 @@ import type {
   KubeadmControlPlane,
   Machine,
   MachineDeployment,
-} from '../../src/stages/kinds.js'
+} from '../../src/core/kinds.js'
+import type { BackupSettings } from '../../src/core/model.js'
+import { renderSarif } from '../../src/core/report/sarif.js'
+import { pend } from '../../src/core/step-state.js'
+import { mergeSameServer, ruleOf } from '../../src/stages/check.js'
 
 const NOW = '2026-01-01T00:00:00Z'
 const ok = (type: string) => ({ type, status: 'True' as const, lastTransitionTime: NOW })
@@ -400,20 +400,29 @@ describe('backup gate', () => {
       }),
     ])
     expect(backupFindings('mgmt', BACKUP, { done: true, evidence: ['x'], pending: [] })).toEqual([])
-    expect(
-      backupFindings('mgmt', BACKUP, {
-        done: false,
-        evidence: [],
-        pending: [
+    const [missing] = backupFindings('mgmt', BACKUP, {
+      done: false,
+      evidence: [],
+      pending: [
+        pend(
+          'not-installed',
           'Velero is not installed on mgmt (the server does not serve velero.io/v1 Backup): install it',
-        ],
-      })[0]?.severity,
-    ).toBe('error')
+          'velero.io/v1 Backup',
+        ),
+      ],
+    })
+    expect(missing?.severity).toBe('error')
+    expect(missing?.message).toMatch(
+      /^Velero is not installed on mgmt \(the server does not serve velero.io\/v1 Backup\): /,
+    )
     const [old] = backupFindings('mgmt', BACKUP, {
       done: false,
       evidence: [],
       pending: [
-        'no Completed Velero Backup younger than 12h in kommander on mgmt (newest: kommander/b, 3d old)',
+        pend(
+          'not-at-target',
+          'no Completed Velero Backup younger than 12h in kommander on mgmt (newest: kommander/b, 3d old)',
+        ),
       ],
     })
     expect(old).toMatchObject({ severity: 'warning', details: { maxAgeSeconds: 43200 } })

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest'
+import { catalogAppState } from '../../src/core/catalog-state.js'
 import { toFlags } from '../../src/core/command-args.js'
-import { findAppRelease, releaseDataFrom } from '../../src/core/release-data.js'
-import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/stages/kinds.js'
+import { catalogAppCommand as catalogCommand } from '../../src/core/dkp-commands.js'
+import type { AppDeployment, HelmRelease, KommanderApp } from '../../src/core/kinds.js'
 import {
   appIdOf,
-  catalogAppState,
   helmReleaseView,
-  itemsState,
-  kommanderState,
   platformTargets,
   releasedAt,
   runningDkp,
   splitAppName,
-  workspaceState,
-} from '../../src/stages/kommander-state.js'
-import { catalogCommand } from '../../src/stages/workspace-apps.js'
+} from '../../src/core/kommander-releases.js'
+import { kommanderState, workspaceState } from '../../src/core/kommander-state.js'
+import { findAppRelease, releaseDataFrom } from '../../src/core/release-data.js'
+import { pendingTexts } from '../../src/core/step-state.js'
+import { itemsState, problemItem } from '../../src/stages/items.js'
 
 const HR_API = 'helm.toolkit.fluxcd.io/v2beta2'
 const APPS_API = 'apps.kommander.d2iq.io/v1alpha3'
@@ -236,7 +236,7 @@ describe('kommanderState (release table knows the target)', () => {
 
   it('is done when every release the table lists runs its chart version: never the app version', () => {
     const s = kommanderState({ ...base, helmReleases: atTarget() })
-    expect(s.pending).toEqual([])
+    expect(pendingTexts(s)).toEqual([])
     expect(s.done).toBe(true)
     expect(s.from).toBe('v2.8.1')
     expect(s.evidence[0]).toBe('HelmRelease kommander/kommander at v2.8.1, Ready')
@@ -262,7 +262,7 @@ describe('kommanderState (release table knows the target)', () => {
     })
     expect(s.done).toBe(false)
     expect(s.from).toBe('v2.7.1')
-    expect(s.pending).toEqual([
+    expect(pendingTexts(s)).toEqual([
       'HelmRelease kommander/kommander chart v2.7.1 (want v2.8.1), Ready',
       "platform AppDeployments not on release v2.8.1's ClusterApps: kommander/kommander → kommander-0.7.1 (want kommander-0.8.1), kommander/gitea → gitea-8.1.0 (want gitea-8.2.1)",
       'HelmReleases not at the chart versions of mesosphere/kommander-applications v2.8.1: kommander/cluster-observer-edge-7 chart 1.2.0 (want 1.2.1), Ready, kommander/gitea takes values from gitea-8.1.0-d2iq-defaults (want gitea-8.2.1-d2iq-defaults)',
@@ -278,7 +278,7 @@ describe('kommanderState (release table knows the target)', () => {
     )
     const s = kommanderState({ ...base, helmReleases })
     expect(s.done).toBe(false)
-    expect(s.pending).toEqual([
+    expect(pendingTexts(s)).toEqual([
       'HelmReleases not at the chart versions of mesosphere/kommander-applications v2.8.1: kommander/gitea chart 8.2.1 (want 8.2.0), Ready',
     ])
   })
@@ -298,10 +298,10 @@ describe('kommanderState (release table knows the target)', () => {
       )
     const s = kommanderState({ ...base, helmReleases })
     expect(s.done).toBe(false)
-    expect(s.pending[0]).toMatch(
+    expect(pendingTexts(s)[0]).toMatch(
       /^HelmReleases not Ready in kommander: kommander\/gitea Ready=Unknown \(Progressing\), kommander\/cert-manager generation 2 not observed yet/,
     )
-    expect(s.pending[1]).toBe(
+    expect(pendingTexts(s)[1]).toBe(
       'HelmReleases not at the chart versions of mesosphere/kommander-applications v2.8.1: kommander/gitea at 8.2.0, released 8.1.0, Ready=Unknown (Progressing), kommander/cert-manager at v1.14.2, generation 2 not observed yet (observed 1), kommander/cert-manager-crds missing (cert-manager 1.14.2 deploys it)',
     )
   })
@@ -317,7 +317,7 @@ describe('kommanderState (release table knows the target)', () => {
   it('names a missing Kommander release', () => {
     const s = kommanderState({ ...base, helmReleases: [] })
     expect(s.done).toBe(false)
-    expect(s.pending[0]).toMatch(/HelmRelease kommander\/kommander not found/)
+    expect(pendingTexts(s)[0]).toMatch(/HelmRelease kommander\/kommander not found/)
   })
 })
 
@@ -353,7 +353,7 @@ describe('kommanderState (a release the table does not know)', () => {
       ],
     })
     expect(s.done).toBe(false)
-    expect(s.pending).toEqual([
+    expect(pendingTexts(s)).toEqual([
       'HelmReleases not Ready in kommander: kommander/grafana Ready=False (Succeeded)',
       'platform AppDeployments not on the newest ClusterApps: kommander/traefik → traefik-23.0.2 (want traefik-25.0.1)',
     ])
@@ -414,7 +414,7 @@ describe('workspaceState', () => {
   it('is not done while a platform AppDeployment references the old ClusterApp', () => {
     const s = workspaceState(input('traefik-23.0.2', converged()))
     expect(s.done).toBe(false)
-    expect(s.pending[0]).toBe(
+    expect(pendingTexts(s)[0]).toBe(
       "workspace team-a (ws-a): platform AppDeployments not on release v2.8.1's ClusterApps: ws-a/traefik → traefik-23.0.2 (want traefik-26.0.0)",
     )
   })
@@ -427,14 +427,14 @@ describe('workspaceState', () => {
       )
     const s = workspaceState(input('traefik-26.0.0', releases))
     expect(s.done).toBe(false)
-    expect(s.pending[0]).toBe(
+    expect(pendingTexts(s)[0]).toBe(
       'workspace team-a (ws-a): HelmReleases not converged: ws-a/cert-manager-crds missing (cert-manager 1.14.2 deploys it) on c1, c2, proj-a/grafana-logging chart 6.58.9 (want 6.60.2), Ready on c1, c2',
     )
   })
 
   it('is done when refs and releases match the table; unrelated namespaces are ignored', () => {
     const s = workspaceState(input('traefik-26.0.0', converged()))
-    expect(s.pending).toEqual([])
+    expect(pendingTexts(s)).toEqual([])
     expect(s.done).toBe(true)
     expect(s.evidence.join('\n')).toMatch(/3 platform AppDeployments on release v2.8.1's ClusterApps/)
     expect(s.evidence.join('\n')).toMatch(
@@ -448,7 +448,7 @@ describe('workspaceState', () => {
     )
     const s = workspaceState(input('traefik-26.0.0', releases))
     expect(s.done).toBe(false)
-    expect(s.pending[0]).toMatch(/ws-a\/kafka-operator Ready=False/)
+    expect(pendingTexts(s)[0]).toMatch(/ws-a\/kafka-operator Ready=False/)
   })
 
   it("without the release in the table: the management cluster's ClusterApps and Ready, and it says so", () => {
@@ -456,12 +456,12 @@ describe('workspaceState', () => {
       h.metadata.name === 'traefik' ? hr('traefik', 'ws-a', '99.0.0') : h,
     )
     const s = workspaceState(input('traefik-26.0.0', releases, null))
-    expect(s.pending).toEqual([])
+    expect(pendingTexts(s)).toEqual([])
     expect(s.done).toBe(true)
     expect(s.evidence[0]).toMatch(
       /^the release table has no mesosphere\/kommander-applications v2.8.1: workspace team-a/,
     )
-    expect(workspaceState(input('traefik-23.0.2', releases, null)).pending[0]).toMatch(
+    expect(pendingTexts(workspaceState(input('traefik-23.0.2', releases, null)))[0]).toMatch(
       /not on the management cluster's ClusterApps: ws-a\/traefik → traefik-23.0.2 \(want traefik-26.0.0\)/,
     )
   })
@@ -492,7 +492,7 @@ describe('catalogAppState', () => {
       targetApp: 'zookeeper-operator-0.2.16-dkp.1',
     })
     expect(s.problem).toBeUndefined()
-    expect(s.pending).toEqual([
+    expect(pendingTexts(s)).toEqual([
       'AppDeployment ws-a/zk → zookeeper-operator-0.2.15 (want zookeeper-operator-0.2.16-dkp.1)',
     ])
   })
@@ -509,7 +509,7 @@ describe('catalogAppState', () => {
         hr('zk', 'ws-a', '9.9.9', { ready: 'False' }),
       ),
     })
-    expect(s.pending).toEqual([])
+    expect(pendingTexts(s)).toEqual([])
     expect(s.done).toBe(true)
     expect(s.evidence).toEqual([
       'AppDeployment ws-a/zk → App zookeeper-operator-0.2.16-dkp.1',
@@ -526,7 +526,7 @@ describe('catalogAppState', () => {
       ),
     })
     expect(stale.done).toBe(false)
-    expect(stale.pending[0]).toBe(
+    expect(pendingTexts(stale)[0]).toBe(
       'HelmReleases of zookeeper-operator 0.2.16-dkp.1 not converged: ws-a/zookeeper-operator takes values from zookeeper-operator-0.2.15-d2iq-defaults (want zookeeper-operator-0.2.16-dkp.1-d2iq-defaults) on c1',
     )
     const s = catalogAppState({
@@ -540,7 +540,7 @@ describe('catalogAppState', () => {
       ),
     })
     expect(s.done).toBe(false)
-    expect(s.pending[0]).toBe(
+    expect(pendingTexts(s)[0]).toBe(
       'HelmReleases of zookeeper-operator 0.2.16-dkp.1 not converged: ws-a/zookeeper-operator at 0.2.15, generation 2 not observed yet (observed 1) on c1',
     )
   })
@@ -557,7 +557,7 @@ describe('catalogAppState', () => {
       ),
     })
     expect(s.done).toBe(false)
-    expect(s.pending[0]).toMatch(/ws-a\/zookeeper-operator chart 0.2.16-dkp.1 \(want 0.2.15\)/)
+    expect(pendingTexts(s)[0]).toMatch(/ws-a\/zookeeper-operator chart 0.2.16-dkp.1 \(want 0.2.15\)/)
   })
 
   it('a version the table does not know: the appRef and Ready only, and it says so', () => {
@@ -589,7 +589,7 @@ describe('catalogAppState', () => {
       appDeployment: ad('kafka-operator-abc', 'ws-a', 'App', 'kafka-operator-0.26.0'),
       releases: on(withValues(hr('kafka-operator', 'ws-a', '0.24.1'), 'kafka-operator-0.24.1-d2iq-defaults')),
     })
-    expect(stale.pending[0]).toMatch(
+    expect(pendingTexts(stale)[0]).toMatch(
       /kafka-operator takes the values of kafka-operator 0\.24\.1 \(want kafka-operator-0\.26\.0-d2iq-defaults\)/,
     )
     const odd = catalogAppState({
@@ -669,15 +669,14 @@ describe('commands', () => {
 })
 
 describe('itemsState', () => {
-  it('prefixes pending lines with the item label and is done only when all are', () => {
+  it('an item that cannot be upgraded names itself in its pending line; the stage is done only when all items are', () => {
     const s = itemsState([
       { label: 'workspace a', state: { done: true, evidence: ['ok a'], pending: [] }, command: { args: [] } },
-      {
-        label: 'workspace b',
-        state: { done: false, evidence: [], pending: ['x behind'] },
-        command: { args: [] },
-      },
+      problemItem('workspace b', { args: [] }, 'x behind'),
     ])
-    expect(s).toEqual({ done: false, evidence: ['ok a'], pending: ['workspace b: x behind'] })
+    expect(s.done).toBe(false)
+    expect(s.evidence).toEqual(['ok a'])
+    expect(pendingTexts(s)).toEqual(['workspace b: x behind'])
+    expect(s.pending[0]).toMatchObject({ code: 'refused', object: 'workspace b' })
   })
 })

@@ -1,25 +1,23 @@
 import { describe, expect, it } from 'vitest'
-import { toFlags } from '../../src/core/command-args.js'
-import type { KubeadmControlPlane, Machine, MachineDeployment } from '../../src/stages/kinds.js'
 import {
   addonsState,
-  bareVersion,
-  capiControllersState,
   clusterResourceSetsOf,
-  controlPlaneState,
-  type Deployment,
-  groupBy,
   imagesOf,
+  parseAddonDryRun,
+} from '../../src/core/addons-state.js'
+import { capiControllersState, type Deployment, providerVersions } from '../../src/core/capi-state.js'
+import { toFlags } from '../../src/core/command-args.js'
+import type { KubeadmControlPlane, Machine, MachineDeployment } from '../../src/core/kinds.js'
+import {
+  controlPlaneState,
   kubernetesState,
-  lowestVersion,
   type ManagedControlPlane,
   managedControlPlaneState,
-  managedVersionMatches,
   nodePoolState,
-  parseAddonDryRun,
-  providerVersions,
-  sameKubernetes,
-} from '../../src/stages/konvoy-state.js'
+} from '../../src/core/konvoy-state.js'
+import { pendingTexts } from '../../src/core/step-state.js'
+import { bareVersion, lowestVersion, managedVersionMatches, sameKubernetes } from '../../src/core/versions.js'
+import { groupBy } from '../../src/stages/konvoy-read.js'
 
 const T = '1.28.7'
 const cond = (type: string, status: 'True' | 'False' = 'True', reason?: string) => ({
@@ -292,7 +290,7 @@ describe('kubernetes step state', () => {
     const s = kubernetesState(view, T)
     expect(s.done).toBe(false)
     expect(s.from).toBe('1.27.6')
-    expect(s.pending.join('\n')).toMatch(
+    expect(pendingTexts(s).join('\n')).toMatch(
       /node pool gpu of the inventory has no MachineDeployment in team-a \(found: prod-east-1-md-0\)/,
     )
   })
@@ -364,7 +362,7 @@ describe('core addons', () => {
       'v2.8.1',
     )
     expect(old.done).toBe(false)
-    expect(old.pending[0]).toMatch(
+    expect(pendingTexts(old)[0]).toMatch(
       /differs from dkp v2.8.1 \(runs quay.io\/tigera\/operator:v1.30.4; wants quay.io\/tigera\/operator:v1.30.9\)/,
     )
     const unapplied = addonsState(
@@ -372,7 +370,7 @@ describe('core addons', () => {
       expected,
       'v2.8.1',
     )
-    expect(unapplied.pending).toEqual([expect.stringMatching(/ResourcesApplied=False/)])
+    expect(pendingTexts(unapplied)).toEqual([expect.stringMatching(/ResourcesApplied=False/)])
   })
   it('selects the per-cluster sets by selector and name suffix, not global ones', () => {
     const cluster = {
@@ -427,7 +425,7 @@ describe('CAPI controllers', () => {
       ...all.filter((d) => d.metadata.namespace !== 'capi-system'),
       dep('capz-system', 'capz-controller-manager', true, 2, 1),
     ])
-    expect(s.pending).toEqual([
+    expect(pendingTexts(s)).toEqual([
       'no controller Deployment in capi-system',
       expect.stringMatching(/capz-system\/capz-controller-manager .*generation 2 not observed/),
     ])

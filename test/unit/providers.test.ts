@@ -6,6 +6,7 @@
 // defaults stay marked as inferred in the table and in the plan.
 
 import { describe, expect, it } from 'vitest'
+import { capiComponentsCommand } from '../../src/core/dkp-commands.js'
 import { parseInventory } from '../../src/core/inventory.js'
 import { planSummary } from '../../src/core/markdown.js'
 import { type AttachedCluster, isManaged } from '../../src/core/model.js'
@@ -20,7 +21,6 @@ import {
 } from '../../src/core/providers.js'
 import { renderPlan } from '../../src/core/text.js'
 import { DKP_MINORS, dkpMinor } from '../../src/core/versions.js'
-import { capiCommand } from '../../src/stages/capi-components.js'
 import { resolveCluster } from '../../src/stages/execute.js'
 
 const fleet = (opts: { dkp?: string; kubernetes?: string; clusters: string[]; management?: string[] }) =>
@@ -276,14 +276,14 @@ describe('management.capiComponents.args', () => {
       'with-aws-bootstrap-credentials': 'true',
       timeout: '20m',
     })
-    expect(capiCommand({ inventory }).args).toEqual([
+    expect(capiComponentsCommand(inventory).args).toEqual([
       'upgrade',
       'capi-components',
       '--with-aws-bootstrap-credentials=true',
       '--timeout=20m',
     ])
     const bare = parse(fleet({ clusters: [] })).inventory
-    expect(capiCommand({ inventory: bare }).args).toEqual(['upgrade', 'capi-components'])
+    expect(capiComponentsCommand(bare).args).toEqual(['upgrade', 'capi-components'])
   })
 })
 

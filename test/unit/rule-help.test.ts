@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compatRule, compatRules } from '../../src/core/compat/rules.js'
+import { HEALTH } from '../../src/core/health.js'
+import { healthRule, healthRules } from '../../src/core/health-rules.js'
 import { renderSarif } from '../../src/core/report/sarif.js'
 import { parseRuleHelp, ruleHelp, ruleHelpIds } from '../../src/core/rule-help.js'
-import { HEALTH, healthRule, healthRules } from '../../src/stages/health.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const data = JSON.parse(readFileSync(join(ROOT, 'data/rules.json'), 'utf8'))

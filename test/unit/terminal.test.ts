@@ -2,8 +2,7 @@
 // someone stepping in, decided from typed fields and condition types/reasons only.
 
 import { describe, expect, it } from 'vitest'
-import type { KubeObject } from '../../src/effects/kube.js'
-import { kommanderState } from '../../src/stages/kommander-state.js'
+import { kommanderState } from '../../src/core/kommander-state.js'
 import {
   describeTerminal,
   firstTerminalOn,
@@ -11,7 +10,8 @@ import {
   sameTerminal,
   TerminalError,
   terminalState,
-} from '../../src/stages/terminal.js'
+} from '../../src/core/terminal.js'
+import type { KubeObject } from '../../src/effects/kube.js'
 
 const T0 = '2026-01-01T10:00:00Z'
 const obj = (kind: string, extra: Record<string, unknown> = {}, meta: Record<string, unknown> = {}) =>

@@ -8,6 +8,7 @@ import {
   DKP_MINORS,
   defaultKubernetesFor,
   dkpMinor,
+  kubernetesSupport,
   kubernetesSupportedBy,
   minorOf,
   normalizeDkp,
@@ -74,7 +75,7 @@ describe('DKP upgrade path', () => {
     ['2.6.0', 'v2.7.1'],
     ['v2.1.0', 'v2.2.0'],
   ])('%s → %s is allowed', (from, to) => {
-    expect(checkDkpPath(from, to)).toEqual({ ok: true, path: [from, to] })
+    expect(checkDkpPath(from, to)).toEqual({ ok: true, kind: 'ok', path: [from, to] })
   })
 
   it('2.5.x → 2.7.x is refused, listing v2.6.x', () => {
@@ -128,6 +129,7 @@ describe('Kubernetes path', () => {
     const r = checkKubernetesPath('1.26.6', '1.28.7')
     expect(r).toEqual({
       ok: false,
+      kind: 'skip',
       path: ['1.26.6', '1.27.x', '1.28.7'],
       reason: 'Kubernetes 1.26.6 → 1.28.7 skips minor 1.27.x: upgrade 1.26.6 → 1.27.x → 1.28.7',
     })
@@ -161,5 +163,45 @@ describe('Kubernetes versions a release supports', () => {
     ['v2.9.0', '1.40.0', undefined], // unknown release: no opinion (target.kubernetes decides)
   ])('DKP %s with Kubernetes %s → %j', (dkp, k, message) => {
     expect(kubernetesSupportedBy(dkp, k)).toBe(message)
+  })
+})
+
+describe('path and support checks say what kind of answer they are (no caller reads the wording)', () => {
+  it.each([
+    ['v2.7.1', 'v2.8.1', 'ok'],
+    ['v2.8.1', 'v2.7.1', 'downgrade'],
+    ['v2.5.2', 'v2.7.1', 'skip'],
+    ['v2.8.1', 'v2.9.0', 'unknown'],
+  ] as const)('DKP %s → %s: %s', (from, to, kind) => {
+    expect(checkDkpPath(from, to).kind).toBe(kind)
+  })
+
+  it.each([
+    ['1.27.6', '1.28.7', 'ok'],
+    ['1.28.7', '1.28.1', 'downgrade'],
+    ['1.26.6', '1.28.7', 'skip'],
+    ['1.28.7', '2.0.0', 'major'],
+    ['latest', '1.28.7', 'unknown'],
+    ['1.28.7', '1.28', 'unknown'],
+  ] as const)('Kubernetes %s → %s: %s', (from, to, kind) => {
+    const r = checkKubernetesPath(from, to)
+    expect(r.kind).toBe(kind)
+    expect(r.ok).toBe(kind === 'ok')
+  })
+
+  it('support ranges: newer, older, ok, and a release the table does not know', () => {
+    expect(kubernetesSupport('v2.8.1', '1.29.0').kind).toBe('newer')
+    expect(kubernetesSupport('v2.8.1', '1.25.9').kind).toBe('older')
+    expect(kubernetesSupport('v2.8.1', '1.27.9')).toEqual({ kind: 'ok' })
+    expect(kubernetesSupport('v9.9.9', '1.27.9')).toEqual({ kind: 'unknown-release' })
+  })
+
+  it('the release table comes from data/dkp-releases.json with a provenance per value', async () => {
+    const { default: raw } = await import('../../data/dkp-releases.json', { with: { type: 'json' } })
+    expect(raw.releases.map((r) => r.minor)).toEqual(DKP_MINORS.map((m) => m.minor))
+    for (const r of raw.releases) {
+      expect(['C', '3P', 'I']).toContain(r.kubernetes.provenance)
+      expect(['C', '3P', 'I']).toContain(r.oldestKubernetes.provenance)
+    }
   })
 })

@@ -3,7 +3,7 @@
 //         [--fail-on error|warning|none]
 // scans repository manifests for removed APIs and needs no cluster. The live mode (`-i <glob>`
 // with `--kubeconfig F`: health gates, Helm releases, last-applied, live kinds) plugs in
-// through `LiveCheck`: src/stages/check.ts, loaded only when asked for (it brings the
+// through `LiveCheck`: src/stages/check-live.ts, loaded only when asked for (it brings the
 // Kubernetes client).
 
 import { writeFile } from 'node:fs/promises'
@@ -189,4 +189,4 @@ export const command: Command = async (argv, io) => {
 
 /** The live mode, loaded on demand (the Kubernetes client stays out of file-only checks). */
 export const liveFleetCheck: LiveCheck = async (options, io) =>
-  (await import('../../stages/check.js')).liveCheck(options, io)
+  (await import('../../stages/check-live.js')).liveCheck(options, io)

@@ -23,7 +23,7 @@ export const command: Command = async (argv, io) => {
   const options = { targetDkp: parsed.target, targetKubernetes: parsed.targetKubernetes }
   let live: LiveVersions | undefined
   if (parsed.kubeconfig) {
-    const { readLiveVersionsFromFile } = await import('../../effects/live.js')
+    const { readLiveVersionsFromFile } = await import('../../stages/live-versions.js')
     live = await readLiveVersionsFromFile(parsed.kubeconfig, inventory, options)
   }
   const plan = buildPlan(inventory, { ...options, live })

@@ -94,6 +94,8 @@ export const command: Command = async (argv, io) => {
       reporter,
     )
     io.stdout(values.json ? `${JSON.stringify(result)}\n` : resultText(result))
+    // A refusal of bad input (a path that skips a minor or goes backwards) exits 2, like every bad input.
+    if (result.badInput) return 2
     return result.status === 'failed' || result.status === 'cancelled' ? 1 : 0
   } finally {
     process.removeListener('SIGINT', onSignal)

@@ -1,7 +1,7 @@
 // The DKP, CAPI and Flux kinds the stages read (reference/dkp.md §4), with the fields used.
 // Bare groups are read at the server's preferred version (see Snapshot).
 
-import type { KubeObject } from '../effects/kube.js'
+import type { KubeObject } from './kube-object.js'
 
 export const K = {
   helmRelease: ['helm.toolkit.fluxcd.io', 'HelmRelease'],

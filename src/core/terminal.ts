@@ -27,9 +27,9 @@
 // Objects whose status is older than their spec (observedGeneration < generation) are never
 // terminal: the controller has not looked at the current spec yet.
 
-import { WorkError } from '../core/errors.js'
-import type { KubeObject } from '../effects/kube.js'
+import { WorkError } from './errors.js'
 import { type Condition, condition, ref } from './kinds.js'
+import type { KubeObject } from './kube-object.js'
 
 export interface TerminalState {
   /** `MachineDeployment team-a/prod-east-1-md-0`, `HelmRelease kommander/grafana on cluster prod`. */
