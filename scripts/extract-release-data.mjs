@@ -86,7 +86,8 @@ for (const { repo, dir } of repos) {
       if (!m || m[4] === 'kustomization.yaml' || m[4] === 'metadata.yaml') continue
       for (const doc of parseAllDocuments(git(dir, 'show', `${tag}:${file}`))) {
         const obj = doc.toJS()
-        if (obj?.kind === 'OCIRepository') sources.set([m[2], m[3], obj.kind, obj.metadata?.name].join('\t'), obj)
+        if (obj?.kind === 'OCIRepository')
+          sources.set([m[2], m[3], obj.kind, obj.metadata?.name].join('\t'), obj)
         if (obj?.kind !== 'HelmRelease') continue
         const spec = obj.spec?.chart?.spec
         hr.push([repo, tag, m[2], m[3], obj.metadata?.name, spec?.chart ?? 'None', spec?.version ?? 'None'])
@@ -98,8 +99,15 @@ for (const { repo, dir } of repos) {
     for (const [app, version, name, ref] of chartRefs) {
       const source = sources.get([app, version, ref.kind, ref.name].join('\t'))
       refs.push([
-        repo, tag, app, version, name, ref.kind ?? 'None', ref.name ?? 'None',
-        source?.spec?.url ?? 'None', source?.spec?.ref?.tag ?? source?.spec?.ref?.semver ?? 'None',
+        repo,
+        tag,
+        app,
+        version,
+        name,
+        ref.kind ?? 'None',
+        ref.name ?? 'None',
+        source?.spec?.url ?? 'None',
+        source?.spec?.ref?.tag ?? source?.spec?.ref?.semver ?? 'None',
       ])
     }
     if (repo !== 'kommander-applications') continue

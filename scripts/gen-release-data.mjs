@@ -63,7 +63,9 @@ export function compile() {
     apps[r.app] ??= {}
     apps[r.app][r.app_version] ??= []
     const ref = r.chart === 'None' ? refs.get(key(r)) : undefined
-    const row = ref ? [r.helmrelease, ...ref] : [r.helmrelease, resolveValue(r.chart), resolveValue(r.chart_version)]
+    const row = ref
+      ? [r.helmrelease, ...ref]
+      : [r.helmrelease, resolveValue(r.chart), resolveValue(r.chart_version)]
     if (values.has(key(r))) row.push(values.get(key(r)))
     apps[r.app][r.app_version].push(row)
   }

@@ -86,7 +86,10 @@ describe('release data', () => {
     expect(hr.chart).toBe('oci://docker.io/mesosphere/kommander-chart')
     expect(hr.chartVersion).toBe('v2.17.1')
     // 2.15 still names the chart in chart.spec (a HelmRepository)
-    const old = data.platform('2.15.0')!.helmReleases('kommander', '0.15.0')!.find((h) => h.name === 'kommander')!
+    const old = data
+      .platform('2.15.0')!
+      .helmReleases('kommander', '0.15.0')!
+      .find((h) => h.name === 'kommander')!
     expect([old.chart, old.chartVersion]).toEqual(['kommander', 'v2.15.0'])
     // 2.17 moved the kommander defaults to helmrelease/cm.yaml: its default apps are read from there
     expect(data.platform('2.17.1')!.defaults?.management).toContain('kommander')
