@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { InputError, WorkError } from '../core/errors.js'
 import { type CheckReport, TOOL_NAME } from '../core/report/model.js'
 import { summaryLine } from '../core/report/text.js'
-import { VERSION } from '../core/version.js'
+import { toolVersion } from '../core/version.js'
 import type { GitHubReporter } from '../effects/github.js'
 import { scanManifestPaths } from '../effects/manifest-files.js'
 import { ConsoleReporter } from '../effects/reporter.js'
@@ -49,7 +49,7 @@ export async function checkWithoutCluster(inputs: ActionInputs, reporter: GitHub
     )
   const repo = await scanManifestPaths(manifests, { target: targetKubernetes, base: cwd })
   const report: CheckReport = {
-    tool: { name: TOOL_NAME, version: process.env.DKP_FLEET_VERSION || VERSION },
+    tool: { name: TOOL_NAME, version: toolVersion(process.env) },
     target: { kubernetes: targetKubernetes },
     findings: repo.findings,
     manifests,

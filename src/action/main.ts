@@ -5,7 +5,7 @@ import * as core from '@actions/core'
 import { dkpCacheKeyFor } from '../core/download.js'
 import { formatProblem, InputError, messageOf } from '../core/errors.js'
 import { escapeHtml, escapeHtmlBlock } from '../core/markdown.js'
-import type { LiveVersions } from '../core/plan.js'
+import { assertPlanDigest, type LiveVersions } from '../core/plan.js'
 import { deadlineIn, setProcessDeadline } from '../effects/deadline.js'
 import { GitHubReporter } from '../effects/github.js'
 import { loadInventory } from '../effects/inventory-files.js'
@@ -80,11 +80,7 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
         platform: { platform: process.platform, arch: process.arch },
       }),
     )
-    if (inputs.planDigest && inputs.planDigest !== plan.digest) {
-      throw new Error(
-        `the plan (${plan.digest}) differs from the plan job's (${inputs.planDigest}): the inventory or target changed between jobs`,
-      )
-    }
+    assertPlanDigest(plan, inputs.planDigest)
     return
   }
   if (inputs.stage === 'fetch-dkp') return (await import('./fetch-dkp.js')).fetchDkp(inputs, reporter)

@@ -3,7 +3,7 @@
 
 import { constants } from 'node:os'
 import { exitCodeFor, InputError, messageOf } from '../core/errors.js'
-import { VERSION } from '../core/version.js'
+import { toolVersion } from '../core/version.js'
 import { setProcessDeadline } from '../effects/deadline.js'
 import { removeTempDirs } from '../effects/temp-files.js'
 import { type CliIO, type Command, processIO } from './io.js'
@@ -51,7 +51,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return name ? 0 : 2
   }
   if (name === '--version') {
-    io.stdout(`${process.env.DKP_FLEET_VERSION || VERSION}\n`)
+    io.stdout(`${toolVersion(process.env)}\n`)
     return 0
   }
   const entry = COMMANDS[name]

@@ -68,24 +68,15 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
     state.pending.push(pend('refused', state.problem, `AppDeployment ${ref(ad)}`))
     return state
   }
-  const apps = input.apps
-  const current = apps.find((a) => a.metadata.name === appRef?.name)
+  const current = input.apps.find((a) => a.metadata.name === appRef?.name)
   const appId = appIdOf(ad, current)
   const targetApp = `${appId}-${input.version}`
   state.appId = appId
   state.targetApp = targetApp
   const from = appVersionOf(ad, current)
   if (from) state.from = from
-  if (!apps.some((a) => a.metadata.name === targetApp)) {
-    state.problem = `App ${targetApp} does not exist in ${[...new Set(apps.map((a) => a.metadata.namespace))].join(' or ') || ad.metadata.namespace}: the catalog has no ${appId} ${input.version} (available: ${
-      apps
-        .filter((a) => (a.spec?.appId ?? splitAppName(a.metadata.name!)?.appId) === appId)
-        .map((a) => a.spec?.version ?? a.metadata.name)
-        .join(', ') || 'none'
-    }); check the version in the inventory or update the catalog repository`
-  } else if (from && appRef?.name !== targetApp && compareLoosely(input.version, from) < 0) {
-    state.problem = `AppDeployment ${ref(ad)} runs ${appId} ${from}, newer than the inventory's ${input.version}: catalog apps are not downgraded`
-  }
+  const problem = targetProblem(input, ad, appId, from)
+  if (problem) state.problem = problem
   if (appRef?.name !== targetApp) {
     state.pending.push(
       pend(
@@ -98,82 +89,132 @@ export function catalogAppState(input: CatalogInputs): CatalogState {
     return state
   }
   state.evidence.push(`AppDeployment ${ref(ad)} → App ${targetApp}`)
-  const ns = ad.metadata.namespace!
   const table = typeof input.table === 'function' ? input.table(appId, input.version) : input.table
-  const off: { cluster: string; problem: string }[] = []
-  const deployed: string[] = []
-  /** The app's HelmReleases per cluster (for terminal states). */
-  const mineOnClusters: { cluster: string; helmReleases: HelmRelease[] }[] = []
-  if (table) {
-    const apps = [{ appId, version: input.version, helmReleases: table.helmReleases }]
-    const names = new Set(table.helmReleases.filter((h) => !h.dynamic).map((h) => h.name))
-    for (const r of input.releases) {
-      const mine = r.helmReleases.filter((hr) => hr.metadata.namespace === ns)
-      // Not deployed to this cluster (the AppDeployment's cluster selector leaves it out).
-      if (!mine.some((hr) => names.has(hr.metadata.name!))) continue
-      deployed.push(r.cluster)
-      mineOnClusters.push({
-        cluster: r.cluster,
-        helmReleases: mine.filter((hr) => names.has(hr.metadata.name!)),
-      })
-      for (const problem of tableProblems(apps, ns, mine).problems) off.push({ cluster: r.cluster, problem })
-    }
-    const list = [...names].map((n) => `${ns}/${n}`).join(', ')
-    if (off.length > 0)
-      state.pending.push(
-        pend(
-          'converging',
-          `HelmReleases of ${appId} ${input.version} not converged: ${listSome(groupByProblem(off), 3)}`,
-        ),
-      )
-    else if (deployed.length > 0)
-      state.evidence.push(
-        `HelmRelease ${list} at the chart versions of ${table.source}, Ready on ${listSome(deployed)}`,
-      )
-    else
-      state.evidence.push(
-        `no HelmRelease ${list} on the ${input.releases.length} workspace cluster(s): not deployed to any`,
-      )
-  } else {
-    state.evidence.unshift(
-      `the release table does not know ${appId} ${input.version} (not in any mesosphere/dkp-catalog-applications tag): generic checks only (appRef, HelmRelease Ready at its generation and not on another version's values); chart version not checked`,
-    )
-    const knownVersions = new Set(
-      apps
-        .filter((a) => (a.spec?.appId ?? splitAppName(a.metadata.name!)?.appId) === appId)
-        .map((a) => a.spec?.version ?? splitAppName(a.metadata.name!)?.version)
-        .filter((v): v is string => v !== undefined),
-    )
-    for (const r of input.releases) {
-      const mine = r.helmReleases.filter((hr) => hr.metadata.namespace === ns)
-      const hr =
-        mine.find((h) => h.metadata.name === appId) ?? mine.find((h) => h.metadata.name === ad.metadata.name)
-      if (!hr) continue
-      deployed.push(r.cluster)
-      mineOnClusters.push({ cluster: r.cluster, helmReleases: [hr] })
-      const view = helmReleaseView(hr)
-      const rendered = valuesVersions(hr, appId, knownVersions)
-      if (rendered.length > 0 && !rendered.includes(input.version))
-        off.push({
-          cluster: r.cluster,
-          problem: `${view.ref} takes the values of ${appId} ${rendered.join(', ')} (want ${appId}-${input.version}-d2iq-defaults)`,
-        })
-      else if (!view.ready) off.push({ cluster: r.cluster, problem: `${view.ref} ${view.notReady}` })
-    }
-    if (off.length > 0)
-      state.pending.push(
-        pend('converging', `HelmRelease of ${appId} not Ready: ${listSome(groupByProblem(off), 3)}`),
-      )
-    else if (deployed.length > 0)
-      state.evidence.push(`HelmRelease ${ns}/${appId} Ready at its generation on ${listSome(deployed)}`)
-    else
-      state.evidence.push(
-        `no HelmRelease ${ns}/${appId} on the ${input.releases.length} workspace cluster(s): not deployed to any`,
-      )
-  }
+  const mineOnClusters = table
+    ? releasesByTable(input, state, ad, appId, table)
+    : releasesGeneric(input, state, ad, appId)
   // a HelmRelease of this app whose retries are exhausted ends the wait (terminal.ts)
   const failed = firstTerminalOn(mineOnClusters)
   if (failed) state.failed = failed
   state.done = state.pending.length === 0
   return state
+}
+
+const appIdOfApp = (a: KommanderApp) => a.spec?.appId ?? splitAppName(a.metadata.name!)?.appId
+
+/** Why the AppDeployment cannot be moved to the target: the target App is missing, or it would go down. */
+function targetProblem(
+  input: CatalogInputs,
+  ad: AppDeployment,
+  appId: string,
+  from: string | undefined,
+): string | undefined {
+  const { apps } = input
+  const targetApp = `${appId}-${input.version}`
+  if (!apps.some((a) => a.metadata.name === targetApp)) {
+    return `App ${targetApp} does not exist in ${[...new Set(apps.map((a) => a.metadata.namespace))].join(' or ') || ad.metadata.namespace}: the catalog has no ${appId} ${input.version} (available: ${
+      apps
+        .filter((a) => appIdOfApp(a) === appId)
+        .map((a) => a.spec?.version ?? a.metadata.name)
+        .join(', ') || 'none'
+    }); check the version in the inventory or update the catalog repository`
+  }
+  if (from && ad.spec?.appRef?.name !== targetApp && compareLoosely(input.version, from) < 0)
+    return `AppDeployment ${ref(ad)} runs ${appId} ${from}, newer than the inventory's ${input.version}: catalog apps are not downgraded`
+  return undefined
+}
+
+type ClusterReleases = { cluster: string; helmReleases: HelmRelease[] }[]
+
+/** The app's HelmReleases as the release table names them, at its chart versions, per cluster. */
+function releasesByTable(
+  input: CatalogInputs,
+  state: CatalogState,
+  ad: AppDeployment,
+  appId: string,
+  table: AppRelease,
+): ClusterReleases {
+  const ns = ad.metadata.namespace!
+  const off: { cluster: string; problem: string }[] = []
+  const deployed: string[] = []
+  const mineOnClusters: ClusterReleases = []
+  const apps = [{ appId, version: input.version, helmReleases: table.helmReleases }]
+  const names = new Set(table.helmReleases.filter((h) => !h.dynamic).map((h) => h.name))
+  for (const r of input.releases) {
+    const mine = r.helmReleases.filter((hr) => hr.metadata.namespace === ns)
+    // Not deployed to this cluster (the AppDeployment's cluster selector leaves it out).
+    if (!mine.some((hr) => names.has(hr.metadata.name!))) continue
+    deployed.push(r.cluster)
+    mineOnClusters.push({
+      cluster: r.cluster,
+      helmReleases: mine.filter((hr) => names.has(hr.metadata.name!)),
+    })
+    for (const problem of tableProblems(apps, ns, mine).problems) off.push({ cluster: r.cluster, problem })
+  }
+  const list = [...names].map((n) => `${ns}/${n}`).join(', ')
+  if (off.length > 0)
+    state.pending.push(
+      pend(
+        'converging',
+        `HelmReleases of ${appId} ${input.version} not converged: ${listSome(groupByProblem(off), 3)}`,
+      ),
+    )
+  else if (deployed.length > 0)
+    state.evidence.push(
+      `HelmRelease ${list} at the chart versions of ${table.source}, Ready on ${listSome(deployed)}`,
+    )
+  else
+    state.evidence.push(
+      `no HelmRelease ${list} on the ${input.releases.length} workspace cluster(s): not deployed to any`,
+    )
+  return mineOnClusters
+}
+
+/** A version the table does not know: the HelmRelease named after the app (else the AppDeployment) Ready, not on another version's values. */
+function releasesGeneric(
+  input: CatalogInputs,
+  state: CatalogState,
+  ad: AppDeployment,
+  appId: string,
+): ClusterReleases {
+  const ns = ad.metadata.namespace!
+  const off: { cluster: string; problem: string }[] = []
+  const deployed: string[] = []
+  const mineOnClusters: ClusterReleases = []
+  state.evidence.unshift(
+    `the release table does not know ${appId} ${input.version} (not in any mesosphere/dkp-catalog-applications tag): generic checks only (appRef, HelmRelease Ready at its generation and not on another version's values); chart version not checked`,
+  )
+  const knownVersions = new Set(
+    input.apps
+      .filter((a) => appIdOfApp(a) === appId)
+      .map((a) => a.spec?.version ?? splitAppName(a.metadata.name!)?.version)
+      .filter((v): v is string => v !== undefined),
+  )
+  for (const r of input.releases) {
+    const mine = r.helmReleases.filter((hr) => hr.metadata.namespace === ns)
+    const hr =
+      mine.find((h) => h.metadata.name === appId) ?? mine.find((h) => h.metadata.name === ad.metadata.name)
+    if (!hr) continue
+    deployed.push(r.cluster)
+    mineOnClusters.push({ cluster: r.cluster, helmReleases: [hr] })
+    const view = helmReleaseView(hr)
+    const rendered = valuesVersions(hr, appId, knownVersions)
+    if (rendered.length > 0 && !rendered.includes(input.version))
+      off.push({
+        cluster: r.cluster,
+        problem: `${view.ref} takes the values of ${appId} ${rendered.join(', ')} (want ${appId}-${input.version}-d2iq-defaults)`,
+      })
+    else if (!view.ready) off.push({ cluster: r.cluster, problem: `${view.ref} ${view.notReady}` })
+  }
+  if (off.length > 0)
+    state.pending.push(
+      pend('converging', `HelmRelease of ${appId} not Ready: ${listSome(groupByProblem(off), 3)}`),
+    )
+  else if (deployed.length > 0)
+    state.evidence.push(`HelmRelease ${ns}/${appId} Ready at its generation on ${listSome(deployed)}`)
+  else
+    state.evidence.push(
+      `no HelmRelease ${ns}/${appId} on the ${input.releases.length} workspace cluster(s): not deployed to any`,
+    )
+  return mineOnClusters
 }

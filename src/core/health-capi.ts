@@ -185,80 +185,72 @@ export function skewFindings(
   target: string,
 ): Finding[] {
   const cp = controlPlane?.version ? kubernetesMinor(bareVersion(controlPlane.version)) : undefined
-  const to = kubernetesMinor(target)
   if (cp === undefined) return []
-  const out: Finding[] = []
-  for (const pool of pools) {
-    const kubelets = pool.machines
-      .filter((m) => !m.metadata.deletionTimestamp)
-      .map((m) => m.status?.nodeInfo?.kubeletVersion ?? m.spec?.version)
-      .filter((v): v is string => !!v)
-    const minors = kubelets
-      .map((v) => kubernetesMinor(bareVersion(v)))
-      .filter((n): n is number => n !== undefined)
-    if (minors.length === 0) continue
-    const low = Math.min(...minors)
-    const high = Math.max(...minors)
-    const lowVersion = bareVersion(kubelets[minors.indexOf(low)]!)
-    const object = objectRef(pool.object)
-    const cpVersion = bareVersion(controlPlane!.version!)
-    const details = { controlPlane: cpVersion, oldestKubelet: lowVersion, target }
-    if (high > cp) {
-      out.push(
-        finding(
-          HEALTH.skew,
-          'error',
-          cluster,
-          object,
-          `Node pool ${pool.object.metadata.name} of ${cluster} runs kubelet 1.${high} while its control plane runs ${cpVersion}: kubelets must never be newer than the API server.`,
-          "Bring the control plane to the node pool's version first (dkp update controlplane), or roll the pool back to the control plane's version.",
-          details,
-        ),
-      )
-      continue
-    }
-    const allowedNow = maxKubeletSkew(cp)
-    if (cp - low > allowedNow) {
-      out.push(
-        finding(
-          HEALTH.skew,
-          'error',
-          cluster,
-          object,
-          `Node pool ${pool.object.metadata.name} of ${cluster} runs kubelet ${lowVersion}, ${cp - low} minors behind its control plane ${cpVersion}; the Kubernetes skew policy allows ${allowedNow}.`,
-          `Upgrade the node pool to the control plane's version (dkp update nodepool ... --kubernetes-version v${cpVersion}) before anything else.`,
-          details,
-        ),
-      )
-      continue
-    }
-    if (to !== undefined && to > cp && to - low > maxKubeletSkew(to)) {
-      out.push(
-        finding(
-          HEALTH.skew,
-          'error',
-          cluster,
-          object,
-          `Node pool ${pool.object.metadata.name} of ${cluster} runs kubelet ${lowVersion}: once the control plane runs ${target} it would be ${to - low} minors behind, more than the ${maxKubeletSkew(to)} the Kubernetes skew policy allows.`,
-          `Upgrade the node pool to the control plane's version (${cpVersion}) before upgrading the control plane to ${target}.`,
-          details,
-        ),
-      )
-      continue
-    }
-    if (cp - low >= 1) {
-      out.push(
-        finding(
-          HEALTH.skew,
-          'warning',
-          cluster,
-          object,
-          `Node pool ${pool.object.metadata.name} of ${cluster} runs kubelet ${lowVersion} while its control plane runs ${cpVersion}: a previous upgrade did not finish on this pool (allowed by the skew policy, but the pool skips a minor when it goes to ${target}).`,
-          `Finish the previous upgrade (dkp update nodepool ... --kubernetes-version v${cpVersion}) before starting the next one.`,
-          details,
-        ),
-      )
-    }
+  const skew: Skew = {
+    cluster,
+    cp,
+    cpVersion: bareVersion(controlPlane!.version!),
+    to: kubernetesMinor(target),
+    target,
   }
-  return out
+  return pools.flatMap((pool) => poolSkew(skew, pool) ?? [])
+}
+
+/** The control plane side of the skew check. */
+interface Skew {
+  cluster: string
+  /** The control plane's minor, and its version. */
+  cp: number
+  cpVersion: string
+  /** The target's minor, and the target. */
+  to: number | undefined
+  target: string
+}
+
+/** One pool's kubelets against the control plane: the first rule broken, if any. */
+function poolSkew({ cluster, cp, cpVersion, to, target }: Skew, pool: PoolKubelets): Finding | undefined {
+  const kubelets = pool.machines
+    .filter((m) => !m.metadata.deletionTimestamp)
+    .map((m) => m.status?.nodeInfo?.kubeletVersion ?? m.spec?.version)
+    .filter((v): v is string => !!v)
+  const minors = kubelets
+    .map((v) => kubernetesMinor(bareVersion(v)))
+    .filter((n): n is number => n !== undefined)
+  if (minors.length === 0) return undefined
+  const low = Math.min(...minors)
+  const high = Math.max(...minors)
+  const lowVersion = bareVersion(kubelets[minors.indexOf(low)]!)
+  const name = pool.object.metadata.name
+  const says = (severity: 'error' | 'warning', message: string, remedy: string) =>
+    finding(HEALTH.skew, severity, cluster, objectRef(pool.object), message, remedy, {
+      controlPlane: cpVersion,
+      oldestKubelet: lowVersion,
+      target,
+    })
+  if (high > cp)
+    return says(
+      'error',
+      `Node pool ${name} of ${cluster} runs kubelet 1.${high} while its control plane runs ${cpVersion}: kubelets must never be newer than the API server.`,
+      "Bring the control plane to the node pool's version first (dkp update controlplane), or roll the pool back to the control plane's version.",
+    )
+  const allowedNow = maxKubeletSkew(cp)
+  if (cp - low > allowedNow)
+    return says(
+      'error',
+      `Node pool ${name} of ${cluster} runs kubelet ${lowVersion}, ${cp - low} minors behind its control plane ${cpVersion}; the Kubernetes skew policy allows ${allowedNow}.`,
+      `Upgrade the node pool to the control plane's version (dkp update nodepool ... --kubernetes-version v${cpVersion}) before anything else.`,
+    )
+  if (to !== undefined && to > cp && to - low > maxKubeletSkew(to))
+    return says(
+      'error',
+      `Node pool ${name} of ${cluster} runs kubelet ${lowVersion}: once the control plane runs ${target} it would be ${to - low} minors behind, more than the ${maxKubeletSkew(to)} the Kubernetes skew policy allows.`,
+      `Upgrade the node pool to the control plane's version (${cpVersion}) before upgrading the control plane to ${target}.`,
+    )
+  if (cp - low >= 1)
+    return says(
+      'warning',
+      `Node pool ${name} of ${cluster} runs kubelet ${lowVersion} while its control plane runs ${cpVersion}: a previous upgrade did not finish on this pool (allowed by the skew policy, but the pool skips a minor when it goes to ${target}).`,
+      `Finish the previous upgrade (dkp update nodepool ... --kubernetes-version v${cpVersion}) before starting the next one.`,
+    )
+  return undefined
 }

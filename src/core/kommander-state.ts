@@ -80,7 +80,7 @@ function platformRefs(
  * the evidence says so.
  */
 export function kommanderState(input: KommanderInputs): StepState {
-  const { target, release } = input
+  const { target } = input
   const releases = new Map(input.helmReleases.map((hr) => [hr.metadata.name!, helmReleaseView(hr)]))
   const main = input.helmReleases.find((hr) => hr.metadata.name === KOMMANDER_RELEASE)
   const state: StepState = { done: false, evidence: [], pending: [] }
@@ -114,10 +114,22 @@ export function kommanderState(input: KommanderInputs): StepState {
   } else {
     state.evidence.push(`all ${releases.size} HelmReleases in ${KOMMANDER_NS} Ready at their generation`)
   }
+  const enabled = platformApps(input, state)
+  chartVersions(input, state, enabled)
+  kommanderCores(input, state)
+  const failed = firstTerminal(input.helmReleases)
+  if (failed) state.failed = failed
+  state.done = state.pending.length === 0
+  return state
+}
 
-  // Platform apps: each ClusterApp-kind AppDeployment references the release's ClusterApp of
-  // its appId (the CLI creates the release's ClusterApps, then repoints them; a CLI that
-  // stopped halfway leaves them on the old ones).
+/**
+ * Platform apps: each ClusterApp-kind AppDeployment references the release's ClusterApp of its
+ * appId (the CLI creates the release's ClusterApps, then repoints them; a CLI that stopped
+ * halfway leaves them on the old ones). Returns the apps enabled.
+ */
+function platformApps(input: KommanderInputs, state: StepState): string[] {
+  const { release } = input
   const clusterApps = byName(input.clusterApps)
   const newest = platformTargets([], input.clusterApps)
   const refs = platformRefs(input.appDeployments, clusterApps, (appId) => {
@@ -136,55 +148,59 @@ export function kommanderState(input: KommanderInputs): StepState {
     state.evidence.push(
       `release ${release.tag} ships no ClusterApp for ${listSome(refs.notShipped)}: left as is`,
     )
+  return refs.enabled
+}
 
-  if (release) {
-    // `kommander` is enabled by definition (its HelmRelease is the one checked above).
-    const apps = tableApps(release, [KOMMANDER_RELEASE, ...refs.enabled])
-    const { problems, checked } = tableProblems(
-      apps,
-      KOMMANDER_NS,
-      input.helmReleases,
-      new Set([KOMMANDER_RELEASE]),
-    )
-    if (problems.length > 0)
-      state.pending.push(
-        pend(
-          'not-at-target',
-          `HelmReleases not at the chart versions of ${release.repo} ${release.tag}: ${listSome(problems)}`,
-        ),
-      )
-    else
-      state.evidence.push(
-        `${checked} HelmReleases of ${apps.length} enabled apps in ${KOMMANDER_NS} at the chart versions of ${release.source}`,
-      )
-  } else {
+/** The enabled apps' HelmReleases at the release table's chart versions (generic checks when the table does not know the release). */
+function chartVersions(input: KommanderInputs, state: StepState, enabled: readonly string[]): void {
+  const { release } = input
+  if (!release) {
     state.evidence.unshift(
       unknownReleaseNote(
         'mesosphere/kommander-applications',
-        target,
+        input.target,
         'generic checks only (Kommander chart, HelmReleases Ready at their generation, AppDeployments on the newest ClusterApps); chart versions of the platform apps not checked',
       ),
     )
+    return
   }
+  // `kommander` is enabled by definition (its HelmRelease is the one checked first).
+  const apps = tableApps(release, [KOMMANDER_RELEASE, ...enabled])
+  const { problems, checked } = tableProblems(
+    apps,
+    KOMMANDER_NS,
+    input.helmReleases,
+    new Set([KOMMANDER_RELEASE]),
+  )
+  if (problems.length > 0)
+    state.pending.push(
+      pend(
+        'not-at-target',
+        `HelmReleases not at the chart versions of ${release.repo} ${release.tag}: ${listSome(problems)}`,
+      ),
+    )
+  else
+    state.evidence.push(
+      `${checked} HelmReleases of ${apps.length} enabled apps in ${KOMMANDER_NS} at the chart versions of ${release.source}`,
+    )
+}
 
+/** Each KommanderCore that reports a version reports the target. */
+function kommanderCores(input: KommanderInputs, state: StepState): void {
   for (const core of input.kommanderCores) {
     const version = core.status?.version
     if (!version) continue
-    if (sameVersion(version, target))
+    if (sameVersion(version, input.target))
       state.evidence.push(`KommanderCore ${core.metadata.name} status.version ${version}`)
     else
       state.pending.push(
         pend(
           'not-at-target',
-          `KommanderCore ${core.metadata.name} status.version ${version} (want ${target})`,
+          `KommanderCore ${core.metadata.name} status.version ${version} (want ${input.target})`,
           `KommanderCore ${core.metadata.name}`,
         ),
       )
   }
-  const failed = firstTerminal(input.helmReleases)
-  if (failed) state.failed = failed
-  state.done = state.pending.length === 0
-  return state
 }
 
 // ------------------------------------------------------------------------------ 2 Workspace
@@ -226,13 +242,38 @@ export function workspaceState(input: WorkspaceInputs): StepState {
   const { release } = input
   const state: StepState = { done: false, evidence: [], pending: [] }
   const label = `workspace ${input.workspace} (${input.namespace})`
-  const namespaces = [input.namespace, ...input.projectNamespaces]
+  const enabled = workspacePlatformApps(input, state, label)
+  if (!release)
+    state.evidence.unshift(
+      unknownReleaseNote(
+        'mesosphere/kommander-applications',
+        input.target,
+        `${label}: generic checks only (AppDeployments on the management cluster's ClusterApps, HelmReleases Ready at their generation); chart versions not checked`,
+      ),
+    )
+  workspaceClusters(input, state, label, enabled)
+  if (input.clusters.length === 0)
+    state.evidence.push(`${label}: no workspace clusters to check HelmReleases on`)
+  state.evidence.push(...(input.notes ?? []))
+  const failed = firstTerminalOn(input.clusters)
+  if (failed) state.failed = failed
+  state.done = state.pending.length === 0
+  return state
+}
+
+/** The workspace's (and its projects') platform AppDeployments on the target ClusterApps; the apps enabled per namespace. */
+function workspacePlatformApps(
+  input: WorkspaceInputs,
+  state: StepState,
+  label: string,
+): Map<string, string[]> {
+  const { release } = input
   const clusterApps = byName(input.clusterApps)
   const enabled = new Map<string, string[]>()
   const stale: string[] = []
   const notShipped: string[] = []
   let atTarget = 0
-  for (const ns of namespaces) {
+  for (const ns of [input.namespace, ...input.projectNamespaces]) {
     const refs = platformRefs(
       input.appDeployments.filter((ad) => ad.metadata.namespace === ns),
       clusterApps,
@@ -260,15 +301,18 @@ export function workspaceState(input: WorkspaceInputs): StepState {
     state.evidence.push(
       `${label}: ${release ? `release ${release.tag}` : 'the management cluster'} ships no ClusterApp for ${listSome(notShipped)}: left as is`,
     )
-  if (!release)
-    state.evidence.unshift(
-      unknownReleaseNote(
-        'mesosphere/kommander-applications',
-        input.target,
-        `${label}: generic checks only (AppDeployments on the management cluster's ClusterApps, HelmReleases Ready at their generation); chart versions not checked`,
-      ),
-    )
+  return enabled
+}
 
+/** On each workspace cluster: the workspace's HelmReleases Ready, and the enabled apps' at the table's chart versions. */
+function workspaceClusters(
+  input: WorkspaceInputs,
+  state: StepState,
+  label: string,
+  enabled: Map<string, string[]>,
+): void {
+  const { release } = input
+  const namespaces = [input.namespace, ...input.projectNamespaces]
   const expected = new Map(
     release ? namespaces.map((ns) => [ns, tableApps(release, enabled.get(ns) ?? [])] as const) : [],
   )
@@ -298,11 +342,4 @@ export function workspaceState(input: WorkspaceInputs): StepState {
         ? `${label}: HelmReleases Ready and at the chart versions of ${release.source} on ${listSome(converged)}`
         : `${label}: HelmReleases Ready at their generation on ${listSome(converged)}`,
     )
-  if (input.clusters.length === 0)
-    state.evidence.push(`${label}: no workspace clusters to check HelmReleases on`)
-  state.evidence.push(...(input.notes ?? []))
-  const failed = firstTerminalOn(input.clusters)
-  if (failed) state.failed = failed
-  state.done = state.pending.length === 0
-  return state
 }

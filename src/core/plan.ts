@@ -450,3 +450,15 @@ export function stepsFor(plan: Plan, cluster: string): PlanStep[] {
 export function clustersInWave(plan: Plan, wave: number): string[] {
   return plan.waves.find((w) => w.wave === wave)?.include.map((e) => e.cluster) ?? []
 }
+
+/**
+ * A later job's plan must be the plan job's: the same digest (`plan-digest`), else the inventory
+ * or the target changed between jobs. Bad input (exit code 2); the action's plan stage and every
+ * stage job check it the same way.
+ */
+export function assertPlanDigest(plan: Pick<Plan, 'digest'>, expected: string | undefined): void {
+  if (expected && expected !== plan.digest)
+    throw new InputError(
+      `this job's plan (${plan.digest}) differs from the plan job's (${expected}): the inventory or the target changed between jobs; re-run the whole workflow from the plan job`,
+    )
+}

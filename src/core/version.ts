@@ -3,3 +3,8 @@
 import pkg from '../../package.json' with { type: 'json' }
 
 export const VERSION: string = pkg.version
+
+/** The version reports and `--version` name: `DKP_FLEET_VERSION` of the given environment, else this release's. */
+export function toolVersion(env: Readonly<Record<string, string | undefined>>): string {
+  return env.DKP_FLEET_VERSION || VERSION
+}

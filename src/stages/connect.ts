@@ -6,7 +6,7 @@
 import { hostname, userInfo } from 'node:os'
 import { InputError, messageOf } from '../core/errors.js'
 import type { Inventory } from '../core/model.js'
-import { buildPlan, type Plan } from '../core/plan.js'
+import { assertPlanDigest, buildPlan, type Plan } from '../core/plan.js'
 import { PER_CLUSTER_STAGES, type PlanStage } from '../core/stages.js'
 import type { DkpRunner } from '../effects/dkp-runner.js'
 import { loadInventory } from '../effects/inventory-files.js'
@@ -60,11 +60,7 @@ export async function loadPlan(
   const { inventory, warnings } = await loadInventory(options.inventory, options.cwd)
   reportInventoryWarnings(warnings, reporter)
   const plan = buildPlan(inventory, { targetDkp: options.target, targetKubernetes: options.targetKubernetes })
-  if (options.planDigest && options.planDigest !== plan.digest) {
-    throw new InputError(
-      `this job's plan (${plan.digest}) differs from the plan job's (${options.planDigest}): the inventory or the target changed between jobs; re-run the whole workflow from the plan job`,
-    )
-  }
+  assertPlanDigest(plan, options.planDigest)
   return { inventory, plan }
 }
 

@@ -12,7 +12,7 @@ import { productOf } from '../core/providers.js'
 import { stageRow } from '../core/stage-table.js'
 import { type PlanStage, type StageName, UPGRADE_ORDER } from '../core/stages.js'
 import { TerminalError } from '../core/terminal.js'
-import { VERSION } from '../core/version.js'
+import { toolVersion } from '../core/version.js'
 import { describeWindow, inWindow, nextOpening } from '../core/window.js'
 import { type DkpRunner, displayCommand } from '../effects/dkp-runner.js'
 import { KubeError } from '../effects/kube.js'
@@ -340,7 +340,7 @@ function context(job: Job, env: StageEnv, signal: AbortSignal, found: { from?: s
   const place: JobPlace = {
     cwd: options.cwd,
     reportDir: options.reportDir ?? (options.env.RUNNER_TEMP || tmpdir()),
-    toolVersion: options.env.DKP_FLEET_VERSION || VERSION,
+    toolVersion: toolVersion(options.env),
   }
   const ctx: StageContext = {
     ...env,

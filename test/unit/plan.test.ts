@@ -11,6 +11,7 @@ import { planSummary } from '../../src/core/markdown.js'
 import type { Inventory } from '../../src/core/model.js'
 import {
   ATTACHED_NOTE,
+  assertPlanDigest,
   buildPlan,
   clustersInWave,
   MAX_WAVE_SIZE,
@@ -519,5 +520,15 @@ describe('renderings', () => {
     for (const id of ids(plan)) expect(md).toContain(`| ${id} |`)
     expect(md).toContain('### Waves')
     expect(md).toContain('| 0 (canary) | 1 | stage-east-1 |')
+  })
+})
+
+describe('the plan digest a later job checks', () => {
+  it('passes when equal or not given, and is bad input naming both digests when it differs', () => {
+    const plan = { digest: 'sha256:aaa' }
+    expect(() => assertPlanDigest(plan, 'sha256:aaa')).not.toThrow()
+    expect(() => assertPlanDigest(plan, undefined)).not.toThrow()
+    const err = inputError(() => assertPlanDigest(plan, 'sha256:bbb'))
+    expect(err.message).toContain("this job's plan (sha256:aaa) differs from the plan job's (sha256:bbb)")
   })
 })

@@ -3,7 +3,7 @@
 //         [--fail-on error|warning|none]
 // scans repository manifests for removed APIs and needs no cluster. The live mode (`-i <glob>`
 // with `--kubeconfig F`: health gates, Helm releases, last-applied, live kinds) plugs in
-// through `LiveCheck`: src/stages/check-live.ts, loaded only when asked for (it brings the
+// through `LiveCheck`: check-live.ts, loaded only when asked for (it brings the
 // Kubernetes client).
 
 import { writeFile } from 'node:fs/promises'
@@ -18,7 +18,7 @@ import type { LiveCheck, LiveCheckOptions } from '../../core/report/live-check.j
 import { type CheckReport, type ScanStats, TOOL_INFORMATION_URI, TOOL_NAME } from '../../core/report/model.js'
 import { renderSarif } from '../../core/report/sarif.js'
 import { renderText, summaryLine } from '../../core/report/text.js'
-import { VERSION } from '../../core/version.js'
+import { toolVersion } from '../../core/version.js'
 import { scanManifestPaths } from '../../effects/manifest-files.js'
 import { applyTimeout, parseFlags, READ_TIMEOUT_MINUTES, readFlagOptions, TIMEOUT_FLAG } from '../args.js'
 import type { CliIO, Command } from '../io.js'
@@ -143,7 +143,7 @@ export async function runCheck(
     scanned.bytes = repo.bytes
   }
   const report: CheckReport = {
-    tool: { name: TOOL_NAME, version: io.env.DKP_FLEET_VERSION || VERSION },
+    tool: { name: TOOL_NAME, version: toolVersion(io.env) },
     target: { ...(liveResult?.target ?? {}), kubernetes: targetKubernetes },
     findings,
     ...(liveResult ? { clusters: liveResult.clusters } : {}),
@@ -189,4 +189,4 @@ export const command: Command = async (argv, io) => {
 
 /** The live mode, loaded on demand (the Kubernetes client stays out of file-only checks). */
 export const liveFleetCheck: LiveCheck = async (options, io) =>
-  (await import('../../stages/check-live.js')).liveCheck(options, io)
+  (await import('./check-live.js')).liveCheck(options, io)

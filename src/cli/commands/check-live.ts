@@ -1,12 +1,12 @@
 // `dkp-fleet check -i <glob> [--kubeconfig F]`: the check stage's gates and scan over the live
-// fleet, reported by the CLI (src/cli/commands/check.ts loads this module only when asked for:
-// it brings the Kubernetes client).
+// fleet (src/stages/check-fleet.ts), reported by the CLI (check.ts loads this module only when
+// asked for: it brings the Kubernetes client).
 
 import { isAbsolute, resolve } from 'node:path'
-import { InputError, messageOf, WorkError } from '../core/errors.js'
-import { healthRules } from '../core/health-rules.js'
-import type { LiveCheck, LiveCheckResult } from '../core/report/live-check.js'
-import { checkFleet, clusterSources, type FleetCheckResult } from './check-fleet.js'
+import { InputError, messageOf, WorkError } from '../../core/errors.js'
+import { healthRules } from '../../core/health-rules.js'
+import type { LiveCheck, LiveCheckResult } from '../../core/report/live-check.js'
+import { checkFleet, clusterSources, type FleetCheckResult } from '../../stages/check-fleet.js'
 
 /**
  * `dkp-fleet check -i <glob> [--kubeconfig F]`: the same gates and scan, reported by the CLI.
@@ -20,9 +20,9 @@ export const liveCheck: LiveCheck = async (options, io): Promise<LiveCheckResult
     )
   const [{ ConsoleReporter }, { closeEnv, loadPlan, makeEnv, managementClient }, { managementKubeconfig }] =
     await Promise.all([
-      import('../effects/reporter.js'),
-      import('./connect.js'),
-      import('../effects/kubeconfig.js'),
+      import('../../effects/reporter.js'),
+      import('../../stages/connect.js'),
+      import('../../effects/kubeconfig.js'),
     ])
   const reporter = new ConsoleReporter(io.stderr)
   const loaded = await loadPlan({ inventory: options.inventory, cwd: io.cwd }, reporter)
