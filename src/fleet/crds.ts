@@ -372,7 +372,7 @@ export function permissiveCrd(k: PermissiveKind): Crd {
     metadata: {
       name: `${k.plural}.${k.group}`,
       annotations: {
-        'dkp-fleet.test/source': 'permissive stand-in CRD (src/fleet/crds.ts): no published CRD',
+        'dkp-fleet.test/source': `permissive stand-in CRD (src/fleet/crds.ts): ${k.group.startsWith('infrastructure.') ? 'CAPX module not available here' : 'no published CRD'}`,
       },
     },
     spec: {
@@ -411,8 +411,40 @@ export function permissiveCrd(k: PermissiveKind): Crd {
   }
 }
 
+/**
+ * CAPX (cluster-api-provider-nutanix) kinds of NKP nutanix clusters. The CAPX Go module is not
+ * in this machine's Go module list, so these are minimal permissive CRDs (group, kind, version
+ * v1beta1 as CAPX serves them; spec and status open), documented in docs/test-fleet.md: the
+ * product never reads their fields, only the CAPI objects that reference them.
+ */
+export const NUTANIX_KINDS: readonly PermissiveKind[] = [
+  {
+    group: 'infrastructure.cluster.x-k8s.io',
+    kind: 'NutanixCluster',
+    plural: 'nutanixclusters',
+    scope: 'Namespaced',
+    versions: ['v1beta1'],
+    columns: [{ name: 'ControlPlaneEndpoint', jsonPath: '.spec.controlPlaneEndpoint.host' }],
+  },
+  {
+    group: 'infrastructure.cluster.x-k8s.io',
+    kind: 'NutanixMachineTemplate',
+    plural: 'nutanixmachinetemplates',
+    scope: 'Namespaced',
+    versions: ['v1beta1'],
+    columns: [{ name: 'Image', jsonPath: '.spec.template.spec.image.name' }],
+  },
+  {
+    group: 'infrastructure.cluster.x-k8s.io',
+    kind: 'NutanixMachine',
+    plural: 'nutanixmachines',
+    scope: 'Namespaced',
+    versions: ['v1beta1'],
+  },
+]
+
 export function kommanderCrds(): Crd[] {
-  return PERMISSIVE_KINDS.map(permissiveCrd)
+  return [...PERMISSIVE_KINDS, ...NUTANIX_KINDS].map(permissiveCrd)
 }
 
 /** Every CRD of the test fleet: upstream (fetched or cached) plus the permissive Kommander ones. */

@@ -50,6 +50,11 @@ export interface DkpSource {
   sha256?: string
   downloadUrl?: string
   path?: string
+  /**
+   * A pre-installed CLI by name when `path` is unset (the local CLI: `dkp` or `nkp` found on
+   * PATH); the target's product picks the name, `nkp` for NKP 2.12+.
+   */
+  pathOf?: (cli: 'dkp' | 'nkp') => string | undefined
   requireChecksum: boolean
   /** The tarball cache shared between fresh runners (input `dkp-cache-dir`; docs/installer.md). */
   cacheDir?: string

@@ -6,7 +6,7 @@ import { parseFlags } from '../args.js'
 import type { Command } from '../io.js'
 
 const USAGE = `Usage:
-  dkp-fleet fleet up [-i <glob>]... [--dkp vX.Y.Z] [--dir DIR] [--bare] [--demo]
+  dkp-fleet fleet up [-i <glob>]... [--dkp vX.Y.Z | --nkp vX.Y.Z] [--dir DIR] [--bare] [--demo]
   dkp-fleet fleet down
 
 up    starts a real kube-apiserver + etcd with the DKP CRDs in the background, seeds the
@@ -14,6 +14,8 @@ up    starts a real kube-apiserver + etcd with the DKP CRDs in the background, s
       release before the inventory's target), runs the simulated controllers, and prints
         export KUBECONFIG=...
         export PATH=<dir with the stand-in dkp>:$PATH
+      --nkp: seed an NKP release (2.12+) instead; a patch of x (v2.13.x) takes the newest
+      patch of that minor in the release table. The stand-in is on PATH as dkp and as nkp.
       --bare: control plane and CRDs only (no seeding, no controllers).
       --demo: the simulated controllers take realistic time (a control plane rolls in about
       30 s) instead of the fast test timing.
@@ -32,6 +34,7 @@ export const command: Command = async (argv, io) => {
     const { values } = parseFlags(rest, {
       inventory: { type: 'string', short: 'i', multiple: true },
       dkp: { type: 'string' },
+      nkp: { type: 'string' },
       dir: { type: 'string' },
       bare: { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
@@ -44,6 +47,7 @@ export const command: Command = async (argv, io) => {
     const up = await fleetUp({
       inventory: values.inventory,
       dkp: values.dkp,
+      nkp: values.nkp,
       dir: values.dir,
       bare: values.bare,
       cwd: io.cwd,
