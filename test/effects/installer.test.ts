@@ -849,7 +849,9 @@ describe('installDkp: dkp-path (pre-installed binary)', () => {
   it('NKP: no official URL to default to; a mirror serving the nkp tarball installs nkp', async () => {
     const noUrl = await failure(installDkp(opts({ version: 'v2.14.1', urlTemplate: undefined })))
     expect(noUrl).toBeInstanceOf(InputError)
-    expect(noUrl.message).toContain('set dkp-download-url (a mirror template with {version}, {os}, {arch}) or dkp-path')
+    expect(noUrl.message).toContain(
+      'set dkp-download-url (a mirror template with {version}, {os}, {arch}) or dkp-path',
+    )
     await expectNothingLeft()
     const nkp = await buildDkpTarball({ dir: buildDir, version: 'v2.14.1', binary: 'nkp' })
     srv.serve(pathFor('v2.14.1'), nkp.data)

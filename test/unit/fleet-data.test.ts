@@ -62,7 +62,11 @@ describe('dkp-releases', () => {
 
   it('knows exactly the DKP and NKP tags of the release table; the kommander ClusterApp comes from it', () => {
     expect(dkpTags()[0]).toBe('v2.2.0')
-    expect(dkpTags().filter((t) => /^v2\.[2-8]\./.test(t)).at(-1)).toBe('v2.8.3')
+    expect(
+      dkpTags()
+        .filter((t) => /^v2\.[2-8]\./.test(t))
+        .at(-1),
+    ).toBe('v2.8.3')
     expect(dkpTags().at(-1)).toBe('v2.17.1')
     for (const v of dkpTags()) {
       expect(dkpRelease(v)).toEqual(dkpRelease(v))
