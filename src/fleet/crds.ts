@@ -24,6 +24,7 @@ import { join } from 'node:path'
 import { parse, parseAllDocuments, stringify } from 'yaml'
 import { WorkError } from '../core/errors.js'
 import type { Kube, KubeObject } from '../effects/kube.js'
+import { NUTANIX_KINDS } from './crds-nutanix.js'
 import { packageRoot } from './kube-bins.js'
 
 export interface Crd extends KubeObject {
@@ -282,7 +283,7 @@ export function readCrdDir(dir: string): Crd[] {
 
 const OPEN = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }
 
-interface PermissiveKind {
+export interface PermissiveKind {
   group: string
   kind: string
   plural: string
@@ -410,38 +411,6 @@ export function permissiveCrd(k: PermissiveKind): Crd {
     },
   }
 }
-
-/**
- * CAPX (cluster-api-provider-nutanix) kinds of NKP nutanix clusters. The CAPX Go module is not
- * in this machine's Go module list, so these are minimal permissive CRDs (group, kind, version
- * v1beta1 as CAPX serves them; spec and status open), documented in docs/test-fleet.md: the
- * product never reads their fields, only the CAPI objects that reference them.
- */
-export const NUTANIX_KINDS: readonly PermissiveKind[] = [
-  {
-    group: 'infrastructure.cluster.x-k8s.io',
-    kind: 'NutanixCluster',
-    plural: 'nutanixclusters',
-    scope: 'Namespaced',
-    versions: ['v1beta1'],
-    columns: [{ name: 'ControlPlaneEndpoint', jsonPath: '.spec.controlPlaneEndpoint.host' }],
-  },
-  {
-    group: 'infrastructure.cluster.x-k8s.io',
-    kind: 'NutanixMachineTemplate',
-    plural: 'nutanixmachinetemplates',
-    scope: 'Namespaced',
-    versions: ['v1beta1'],
-    columns: [{ name: 'Image', jsonPath: '.spec.template.spec.image.name' }],
-  },
-  {
-    group: 'infrastructure.cluster.x-k8s.io',
-    kind: 'NutanixMachine',
-    plural: 'nutanixmachines',
-    scope: 'Namespaced',
-    versions: ['v1beta1'],
-  },
-]
 
 export function kommanderCrds(): Crd[] {
   return [...PERMISSIVE_KINDS, ...NUTANIX_KINDS].map(permissiveCrd)

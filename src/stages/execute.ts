@@ -31,7 +31,7 @@ import {
 import { drive } from './drive.js'
 import { pollMsFrom } from './flow.js'
 import { loadStage } from './registry.js'
-import { unmetPrerequisites } from './step-states.js'
+import { unmetPrerequisites, withoutRunning } from './step-states.js'
 import type {
   JobPlace,
   Runner,
@@ -196,26 +196,6 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     removeTempKubeconfigs(job.state.tempDirs)
     kube.close()
   }
-}
-
-/**
- * A step that runs nothing: not in the plan (no such work), or covered by another step's
- * command (NKP nutanix: `nkp upgrade cluster nutanix`).
- */
-function withoutRunning(loaded: Job['loaded'], stage: string, stepId: string): StageOutcome | undefined {
-  const planned = loaded.plan.steps.find((s) => s.id === stepId)
-  if (planned?.coveredBy)
-    return {
-      status: 'skipped',
-      commands: [],
-      message: `covered by ${planned.coveredBy}: ${planned.note ?? 'its command does this step'}`,
-    }
-  if (planned) return undefined
-  const message =
-    stage === 'backup' && loaded.plan.backupDisabled
-      ? `backups are turned off for this fleet: ${loaded.plan.backupDisabled}`
-      : `nothing to do: the plan has no ${stepId} step (no ${stage} work in this inventory)`
-  return { status: 'skipped', commands: [], message }
 }
 
 /** The stage on a connected management cluster: gates, lock, the driver, release, record. */

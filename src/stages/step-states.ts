@@ -2,12 +2,12 @@
 // Shared by plan (live marks), verify, and status: the reads go through one Snapshot, so each
 // kind is listed once however many steps ask about it.
 
-import type { PlanStep } from '../core/plan.js'
+import type { Plan, PlanStep } from '../core/plan.js'
 import { prerequisitesOf } from '../core/stage-table.js'
 import type { PlanStage } from '../core/stages.js'
 import { pendingTexts } from '../core/step-state.js'
 import { loadStage } from './registry.js'
-import type { StageEnv, StageModule, StepState } from './types.js'
+import type { StageEnv, StageModule, StageOutcome, StepState } from './types.js'
 import { mapLimit } from './workload-kube.js'
 
 export const STATUS_CONCURRENCY = 16
@@ -68,4 +68,28 @@ export async function unmetPrerequisites(
       )
   }
   return unmet
+}
+
+/**
+ * A step that runs nothing: not in the plan (no such work), or covered by another step's
+ * command (NKP nutanix: `nkp upgrade cluster nutanix`).
+ */
+export function withoutRunning(
+  loaded: { plan: Plan },
+  stage: string,
+  stepId: string,
+): StageOutcome | undefined {
+  const planned = loaded.plan.steps.find((s) => s.id === stepId)
+  if (planned?.coveredBy)
+    return {
+      status: 'skipped',
+      commands: [],
+      message: `covered by ${planned.coveredBy}: ${planned.note ?? 'its command does this step'}`,
+    }
+  if (planned) return undefined
+  const message =
+    stage === 'backup' && loaded.plan.backupDisabled
+      ? `backups are turned off for this fleet: ${loaded.plan.backupDisabled}`
+      : `nothing to do: the plan has no ${stepId} step (no ${stage} work in this inventory)`
+  return { status: 'skipped', commands: [], message }
 }
