@@ -4,7 +4,8 @@
 // the workflow runner. The stand-in answers as `nkp` and comes as an NKP release tarball (its
 // `nkp` member) from a pinned loopback mirror: NKP has no official download URL. Nutanix
 // clusters go through `nkp upgrade cluster nutanix`; their capi-components/core-addons jobs run
-// nothing (covered); verify passes; the fleet ends at Kubernetes v1.31.4.
+// nothing (covered); verify passes; the fleet ends at Kubernetes v1.31.4; a second dispatch is
+// all skipped (gates passed).
 
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

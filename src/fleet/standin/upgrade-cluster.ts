@@ -90,12 +90,20 @@ async function upgradeClusterNutanix(ctx: Ctx): Promise<void> {
   const cluster = await clusterOf(kube, name, ns, 'nutanix')
   const management = cluster.metadata.labels?.[MANAGED_LABEL] !== 'true'
   const kubernetes = vPrefixed(dkpRelease(ctx.version).kubernetes)
-  const common = { 'cluster-name': name, namespace: ns, wait: ctx.flags.wait, timeout: ctx.flags.timeout }
+  // Each part runs with this command's connection flags (--kubeconfig) and its wait/timeout.
+  const common = {
+    kubeconfig: ctx.flags.kubeconfig,
+    'cluster-name': name,
+    namespace: ns,
+    wait: ctx.flags.wait,
+    timeout: ctx.flags.timeout,
+  }
+  const given = ['kubeconfig', 'wait', 'timeout'].filter((f) => ctx.set.has(f))
   const sub = (path: string[], flags: Record<string, unknown>, set: string[], args: string[] = []): Ctx => ({
     ...ctx,
     path: [...ctx.path.slice(0, 2), ...path],
     flags: { ...common, ...flags } as Ctx['flags'],
-    set: new Set([...Object.keys(common), ...set]),
+    set: new Set(['cluster-name', 'namespace', ...given, ...set]),
     args,
   })
   ctx.io.stdout(`Upgrading cluster ${ns}/${name} to Kubernetes ${kubernetes}\n`)
