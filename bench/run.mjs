@@ -288,6 +288,51 @@ function adaptCompatScan(r) {
     }
     figures[0].ratio = Math.round((r.objectsPerSecond / r.fullParseObjectsPerSecond) * 100) / 100
   }
+  if (r.denseFindings !== undefined) {
+    // issue 20 §6: a finding should cost about what a scanned document costs
+    figures.push({
+      id: 'compat-scan-dense',
+      label: `compat scan, dense case (${Math.round(r.denseShare * 100)} % on removed APIs, ${r.denseFindings} findings)`,
+      value: r.denseObjectsPerSecond,
+      unit: 'objects/s',
+      reference: { label: 'sparse corpus', value: r.objectsPerSecond, unit: 'objects/s' },
+      ratio: Math.round((r.denseObjectsPerSecond / r.objectsPerSecond) * 100) / 100,
+      note: `${r.msPerExtraFinding} ms per extra finding vs ${r.msPerDocument} ms per scanned document`,
+    })
+  }
+  for (const [id, label, ours, theirs, ratio, found, plutoFound] of [
+    [
+      'compat-scan-vs-pluto',
+      'sparse corpus vs pluto v5.21.1 detect-files',
+      r.bestSeconds,
+      r.plutoSeconds,
+      r.ratioToPluto,
+      r.findings,
+      r.plutoFindings,
+    ],
+    [
+      'compat-scan-dense-vs-pluto',
+      'dense corpus vs pluto v5.21.1 detect-files',
+      r.denseSeconds,
+      r.plutoDenseSeconds,
+      r.denseRatioToPluto,
+      r.denseFindings,
+      r.plutoDenseFindings,
+    ],
+  ]) {
+    if (theirs === undefined) continue
+    figures.push({
+      id,
+      label,
+      value: ours,
+      unit: 's',
+      reference: { label: 'pluto', value: theirs, unit: 's' },
+      ratio,
+      target: { kind: 'max', limit: 1, unit: '×', text: "at most pluto's wall time" },
+      pass: ratio <= 1,
+      note: `findings: ours ${found}, pluto ${plutoFound} (removed at the target)`,
+    })
+  }
   return {
     benchmark: 'compat-scan',
     title: 'Compat scan throughput',

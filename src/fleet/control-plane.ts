@@ -30,6 +30,8 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void
   /** Keep the work dir after stop() (default: env KUBE_IT_KEEP=1). */
   keep?: boolean
+  /** More kube-apiserver flags (e.g. `--runtime-config=…` to serve a beta API). */
+  apiserverFlags?: string[]
 }
 
 export interface ControlPlane {
@@ -163,7 +165,10 @@ class Daemons {
     this.apiLog = join(this.dir, 'kube-apiserver.log')
     this.etcdUrl = `http://127.0.0.1:${etcdPort}`
     this.server = `https://127.0.0.1:${apiPort}`
-    this.apiArgs = apiserverArgs(this.dir, this.etcdUrl, this.server, apiPort)
+    this.apiArgs = [
+      ...apiserverArgs(this.dir, this.etcdUrl, this.server, apiPort),
+      ...(options.apiserverFlags ?? []),
+    ]
     this.etcd = spawnDaemon(
       bins.etcd,
       etcdArgs(this.dir, this.etcdUrl, `http://127.0.0.1:${peerPort}`),

@@ -44,6 +44,7 @@ import {
 import { KOMMANDER_NS, KOMMANDER_RELEASE } from '../core/kommander-releases.js'
 import type { KonvoyCluster, ManagedControlPlane } from '../core/konvoy-state.js'
 import type { Inventory, SourceRef } from '../core/model.js'
+import type { MachineObj } from '../core/preflight-objects.js'
 import type { ClusterSummary, ScanStats } from '../core/report/model.js'
 import { bareVersion } from '../core/versions.js'
 import type { Kube } from '../effects/kube.js'
@@ -52,6 +53,7 @@ import { konvoyFindings } from './check-konvoy.js'
 import { mergeSameServer } from './check-merge.js'
 import { capiClusterOf, konvoyCluster, readKubernetesView } from './konvoy-read.js'
 import { isUnreachable, readServer, scanServer } from './live-scan.js'
+import { managementPreflight, preflightServers } from './preflight-read.js'
 import type { StageEnv } from './types.js'
 import { mapLimit, type WorkloadCluster, workloadCluster } from './workload-kube.js'
 import { resolveWorkspace } from './workspace-read.js'
@@ -121,8 +123,7 @@ class RequestCounter {
   }
 }
 
-/** Health gates and the live removed-API scan over the whole fleet. Reads only. */
-/** Health gates and the live removed-API scan over the whole fleet. Reads only. */
+/** Health gates, the live removed-API scan and the pre-flight checks over the whole fleet. Reads only. */
 export async function checkFleet(env: StageEnv, options: FleetCheckOptions = {}): Promise<FleetCheckResult> {
   const run = new FleetCheck(env, options)
   let lists: ManagementLists
@@ -142,6 +143,7 @@ export async function checkFleet(env: StageEnv, options: FleetCheckOptions = {})
   run.kommanderClusters(lists)
   await run.workloads()
   if (options.scan !== false) await run.removedApis()
+  await run.preflight(lists)
   return run.result()
 }
 
@@ -162,6 +164,8 @@ class FleetCheck {
   readonly workspaces = new Map<string, { namespace?: string; projects: string[] }>()
   readonly joined = new Map<string, KommanderCluster>()
   readonly connections = new Map<string, WorkloadCluster>()
+  /** Konvoy clusters found, by name: their CAPI namespace (the pre-flight's certificates and etcd). */
+  readonly konvoyNamespaces = new Map<string, string>()
   private lists?: ManagementLists
 
   constructor(
@@ -289,6 +293,7 @@ class FleetCheck {
       })
       return
     }
+    this.konvoyNamespaces.set(m.name, kc.namespace)
     const found = await capiClusterOf(env.snapshot, kc)
     this.findings.push(...capiClusterFindings(m.name, kc.namespace, found.cluster))
     if (found.mismatch && found.problem) {
@@ -406,6 +411,29 @@ class FleetCheck {
           `same API server as ${g.primary}: its live objects were scanned once, reported under ${g.primary}`
       }
     }
+  }
+
+  /** Pre-flight (preflight-read.ts): drain blockers, kubelet skew, deprecated APIs requested; certificates, etcd. */
+  async preflight(lists: ManagementLists): Promise<void> {
+    const machines = lists.machines as unknown as MachineObj[]
+    const scanTarget = this.options.targetKubernetes ?? this.env.target.kubernetes
+    const pre = {
+      target: this.env.target.kubernetes,
+      apiTarget: scanTarget,
+      current: this.current,
+      machines,
+      limit: this.limit,
+    }
+    this.findings.push(
+      ...(await preflightServers(
+        this.fleet.map((m) => m.name),
+        this.connections,
+        pre,
+      )),
+    )
+    this.findings.push(
+      ...(await managementPreflight(this.env, this.konvoyNamespaces, machines, { now: this.env.now() })),
+    )
   }
 }
 

@@ -8,6 +8,7 @@ import { compatRule } from '../core/compat/rules.js'
 import { countBySeverity, type RuleDescriptor, type SeverityCounts } from '../core/findings.js'
 import { healthRule } from '../core/health-rules.js'
 import type { SourceRef } from '../core/model.js'
+import { preflightRule } from '../core/preflight-rules.js'
 import { selectAnnotations } from '../core/report/annotations.js'
 import { exitCodeFor, type FailOn } from '../core/report/exit-code.js'
 import { renderJson } from '../core/report/json.js'
@@ -18,7 +19,8 @@ import { renderText, summaryLine } from '../core/report/text.js'
 import type { Reporter } from '../effects/reporter.js'
 
 /** Rule descriptors for SARIF: health rules, then the compatibility scan's. */
-export const ruleOf = (id: string): RuleDescriptor | undefined => healthRule(id) ?? compatRule(id)
+export const ruleOf = (id: string): RuleDescriptor | undefined =>
+  healthRule(id) ?? compatRule(id) ?? preflightRule(id)
 
 export interface PublishOptions {
   /** Directory for report.json and check.sarif (RUNNER_TEMP in the action). */

@@ -111,6 +111,8 @@ async function driveUpgrade<S>(
       }
     throw steps.input ? new InputError(steps.text) : new WorkError(steps.text)
   }
+  const gated = await gate(stage, ctx, before, note)
+  if (gated) return gated
   const start =
     stage.report?.start?.(before, judged) ??
     `${ctx.stage}: ${pendingTexts(judged).join('; ') || 'not at target'}`
@@ -144,6 +146,27 @@ async function driveUpgrade<S>(
   if (worded.message) outcome.message = worded.message
   outcome.evidence = worded.evidence ?? stage.evaluate(run.after).evidence
   return outcome
+}
+
+/** The stage's own check before acting; in a dry run waiting on prerequisites, its refusal is a note. */
+async function gate<S>(
+  stage: UpgradeStage<S>,
+  ctx: StageContext,
+  before: S,
+  note: string | undefined,
+): Promise<StageOutcome | undefined> {
+  if (!stage.gate) return undefined
+  try {
+    await stage.gate(before, ctx)
+    return undefined
+  } catch (err) {
+    if (!note) throw err
+    return {
+      status: 'dry-run',
+      commands: [],
+      message: `${note}; with the cluster as it is now: ${messageOf(err)}`,
+    }
+  }
 }
 
 /** Logs what a stage's wording asks to, and hands the wording on. */

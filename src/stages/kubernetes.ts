@@ -15,6 +15,7 @@ import { pend } from '../core/step-state.js'
 import { checkKubernetesPath, vVersion } from '../core/versions.js'
 import { defineStage } from './drive.js'
 import { konvoyCluster, readKubernetesView } from './konvoy-read.js'
+import { preflightGate } from './preflight-read.js'
 import {
   type PartState,
   type Refusal,
@@ -182,6 +183,12 @@ const kubernetes: UpgradeStage<KubernetesState> = {
   // Fresh lists of the kinds involved (the control plane's own kind included: EKS, AKS).
   refresh(env) {
     env.snapshot.refresh(...KINDS_READ, 'AWSManagedControlPlane', 'AzureManagedControlPlane')
+  },
+
+  // Drain blockers and kubelet skew on the cluster itself (preflight-read.ts): errors refuse before dkp runs.
+  gate: async (state, ctx) => {
+    const from = kubernetesState(state.view, state.target).from
+    await preflightGate(ctx, state.view.cluster.name, from ? { current: from } : {})
   },
 
   steps(state, ctx) {

@@ -206,6 +206,8 @@ export interface UpgradeStage<S> {
   steps(state: S, ctx: StageContext): Refusal | Step<S>[]
   /** Forgets cached lists before a re-read (default: every list of the management snapshot). */
   refresh?(env: StageEnv): void
+  /** A check before anything changes that may refuse by throwing (the kubernetes stage's pre-flight of the cluster itself). */
+  gate?(state: S, ctx: StageContext): Promise<unknown>
   /** Wording of the outcome (defaults: `already at target`, `upgraded: <steps>`). */
   report?: {
     skipped?(state: S, evaluated: StepState): string | Worded

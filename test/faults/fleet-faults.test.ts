@@ -682,8 +682,14 @@ describe('faults on the test fleet, each followed by a resume', () => {
     tally.tried++
     const pids = shim.pids().length
     const calls = shim.calls().length
+    // Cancel once the job has echoed dkp's hang line: its output tail then holds it (a fixed
+    // sleep raced the stand-in's start-up on a loaded machine).
+    let hanging = false
     const running = runner.start(inputs('kubernetes', 'east-2'), {
       env: { DKP_STANDIN_HANG: 'update-controlplane:1' },
+      onLine: (line) => {
+        if (line.includes('hanging (DKP_STANDIN_HANG)')) hanging = true
+      },
     })
     await until('dkp update controlplane to run', () =>
       shim
@@ -691,7 +697,7 @@ describe('faults on the test fleet, each followed by a resume', () => {
         .slice(calls)
         .some((c) => c.startsWith('update controlplane')),
     )
-    await new Promise((r) => setTimeout(r, 1000))
+    await until('dkp to hang after its write', () => hanging)
     const dkpPid = shim.pids().at(-1)!
     expect(isAlive(dkpPid)).toBe(true)
     running.child.kill('SIGTERM')

@@ -28,6 +28,8 @@ export interface StartOptions {
   /** Install the fleet CRDs (default true). */
   crds?: boolean
   log?: (line: string) => void
+  /** More kube-apiserver flags (e.g. `--runtime-config=…`). */
+  apiserverFlags?: string[]
 }
 
 /** Why the harness is skipped (KUBE_IT_SKIP), else undefined. */
@@ -38,7 +40,11 @@ export function kubeSkipReason(): string | undefined {
 export async function startTestCluster(options: StartOptions = {}): Promise<TestCluster> {
   const setup = inject('kube')
   if (setup?.skip) throw new Error(`test cluster unavailable: KUBE_IT_SKIP=${setup.skip}`)
-  const cp = await startControlPlane({ binDir: setup?.binDir ?? process.env.KUBE_BIN_DIR, log: options.log })
+  const cp = await startControlPlane({
+    binDir: setup?.binDir ?? process.env.KUBE_BIN_DIR,
+    log: options.log,
+    ...(options.apiserverFlags ? { apiserverFlags: options.apiserverFlags } : {}),
+  })
   try {
     const client = (o: KubeOptions = {}) => Kube.fromFile(cp.kubeconfigPath, o)
     const kube = client()

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { compatRule, compatRules } from '../../src/core/compat/rules.js'
 import { HEALTH } from '../../src/core/health.js'
 import { healthRule, healthRules } from '../../src/core/health-rules.js'
+import { PREFLIGHT } from '../../src/core/preflight-objects.js'
 import { renderSarif } from '../../src/core/report/sarif.js'
 import { parseRuleHelp, ruleHelp, ruleHelpIds } from '../../src/core/rule-help.js'
 
@@ -17,8 +18,12 @@ const data = JSON.parse(readFileSync(join(ROOT, 'data/rules.json'), 'utf8'))
 describe('data/rules.json', () => {
   const fixedCompat = compatRules().filter((r) => !r.id.startsWith('removed-api'))
 
-  it('has help for every health rule and every fixed compat rule, and nothing else', () => {
-    const emitted = [...Object.values(HEALTH), ...fixedCompat.map((r) => r.id)].sort()
+  it('has help for every health, pre-flight and fixed compat rule, and nothing else', () => {
+    const emitted = [
+      ...Object.values(HEALTH),
+      ...Object.values(PREFLIGHT),
+      ...fixedCompat.map((r) => r.id),
+    ].sort()
     expect(ruleHelpIds().sort()).toEqual(emitted)
     expect(fixedCompat.length).toBeGreaterThanOrEqual(6)
   })

@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { InputError, messageOf, WorkError } from '../../core/errors.js'
 import { healthRules } from '../../core/health-rules.js'
+import { preflightRules } from '../../core/preflight-rules.js'
 import type { LiveCheck, LiveCheckResult } from '../../core/report/live-check.js'
 import { checkFleet, clusterSources, type FleetCheckResult } from '../../stages/check-fleet.js'
 
@@ -62,7 +63,7 @@ export const liveCheck: LiveCheck = async (options, io): Promise<LiveCheckResult
     },
     clusterSources: clusterSources(loaded.inventory),
     fallback: loaded.inventory.management.source,
-    rules: healthRules(),
+    rules: [...healthRules(), ...preflightRules()],
     scanned: live.scanned,
   }
 }

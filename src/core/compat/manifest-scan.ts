@@ -5,6 +5,7 @@
 
 import { isMap, isSeq, parseAllDocuments, type YAMLMap } from 'yaml'
 import type { Finding } from '../findings.js'
+import { scanBlockYaml } from './manifest-block.js'
 import { get, header, type MetaRef, metadataOf, scanJson, sourceComment } from './manifest-objects.js'
 import {
   blockListItems,
@@ -126,7 +127,7 @@ class TextScan {
         candidate.test(segment.slice(0, items[0]![0])) ||
         candidate.test(segment.slice(items.at(-1)![1]))
       ) {
-        this.parseSlice(start, end)
+        if (!this.loadSlice(start, end)) this.parseSlice(start, end)
         continue
       }
       // A block-style List whose header is clean: parse only the items that mention a candidate.
@@ -167,6 +168,21 @@ class TextScan {
         },
       ),
     )
+  }
+
+  /** The fast path for whole documents (manifest-block.ts): false when the YAML parser must read them. */
+  loadSlice(start: number, end: number): boolean {
+    if (this.templated) return false
+    const n = scanBlockYaml(
+      this.prepared.slice(start, end),
+      start,
+      this.report,
+      this.options.defaultNamespace,
+    )
+    if (n === undefined) return false
+    this.result.documents += n
+    this.result.parsedDocuments += n
+    return true
   }
 
   /**

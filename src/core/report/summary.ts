@@ -14,6 +14,7 @@ import {
   sortFindings,
 } from '../findings.js'
 import { escapeHtml } from './escape.js'
+import { anchorOf, checkOf, renderFleetTable, trendLine } from './fleet-table.js'
 import type { CheckReport } from './model.js'
 
 /** GitHub's limit for one step's summary. */
@@ -24,6 +25,8 @@ export interface SummaryOptions {
   maxBytes?: number
   /** Heading text; default `dkp-fleet check`. */
   title?: string
+  /** The previous run's report (JSON), for the trend line. */
+  previous?: CheckReport
 }
 
 const TITLES: Record<Severity, string> = { error: 'Errors', warning: 'Warnings', info: 'Info' }
@@ -42,6 +45,10 @@ export function renderSummary(report: CheckReport, options: SummaryOptions = {})
       : `**${counts.error} error${counts.error === 1 ? '' : 's'}, ${counts.warning} warning${counts.warning === 1 ? '' : 's'}, ${counts.info} info**`,
     '',
   )
+  const trend = trendLine(options.previous, report)
+  if (trend) head.push(escapeHtml(trend), '')
+  const fleet = renderFleetTable(report)
+  if (fleet) head.push(fleet, '')
   const table = clusterTable(report, findings)
   if (table) head.push(table, '')
 
@@ -50,6 +57,7 @@ export function renderSummary(report: CheckReport, options: SummaryOptions = {})
   let out = head.join('\n')
   let used = bytes(out)
   let omitted = 0
+  const anchored = new Set<string>()
   for (const severity of SEVERITIES) {
     const group = findings.filter((f) => f.severity === severity)
     if (group.length === 0) continue
@@ -63,12 +71,15 @@ export function renderSummary(report: CheckReport, options: SummaryOptions = {})
     let sectionBytes = bytes(open)
     let shown = 0
     for (const f of group) {
-      const row = rowOf(f)
+      // the fleet table links to each cluster's first finding of each check
+      const anchor = fleet && f.cluster !== undefined ? anchorOf(f.cluster, checkOf(f.ruleId)) : ''
+      const row = rowOf(f, anchored.has(anchor) ? undefined : anchor || undefined)
       const b = bytes(row)
       if (used + sectionBytes + b + bytes(close) + reserve > maxBytes) break
       section += row
       sectionBytes += b
       shown++
+      anchored.add(anchor)
     }
     omitted += group.length - shown
     if (shown === 0) continue
@@ -81,7 +92,8 @@ export function renderSummary(report: CheckReport, options: SummaryOptions = {})
   return out
 }
 
-function rowOf(f: Finding): string {
+function rowOf(f: Finding, anchor?: string): string {
+  const id = anchor ? `<a id="${anchor}"></a>` : ''
   const where = f.location
     ? `<code>${escapeHtml(describeLocation(f.location))}</code>`
     : f.cluster !== undefined
@@ -89,7 +101,7 @@ function rowOf(f: Finding): string {
       : ''
   const object = f.object ? escapeHtml(describeObject(f.object)) : ''
   const rule = `<br><sub>${escapeHtml(f.ruleId)}</sub>`
-  return `<tr><td>${where}</td><td>${object}</td><td>${escapeHtml(f.message)}${rule}</td><td>${escapeHtml(f.remedy)}</td></tr>\n`
+  return `<tr><td>${id}${where}</td><td>${object}</td><td>${escapeHtml(f.message)}${rule}</td><td>${escapeHtml(f.remedy)}</td></tr>\n`
 }
 
 function clusterTable(report: CheckReport, findings: Finding[]): string | undefined {

@@ -1,7 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a as y,b as w,c as b,e as k,f as v}from"./chunk-GZIZJFRN.js";import"./chunk-OEBGZVY6.js";import"./chunk-LC6DCME4.js";import{a as g,d}from"./chunk-6BSN7O7P.js";import{e as c}from"./chunk-2XUSDXFE.js";import"./chunk-YBQ6S5YG.js";import"./chunk-E5X2UBXR.js";import"./chunk-7L35WMXF.js";import{b as u}from"./chunk-CKOWOUJD.js";import{c as l}from"./chunk-WSVKELLO.js";import"./chunk-C7TCIGBG.js";import"./chunk-HIQNSWCU.js";import"./chunk-NYR5E7AX.js";import"./chunk-TRDL6NYN.js";import"./chunk-XAVFXEU2.js";import{a as i}from"./chunk-XAZPVJKA.js";import{a as f}from"./chunk-45YJL5F3.js";var P=f(async(F,e)=>{let{values:o}=y(F,{inventory:{type:"string",short:"i",multiple:!0},target:{type:"string"},"target-kubernetes":{type:"string"},kubeconfig:{type:"string"},json:{type:"boolean",default:!1},...w}),n=k(o,{timeoutMinutes:b});v(n.timeoutMinutes);let{inventory:r,warnings:T}=await l(o.inventory??[],e.cwd);for(let t of T)e.stderr(`warning: ${i(t)}
-`);let a={targetDkp:n.target,targetKubernetes:n.targetKubernetes},m;if(n.kubeconfig){let{readLiveVersionsFromFile:t}=await import("./live-UHLQRHTN.js");m=await t(n.kubeconfig,r,a)}let s=c(r,{...a,live:m}),p=await d(r,s.target.dkp);for(let t of p.warnings)e.stderr(`warning: ${i(t)}
-`);for(let t of p.notes)e.stderr(`note: ${t}
-`);if(o.json){for(let t of g(s))e.stdout(t);e.stdout(`
-`)}else e.stdout(u(s));return 0},"command");export{P as command};
-//# sourceMappingURL=plan-6MWV5GED.js.map
