@@ -359,7 +359,7 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
       up: {
         name: 'fleet up',
         summary: 'start a simulated fleet and print the shell exports',
-        usage: ['fleet up [-i <glob>]... [--dkp vX.Y.Z] [--dir DIR] [--bare] [--demo]'],
+        usage: ['fleet up [-i <glob>]... [--dkp vX.Y.Z | --nkp vX.Y.Z] [--dir DIR] [--bare] [--demo]'],
         about:
           "Starts a real kube-apiserver + etcd in the background, seeds the inventory's fleet at --dkp, runs the simulated controllers, and prints `export KUBECONFIG=...` and `export PATH=<dir with the stand-in dkp>:$PATH` (progress goes to stderr).",
         flags: {
@@ -372,6 +372,11 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
             arg: 'vX.Y.Z',
             help: 'the release the fleet starts at',
             default: "the release before the inventory's target",
+          },
+          nkp: {
+            type: 'string',
+            arg: 'vX.Y.Z',
+            help: 'seed an NKP release (2.12+) instead; vX.Y.x takes the newest patch of that minor. The stand-in is on PATH as dkp and as nkp',
           },
           dir: {
             type: 'string',

@@ -3,7 +3,7 @@
 
 import { fleetChart, foldable, planChart } from './fleet-chart.js'
 import type { Plan } from './plan.js'
-import { INFERRED_MARK, listOf } from './text.js'
+import { kubernetesMark, listOf } from './text.js'
 
 export function escapeHtml(text: string): string {
   return text
@@ -41,12 +41,20 @@ export function planSummary(plan: Plan): string {
   out.push(
     '',
     mdTable(
-      ['target DKP', 'target Kubernetes', 'management', 'managed clusters', 'waves', 'attached', 'digest'],
+      [
+        `target ${plan.product ?? 'DKP'}`,
+        'target Kubernetes',
+        'management',
+        'managed clusters',
+        'waves',
+        'attached',
+        'digest',
+      ],
       [
         [
           plan.target.dkp + (plan.from?.dkp ? ` (from ${plan.from.dkp})` : ''),
           plan.target.kubernetes +
-            (plan.kubernetesInferred ? ` (${INFERRED_MARK})` : '') +
+            kubernetesMark(plan) +
             (plan.from?.kubernetes ? ` (from ${plan.from.kubernetes})` : ''),
           plan.management,
           String(plan.matrix.include.length),

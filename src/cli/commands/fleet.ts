@@ -32,6 +32,7 @@ export const command: Command = async (argv, io) => {
     const up = await fleetUp({
       inventory: inventory.length > 0 ? inventory : undefined,
       dkp: str(values.dkp),
+      nkp: str(values.nkp),
       dir: str(values.dir),
       bare: values.bare === true,
       cwd: io.cwd,

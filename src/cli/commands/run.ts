@@ -39,13 +39,10 @@ export const command: Command = async (argv, io) => {
 
   const log = new LogFile(str(values['log-file']) ?? defaultLogPath(io.env, `run-${stage}`))
   const reporter = new ConsoleReporter(io.stderr, log)
-  // Locally, a dkp already on PATH is the expected one (e.g. the demo fleet's stand-in); its
-  // version is still checked. Pass --dkp-version/--dkp-download-url to download instead.
-  let dkpPath = options.dkpPath
-  if (!dkpPath && !options.dkpDownloadUrl && !options.dkpVersion) {
-    dkpPath = findOnPath('dkp', io.env.PATH)
-    if (dkpPath) reporter.info(`using dkp from PATH: ${dkpPath}`)
-  }
+  // Locally, a dkp (or, for an NKP target, an nkp) already on PATH is the expected one (e.g. the
+  // demo fleet's stand-in); its version is still checked. Pass --dkp-version/--dkp-download-url
+  // to download instead.
+  const pathOf = (cli: 'dkp' | 'nkp') => findOnPath(cli, io.env.PATH)
   const cancel = new AbortController()
   const onSignal = () => cancel.abort(new Error('interrupted'))
   process.once('SIGINT', onSignal)
@@ -66,7 +63,8 @@ export const command: Command = async (argv, io) => {
           version: options.dkpVersion,
           sha256: options.dkpSha256,
           downloadUrl: options.dkpDownloadUrl,
-          path: dkpPath,
+          path: options.dkpPath,
+          pathOf,
           requireChecksum: options.requireChecksum,
         },
         dryRun: options.dryRun,
