@@ -86,7 +86,6 @@ describe('schedule', () => {
 /** An executor that records calls, takes `ms` per step and ends steps as told. */
 function executor(outcomes: Record<string, StepStatus> = {}, ms = 5) {
   const calls: string[] = []
-  let running = 0
   let maxRunningClusters = 0
   const active = new Set<string>()
   return {
@@ -94,11 +93,9 @@ function executor(outcomes: Record<string, StepStatus> = {}, ms = 5) {
     maxRunning: () => maxRunningClusters,
     run: async (step: ScheduledStep) => {
       calls.push(step.id)
-      running++
       if (step.wave !== undefined && !step.gate) active.add(step.cluster)
       maxRunningClusters = Math.max(maxRunningClusters, active.size)
       await new Promise((r) => setTimeout(r, ms))
-      running--
       const status = outcomes[step.id] ?? (step.stage === 'verify' ? 'passed' : 'upgraded')
       if (step.stage === 'kubernetes' || status !== 'upgraded') active.delete(step.cluster)
       return {
