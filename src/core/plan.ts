@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { InputError, type InputProblem } from './errors.js'
 import { type AttachedCluster, type Inventory, isManaged, type ManagedCluster } from './model.js'
 import { coveredByUpgradeCluster, upgradedOutsideDkp } from './providers.js'
+import { orderWaves } from './rollout-order.js'
 import { type PlanStage, STAGE_TABLE, stageRow, targetOf } from './stage-table.js'
 import {
   checkDkpPath,
@@ -114,6 +115,10 @@ export interface LiveVersions {
   kubernetes: Record<string, string | undefined>
   /** Step ids whose done-condition already holds. */
   done?: string[]
+  /** Expected seconds per managed cluster from the run record (orders the matrix only). */
+  seconds?: Record<string, number | undefined>
+  /** Node count per managed cluster (live Machines; orders the matrix only). */
+  nodes?: Record<string, number | undefined>
 }
 
 export interface PlanOptions {
@@ -239,7 +244,17 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
   if (platformName(target.dkp) === 'NKP') plan.product = 'NKP'
   plan.digest = planDigest(plan, inv)
   if (live) markLive(plan, live)
+  if (live?.seconds || live?.nodes) orderMatrix(plan, live)
   return plan
+}
+
+/**
+ * History and node counts decide only in which order a wave's legs start, never what runs:
+ * applied after the digest, which hashes each wave's members as a set.
+ */
+function orderMatrix(plan: Plan, live: LiveVersions) {
+  plan.waves = orderWaves(plan.waves, live)
+  plan.matrix = { include: plan.waves.flatMap((w) => w.include) }
 }
 
 /**
@@ -374,7 +389,7 @@ const IN_PLAN: Record<string, Set<string>> = { clusters: new Set(['wave', 'canar
 
 /**
  * sha256 over everything a later job acts on: the plan derived from the inventory (target,
- * steps and their order, waves, attached clusters) and the inventory itself — every field that
+ * steps and their dependencies, each wave's members (not their start order), attached clusters) and the inventory itself — every field that
  * changes a command (args, providers, namespaces, node pools, app versions), a target or a
  * decision (windows, backup settings, rollout, kubeconfigEnv, allowInsecureSkipTlsVerify, …).
  * The inventory is hashed as canonical JSON of the validated model: every field except source
@@ -393,7 +408,8 @@ export function planDigest(plan: Plan, inv: Inventory): string {
       target: plan.target,
       rollout: plan.rollout,
       backupDisabled: plan.backupDisabled ?? null,
-      waves: plan.waves.map((w) => [w.wave, w.include.map((e) => e.cluster)]),
+      // Members as a set: the order legs start in (longest expected first) is not what runs.
+      waves: plan.waves.map((w) => [w.wave, w.include.map((e) => e.cluster).sort()]),
       attached: plan.attached.map((a) => [a.cluster, a.workspace]),
     }),
   )

@@ -2,10 +2,11 @@
 // and which plan steps are already done, read through each stage's own done-condition (the
 // end-state steps of the stage table).
 
-import { K, type KommanderCluster } from '../core/kinds.js'
+import { CLUSTER_NAME_LABEL, K, type KommanderCluster, type Machine } from '../core/kinds.js'
 import type { Inventory } from '../core/model.js'
 import { buildPlan, type LiveVersions, type PlanOptions } from '../core/plan.js'
-import { stageRow } from '../core/stage-table.js'
+import { expectedSeconds } from '../core/rollout-order.js'
+import { STAGE_TABLE, stageRow } from '../core/stage-table.js'
 import { bareVersion } from '../core/versions.js'
 import type { Kube } from '../effects/kube.js'
 import { readKubeconfigFile } from '../effects/kubeconfig.js'
@@ -64,8 +65,29 @@ export async function readLiveVersions(
       const kc = kommanderClusters.find((k) => k.metadata.name === c.name)
       if (kc?.status?.kubernetesVersion) live.kubernetes[c.name] = bareVersion(kc.status.kubernetesVersion)
     }
+    await readExpectations(env, inventory, live)
     return live
   } finally {
     closeEnv(env)
   }
+}
+
+/**
+ * What orders each wave's matrix (core/rollout-order.ts): the run record's last upgrade
+ * durations per cluster and the live Machine count. Either may be missing (a first run, no
+ * CAPI objects yet): the order then falls back, and nothing else depends on it.
+ */
+async function readExpectations(env: ReturnType<typeof makeEnv>, inventory: Inventory, live: LiveVersions) {
+  const perCluster = STAGE_TABLE.filter((r) => r.scope === 'cluster').map((r) => r.name)
+  const entries = await env.record.entries().catch(() => [])
+  const seconds = expectedSeconds(entries, perCluster)
+  if (Object.keys(seconds).length > 0) live.seconds = seconds
+  const managed = new Set(inventory.clusters.filter((c) => !c.attached).map((c) => c.name))
+  const machines = await env.snapshot.list<Machine>(...K.machine).catch(() => [] as Machine[])
+  const nodes: Record<string, number> = {}
+  for (const m of machines) {
+    const cluster = m.spec?.clusterName ?? m.metadata.labels?.[CLUSTER_NAME_LABEL]
+    if (cluster && managed.has(cluster)) nodes[cluster] = (nodes[cluster] ?? 0) + 1
+  }
+  if (Object.keys(nodes).length > 0) live.nodes = nodes
 }
