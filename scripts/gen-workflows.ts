@@ -497,7 +497,7 @@ function managementJob(j: ManagementJob, previous: string): string {
 function gateJob(slot: number): string {
   const last = MANAGEMENT.at(-1)!.id
   const earlier = Array.from({ length: slot }, (_, i) => [`gate-${i}`, `wave-${i}`]).flat()
-  const previousGate = slot > 0 ? ` && needs.gate-${slot - 1}.result == 'success'` : ''
+  const previousGate = slot > 0 ? ` && ${gateOpen(slot - 1)}` : ''
   return job(
     `gate-${slot}`,
     [
@@ -505,8 +505,12 @@ function gateJob(slot: number): string {
       `needs: [plan, ${[last, ...earlier.slice(-2), DKP_JOB].join(', ')}]`,
       `if: \${{ !cancelled() && needs.plan.result == 'success' && needs.${last}.result == 'success'${previousGate} && fromJSON(needs.plan.outputs.wave-count) > ${slot} }}`,
       `runs-on: ${RUNS_ON}`,
-      'timeout-minutes: 30',
+      // A soak is waited out up to the stage's own time limit: the job's is the same.
+      'timeout-minutes: ${{ fromJSON(inputs.timeout-minutes) }}',
       "environment: ${{ inputs.dry-run && 'dkp-fleet-dry-run' || 'dkp-fleet-waves' }}",
+      'outputs:',
+      '  status: ${{ steps.stage.outputs.status }}',
+      '  soak-until: ${{ steps.stage.outputs.soak-until }}',
     ],
     [
       checkoutSteps(),
@@ -523,6 +527,10 @@ function gateJob(slot: number): string {
   )
 }
 
+/** The gate before a wave slot passed: it succeeded and did not defer the wave (a soak). */
+const gateOpen = (slot: number) =>
+  `needs.gate-${slot}.result == 'success' && needs.gate-${slot}.outputs.status != 'deferred'`
+
 function waveJob(slot: number): string {
   const selected = "env.DKP_FLEET_SELECTED == 'true'"
   return job(
@@ -530,7 +538,7 @@ function waveJob(slot: number): string {
     [
       `name: wave slot ${slot} · \${{ matrix.cluster }}`,
       `needs: [plan, gate-${slot}, ${DKP_JOB}]`,
-      `if: \${{ !cancelled() && needs.plan.result == 'success' && needs.gate-${slot}.result == 'success' }}`,
+      `if: \${{ !cancelled() && needs.plan.result == 'success' && ${gateOpen(slot)} }}`,
       `runs-on: ${RUNS_ON}`,
       'strategy:',
       '  fail-fast: false',
@@ -567,7 +575,8 @@ function verifyJob(): string {
       '  [',
       ...needs.map((n) => `    ${n},`),
       '  ]',
-      "if: ${{ !cancelled() && needs.plan.result == 'success' }}",
+      // A gate deferred by a soak ends the run there: the fleet is not at target yet, by design.
+      `if: \${{ !cancelled() && needs.plan.result == 'success' && ${Array.from({ length: WAVE_SLOTS }, (_, i) => `needs.gate-${i}.outputs.status != 'deferred'`).join(' && ')} }}`,
       `runs-on: ${RUNS_ON}`,
       'timeout-minutes: 30',
     ],

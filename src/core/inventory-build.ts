@@ -264,10 +264,21 @@ function readWorkspaces(ctx: BuildContext, docs: ParsedDoc[]): Workspace[] {
 
 function readRollout(rolloutDoc: ParsedDoc | undefined): Inventory['rollout'] {
   const raw = isObject(rolloutDoc?.value.rollout) ? (rolloutDoc.value.rollout as Raw) : {}
-  return {
+  const rollout: Inventory['rollout'] = {
     maxParallel: typeof raw.maxParallel === 'number' ? raw.maxParallel : 1,
     failureThreshold: typeof raw.failureThreshold === 'number' ? raw.failureThreshold : 0,
   }
+  // Absent when 0 / not given, so fleets without a soak keep their digest.
+  const soak = typeof raw.soak === 'string' ? parseDuration(raw.soak) : 0
+  if (soak > 0) rollout.soakSeconds = soak
+  if (isObject(raw.waves)) {
+    const perWave: Record<string, number> = {}
+    for (const [wave, settings] of Object.entries(raw.waves as Raw))
+      if (isObject(settings) && typeof (settings as Raw).soak === 'string')
+        perWave[wave] = parseDuration((settings as Raw).soak as string)
+    if (Object.keys(perWave).length > 0) rollout.waveSoakSeconds = perWave
+  }
+  return rollout
 }
 
 /** Backup settings; turning the backup off needs a reason (shown in every summary). */

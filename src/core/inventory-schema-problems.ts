@@ -20,12 +20,22 @@ export interface AjvError {
   parentSchema?: Record<string, unknown>
 }
 
+/** Pointer parts as path segments: a number only where the value there is a list (`rollout.waves."2"` is a key). */
+function segmentsIn(value: unknown, parts: string[]): PathSegment[] {
+  let here = value
+  return parts.map((part) => {
+    const segment = Array.isArray(here) ? toSegment(part) : part
+    here = here !== null && typeof here === 'object' ? (here as Record<string, unknown>)[part] : undefined
+    return segment
+  })
+}
+
 /** Every problem of one document's schema errors, located; duplicates (same field and message) once. */
 export function schemaProblems(src: SourceDoc, value: unknown, errors: AjvError[]): InputProblem[] {
   const out: InputProblem[] = []
   const seen = new Set<string>()
   for (const e of relevantErrors(errors)) {
-    const path = e.instancePath.split('/').slice(1).map(unescapePointer).map(toSegment)
+    const path = segmentsIn(value, e.instancePath.split('/').slice(1).map(unescapePointer))
     const problem =
       e.keyword === 'propertyNames' || e.propertyName !== undefined
         ? keyProblem(src, e, path)
@@ -170,7 +180,8 @@ export const ALLOWED_KEYS: Record<string, string[]> = {
   ],
   kommander: ['args'],
   capiComponents: ['args'],
-  rollout: ['maxParallel', 'failureThreshold'],
+  rollout: ['maxParallel', 'failureThreshold', 'soak', 'waves'],
+  waveRollout: ['soak'],
   backup: ['enabled', 'reason', 'namespace', 'storageLocation', 'maxAge', 'ttl'],
   nodepool: ['name', 'args'],
   controlPlane: ['args'],
@@ -205,6 +216,7 @@ const ITEM_KIND: Record<string, string> = {
 function allowedKeys(path: PathSegment[]): string[] {
   const last = path.at(-1)
   if (last === undefined) return ALLOWED_KEYS.root!
+  if (path.at(-2) === 'waves' && path.at(-3) === 'rollout') return ALLOWED_KEYS.waveRollout!
   if (typeof last === 'number') return ALLOWED_KEYS[ITEM_KIND[String(path.at(-2))] ?? ''] ?? []
   return ALLOWED_KEYS[last] ?? []
 }

@@ -3,6 +3,7 @@
 
 import { fleetChart, foldable, planChart } from './fleet-chart.js'
 import type { Plan } from './plan.js'
+import { soakNote } from './soak.js'
 import { kubernetesMark, listOf } from './text.js'
 
 export function escapeHtml(text: string): string {
@@ -108,7 +109,7 @@ function wavesSection(plan: Plan): string[] {
   if (plan.waves.length === 0) out.push('No managed clusters.')
   else
     out.push(
-      `Up to ${plan.rollout.maxParallel} cluster(s) at once inside a wave; later waves halt after more than ${plan.rollout.failureThreshold} failed cluster(s).`,
+      `Up to ${plan.rollout.maxParallel} cluster(s) at once inside a wave; later waves halt after more than ${plan.rollout.failureThreshold} failed cluster(s)${soakNote(plan)}.`,
       '',
       mdTable(
         ['wave', 'clusters', 'names'],

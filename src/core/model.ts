@@ -121,6 +121,10 @@ export interface Rollout {
   maxParallel: number
   /** Failed or unfinished clusters tolerated before later waves halt (default 0: the first failure halts). */
   failureThreshold: number
+  /** Seconds a wave soaks before the next may start (`rollout.soak`); absent: 0. */
+  soakSeconds?: number
+  /** Per-wave soak overrides in seconds, by plan wave number (`rollout.waves.<N>.soak`). */
+  waveSoakSeconds?: Record<string, number>
 }
 
 export interface Target {

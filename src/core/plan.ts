@@ -4,7 +4,13 @@
 
 import { createHash } from 'node:crypto'
 import { InputError, type InputProblem } from './errors.js'
-import { type AttachedCluster, type Inventory, isManaged, type ManagedCluster } from './model.js'
+import {
+  type AttachedCluster,
+  type Inventory,
+  isManaged,
+  type ManagedCluster,
+  type Rollout,
+} from './model.js'
 import { coveredByUpgradeCluster, upgradedOutsideDkp } from './providers.js'
 import { orderWaves } from './rollout-order.js'
 import { type PlanStage, STAGE_TABLE, stageRow, targetOf } from './stage-table.js'
@@ -95,7 +101,7 @@ export interface Plan {
   product?: 'DKP' | 'NKP'
   /** Live versions found when the plan read the cluster (not part of the digest). */
   from?: { dkp?: string; kubernetes?: string }
-  rollout: { maxParallel: number; failureThreshold: number }
+  rollout: Rollout
   /** Why the backup step is left out, when the inventory turned backups off. */
   backupDisabled?: string
   /** Which stages have work (jobs for the others are skipped). */

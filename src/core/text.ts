@@ -1,6 +1,7 @@
 // Plain-text tables for terminals, and the plan rendered as one. Pure formatting.
 
 import type { Plan, PlanStep } from './plan.js'
+import { soakNote } from './soak.js'
 
 /** Left-aligned columns separated by two spaces; the header row is upper-cased. */
 export function table(header: string[], rows: string[][]): string {
@@ -101,7 +102,7 @@ function wavesSection(plan: Plan): string[] {
   const out: string[] = []
   out.push(
     '',
-    `Waves (up to ${plan.rollout.maxParallel} cluster(s) at once; later waves halt after more than ${plan.rollout.failureThreshold} failed cluster(s)):`,
+    `Waves (up to ${plan.rollout.maxParallel} cluster(s) at once; later waves halt after more than ${plan.rollout.failureThreshold} failed cluster(s)${soakNote(plan)}):`,
   )
   if (plan.waves.length === 0) out.push('  none: no managed clusters')
   else

@@ -66,7 +66,7 @@ async function driveGate<S>(gate: GateStage<S>, ctx: StageContext, hooks: DriveH
     }
   }
   const outcome: StageOutcome = {
-    status: verdict.passed ? 'passed' : 'failed',
+    status: verdict.passed ? 'passed' : verdict.deferred ? 'deferred' : 'failed',
     commands: [],
     message: verdict.message,
     evidence: verdict.evidence,

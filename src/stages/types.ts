@@ -224,6 +224,8 @@ export interface UpgradeStage<S> {
 /** What a gate found: it held (`passed`) or not (`failed`). */
 export interface Verdict {
   passed: boolean
+  /** Not passed yet, nothing wrong: the gate ends `deferred` (a soak that outlasts the job). */
+  deferred?: boolean
   message: string
   evidence: string[]
   findings?: Finding[]

@@ -15,6 +15,7 @@ import {
   scheduledSteps,
   waveHalts,
 } from '../core/upgrade-schedule.js'
+import { sleep } from './flow.js'
 
 /** What one executor call ended as. */
 export interface StepOutcome {
@@ -22,6 +23,8 @@ export interface StepOutcome {
   message?: string
   /** The `run` process's exit code: 2 = bad input. */
   exitCode: number
+  /** A gate deferred by a soak: when the soak ends (its `soak-until` output). */
+  retryAt?: string
 }
 
 export interface StepRecord extends StepOutcome {
@@ -177,12 +180,26 @@ class UpgradeRun {
     }
     if (phase.kind === 'wave') return this.wave(phase)
     await this.checkPause()
-    const r = await this.step(phase.step)
+    let r = await this.step(phase.step)
+    // A soak that outlasted the gate's time limit: locally, wait it out and ask the gate again
+    // (the health gates then decide once more). The deferral is no result of the run.
+    while (phase.kind === 'gate' && r.status === 'deferred' && r.retryAt) {
+      this.records.splice(this.records.indexOf(r), 1)
+      await this.waitUntil(Date.parse(r.retryAt))
+      await this.checkPause()
+      r = await this.step(phase.step)
+    }
     if (STEP_OK.has(r.status)) return
     if (phase.kind === 'gate' && r.status === 'failed') {
       this.halt(phase.step.wave ?? 0, r.message ?? 'the verify gate failed')
     }
     throw new Stop(stopFor(r.status))
+  }
+
+  /** Sleeps until `at` (epoch ms); a cancel stops the run. */
+  private async waitUntil(at: number): Promise<void> {
+    await sleep(Math.max(0, at - this.now().getTime()), this.o.signal)
+    if (this.o.signal.aborted) throw new Stop('cancelled')
   }
 
   private halt(wave: number, reason: string): never {

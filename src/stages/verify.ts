@@ -7,9 +7,11 @@
 
 import { WorkError } from '../core/errors.js'
 import type { PlanStep } from '../core/plan.js'
+import { formatSeconds, lastUpgrade, previousWave, soakAfter, soakDecision } from '../core/soak.js'
 import { isPlanStage, stageRow } from '../core/stage-table.js'
 import { pend, pendingTexts, type StepState } from '../core/step-state.js'
 import { defineStage } from './drive.js'
+import { sleep } from './flow.js'
 import { readStepStates } from './step-states.js'
 import type { GateStage, StageContext, StageEnv, Verdict } from './types.js'
 
@@ -51,7 +53,7 @@ const verify: GateStage<StepCheck[]> = {
       ),
     }
   },
-  check: (ctx) => (ctx.extra.wave === undefined ? verifyAll(ctx) : verifyBeforeWave(ctx, ctx.extra.wave)),
+  check: (ctx) => (ctx.extra.wave === undefined ? verifyAll(ctx) : gateBeforeWave(ctx, ctx.extra.wave)),
 }
 
 async function verifyAll(ctx: StageContext): Promise<Verdict> {
@@ -80,6 +82,70 @@ async function verifyAll(ctx: StageContext): Promise<Verdict> {
     evidence,
   }
 }
+
+/**
+ * Time kept before the deadline when a soak waits: the job started (checkout, dkp) before the
+ * action took its deadline, and the health gates are read again after the wait.
+ */
+export const SOAK_MARGIN_MS = 5 * 60_000
+/** Longest pause between two progress lines while soaking. */
+const SOAK_PROGRESS_MS = 60_000
+
+/**
+ * The gate before wave N: the health gates, then the soak of wave N-1 (core/soak.ts). A soak
+ * that ends before the job's deadline is waited out with progress lines, and the health gates
+ * are read again; one that outlasts it ends the gate `deferred`, naming when to dispatch again.
+ */
+async function gateBeforeWave(ctx: StageContext, wave: number): Promise<Verdict> {
+  const health = await verifyBeforeWave(ctx, wave)
+  if (!health.passed) return health
+  const previous = previousWave(ctx.plan, wave)
+  if (previous === undefined) return health
+  const soakSeconds = soakAfter(ctx.plan.rollout, previous)
+  if (soakSeconds <= 0) return health
+  const steps = ctx.plan.steps.filter((s) => s.wave === previous && stageRow(s.stage).kind === 'upgrade')
+  const since = lastUpgrade(await ctx.record.entries({ fresh: true }), steps)
+  const decision = soakDecision({
+    soakSeconds,
+    since,
+    now: ctx.now().getTime(),
+    limit: ctx.deadline - SOAK_MARGIN_MS,
+  })
+  const soak = `the soak of wave ${previous} (${formatSeconds(soakSeconds)})`
+  if (decision.kind === 'pass') {
+    const why =
+      since === undefined
+        ? 'nothing of it was upgraded by this plan'
+        : `its last upgrade was at ${iso(since)}`
+    return { ...health, message: `${health.message}; ${soak} is over: ${why}` }
+  }
+  const outputs = { 'soak-until': iso(decision.until) }
+  if (decision.kind === 'defer') {
+    return {
+      passed: false,
+      deferred: true,
+      message: `wave ${wave} deferred: ${soak} runs until ${iso(decision.until)} (last upgrade ${iso(decision.since)}), past this job's time limit; start the upgrade again after ${iso(decision.until)} (the workflow: dispatch it again)`,
+      evidence: health.evidence,
+      outputs,
+    }
+  }
+  for (
+    let left = decision.until - ctx.now().getTime();
+    left > 0;
+    left = decision.until - ctx.now().getTime()
+  ) {
+    if (ctx.signal.aborted) throw new WorkError(`cancelled while waiting out ${soak}`)
+    ctx.reporter.info(`soaking: ${soak} ends at ${iso(decision.until)}, ${formatSeconds(left / 1000)} left`)
+    await sleep(Math.min(left, SOAK_PROGRESS_MS), ctx.signal)
+  }
+  // The fleet may have changed during the soak: the health gates decide again.
+  const after = await verifyBeforeWave(ctx, wave)
+  return after.passed
+    ? { ...after, message: `${after.message}; ${soak} is over (it ended at ${iso(decision.until)})`, outputs }
+    : after
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
 
 async function verifyBeforeWave(ctx: StageContext, wave: number): Promise<Verdict> {
   const plan = ctx.plan

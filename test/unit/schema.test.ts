@@ -183,6 +183,7 @@ describe('schema/fleet.schema.json: complete for editors', () => {
         p.rollout.properties.failureThreshold.default,
         inventory.rollout.failureThreshold,
       ],
+      ['rollout.soak', parseDuration(p.rollout.properties.soak.default), inventory.rollout.soakSeconds ?? 0],
       ['backup.enabled', p.backup.properties.enabled.default, inventory.backup.enabled],
       ['backup.namespace', p.backup.properties.namespace.default, inventory.backup.namespace],
       ['backup.maxAge', parseDuration(p.backup.properties.maxAge.default), inventory.backup.maxAgeSeconds],

@@ -188,6 +188,34 @@ describe('driver', () => {
     expect(bad.exitCode).toBe(2)
   })
 
+  it('a gate deferred by a soak is waited out until soak-until, then asked again; the deferral is no result', async () => {
+    const calls: string[] = []
+    const clock = { t: Date.UTC(2026, 0, 1) }
+    let deferrals = 0
+    const result = await runUpgrade({
+      fleet: 'f',
+      schedule: buildSchedule(plan),
+      maxParallel: 2,
+      failureThreshold: 0,
+      runStep: async (step) => {
+        calls.push(step.id)
+        if (step.gate && step.wave === plan.waves[1]!.wave && deferrals === 0) {
+          deferrals++
+          return { status: 'deferred', exitCode: 0, retryAt: new Date(clock.t + 150).toISOString() }
+        }
+        return { status: step.gate ? 'passed' : 'upgraded', exitCode: 0 }
+      },
+      paused: async () => undefined,
+      emit: () => {},
+      signal: new AbortController().signal,
+      now: () => new Date((clock.t += 1)),
+    })
+    const gate = `verify:mgmt@wave-${plan.waves[1]!.wave}`
+    expect(calls.filter((c) => c === gate)).toHaveLength(2)
+    expect(result.result).toBe('done')
+    expect(result.records.filter((r) => r.step.id === gate).map((r) => r.status)).toEqual(['passed'])
+  })
+
   it('a pause marker stops it before the next step', async () => {
     const ex = executor()
     const { result, events } = await drive(buildSchedule(plan), ex, { pausedAfter: 4 })

@@ -372,7 +372,16 @@ describe('dkp-fleet-upgrade.yml', () => {
       })
       expect(verify!['continue-on-error']).toBe(ex('inputs.dry-run'))
       expect(gate.if).toContain(`fromJSON(needs.plan.outputs.wave-count) > ${i}`)
-      if (i > 0) expect(gate.if).toContain(`needs.gate-${i - 1}.result == 'success'`)
+      if (i > 0)
+        expect(gate.if).toContain(
+          `needs.gate-${i - 1}.result == 'success' && needs.gate-${i - 1}.outputs.status != 'deferred'`,
+        )
+      // A gate that deferred the wave (a soak) ends the run before the wave, and before verify.
+      expect(gate.outputs).toEqual({
+        status: ex('steps.stage.outputs.status'),
+        'soak-until': ex('steps.stage.outputs.soak-until'),
+      })
+      expect(jobs.verify!.if).toContain(`needs.gate-${i}.outputs.status != 'deferred'`)
       const wave = jobs[`wave-${i}`]!
       expect(wave.strategy).toEqual({
         'fail-fast': false,
@@ -380,7 +389,7 @@ describe('dkp-fleet-upgrade.yml', () => {
         matrix: { include: `\${{ fromJSON(needs.plan.outputs.waves)[${i}].include }}` },
       })
       expect(wave.if).toBe(
-        `\${{ !cancelled() && needs.plan.result == 'success' && needs.gate-${i}.result == 'success' }}`,
+        `\${{ !cancelled() && needs.plan.result == 'success' && needs.gate-${i}.result == 'success' && needs.gate-${i}.outputs.status != 'deferred' }}`,
       )
       expect(stageSteps(wave).map((s) => [s.with.stage, s.with.cluster])).toEqual([
         ['core-addons', ex('matrix.cluster')],

@@ -228,9 +228,9 @@ async function runStepChild(
     },
   })
   const last = child.stdout.trim().split('\n').at(-1) ?? ''
-  let parsed: { status?: string; message?: string } | undefined
+  let parsed: { status?: string; message?: string; outputs?: Record<string, string> } | undefined
   try {
-    parsed = JSON.parse(last) as { status?: string; message?: string }
+    parsed = JSON.parse(last) as typeof parsed
   } catch {
     parsed = undefined
   }
@@ -238,6 +238,7 @@ async function runStepChild(
     return {
       status: parsed.status as StepStatus,
       ...(parsed.message ? { message: parsed.message } : {}),
+      ...(parsed.outputs?.['soak-until'] ? { retryAt: parsed.outputs['soak-until'] } : {}),
       exitCode: child.code,
     }
   // No result: the child refused its input (exit 2) or died; its last lines say why.
