@@ -90,11 +90,62 @@ export function formatSeconds(seconds: number): string {
   return parts.join('') || '0s'
 }
 
-/** The soak between waves for people ("" without one): `; each wave soaks 2h before the next (wave 0: 1d)`. */
+/**
+ * The soak between waves for people ("" without one): `; each wave soaks 2h after its last
+ * upgrade before the next starts (wave 0: 1d)`, or `; wave 0 soaks 1d after its last upgrade
+ * before the next starts` when only overrides are set.
+ */
 export function soakNote(plan: Pick<Plan, 'rollout' | 'waves'>): string {
   const soaks = plan.waves.slice(0, -1).map((w) => [w.wave, soakAfter(plan.rollout, w.wave)] as const)
   if (!soaks.some(([, s]) => s > 0)) return ''
   const base = plan.rollout.soakSeconds ?? 0
+  const tail = 'after its last upgrade before the next starts'
+  if (base === 0)
+    return `; ${soaks
+      .filter(([, s]) => s > 0)
+      .map(([w, s]) => `wave ${w} soaks ${formatSeconds(s)}`)
+      .join(', ')} ${tail}`
   const others = soaks.filter(([, s]) => s !== base).map(([w, s]) => `wave ${w}: ${formatSeconds(s)}`)
-  return `; each wave soaks ${formatSeconds(base)} after its last upgrade before the next starts${others.length ? ` (${others.join(', ')})` : ''}`
+  return `; each wave soaks ${formatSeconds(base)} ${tail}${others.length ? ` (${others.join(', ')})` : ''}`
+}
+
+/** One soak between two waves, as `status` shows it. */
+export interface SoakStatus {
+  /** The wave that soaks. */
+  wave: number
+  /** The wave that waits for it. */
+  next: number
+  soakSeconds: number
+  /** Its newest upgrade towards the plan's target; null when nothing was upgraded. */
+  lastUpgrade: string | null
+  /** When the next wave may start; null when nothing was upgraded. */
+  until: string | null
+  over: boolean
+}
+
+/** The soaks of the plan (waves with a soak and a next wave), from the run record at `now`. */
+export function soakStatuses(
+  plan: Pick<Plan, 'rollout' | 'waves' | 'steps'>,
+  entries: readonly UpgradeEntry[],
+  now: number,
+): SoakStatus[] {
+  const out: SoakStatus[] = []
+  plan.waves.slice(0, -1).forEach((w, i) => {
+    const soakSeconds = soakAfter(plan.rollout, w.wave)
+    if (soakSeconds <= 0) return
+    const since = lastUpgrade(
+      entries,
+      plan.steps.filter((s) => s.wave === w.wave),
+    )
+    const until = since === undefined ? undefined : since + soakSeconds * 1000
+    out.push({
+      wave: w.wave,
+      next: plan.waves[i + 1]!.wave,
+      soakSeconds,
+      lastUpgrade: since === undefined ? null : new Date(since).toISOString(),
+      until: until === undefined ? null : new Date(until).toISOString(),
+      over: until === undefined || until <= now,
+    })
+  })
+  return out
 }

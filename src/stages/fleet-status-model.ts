@@ -3,6 +3,7 @@
 // `FleetStatus`; every key is always present (null when unknown); new keys may be added, none
 // renamed or removed.
 
+import type { SoakStatus } from '../core/soak.js'
 import type { PlanStage } from '../core/stage-table.js'
 import type { PauseMarker } from '../effects/run-record.js'
 
@@ -89,6 +90,8 @@ export interface FleetStatus {
     detail: string | null
   }
   clusters: ClusterStatus[]
+  /** Soaks between waves (rollout.soak): empty without one. */
+  soaks: SoakStatus[]
   steps: StepStatus[]
   locks: LockStatus[]
   record: { configMap: string; pauseConfigMap: string; entries: number; maxEntries: number }

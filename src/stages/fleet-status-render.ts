@@ -12,6 +12,7 @@ import {
   waveTotal,
 } from '../core/fleet-chart.js'
 import { code, escapeHtml, mdTable } from '../core/markdown.js'
+import { formatSeconds } from '../core/soak.js'
 import { stageRow } from '../core/stage-table.js'
 import { table } from '../core/text.js'
 import type { ClusterStatus, FleetStatus, LockStatus, StepStatus } from './fleet-status-model.js'
@@ -39,6 +40,12 @@ function lockText(l: LockStatus | null, now: string): string {
 function pausedLine(s: FleetStatus): string | undefined {
   const p = s.paused
   return p ? `PAUSED by ${p.by} since ${p.at} (${ageText(p.at, s.observedAt)} ago): ${p.reason}` : undefined
+}
+
+function soakLine(k: FleetStatus['soaks'][number]): string {
+  const head = `Soak: wave ${k.next} starts ${formatSeconds(k.soakSeconds)} after wave ${k.wave}'s last upgrade`
+  if (!k.until) return `${head}; none recorded yet`
+  return `${head} (${k.lastUpgrade}): ${k.over ? 'over' : `until ${k.until}`}`
 }
 
 function backupLine(s: FleetStatus): string {
@@ -104,7 +111,7 @@ export function renderFleetStatus(s: FleetStatus): string {
     `Observed ${s.observedAt}; plan ${s.planDigest}`,
   )
   out.push(pausedLine(s) ?? 'Not paused.')
-  out.push(backupLine(s), '')
+  out.push(backupLine(s), ...s.soaks.map(soakLine), '')
   const rollup = waveRollup(s)
   if (rollup.length > 0)
     out.push(

@@ -8,6 +8,7 @@
 // The model (fleet-status-model.ts) is a contract (docs/safety.md); the controls (connecting,
 // pause, resume, locks) are in fleet-control.ts, the text and Markdown in fleet-status-render.ts.
 
+import { soakStatuses } from '../core/soak.js'
 import { stageRow } from '../core/stage-table.js'
 import { pendingTexts } from '../core/step-state.js'
 import { bareVersion } from '../core/versions.js'
@@ -85,6 +86,7 @@ export async function readFleetStatus(
       detail: backupStep?.detail ?? null,
     },
     clusters,
+    soaks: soakStatuses(plan, entries, now.getTime()),
     steps,
     locks,
     record: {

@@ -110,3 +110,27 @@ describe('the plan shows the soak', () => {
     expect(renderPlan(buildPlan(parse('  maxParallel: 1')))).not.toContain('soaks')
   })
 })
+
+describe('soakStatuses (status)', () => {
+  it('names each soak, its last upgrade and whether it is over', async () => {
+    const { soakStatuses } = await import('../../src/core/soak.js')
+    const plan = buildPlan(parse('  waves:\n    "0": { soak: 1h }'))
+    const step = plan.steps.find((s) => s.wave === 0 && s.stage === 'kubernetes')!
+    const finished = Date.UTC(2026, 0, 1, 12)
+    const entries = [
+      { stepId: step.id, status: 'upgraded', to: step.to, finished: new Date(finished).toISOString() },
+    ]
+    expect(soakStatuses(plan, entries, finished + 30 * 60_000)).toEqual([
+      {
+        wave: 0,
+        next: 1,
+        soakSeconds: 3600,
+        lastUpgrade: new Date(finished).toISOString(),
+        until: new Date(finished + H).toISOString(),
+        over: false,
+      },
+    ])
+    expect(soakStatuses(plan, entries, finished + H)[0]!.over).toBe(true)
+    expect(soakStatuses(plan, [], finished)[0]).toMatchObject({ lastUpgrade: null, until: null, over: true })
+  })
+})

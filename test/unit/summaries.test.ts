@@ -149,6 +149,7 @@ const status: FleetStatus = {
   locks: [],
   record: { configMap: 'ns/rec', pauseConfigMap: 'ns/pause', entries: 3, maxEntries: 500 },
   counts: { steps: 3, done: 2, pending: 1, unknown: 0 },
+  soaks: [],
   truncated: false,
 }
 
