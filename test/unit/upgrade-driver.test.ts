@@ -208,7 +208,10 @@ describe('driver', () => {
       paused: async () => undefined,
       emit: () => {},
       signal: new AbortController().signal,
-      now: () => new Date((clock.t += 1)),
+      now: () => {
+        clock.t += 1
+        return new Date(clock.t)
+      },
     })
     const gate = `verify:mgmt@wave-${plan.waves[1]!.wave}`
     expect(calls.filter((c) => c === gate)).toHaveLength(2)
