@@ -12,7 +12,7 @@ import { type CheckReport, type ScanStats, TOOL_NAME } from '../core/report/mode
 import { summaryLine } from '../core/report/text.js'
 import type { StepState } from '../core/step-state.js'
 import { checkFleet, clusterSources, type FleetCheckResult } from './check-fleet.js'
-import { type Published, publishCheck, splitManifests } from './check-report.js'
+import { loadPreviousReport, type Published, publishCheck, splitManifests } from './check-report.js'
 import { defineStage } from './drive.js'
 import { gateState } from './gate-record.js'
 import type { GateStage, StageContext, Verdict } from './types.js'
@@ -97,12 +97,14 @@ const check: GateStage<StepState> = {
   async check(ctx) {
     const failOn = ctx.extra.failOn ?? 'error'
     const { report: checked, live } = await report(ctx)
+    const previous = await loadPreviousReport(ctx.extra.previousReport, ctx.place.cwd, ctx.reporter)
     const published = await publishCheck(checked, ctx.reporter, {
       dir: ctx.place.reportDir,
       clusterSources: clusterSources(ctx.inventory),
       fallback: ctx.inventory.management.source,
       srcRoot: ctx.place.cwd,
       failOn,
+      ...(previous ? { previous } : {}),
     })
     ctx.reporter.info(
       `check: ${live.clusters.length} clusters in ${(live.ms / 1000).toFixed(1)} s, ${live.apiRequests} API requests`,

@@ -37,6 +37,7 @@ const RUN_FLAGS = {
   'timeout-minutes': { type: 'string' },
   manifests: { type: 'string' },
   'fail-on': { type: 'string' },
+  'previous-report': { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const
 
@@ -87,6 +88,7 @@ export const command: Command = async (argv, io) => {
         timeoutMs: options.timeoutMinutes * 60_000,
         manifests: options.manifests,
         failOn: options.failOn,
+        previousReport: options.previousReport,
         env: io.env,
         cwd: io.cwd,
         signal: cancel.signal,
