@@ -189,6 +189,7 @@ export const ALLOWED_KEYS: Record<string, string[]> = {
     'wave',
     'canary',
     'window',
+    'auditLog',
     'allowInsecureSkipTlsVerify',
   ],
 }

@@ -24,7 +24,7 @@ export { publishCheck, ruleOf, splitManifests } from './check-report.js'
 /** The live check and, with `manifests`, the repository scan, as one report. */
 async function report(ctx: StageContext): Promise<{ report: CheckReport; live: FleetCheckResult }> {
   const live = await ctx.reporter.group('health gates and live removed-API scan', () =>
-    checkFleet(ctx, { log: (l) => ctx.reporter.info(l) }),
+    checkFleet(ctx, { log: (l) => ctx.reporter.info(l), cwd: ctx.place.cwd }),
   )
   const findings = [...live.findings]
   const scanned: ScanStats = { ...live.scanned }
