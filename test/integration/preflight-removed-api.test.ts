@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PREFLIGHT } from '../../src/core/preflight-objects.js'
+import { Kube } from '../../src/effects/kube.js'
 import { readServer, serverFindings } from '../../src/stages/preflight-read.js'
 import type { WorkloadCluster } from '../../src/stages/workload-kube.js'
 import { useTestCluster } from '../kube/harness.js'
@@ -76,12 +77,46 @@ describe('deprecated APIs requested, read from the real apiserver /metrics', () 
 })
 
 describe('deprecated APIs requested, attributed from the real apiserver audit log', () => {
-  it("names the request's user agent and user in the finding", async () => {
-    const legacy = tc.client({ userAgent: USER_AGENT })
+  it("names the request's user agent and service account in the finding", async () => {
+    // The client is a workload: a service account (its token from the TokenRequest API) bound
+    // to a role that may list ServiceCIDRs, with a user agent of its own.
+    const kube = tc.client()
+    await kube.create({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'legacy-ipam', namespace: 'default' },
+    })
+    await kube.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'legacy-ipam' },
+      rules: [{ apiGroups: ['networking.k8s.io'], resources: ['servicecidrs'], verbs: ['list'] }],
+    })
+    await kube.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'legacy-ipam' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'legacy-ipam' },
+      subjects: [{ kind: 'ServiceAccount', name: 'legacy-ipam', namespace: 'default' }],
+    })
+    const tr = await kube.raw<{ status: { token: string } }>(
+      'POST',
+      '/api/v1/namespaces/default/serviceaccounts/legacy-ipam/token',
+      {
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: { expirationSeconds: 600 },
+        },
+      },
+    )
+    const legacy = Kube.fromInline(
+      { server: tc.server, caData: tc.caData, insecureSkipTlsVerify: false, token: tr.status.token },
+      { userAgent: USER_AGENT },
+    )
     await legacy.list('networking.k8s.io/v1beta1', 'ServiceCIDR')
     await legacy.list('networking.k8s.io/v1beta1', 'ServiceCIDR')
     legacy.close()
-    const kube = tc.client()
     const wc = {
       name: 'c1',
       source: 'test',
@@ -105,6 +140,7 @@ describe('deprecated APIs requested, attributed from the real apiserver audit lo
       resource: 'servicecidrs',
     })
     const user = event.user.username as string
+    expect(user).toBe('system:serviceaccount:default:legacy-ipam')
 
     const findings = serverFindings(read, {
       cluster: 'c1',
