@@ -53,6 +53,8 @@ const BENCHMARKS = [
   { name: 'action-overhead', file: 'bench/action-overhead.ts', quickArgs: ['--runs', '7'] },
   { name: 'plan-scale', file: 'bench/plan-scale.ts', quickArgs: ['--sizes', '100,1000', '--runs', '1'] },
   { name: 'makespan', file: 'bench/makespan.ts', quickArgs: [] },
+  // Two fresh simulated fleets upgraded by `dkp-fleet upgrade` (about 6 minutes; --quick too).
+  { name: 'upgrade-makespan', file: 'bench/upgrade-makespan.ts', quickArgs: [] },
   { name: 'bundle-size', file: 'bench/bundle-size.ts', quickArgs: [] },
   {
     name: 'installer',

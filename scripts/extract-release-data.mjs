@@ -17,6 +17,11 @@
 //   data/sources/helmrelease-values.tsv  the ConfigMaps each of those HelmReleases takes its
 //     values from (`spec.valuesFrom[kind=ConfigMap].name`, in order, comma-separated; only
 //     HelmReleases that have any): repo, tag, app, app_version, helmrelease, configmaps
+//   data/sources/chart-refs.tsv  for HelmReleases without `chart.spec` (NKP 2.16+ use
+//     `spec.chartRef`): the source object it names, looked up among the documents of the same
+//     app version (an OCIRepository next to the HelmRelease): repo, tag, app, app_version,
+//     helmrelease, ref_kind, ref_name, url, ref_tag (`spec.ref.tag`, e.g.
+//     `${kommanderChartVersion:=v2.17.1}`; `None` when the source is not in the tag)
 //
 // Only final release tags (vX.Y.Z) from v2.2.0 on are read.
 
@@ -66,27 +71,55 @@ const hr = []
 const values = []
 const defaults = []
 const scopes = []
+const refs = []
 for (const { repo, dir } of repos) {
   for (const tag of releaseTags(dir)) {
     const files = git(dir, 'ls-tree', '-r', '--name-only', tag).split('\n')
     const appFile = /^(services|applications)\/([^/]+)\/([^/]+)\/(?:(?!defaults\/)[^/]+\/)*([^/]+\.ya?ml)$/
+    // The sources (OCIRepository, HelmRepository) of each app version, by kind and name, for
+    // the chartRef lookup below; the names stay unsubstituted (`${releaseName}-${appVersion}-chart`)
+    // on both sides, as the manifests spell them.
+    const sources = new Map()
+    const chartRefs = []
     for (const file of files) {
       const m = appFile.exec(file)
       if (!m || m[4] === 'kustomization.yaml' || m[4] === 'metadata.yaml') continue
       for (const doc of parseAllDocuments(git(dir, 'show', `${tag}:${file}`))) {
         const obj = doc.toJS()
+        if (obj?.kind === 'OCIRepository')
+          sources.set([m[2], m[3], obj.kind, obj.metadata?.name].join('\t'), obj)
         if (obj?.kind !== 'HelmRelease') continue
         const spec = obj.spec?.chart?.spec
         hr.push([repo, tag, m[2], m[3], obj.metadata?.name, spec?.chart ?? 'None', spec?.version ?? 'None'])
         const cms = (obj.spec?.valuesFrom ?? []).filter((v) => v?.kind === 'ConfigMap').map((v) => v.name)
         if (cms.length > 0) values.push([repo, tag, m[2], m[3], obj.metadata?.name, cms.join(',')])
+        if (!spec && obj.spec?.chartRef) chartRefs.push([m[2], m[3], obj.metadata?.name, obj.spec.chartRef])
       }
     }
+    for (const [app, version, name, ref] of chartRefs) {
+      const source = sources.get([app, version, ref.kind, ref.name].join('\t'))
+      refs.push([
+        repo,
+        tag,
+        app,
+        version,
+        name,
+        ref.kind ?? 'None',
+        ref.name ?? 'None',
+        source?.spec?.url ?? 'None',
+        source?.spec?.ref?.tag ?? source?.spec?.ref?.semver ?? 'None',
+      ])
+    }
     if (repo !== 'kommander-applications') continue
-    const cm = files.find((f) => /^(services|applications)\/kommander\/[^/]+\/defaults\/cm\.yaml$/.test(f))
+    // The kommander app's default values: `defaults/cm.yaml` up to 2.16, `helmrelease/cm.yaml`
+    // from 2.17 (one ConfigMap whose values.yaml holds managementApps).
+    const cm = files.find((f) =>
+      /^(services|applications)\/kommander\/[^/]+\/(defaults|helmrelease)\/cm\.yaml$/.test(f),
+    )
     if (cm) {
-      const data = parseYaml(git(dir, 'show', `${tag}:${cm}`))
-      const values = parseYaml(Object.values(data.data ?? {})[0] ?? '') ?? {}
+      const docs = parseAllDocuments(git(dir, 'show', `${tag}:${cm}`)).map((d) => d.toJS())
+      const valueSets = docs.map((d) => parseYaml(Object.values(d?.data ?? {})[0] ?? '') ?? {})
+      const values = valueSets.find((v) => v.managementApps || v.attached) ?? {}
       const attached = values.attached?.prerequisites?.defaultApps ?? []
       const wsApps = Array.isArray(attached) ? attached : Object.keys(attached)
       for (const app of values.managementApps ?? []) defaults.push([repo, tag, 'management', app])
@@ -114,6 +147,10 @@ const outputs = {
   'data/sources/helmrelease-values.tsv': tsv(
     ['repo', 'tag', 'app', 'app_version', 'helmrelease', 'configmaps'],
     values,
+  ),
+  'data/sources/chart-refs.tsv': tsv(
+    ['repo', 'tag', 'app', 'app_version', 'helmrelease', 'ref_kind', 'ref_name', 'url', 'ref_tag'],
+    refs,
   ),
 }
 let differs = 0

@@ -13,6 +13,8 @@
 // substitution does when the variable is unset); `None` (a chartRef, no chart.spec) becomes null.
 // `configMaps` (from helmrelease-values.tsv) lists the ConfigMaps the HelmRelease takes its values
 // from, when the manifest names them literally (controller-filled `${valuesFrom}` is left out).
+// A HelmRelease with a `spec.chartRef` (NKP 2.16+: an OCIRepository next to it, chart-refs.tsv)
+// takes that source's `url` (`oci://…`) as chart and its resolved `spec.ref.tag` as chart version.
 
 import { readFileSync, writeFileSync } from 'node:fs'
 
@@ -50,13 +52,20 @@ export function compile() {
     const names = r.configmaps.split(',').map(resolveValue)
     if (names.every((n) => n && !n.includes('${'))) values.set(key(r), names)
   }
+  const refs = new Map()
+  for (const r of rows('data/sources/chart-refs.tsv')) {
+    if (r.url !== 'None' && r.ref_tag !== 'None') refs.set(key(r), [r.url, resolveValue(r.ref_tag)])
+  }
   for (const r of rows('data/sources/kommander-applications.tsv')) {
     const kind = r.repo === 'kommander-applications' ? 'platform' : 'catalog'
     out[kind][r.tag] ??= { repo: r.repo, apps: {} }
     const apps = out[kind][r.tag].apps
     apps[r.app] ??= {}
     apps[r.app][r.app_version] ??= []
-    const row = [r.helmrelease, resolveValue(r.chart), resolveValue(r.chart_version)]
+    const ref = r.chart === 'None' ? refs.get(key(r)) : undefined
+    const row = ref
+      ? [r.helmrelease, ...ref]
+      : [r.helmrelease, resolveValue(r.chart), resolveValue(r.chart_version)]
     if (values.has(key(r))) row.push(values.get(key(r)))
     apps[r.app][r.app_version].push(row)
   }

@@ -9,6 +9,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { CHECK_ARTIFACT_PREFIX } from '../src/core/report/artifact.js'
 import { type PlanStage, STAGE_TABLE } from '../src/core/stage-table.js'
 
 export const UPGRADE_WORKFLOW = '.github/workflows/dkp-fleet-upgrade.yml'
@@ -191,7 +192,7 @@ const JOB_EXTRAS: Partial<
         "  if: ${{ !cancelled() && steps.stage.outputs.report != '' }}",
         `  uses: ${UPLOAD}`,
         '  with:',
-        '    name: dkp-fleet-check-${{ github.run_id }}-${{ github.run_attempt }}',
+        `    name: ${CHECK_ARTIFACT_PREFIX}-\${{ github.run_id }}-\${{ github.run_attempt }}`,
         '    path: |',
         '      ${{ steps.stage.outputs.report }}',
         '      ${{ steps.stage.outputs.sarif }}',

@@ -8,6 +8,7 @@
 
 import { tmpdir } from 'node:os'
 import { InputError, WorkError } from '../core/errors.js'
+import { checkArtifact } from '../core/report/artifact.js'
 import { type CheckReport, TOOL_NAME } from '../core/report/model.js'
 import { summaryLine } from '../core/report/text.js'
 import { toolVersion } from '../core/version.js'
@@ -62,10 +63,16 @@ export async function checkWithoutCluster(inputs: ActionInputs, reporter: GitHub
     failOn: inputs.failOn,
     fallback,
     ...(previous ? { previous } : {}),
+    ...artifactOf(process.env),
   })
   for (const [name, value] of Object.entries(published.outputs)) reporter.output(name, value)
   const line = summaryLine(report, published.counts)
   if (published.exitCode === 1) throw new WorkError(`check failed (fail-on ${inputs.failOn}): ${line}`)
   reporter.info(`check passed (fail-on ${inputs.failOn}): ${line}`)
   return true
+}
+
+const artifactOf = (env: NodeJS.ProcessEnv) => {
+  const artifact = checkArtifact(env)
+  return artifact ? { artifact } : {}
 }

@@ -6,6 +6,8 @@ export interface CliIO {
   stderr: (text: string) => void
   env: NodeJS.ProcessEnv
   cwd: string
+  /** Whether stdout/stderr are terminals (colour, the live view); absent = not a terminal. */
+  tty?: { stdout?: boolean; stderr?: boolean }
 }
 
 export const processIO = (): CliIO => ({
@@ -13,6 +15,7 @@ export const processIO = (): CliIO => ({
   stderr: (t) => process.stderr.write(t),
   env: process.env,
   cwd: process.cwd(),
+  tty: { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
 })
 
 /** A CLI command: parses its own argv (after the command name) and returns the exit code. */

@@ -3,49 +3,53 @@
 
 import { constants } from 'node:os'
 import { exitCodeFor, InputError, messageOf } from '../core/errors.js'
+import { didYouMean } from '../core/suggest.js'
 import { toolVersion } from '../core/version.js'
 import { setProcessDeadline } from '../effects/deadline.js'
 import { removeTempDirs } from '../effects/temp-files.js'
+import { colourEnabled, paint } from './colour.js'
+import { renderHelp } from './help.js'
 import { type CliIO, type Command, processIO } from './io.js'
+import { COMMAND_SPECS, type CommandSpec } from './specs.js'
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
-  validate: { summary: 'validate inventory files', load: () => import('./commands/validate.js') },
-  schema: { summary: 'print the inventory JSON Schema', load: () => import('./commands/schema.js') },
-  plan: { summary: 'print the upgrade plan (table, or --json)', load: () => import('./commands/plan.js') },
-  check: { summary: 'pre-flight health and compatibility checks', load: () => import('./commands/check.js') },
-  run: {
-    summary: 'run one stage: run <stage> -i <glob> [--cluster X]',
-    load: () => import('./commands/run.js'),
-  },
-  install: {
-    summary: 'install the pinned dkp CLI, print its path',
-    load: () => import('./commands/install.js'),
-  },
-  status: {
-    summary: 'fleet status from live state and the run record',
-    load: () => import('./commands/status.js'),
-  },
-  pause: {
-    summary: 'pause the fleet upgrade (stages end deferred)',
-    load: () => import('./commands/pause.js'),
-  },
-  resume: { summary: 'resume a paused fleet upgrade', load: () => import('./commands/resume.js') },
-  fleet: {
-    summary: 'fleet up|down: a local simulated DKP fleet (dev/demo)',
-    load: () => import('./commands/fleet.js'),
-  },
+const LOADERS: Record<string, () => Promise<{ command: Command }>> = {
+  validate: () => import('./commands/validate.js'),
+  schema: () => import('./commands/schema.js'),
+  plan: () => import('./commands/plan.js'),
+  check: () => import('./commands/check.js'),
+  run: () => import('./commands/run.js'),
+  upgrade: () => import('./commands/upgrade.js'),
+  install: () => import('./commands/install.js'),
+  status: () => import('./commands/status.js'),
+  pause: () => import('./commands/pause.js'),
+  resume: () => import('./commands/resume.js'),
+  fleet: () => import('./commands/fleet.js'),
 }
 
 export function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length))
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
-  return `Usage: dkp-fleet <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nAdd --help after a command for its options. Exit codes: 0 ok, 1 the work failed, 2 bad input.\n`
+  const names = Object.keys(LOADERS)
+  const width = Math.max(...names.map((c) => c.length))
+  const lines = names.map((name) => `  ${name.padEnd(width)}  ${COMMAND_SPECS[name]!.summary}`)
+  return `Usage: dkp-fleet <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nAdd --help (or -h) after a command for its options, defaults and an example. Exit codes: 0 ok, 1 the work failed, 2 bad input.\n`
+}
+
+/** The spec whose help `argv` (after the command name) asks for: the command's, or its subcommand's. */
+export function helpSpec(name: string, rest: string[]): CommandSpec | undefined {
+  const spec = COMMAND_SPECS[name]
+  if (!spec) return undefined
+  const end = rest.indexOf('--')
+  const flags = end < 0 ? rest : rest.slice(0, end)
+  const sub = spec.subcommands?.[rest[0] ?? '']
+  if (!flags.includes('--help') && !flags.includes('-h') && !(rest[0] === 'help')) return undefined
+  return sub ?? spec
 }
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const debug = argv.includes('--debug')
   const args = argv.filter((a) => a !== '--debug')
-  const [name, ...rest] = args
+  let [name, ...rest] = args
+  if (name === 'help' && rest[0] && COMMAND_SPECS[rest[0]])
+    [name, ...rest] = [rest[0], ...rest.slice(1), '--help']
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(usage())
     return name ? 0 : 2
@@ -54,14 +58,20 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.stdout(`${toolVersion(process.env)}\n`)
     return 0
   }
-  const entry = COMMANDS[name]
-  if (!entry) {
-    io.stderr(`dkp-fleet: unknown command "${name}"\n\n${usage()}`)
+  const load = LOADERS[name]
+  if (!load) {
+    io.stderr(`dkp-fleet: unknown command "${name}"${didYouMean(name, Object.keys(LOADERS))}\n\n${usage()}`)
     return 2
+  }
+  const help = helpSpec(name, rest)
+  if (help) {
+    const p = paint(colourEnabled(io.env, io.tty?.stdout === true))
+    io.stdout(renderHelp(help, p.bold))
+    return 0
   }
   const signals = onSignals(io)
   try {
-    const { command } = await entry.load()
+    const { command } = await load()
     return await command(rest, io)
   } catch (err) {
     io.stderr(`${err instanceof InputError ? '' : 'error: '}${messageOf(err)}\n`)

@@ -5,7 +5,7 @@
 
 import { toFlags } from './command-args.js'
 import type { CatalogApp, CommandArgs, Inventory } from './model.js'
-import { nodePoolArgs } from './providers.js'
+import { nodePoolArgs, VM_IMAGE } from './providers.js'
 import { vVersion } from './versions.js'
 
 /** One dkp invocation: the arguments after `dkp`, without `--kubeconfig` (the runner adds it). */
@@ -120,5 +120,45 @@ export function nodePoolCommand(
       ...toFlags(nodePoolArgs(kc.provider, kc.controlPlaneArgs, pool.args)),
     ],
     description: `update node pool ${pool.name} of ${kc.name} to Kubernetes ${vVersion(targetKubernetes)}`,
+  }
+}
+
+/**
+ * `nkp upgrade cluster nutanix --cluster-name=<c> -n <ns> --vm-image=<image>` (NKP, 3P: nkp
+ * 2.13.3/2.17.1 help): one command upgrades the whole cluster to the Kubernetes version built
+ * into that nkp (it has no --kubernetes-version); on the management cluster it upgrades the CAPI
+ * components, the ClusterClass and the addons first. A pool naming its own image turns the one
+ * `--vm-image` into `--control-plane-vm-image` plus `--worker-vm-images=<pool>=<image>` per pool
+ * (the flags are 3P; the `<pool>=<image>` value form is inferred (I), docs/nkp.md). The control
+ * plane's other inventory flags follow.
+ */
+export function upgradeClusterCommand(
+  kc: KonvoyTarget,
+  pools: readonly { name: string; args: CommandArgs }[],
+  builtInKubernetes: string,
+): DkpCommand {
+  const { [VM_IMAGE]: image, ...rest } = kc.controlPlaneArgs
+  const own = pools.filter((p) => p.args[VM_IMAGE] !== undefined && p.args[VM_IMAGE] !== image)
+  const images =
+    own.length === 0
+      ? image === undefined
+        ? []
+        : [`--vm-image=${String(image)}`]
+      : [
+          ...(image === undefined ? [] : [`--control-plane-vm-image=${String(image)}`]),
+          ...pools.map((p) => `--worker-vm-images=${p.name}=${String(p.args[VM_IMAGE] ?? image)}`),
+        ]
+  return {
+    args: [
+      'upgrade',
+      'cluster',
+      'nutanix',
+      `--cluster-name=${kc.name}`,
+      '-n',
+      kc.namespace,
+      ...images,
+      ...toFlags(rest),
+    ],
+    description: `upgrade cluster ${kc.name} (nutanix) to the Kubernetes nkp builds in, ${vVersion(builtInKubernetes)}`,
   }
 }

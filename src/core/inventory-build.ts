@@ -25,13 +25,14 @@ import {
 } from './inventory-fields.js'
 import { checkProvider } from './inventory-provider-checks.js'
 import type { BackupSettings, Inventory, Management, SourceRef, Target, Workspace } from './model.js'
-import { upgradedOutsideDkp } from './providers.js'
+import { productOf, upgradedOutsideDkp } from './providers.js'
 import {
   defaultKubernetesFor,
   dkpMinor,
   kubernetesSupportedBy,
   normalizeDkp,
   normalizeKubernetes,
+  platformName,
 } from './versions.js'
 import { fieldPath } from './yaml-source.js'
 
@@ -105,31 +106,55 @@ function singleDoc(ctx: BuildContext, docs: ParsedDoc[], key: Single): ParsedDoc
   return found[0]
 }
 
-/** The target, checked against the release table (unknown releases need target.kubernetes; NKP is refused). */
+/**
+ * The target, checked against the release table: exactly one of target.dkp and target.nkp,
+ * spelled for the product the version belongs to (NKP from 2.12); unknown releases need
+ * target.kubernetes.
+ */
 function readTarget(
   ctx: BuildContext,
   targetDoc: ParsedDoc | undefined,
   firstSource: SourceRef,
 ): { target?: Target; targetSource: SourceRef } {
   const rawTarget = targetDoc?.value.target
-  if (!targetDoc || !isObject(rawTarget) || typeof rawTarget.dkp !== 'string')
+  if (!targetDoc || !isObject(rawTarget)) return { targetSource: firstSource }
+  const at = (...path: string[]) => here(targetDoc.src, ['target', ...path])
+  const spelled = (['dkp', 'nkp'] as const).filter(
+    (k) => rawTarget[k] !== undefined || targetDoc.invalid.has(`/target/${k}`),
+  )
+  if (spelled.length !== 1) {
+    ctx.problems.push({
+      source: at(...(spelled.length > 1 ? ['nkp'] : [])),
+      path: spelled.length > 1 ? 'target.nkp' : 'target',
+      message:
+        spelled.length > 1
+          ? 'target.dkp and target.nkp are both given: name exactly one release (target.nkp for NKP 2.12+, target.dkp for DKP 2.x)'
+          : 'target.dkp or target.nkp is required (target.nkp for NKP 2.12+, target.dkp for DKP 2.x)',
+    })
+    return { targetSource: at() }
+  }
+  const key = spelled[0]!
+  if (typeof rawTarget[key] !== 'string' || targetDoc.invalid.has(`/target/${key}`))
     return { targetSource: firstSource }
-  const dkp = normalizeDkp(rawTarget.dkp)!
+  const dkp = normalizeDkp(rawTarget[key] as string)!
   const target: Target = { dkp }
   if (typeof rawTarget.kubernetes === 'string') target.kubernetes = normalizeKubernetes(rawTarget.kubernetes)!
   const release = dkpMinor(dkp)
-  const at = (...path: string[]) => here(targetDoc.src, ['target', ...path])
+  const product = productOf(dkp)
   if (!release && !target.kubernetes && !targetDoc.invalid.has('/target/kubernetes')) {
     ctx.problems.push({
-      source: at('dkp'),
-      path: 'target.dkp',
-      message: `DKP ${dkp} is not in the built-in release table; set target.kubernetes to the Kubernetes version it ships`,
+      source: at(key),
+      path: `target.${key}`,
+      message: `${platformName(dkp)} ${dkp} is not in the built-in release table; set target.kubernetes to the Kubernetes version it ships`,
     })
-  } else if (release?.nkp) {
+  } else if (product !== key) {
     ctx.problems.push({
-      source: at('dkp'),
-      path: 'target.dkp',
-      message: `${dkp} is an NKP release (nkp binary, different commands); this version of dkp-fleet drives DKP 2.x only`,
+      source: at(key),
+      path: `target.${key}`,
+      message:
+        product === 'nkp'
+          ? `${dkp} is an NKP release (DKP was renamed NKP from 2.12): write target.nkp: ${dkp}`
+          : `${dkp} is a DKP release (NKP starts at 2.12): write target.dkp: ${dkp}`,
     })
   }
   if (target.kubernetes) {
@@ -138,9 +163,9 @@ function readTarget(
       ctx.problems.push({ source: at('kubernetes'), path: 'target.kubernetes', message: unsupported })
   } else if (release?.inferred) {
     ctx.warnings.push({
-      source: at('dkp'),
+      source: at(key),
       path: 'target.kubernetes',
-      message: `using Kubernetes ${defaultKubernetesFor(dkp)} for DKP ${dkp}: inferred from image-builder defaults, not release notes; set target.kubernetes to pin it`,
+      message: `using Kubernetes ${defaultKubernetesFor(dkp)} for ${platformName(dkp)} ${dkp}: inferred from image-builder defaults, not release notes; set target.kubernetes to pin it`,
     })
   }
   return { target, targetSource: at() }

@@ -4,7 +4,8 @@
 
 import { type BuildContext, given, here, isObject, items, type ParsedDoc, type Raw } from './inventory-doc.js'
 import type { NodePool } from './model.js'
-import { AMI, konvoyProviders, VM_TEMPLATE } from './providers.js'
+import { AMI, konvoyProviders, upgradesWithUpgradeCluster, VM_IMAGE, VM_TEMPLATE } from './providers.js'
+import { defaultKubernetesFor, sameKubernetes } from './versions.js'
 import { fieldPath, type PathSegment } from './yaml-source.js'
 
 /** One Konvoy cluster (or the management cluster) to check: where it is and what it says. */
@@ -25,10 +26,11 @@ export function checkProvider(ctx: BuildContext, c: ProviderCheck): void {
     ctx.warnings.push({
       source: here(c.doc.src, [...c.base, 'provider']),
       path: fieldPath([...c.base, 'provider']),
-      message: `dkp ${target!.dkp} ${line.confidence === 'I' ? 'likely lists' : 'lists'} these providers for upgrade addons and update controlplane|nodepool: ${line.providers.join(', ')} (${line.source}); ${c.provider} is not among them, so the Konvoy stages of this cluster fail if this dkp lacks it`,
+      message: `${line.product} ${target!.dkp} ${line.confidence === 'C' ? 'lists' : 'likely lists'} these providers for upgrade addons and update controlplane|nodepool: ${line.providers.join(', ')} (${line.source}); ${c.provider} is not among them, so the Konvoy stages of this cluster fail if this dkp lacks it`,
     })
   }
   if (c.provider === 'vsphere') checkVsphereTemplate(ctx, c)
+  if (target && upgradesWithUpgradeCluster(c.provider, target.dkp)) checkNutanixImage(ctx, c)
   if (c.provider === 'aws') warnPinnedAmis(ctx, c)
 }
 
@@ -78,4 +80,54 @@ function warnPinnedAmis(ctx: BuildContext, c: ProviderCheck): void {
     path: fieldPath(pinned[0]!),
     message: `pins an AMI for ${names.join(', ')}: an AMI is built for one Kubernetes version, so each must be built for Kubernetes ${ctx.targetKubernetes ?? 'of the target'} (Konvoy Image Builder) before the kubernetes stage runs`,
   })
+}
+
+/**
+ * Nutanix (NKP): `nkp upgrade cluster nutanix` rolls every machine onto a VM image built for the
+ * Kubernetes version the CLI builds in, so the control plane names one (`vm-image`, which covers
+ * the pools) and a pool may name its own; and that command has no --kubernetes-version, so a
+ * target.kubernetes other than the release's cannot be reached on nutanix.
+ */
+function checkNutanixImage(ctx: BuildContext, c: ProviderCheck): void {
+  const { doc, base } = c
+  const cpArgsPath = [...base, 'controlPlane', 'args']
+  const image = c.controlPlaneArgs[VM_IMAGE]
+  if (!given(doc, [...cpArgsPath, VM_IMAGE])) {
+    const at = given(doc, cpArgsPath)
+      ? cpArgsPath
+      : given(doc, [...base, 'controlPlane'])
+        ? [...base, 'controlPlane']
+        : base
+    ctx.problems.push({
+      source: here(doc.src, at),
+      path: fieldPath([...cpArgsPath, VM_IMAGE]),
+      message: `required for a nutanix cluster: nkp upgrade cluster nutanix needs the VM image built for Kubernetes ${ctx.targetKubernetes ?? 'of the target'} (node pools use it unless their args name their own)`,
+    })
+  } else if (typeof image !== 'string' || image === '') {
+    ctx.problems.push({
+      source: here(doc.src, [...cpArgsPath, VM_IMAGE]),
+      path: fieldPath([...cpArgsPath, VM_IMAGE]),
+      message: 'must name one VM image',
+    })
+  }
+  items(c.raw.nodepools).forEach((p, j) => {
+    if (!isObject(p) || !isObject(p.args) || p.args[VM_IMAGE] === undefined) return
+    const own = p.args[VM_IMAGE]
+    if (typeof own === 'string' && own !== '') return
+    const path = [...base, 'nodepools', j, 'args', VM_IMAGE]
+    ctx.problems.push({
+      source: here(doc.src, path),
+      path: fieldPath(path),
+      message: 'must name one VM image',
+    })
+  })
+  const target = ctx.target
+  const builtIn = target ? defaultKubernetesFor(target.dkp) : undefined
+  if (target?.kubernetes && builtIn && !sameKubernetes(target.kubernetes, builtIn)) {
+    ctx.problems.push({
+      source: here(doc.src, [...base, 'provider']),
+      path: fieldPath([...base, 'provider']),
+      message: `nkp upgrade cluster nutanix has no --kubernetes-version: it upgrades to the Kubernetes its CLI builds in (${builtIn} for ${target.dkp}), not target.kubernetes ${target.kubernetes}; drop target.kubernetes or upgrade this cluster outside dkp-fleet`,
+    })
+  }
 }

@@ -156,7 +156,7 @@ export const ALLOWED_KEYS: Record<string, string[]> = {
     'backup',
   ],
   metadata: ['name'],
-  target: ['dkp', 'kubernetes'],
+  target: ['dkp', 'nkp', 'kubernetes'],
   management: [
     'name',
     'provider',

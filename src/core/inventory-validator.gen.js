@@ -3,31 +3,31 @@ import __equal from 'fast-deep-equal'
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/dkp-fleet-upgrade/dkp-fleet-upgrade/main/schema/fleet.schema.json","title":"dkp-fleet inventory","description":"One YAML document of a DKP fleet inventory (dkp-fleet/v1). A fleet may span several files and documents: exactly one `target` and one `management` across all of them; `workspaces` and `clusters` are concatenated. Fields, defaults and merge rules: docs/inventory.md.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"dkp-fleet/v1","description":"Inventory format version: always dkp-fleet/v1.","examples":["dkp-fleet/v1"]},"kind":{"const":"Fleet","description":"Document kind: always Fleet.","examples":["Fleet"]},"metadata":{"type":"object","additionalProperties":false,"description":"About the fleet itself (at most one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Fleet name: names the run record, locks and pause marker on the management cluster. Default: the management cluster's name.","examples":["prod-fleet"]}}},"target":{"type":"object","additionalProperties":false,"required":["dkp"],"description":"What the fleet is upgraded to (exactly one document sets it).","properties":{"dkp":{"$ref":"#/definitions/dkpVersion","description":"DKP release to reach (2.8.1 is read as v2.8.1). The plan refuses a target that skips a DKP minor or goes backwards.","examples":["v2.8.1"]},"kubernetes":{"$ref":"#/definitions/kubernetesVersion","description":"Kubernetes version to reach; must be supported by the DKP release. Default: the release's default Kubernetes version from the built-in table.","examples":["1.28.7"]}}},"management":{"type":"object","additionalProperties":false,"required":["name","provider"],"description":"The management cluster: Kommander and the CAPI controllers run here (exactly one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Management cluster name (the CAPI Cluster object's name).","examples":["mgmt"]},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider of the management cluster (picks the dkp subcommands and the control-plane kind).","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the management cluster's own CAPI objects; the Leases and the run record live here too.","default":"default","examples":["default"]},"kubeconfigEnv":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","patternErrorMessage":"must be an environment variable name (letters, digits and _, not starting with a digit)","description":"Environment variable holding the management kubeconfig content; when unset, the `kubeconfig` action input or the --kubeconfig file is used.","examples":["DKP_MGMT_KUBECONFIG"]},"kommander":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade kommander`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp upgrade kommander`, e.g. the air-gapped bundles.","examples":[{"charts-bundle":["dkp-kommander-charts-bundle-v2.8.1.tar.gz"],"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}]}},"examples":[{"args":{"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}}]},"capiComponents":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade capi-components`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Flags `dkp upgrade capi-components` must be given again (proxy, credentials used at creation).","examples":[{"with-aws-bootstrap-credentials":true}]}},"examples":[{"args":{"with-aws-bootstrap-credentials":true}}]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) of the management cluster in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for the management cluster."},"window":{"$ref":"#/definitions/window","description":"Maintenance window of the management cluster's Konvoy stages; outside it they change nothing and end deferred. Default: always open."}}},"workspaces":{"type":"array","description":"Kommander workspaces whose catalog apps and projects are upgraded; lists of all documents are concatenated.","items":{"$ref":"#/definitions/workspace"}},"clusters":{"type":"array","description":"Managed and attached clusters; lists of all documents are concatenated.","items":{"$ref":"#/definitions/cluster"}},"rollout":{"type":"object","additionalProperties":false,"description":"How managed clusters are rolled out, wave by wave (at most one document sets it).","properties":{"maxParallel":{"type":"integer","minimum":1,"maximum":256,"description":"Clusters upgraded at once inside a wave (the workflow's max-parallel).","default":1,"examples":[1,5]},"failureThreshold":{"type":"integer","minimum":0,"description":"Failed or unfinished clusters tolerated before later waves halt (0: the first failure halts).","default":0,"examples":[0,2]}}},"backup":{"type":"object","additionalProperties":false,"description":"The pre-upgrade Velero backup of the management cluster (on by default; at most one document sets it).","properties":{"enabled":{"type":"boolean","description":"Take (or find a fresh) Velero backup before upgrading. Turning it off needs a reason.","default":true},"reason":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: say why this fleet upgrades without a backup","description":"Why backups are off; required when enabled is false and shown in every summary.","examples":["backed up by the storage team's nightly snapshot"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of Velero on the management cluster.","default":"kommander","examples":["kommander"]},"storageLocation":{"$ref":"#/definitions/dnsLabel","description":"Velero BackupStorageLocation name. Default: Velero's default location.","examples":["default"]},"maxAge":{"$ref":"#/definitions/duration","description":"A Completed backup younger than this satisfies the gate, and no new one is taken.","default":"24h","examples":["24h","90m"]},"ttl":{"$ref":"#/definitions/duration","description":"Retention of the backups dkp-fleet creates (Velero spec.ttl).","default":"720h0m0s","examples":["720h0m0s","168h"]}}}},"definitions":{"dnsLabel":{"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"},"dnsSubdomain":{"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"},"dkpVersion":{"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"},"kubernetesVersion":{"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"},"appVersion":{"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"},"duration":{"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"},"provider":{"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]},"commandArgs":{"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]},"nodepool":{"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]},"nodepools":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]},"controlPlane":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere).","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"}]}},"description":"Options of `dkp update controlplane`."},"app":{"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}},"project":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}},"workspace":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}},"window":{"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}},"cluster":{"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."},"allowInsecureSkipTlsVerify":{"type":"boolean","description":"Accept insecure-skip-tls-verify: true in this cluster's kubeconfig Secret on the management cluster. Off, such a Secret is refused: the server's certificate would not be checked.","default":false}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/dkp-fleet-upgrade/dkp-fleet-upgrade/main/schema/fleet.schema.json","title":"dkp-fleet inventory","description":"One YAML document of a DKP fleet inventory (dkp-fleet/v1). A fleet may span several files and documents: exactly one `target` and one `management` across all of them; `workspaces` and `clusters` are concatenated. Fields, defaults and merge rules: docs/inventory.md.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"dkp-fleet/v1","description":"Inventory format version: always dkp-fleet/v1.","examples":["dkp-fleet/v1"]},"kind":{"const":"Fleet","description":"Document kind: always Fleet.","examples":["Fleet"]},"metadata":{"type":"object","additionalProperties":false,"description":"About the fleet itself (at most one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Fleet name: names the run record, locks and pause marker on the management cluster. Default: the management cluster's name.","examples":["prod-fleet"]}}},"target":{"type":"object","additionalProperties":false,"description":"What the fleet is upgraded to (exactly one document sets it): target.dkp for a DKP 2.x release or target.nkp for an NKP release (2.12+), exactly one of them.","properties":{"dkp":{"$ref":"#/definitions/dkpVersion","description":"DKP release to reach (2.8.1 is read as v2.8.1). The plan refuses a target that skips a DKP minor or goes backwards. For NKP (2.12+) write target.nkp instead.","examples":["v2.8.1"]},"nkp":{"$ref":"#/definitions/dkpVersion","description":"NKP (Nutanix Kubernetes Platform, the renamed DKP) release to reach, 2.12 or later; instead of target.dkp. One NKP minor at a time; DKP 2.8.x goes to NKP 2.12.x first.","examples":["v2.14.1"]},"kubernetes":{"$ref":"#/definitions/kubernetesVersion","description":"Kubernetes version to reach; must be supported by the DKP release. Default: the release's default Kubernetes version from the built-in table.","examples":["1.28.7"]}}},"management":{"type":"object","additionalProperties":false,"required":["name","provider"],"description":"The management cluster: Kommander and the CAPI controllers run here (exactly one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Management cluster name (the CAPI Cluster object's name).","examples":["mgmt"]},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider of the management cluster (picks the dkp subcommands and the control-plane kind).","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the management cluster's own CAPI objects; the Leases and the run record live here too.","default":"default","examples":["default"]},"kubeconfigEnv":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","patternErrorMessage":"must be an environment variable name (letters, digits and _, not starting with a digit)","description":"Environment variable holding the management kubeconfig content; when unset, the `kubeconfig` action input or the --kubeconfig file is used.","examples":["DKP_MGMT_KUBECONFIG"]},"kommander":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade kommander`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp upgrade kommander`, e.g. the air-gapped bundles.","examples":[{"charts-bundle":["dkp-kommander-charts-bundle-v2.8.1.tar.gz"],"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}]}},"examples":[{"args":{"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}}]},"capiComponents":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade capi-components`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Flags `dkp upgrade capi-components` must be given again (proxy, credentials used at creation).","examples":[{"with-aws-bootstrap-credentials":true}]}},"examples":[{"args":{"with-aws-bootstrap-credentials":true}}]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) of the management cluster in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for the management cluster."},"window":{"$ref":"#/definitions/window","description":"Maintenance window of the management cluster's Konvoy stages; outside it they change nothing and end deferred. Default: always open."}}},"workspaces":{"type":"array","description":"Kommander workspaces whose catalog apps and projects are upgraded; lists of all documents are concatenated.","items":{"$ref":"#/definitions/workspace"}},"clusters":{"type":"array","description":"Managed and attached clusters; lists of all documents are concatenated.","items":{"$ref":"#/definitions/cluster"}},"rollout":{"type":"object","additionalProperties":false,"description":"How managed clusters are rolled out, wave by wave (at most one document sets it).","properties":{"maxParallel":{"type":"integer","minimum":1,"maximum":256,"description":"Clusters upgraded at once inside a wave (the workflow's max-parallel).","default":1,"examples":[1,5]},"failureThreshold":{"type":"integer","minimum":0,"description":"Failed or unfinished clusters tolerated before later waves halt (0: the first failure halts).","default":0,"examples":[0,2]}}},"backup":{"type":"object","additionalProperties":false,"description":"The pre-upgrade Velero backup of the management cluster (on by default; at most one document sets it).","properties":{"enabled":{"type":"boolean","description":"Take (or find a fresh) Velero backup before upgrading. Turning it off needs a reason.","default":true},"reason":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: say why this fleet upgrades without a backup","description":"Why backups are off; required when enabled is false and shown in every summary.","examples":["backed up by the storage team's nightly snapshot"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of Velero on the management cluster.","default":"kommander","examples":["kommander"]},"storageLocation":{"$ref":"#/definitions/dnsLabel","description":"Velero BackupStorageLocation name. Default: Velero's default location.","examples":["default"]},"maxAge":{"$ref":"#/definitions/duration","description":"A Completed backup younger than this satisfies the gate, and no new one is taken.","default":"24h","examples":["24h","90m"]},"ttl":{"$ref":"#/definitions/duration","description":"Retention of the backups dkp-fleet creates (Velero spec.ttl).","default":"720h0m0s","examples":["720h0m0s","168h"]}}}},"definitions":{"dnsLabel":{"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"},"dnsSubdomain":{"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"},"dkpVersion":{"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"},"kubernetesVersion":{"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"},"appVersion":{"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"},"duration":{"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"},"provider":{"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]},"commandArgs":{"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]},"nodepool":{"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]},"nodepools":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]},"controlPlane":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere); on nutanix (NKP) the flags of `nkp upgrade cluster nutanix`, where vm-image is required and covers the node pools.","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"},{"vm-image":"nkp-rocky-9.5-release-1.31.4"}]}},"description":"Options of `dkp update controlplane`."},"app":{"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}},"project":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}},"workspace":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}},"window":{"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}},"cluster":{"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."},"allowInsecureSkipTlsVerify":{"type":"boolean","description":"Accept insecure-skip-tls-verify: true in this cluster's kubeconfig Secret on the management cluster. Off, such a Secret is refused: the server's certificate would not be checked.","default":false}}}}};
 const schema12 = {"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"};
 const schema13 = {"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"};
-const schema14 = {"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"};
-const schema16 = {"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]};
-const schema18 = {"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]};
-const schema27 = {"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}};
-const schema44 = {"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"};
+const schema15 = {"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"};
+const schema17 = {"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]};
+const schema19 = {"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]};
+const schema28 = {"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}};
+const schema45 = {"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"};
 const func2 = Object.prototype.hasOwnProperty;
 const func0 = __equal;
 const pattern0 = new RegExp("^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$", "u");
-const pattern2 = new RegExp("^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$", "u");
-const pattern5 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern6 = new RegExp("^[a-z][a-z0-9-]*$", "u");
-const pattern7 = new RegExp("^[^\\n\\r\\x00]*$", "u");
-const pattern20 = new RegExp("^([01][0-9]|2[0-3]):[0-5][0-9]$", "u");
-const pattern21 = new RegExp("^([01][0-9]|2[0-4]):[0-5][0-9]$", "u");
-const pattern22 = new RegExp("^[A-Za-z0-9_+/-]+$", "u");
-const pattern34 = new RegExp("\\S", "u");
-const pattern37 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$", "u");
-const schema20 = {"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]};
-const schema21 = {"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]};
-const schema22 = {"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"};
-const pattern12 = new RegExp("^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
+const pattern3 = new RegExp("^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$", "u");
+const pattern6 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern7 = new RegExp("^[a-z][a-z0-9-]*$", "u");
+const pattern8 = new RegExp("^[^\\n\\r\\x00]*$", "u");
+const pattern21 = new RegExp("^([01][0-9]|2[0-3]):[0-5][0-9]$", "u");
+const pattern22 = new RegExp("^([01][0-9]|2[0-4]):[0-5][0-9]$", "u");
+const pattern23 = new RegExp("^[A-Za-z0-9_+/-]+$", "u");
+const pattern35 = new RegExp("\\S", "u");
+const pattern38 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$", "u");
+const schema21 = {"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]};
+const schema22 = {"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]};
+const schema23 = {"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"};
+const pattern13 = new RegExp("^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -36,8 +36,8 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(typeof data === "string"){
-if(!pattern12.test(data)){
-const err0 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema22,data};
+if(!pattern13.test(data)){
+const err0 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema23,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -48,7 +48,7 @@ errors++;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data};
+const err1 = {instancePath,schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -63,7 +63,7 @@ if(!valid0){
 const _errs5 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema21.anyOf[1].required,parentSchema:schema21.anyOf[1],data};
+const err2 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema22.anyOf[1].required,parentSchema:schema22.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -74,7 +74,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "name") || (key0 === "args"))){
-const err3 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema21.anyOf[1],data};
+const err3 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema22.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -87,8 +87,8 @@ errors++;
 if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
-if(!pattern12.test(data0)){
-const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema22,data:data0};
+if(!pattern13.test(data0)){
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema23,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -99,7 +99,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data0};
+const err5 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -115,8 +115,8 @@ if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key1 in data1){
 const _errs15 = errors;
 if(typeof key1 === "string"){
-if(!pattern6.test(key1)){
-const err6 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema18.propertyNames,data:key1,propertyName:key1};
+if(!pattern7.test(key1)){
+const err6 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema19.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -128,7 +128,7 @@ errors++;
 }
 var valid5 = _errs15 === errors;
 if(!valid5){
-const err7 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema18.propertyNames,parentSchema:schema18,data:data1};
+const err7 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema19.propertyNames,parentSchema:schema19,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -144,8 +144,8 @@ const _errs19 = errors;
 let valid7 = false;
 const _errs20 = errors;
 if(typeof data2 === "string"){
-if(!pattern7.test(data2)){
-const err8 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[0],data:data2};
+if(!pattern8.test(data2)){
+const err8 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema19.additionalProperties.anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -156,7 +156,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[0].type,parentSchema:schema18.additionalProperties.anyOf[0],data:data2};
+const err9 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.additionalProperties.anyOf[0].type,parentSchema:schema19.additionalProperties.anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -170,7 +170,7 @@ valid7 = valid7 || _valid1;
 if(!valid7){
 const _errs23 = errors;
 if(!((typeof data2 == "number") && (isFinite(data2)))){
-const err10 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema18.additionalProperties.anyOf[1].type,parentSchema:schema18.additionalProperties.anyOf[1],data:data2};
+const err10 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema19.additionalProperties.anyOf[1].type,parentSchema:schema19.additionalProperties.anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -184,7 +184,7 @@ valid7 = valid7 || _valid1;
 if(!valid7){
 const _errs25 = errors;
 if(typeof data2 !== "boolean"){
-const err11 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.additionalProperties.anyOf[2].type,parentSchema:schema18.additionalProperties.anyOf[2],data:data2};
+const err11 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.additionalProperties.anyOf[2].type,parentSchema:schema19.additionalProperties.anyOf[2],data:data2};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -202,8 +202,8 @@ const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 if(typeof data3 === "string"){
-if(!pattern7.test(data3)){
-const err12 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[3].items,data:data3};
+if(!pattern8.test(data3)){
+const err12 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema19.additionalProperties.anyOf[3].items,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -214,7 +214,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[3].items.type,parentSchema:schema18.additionalProperties.anyOf[3].items,data:data3};
+const err13 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.additionalProperties.anyOf[3].items.type,parentSchema:schema19.additionalProperties.anyOf[3].items,data:data3};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -226,7 +226,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.additionalProperties.anyOf[3].type,parentSchema:schema18.additionalProperties.anyOf[3],data:data2};
+const err14 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema19.additionalProperties.anyOf[3].type,parentSchema:schema19.additionalProperties.anyOf[3],data:data2};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -241,7 +241,7 @@ valid7 = valid7 || _valid1;
 }
 }
 if(!valid7){
-const err15 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema18.additionalProperties.anyOf,parentSchema:schema18.additionalProperties,data:data2};
+const err15 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema19.additionalProperties.anyOf,parentSchema:schema19.additionalProperties,data:data2};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -264,7 +264,7 @@ vErrors = null;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data:data1};
+const err16 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data1};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -276,7 +276,7 @@ errors++;
 }
 }
 else {
-const err17 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema21.anyOf[1].type,parentSchema:schema21.anyOf[1],data};
+const err17 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema22.anyOf[1].type,parentSchema:schema22.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -289,7 +289,7 @@ var _valid0 = _errs5 === errors;
 valid0 = valid0 || _valid0;
 }
 if(!valid0){
-const err18 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema21.anyOf,parentSchema:schema21,data};
+const err18 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema22.anyOf,parentSchema:schema22,data};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -319,7 +319,7 @@ let vErrors = null;
 let errors = 0;
 if(Array.isArray(data)){
 if(data.length < 1){
-const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema20,data};
+const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema21,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -337,7 +337,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema20.type,parentSchema:schema20,data};
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema21.type,parentSchema:schema21,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -350,7 +350,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema25 = {"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere).","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"}]}},"description":"Options of `dkp update controlplane`."};
+const schema26 = {"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere); on nutanix (NKP) the flags of `nkp upgrade cluster nutanix`, where vm-image is required and covers the node pools.","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"},{"vm-image":"nkp-rocky-9.5-release-1.31.4"}]}},"description":"Options of `dkp update controlplane`."};
 
 function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -358,7 +358,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(key0 === "args")){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -374,8 +374,8 @@ if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key1 in data0){
 const _errs5 = errors;
 if(typeof key1 === "string"){
-if(!pattern6.test(key1)){
-const err1 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema18.propertyNames,data:key1,propertyName:key1};
+if(!pattern7.test(key1)){
+const err1 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema19.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -387,7 +387,7 @@ errors++;
 }
 var valid2 = _errs5 === errors;
 if(!valid2){
-const err2 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema18.propertyNames,parentSchema:schema18,data:data0};
+const err2 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema19.propertyNames,parentSchema:schema19,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -403,8 +403,8 @@ const _errs9 = errors;
 let valid4 = false;
 const _errs10 = errors;
 if(typeof data1 === "string"){
-if(!pattern7.test(data1)){
-const err3 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[0],data:data1};
+if(!pattern8.test(data1)){
+const err3 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema19.additionalProperties.anyOf[0],data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -415,7 +415,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[0].type,parentSchema:schema18.additionalProperties.anyOf[0],data:data1};
+const err4 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.additionalProperties.anyOf[0].type,parentSchema:schema19.additionalProperties.anyOf[0],data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -429,7 +429,7 @@ valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs13 = errors;
 if(!((typeof data1 == "number") && (isFinite(data1)))){
-const err5 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema18.additionalProperties.anyOf[1].type,parentSchema:schema18.additionalProperties.anyOf[1],data:data1};
+const err5 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema19.additionalProperties.anyOf[1].type,parentSchema:schema19.additionalProperties.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -443,7 +443,7 @@ valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs15 = errors;
 if(typeof data1 !== "boolean"){
-const err6 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.additionalProperties.anyOf[2].type,parentSchema:schema18.additionalProperties.anyOf[2],data:data1};
+const err6 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.additionalProperties.anyOf[2].type,parentSchema:schema19.additionalProperties.anyOf[2],data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -461,8 +461,8 @@ const len0 = data1.length;
 for(let i0=0; i0<len0; i0++){
 let data2 = data1[i0];
 if(typeof data2 === "string"){
-if(!pattern7.test(data2)){
-const err7 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[3].items,data:data2};
+if(!pattern8.test(data2)){
+const err7 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema19.additionalProperties.anyOf[3].items,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -473,7 +473,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[3].items.type,parentSchema:schema18.additionalProperties.anyOf[3].items,data:data2};
+const err8 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.additionalProperties.anyOf[3].items.type,parentSchema:schema19.additionalProperties.anyOf[3].items,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -485,7 +485,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.additionalProperties.anyOf[3].type,parentSchema:schema18.additionalProperties.anyOf[3],data:data1};
+const err9 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema19.additionalProperties.anyOf[3].type,parentSchema:schema19.additionalProperties.anyOf[3],data:data1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -500,7 +500,7 @@ valid4 = valid4 || _valid0;
 }
 }
 if(!valid4){
-const err10 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema18.additionalProperties.anyOf,parentSchema:schema18.additionalProperties,data:data1};
+const err10 = {instancePath:instancePath+"/args/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema19.additionalProperties.anyOf,parentSchema:schema19.additionalProperties,data:data1};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -523,7 +523,7 @@ vErrors = null;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data:data0};
+const err11 = {instancePath:instancePath+"/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data0};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -535,7 +535,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -548,17 +548,17 @@ validate15.errors = vErrors;
 return errors === 0;
 }
 
-const schema28 = {"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}};
-const schema31 = {"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}};
-const schema33 = {"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"};
-const pattern26 = new RegExp("^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$", "u");
+const schema29 = {"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}};
+const schema32 = {"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}};
+const schema34 = {"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"};
+const pattern27 = new RegExp("^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$", "u");
 
 function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema31.required,parentSchema:schema31,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema32.required,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -568,7 +568,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.version === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema31.required,parentSchema:schema31,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'",schema:schema32.required,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -579,7 +579,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "name") || (key0 === "version"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema31,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -592,8 +592,8 @@ errors++;
 if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
-if(!pattern12.test(data0)){
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema22,data:data0};
+if(!pattern13.test(data0)){
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema23,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -604,7 +604,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema22.type,parentSchema:schema22,data:data0};
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/dnsSubdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -617,8 +617,8 @@ errors++;
 if(data.version !== undefined){
 let data1 = data.version;
 if(typeof data1 === "string"){
-if(!pattern26.test(data1)){
-const err5 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"},message:"must match pattern \""+"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"+"\"",schema:"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$",parentSchema:schema33,data:data1};
+if(!pattern27.test(data1)){
+const err5 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"},message:"must match pattern \""+"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$"+"\"",schema:"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$",parentSchema:schema34,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -629,7 +629,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data1};
+const err6 = {instancePath:instancePath+"/version",schemaPath:"#/definitions/appVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.type,parentSchema:schema34,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -641,7 +641,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -654,14 +654,14 @@ validate18.errors = vErrors;
 return errors === 0;
 }
 
-const schema34 = {"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}};
+const schema35 = {"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema34.required,parentSchema:schema34,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema35.required,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -672,7 +672,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "name") || (key0 === "apps"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -719,7 +719,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema34.properties.apps.type,parentSchema:schema34.properties.apps,data:data1};
+const err4 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema35.properties.apps.type,parentSchema:schema35.properties.apps,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -731,7 +731,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema35.type,parentSchema:schema35,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -750,7 +750,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema28.required,parentSchema:schema28,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema29.required,parentSchema:schema29,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -761,7 +761,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((key0 === "name") || (key0 === "namespace")) || (key0 === "apps")) || (key0 === "projects"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema28,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema29,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -833,7 +833,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema28.properties.apps.type,parentSchema:schema28.properties.apps,data:data2};
+const err6 = {instancePath:instancePath+"/apps",schemaPath:"#/properties/apps/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema29.properties.apps.type,parentSchema:schema29.properties.apps,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -855,7 +855,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/projects",schemaPath:"#/properties/projects/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema28.properties.projects.type,parentSchema:schema28.properties.projects,data:data4};
+const err7 = {instancePath:instancePath+"/projects",schemaPath:"#/properties/projects/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema29.properties.projects.type,parentSchema:schema29.properties.projects,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -867,7 +867,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema28.type,parentSchema:schema28,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema29.type,parentSchema:schema29,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -880,14 +880,14 @@ validate17.errors = vErrors;
 return errors === 0;
 }
 
-const schema36 = {"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."},"allowInsecureSkipTlsVerify":{"type":"boolean","description":"Accept insecure-skip-tls-verify: true in this cluster's kubeconfig Secret on the management cluster. Off, such a Secret is refused: the server's certificate would not be checked.","default":false}}};
+const schema37 = {"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."},"allowInsecureSkipTlsVerify":{"type":"boolean","description":"Accept insecure-skip-tls-verify: true in this cluster's kubeconfig Secret on the management cluster. Off, such a Secret is refused: the server's certificate would not be checked.","default":false}}};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema36.required,parentSchema:schema36,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema37.required,parentSchema:schema37,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -897,7 +897,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.workspace === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workspace"},message:"must have required property '"+"workspace"+"'",schema:schema36.required,parentSchema:schema36,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workspace"},message:"must have required property '"+"workspace"+"'",schema:schema37.required,parentSchema:schema37,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -907,8 +907,8 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema36.properties, key0))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema36,data};
+if(!(func2.call(schema37.properties, key0))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema37,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -971,7 +971,7 @@ errors++;
 if(data.attached !== undefined){
 let data2 = data.attached;
 if(typeof data2 !== "boolean"){
-const err7 = {instancePath:instancePath+"/attached",schemaPath:"#/properties/attached/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema36.properties.attached.type,parentSchema:schema36.properties.attached,data:data2};
+const err7 = {instancePath:instancePath+"/attached",schemaPath:"#/properties/attached/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.attached.type,parentSchema:schema37.properties.attached,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -984,7 +984,7 @@ errors++;
 if(data.provider !== undefined){
 let data3 = data.provider;
 if(typeof data3 !== "string"){
-const err8 = {instancePath:instancePath+"/provider",schemaPath:"#/definitions/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data3};
+const err8 = {instancePath:instancePath+"/provider",schemaPath:"#/definitions/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -994,7 +994,7 @@ vErrors.push(err8);
 errors++;
 }
 if(!(((((((((data3 === "aws") || (data3 === "azure")) || (data3 === "eks")) || (data3 === "gcp")) || (data3 === "preprovisioned")) || (data3 === "vsphere")) || (data3 === "aks")) || (data3 === "vcd")) || (data3 === "nutanix"))){
-const err9 = {instancePath:instancePath+"/provider",schemaPath:"#/definitions/provider/enum",keyword:"enum",params:{allowedValues: schema16.enum},message:"must be equal to one of the allowed values",schema:schema16.enum,parentSchema:schema16,data:data3};
+const err9 = {instancePath:instancePath+"/provider",schemaPath:"#/definitions/provider/enum",keyword:"enum",params:{allowedValues: schema17.enum},message:"must be equal to one of the allowed values",schema:schema17.enum,parentSchema:schema17,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1044,7 +1044,7 @@ errors = vErrors.length;
 if(data.wave !== undefined){
 let data7 = data.wave;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err12 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.properties.wave.type,parentSchema:schema36.properties.wave,data:data7};
+const err12 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.properties.wave.type,parentSchema:schema37.properties.wave,data:data7};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1055,7 +1055,7 @@ errors++;
 }
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 < 1 || isNaN(data7)){
-const err13 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema36.properties.wave,data:data7};
+const err13 = {instancePath:instancePath+"/wave",schemaPath:"#/properties/wave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema37.properties.wave,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1069,7 +1069,7 @@ errors++;
 if(data.canary !== undefined){
 let data8 = data.canary;
 if(typeof data8 !== "boolean"){
-const err14 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema36.properties.canary.type,parentSchema:schema36.properties.canary,data:data8};
+const err14 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.canary.type,parentSchema:schema37.properties.canary,data:data8};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1083,7 +1083,7 @@ if(data.window !== undefined){
 let data9 = data.window;
 if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
 if(data9.start === undefined){
-const err15 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema27.required,parentSchema:schema27,data:data9};
+const err15 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema28.required,parentSchema:schema28,data:data9};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1093,7 +1093,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data9.end === undefined){
-const err16 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema27.required,parentSchema:schema27,data:data9};
+const err16 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema28.required,parentSchema:schema28,data:data9};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1104,7 +1104,7 @@ errors++;
 }
 for(const key1 in data9){
 if(!((((key1 === "days") || (key1 === "start")) || (key1 === "end")) || (key1 === "timezone"))){
-const err17 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema27,data:data9};
+const err17 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema28,data:data9};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1118,7 +1118,7 @@ if(data9.days !== undefined){
 let data10 = data9.days;
 if(Array.isArray(data10)){
 if(data10.length < 1){
-const err18 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema27.properties.days,data:data10};
+const err18 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema28.properties.days,data:data10};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1131,7 +1131,7 @@ const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
 let data11 = data10[i0];
 if(!(((((((data11 === "mon") || (data11 === "tue")) || (data11 === "wed")) || (data11 === "thu")) || (data11 === "fri")) || (data11 === "sat")) || (data11 === "sun"))){
-const err19 = {instancePath:instancePath+"/window/days/" + i0,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema27.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema27.properties.days.items.enum,parentSchema:schema27.properties.days.items,data:data11};
+const err19 = {instancePath:instancePath+"/window/days/" + i0,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema28.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema28.properties.days.items.enum,parentSchema:schema28.properties.days.items,data:data11};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1148,7 +1148,7 @@ outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
 if(func0(data10[i1], data10[j0])){
-const err20 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema27.properties.days,data:data10};
+const err20 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema28.properties.days,data:data10};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1163,7 +1163,7 @@ break outer0;
 }
 }
 else {
-const err21 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.days.type,parentSchema:schema27.properties.days,data:data10};
+const err21 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema28.properties.days.type,parentSchema:schema28.properties.days,data:data10};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1176,8 +1176,8 @@ errors++;
 if(data9.start !== undefined){
 let data12 = data9.start;
 if(typeof data12 === "string"){
-if(!pattern20.test(data12)){
-const err22 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema27.properties.start,data:data12};
+if(!pattern21.test(data12)){
+const err22 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema28.properties.start,data:data12};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1188,7 +1188,7 @@ errors++;
 }
 }
 else {
-const err23 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.start.type,parentSchema:schema27.properties.start,data:data12};
+const err23 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.start.type,parentSchema:schema28.properties.start,data:data12};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1201,8 +1201,8 @@ errors++;
 if(data9.end !== undefined){
 let data13 = data9.end;
 if(typeof data13 === "string"){
-if(!pattern21.test(data13)){
-const err24 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema27.properties.end,data:data13};
+if(!pattern22.test(data13)){
+const err24 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema28.properties.end,data:data13};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1213,7 +1213,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.end.type,parentSchema:schema27.properties.end,data:data13};
+const err25 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.end.type,parentSchema:schema28.properties.end,data:data13};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1226,8 +1226,8 @@ errors++;
 if(data9.timezone !== undefined){
 let data14 = data9.timezone;
 if(typeof data14 === "string"){
-if(!pattern22.test(data14)){
-const err26 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema27.properties.timezone,data:data14};
+if(!pattern23.test(data14)){
+const err26 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema28.properties.timezone,data:data14};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1238,7 +1238,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.timezone.type,parentSchema:schema27.properties.timezone,data:data14};
+const err27 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.timezone.type,parentSchema:schema28.properties.timezone,data:data14};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1250,7 +1250,7 @@ errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.type,parentSchema:schema27,data:data9};
+const err28 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema28.type,parentSchema:schema28,data:data9};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1263,7 +1263,7 @@ errors++;
 if(data.allowInsecureSkipTlsVerify !== undefined){
 let data15 = data.allowInsecureSkipTlsVerify;
 if(typeof data15 !== "boolean"){
-const err29 = {instancePath:instancePath+"/allowInsecureSkipTlsVerify",schemaPath:"#/properties/allowInsecureSkipTlsVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema36.properties.allowInsecureSkipTlsVerify.type,parentSchema:schema36.properties.allowInsecureSkipTlsVerify,data:data15};
+const err29 = {instancePath:instancePath+"/allowInsecureSkipTlsVerify",schemaPath:"#/properties/allowInsecureSkipTlsVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.allowInsecureSkipTlsVerify.type,parentSchema:schema37.properties.allowInsecureSkipTlsVerify,data:data15};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1275,7 +1275,7 @@ errors++;
 }
 }
 else {
-const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema36.type,parentSchema:schema36,data};
+const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.type,parentSchema:schema37,data};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1407,8 +1407,9 @@ errors++;
 if(data.target !== undefined){
 let data4 = data.target;
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.dkp === undefined){
-const err9 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/required",keyword:"required",params:{missingProperty: "dkp"},message:"must have required property '"+"dkp"+"'",schema:schema11.properties.target.required,parentSchema:schema11.properties.target,data:data4};
+for(const key2 in data4){
+if(!(((key2 === "dkp") || (key2 === "nkp")) || (key2 === "kubernetes"))){
+const err9 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.target,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1417,9 +1418,12 @@ vErrors.push(err9);
 }
 errors++;
 }
-for(const key2 in data4){
-if(!((key2 === "dkp") || (key2 === "kubernetes"))){
-const err10 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.target,data:data4};
+}
+if(data4.dkp !== undefined){
+let data5 = data4.dkp;
+if(typeof data5 === "string"){
+if(!pattern1.test(data5)){
+const err10 = {instancePath:instancePath+"/target/dkp",schemaPath:"#/definitions/dkpVersion/pattern",keyword:"pattern",params:{pattern: "^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"},message:"must match pattern \""+"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"+"\"",schema:"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$",parentSchema:schema13,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1429,11 +1433,8 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data4.dkp !== undefined){
-let data5 = data4.dkp;
-if(typeof data5 === "string"){
-if(!pattern1.test(data5)){
-const err11 = {instancePath:instancePath+"/target/dkp",schemaPath:"#/definitions/dkpVersion/pattern",keyword:"pattern",params:{pattern: "^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"},message:"must match pattern \""+"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"+"\"",schema:"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$",parentSchema:schema13,data:data5};
+else {
+const err11 = {instancePath:instancePath+"/target/dkp",schemaPath:"#/definitions/dkpVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1443,8 +1444,11 @@ vErrors.push(err11);
 errors++;
 }
 }
-else {
-const err12 = {instancePath:instancePath+"/target/dkp",schemaPath:"#/definitions/dkpVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data5};
+if(data4.nkp !== undefined){
+let data6 = data4.nkp;
+if(typeof data6 === "string"){
+if(!pattern1.test(data6)){
+const err12 = {instancePath:instancePath+"/target/nkp",schemaPath:"#/definitions/dkpVersion/pattern",keyword:"pattern",params:{pattern: "^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"},message:"must match pattern \""+"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"+"\"",schema:"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$",parentSchema:schema13,data:data6};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1454,11 +1458,8 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data4.kubernetes !== undefined){
-let data6 = data4.kubernetes;
-if(typeof data6 === "string"){
-if(!pattern2.test(data6)){
-const err13 = {instancePath:instancePath+"/target/kubernetes",schemaPath:"#/definitions/kubernetesVersion/pattern",keyword:"pattern",params:{pattern: "^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$"},message:"must match pattern \""+"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$"+"\"",schema:"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$",parentSchema:schema14,data:data6};
+else {
+const err13 = {instancePath:instancePath+"/target/nkp",schemaPath:"#/definitions/dkpVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data6};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1468,8 +1469,11 @@ vErrors.push(err13);
 errors++;
 }
 }
-else {
-const err14 = {instancePath:instancePath+"/target/kubernetes",schemaPath:"#/definitions/kubernetesVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data6};
+if(data4.kubernetes !== undefined){
+let data7 = data4.kubernetes;
+if(typeof data7 === "string"){
+if(!pattern3.test(data7)){
+const err14 = {instancePath:instancePath+"/target/kubernetes",schemaPath:"#/definitions/kubernetesVersion/pattern",keyword:"pattern",params:{pattern: "^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$"},message:"must match pattern \""+"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$"+"\"",schema:"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$",parentSchema:schema15,data:data7};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1479,9 +1483,8 @@ vErrors.push(err14);
 errors++;
 }
 }
-}
 else {
-const err15 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.target.type,parentSchema:schema11.properties.target,data:data4};
+const err15 = {instancePath:instancePath+"/target/kubernetes",schemaPath:"#/definitions/kubernetesVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data7};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1491,11 +1494,9 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.management !== undefined){
-let data7 = data.management;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.name === undefined){
-const err16 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.management.required,parentSchema:schema11.properties.management,data:data7};
+}
+else {
+const err16 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.target.type,parentSchema:schema11.properties.target,data:data4};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1504,8 +1505,12 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(data7.provider === undefined){
-const err17 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'",schema:schema11.properties.management.required,parentSchema:schema11.properties.management,data:data7};
+}
+if(data.management !== undefined){
+let data8 = data.management;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.name === undefined){
+const err17 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.management.required,parentSchema:schema11.properties.management,data:data8};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1514,9 +1519,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-for(const key3 in data7){
-if(!(func2.call(schema11.properties.management.properties, key3))){
-const err18 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.management,data:data7};
+if(data8.provider === undefined){
+const err18 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'",schema:schema11.properties.management.required,parentSchema:schema11.properties.management,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1525,12 +1529,9 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data7.name !== undefined){
-let data8 = data7.name;
-if(typeof data8 === "string"){
-if(!pattern0.test(data8)){
-const err19 = {instancePath:instancePath+"/management/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data8};
+for(const key3 in data8){
+if(!(func2.call(schema11.properties.management.properties, key3))){
+const err19 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.management,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1540,8 +1541,11 @@ vErrors.push(err19);
 errors++;
 }
 }
-else {
-const err20 = {instancePath:instancePath+"/management/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data8};
+if(data8.name !== undefined){
+let data9 = data8.name;
+if(typeof data9 === "string"){
+if(!pattern0.test(data9)){
+const err20 = {instancePath:instancePath+"/management/name",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data9};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1551,10 +1555,8 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data7.provider !== undefined){
-let data9 = data7.provider;
-if(typeof data9 !== "string"){
-const err21 = {instancePath:instancePath+"/management/provider",schemaPath:"#/definitions/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data9};
+else {
+const err21 = {instancePath:instancePath+"/management/name",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data9};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1563,8 +1565,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(!(((((((((data9 === "aws") || (data9 === "azure")) || (data9 === "eks")) || (data9 === "gcp")) || (data9 === "preprovisioned")) || (data9 === "vsphere")) || (data9 === "aks")) || (data9 === "vcd")) || (data9 === "nutanix"))){
-const err22 = {instancePath:instancePath+"/management/provider",schemaPath:"#/definitions/provider/enum",keyword:"enum",params:{allowedValues: schema16.enum},message:"must be equal to one of the allowed values",schema:schema16.enum,parentSchema:schema16,data:data9};
+}
+if(data8.provider !== undefined){
+let data10 = data8.provider;
+if(typeof data10 !== "string"){
+const err22 = {instancePath:instancePath+"/management/provider",schemaPath:"#/definitions/provider/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data10};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1573,12 +1578,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-if(data7.namespace !== undefined){
-let data10 = data7.namespace;
-if(typeof data10 === "string"){
-if(!pattern0.test(data10)){
-const err23 = {instancePath:instancePath+"/management/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data10};
+if(!(((((((((data10 === "aws") || (data10 === "azure")) || (data10 === "eks")) || (data10 === "gcp")) || (data10 === "preprovisioned")) || (data10 === "vsphere")) || (data10 === "aks")) || (data10 === "vcd")) || (data10 === "nutanix"))){
+const err23 = {instancePath:instancePath+"/management/provider",schemaPath:"#/definitions/provider/enum",keyword:"enum",params:{allowedValues: schema17.enum},message:"must be equal to one of the allowed values",schema:schema17.enum,parentSchema:schema17,data:data10};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1588,8 +1589,11 @@ vErrors.push(err23);
 errors++;
 }
 }
-else {
-const err24 = {instancePath:instancePath+"/management/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data10};
+if(data8.namespace !== undefined){
+let data11 = data8.namespace;
+if(typeof data11 === "string"){
+if(!pattern0.test(data11)){
+const err24 = {instancePath:instancePath+"/management/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data11};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1599,11 +1603,8 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data7.kubeconfigEnv !== undefined){
-let data11 = data7.kubeconfigEnv;
-if(typeof data11 === "string"){
-if(!pattern5.test(data11)){
-const err25 = {instancePath:instancePath+"/management/kubeconfigEnv",schemaPath:"#/properties/management/properties/kubeconfigEnv/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.management.properties.kubeconfigEnv,data:data11};
+else {
+const err25 = {instancePath:instancePath+"/management/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data11};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1613,8 +1614,11 @@ vErrors.push(err25);
 errors++;
 }
 }
-else {
-const err26 = {instancePath:instancePath+"/management/kubeconfigEnv",schemaPath:"#/properties/management/properties/kubeconfigEnv/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.management.properties.kubeconfigEnv.type,parentSchema:schema11.properties.management.properties.kubeconfigEnv,data:data11};
+if(data8.kubeconfigEnv !== undefined){
+let data12 = data8.kubeconfigEnv;
+if(typeof data12 === "string"){
+if(!pattern6.test(data12)){
+const err26 = {instancePath:instancePath+"/management/kubeconfigEnv",schemaPath:"#/properties/management/properties/kubeconfigEnv/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.management.properties.kubeconfigEnv,data:data12};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1624,12 +1628,8 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data7.kommander !== undefined){
-let data12 = data7.kommander;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-for(const key4 in data12){
-if(!(key4 === "args")){
-const err27 = {instancePath:instancePath+"/management/kommander",schemaPath:"#/properties/management/properties/kommander/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.management.properties.kommander,data:data12};
+else {
+const err27 = {instancePath:instancePath+"/management/kubeconfigEnv",schemaPath:"#/properties/management/properties/kubeconfigEnv/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.management.properties.kubeconfigEnv.type,parentSchema:schema11.properties.management.properties.kubeconfigEnv,data:data12};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1639,14 +1639,12 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data12.args !== undefined){
-let data13 = data12.args;
+if(data8.kommander !== undefined){
+let data13 = data8.kommander;
 if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key5 in data13){
-const _errs45 = errors;
-if(typeof key5 === "string"){
-if(!pattern6.test(key5)){
-const err28 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema18.propertyNames,data:key5,propertyName:key5};
+for(const key4 in data13){
+if(!(key4 === "args")){
+const err28 = {instancePath:instancePath+"/management/kommander",schemaPath:"#/properties/management/properties/kommander/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.management.properties.kommander,data:data13};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1656,9 +1654,14 @@ vErrors.push(err28);
 errors++;
 }
 }
-var valid12 = _errs45 === errors;
-if(!valid12){
-const err29 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key5},message:"property name must be valid",schema:schema18.propertyNames,parentSchema:schema18,data:data13};
+if(data13.args !== undefined){
+let data14 = data13.args;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key5 in data14){
+const _errs49 = errors;
+if(typeof key5 === "string"){
+if(!pattern7.test(key5)){
+const err29 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema19.propertyNames,data:key5,propertyName:key5};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1668,14 +1671,9 @@ vErrors.push(err29);
 errors++;
 }
 }
-for(const key6 in data13){
-let data14 = data13[key6];
-const _errs49 = errors;
-let valid14 = false;
-const _errs50 = errors;
-if(typeof data14 === "string"){
-if(!pattern7.test(data14)){
-const err30 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[0],data:data14};
+var valid13 = _errs49 === errors;
+if(!valid13){
+const err30 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key5},message:"property name must be valid",schema:schema19.propertyNames,parentSchema:schema19,data:data14};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1685,8 +1683,14 @@ vErrors.push(err30);
 errors++;
 }
 }
-else {
-const err31 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[0].type,parentSchema:schema18.additionalProperties.anyOf[0],data:data14};
+for(const key6 in data14){
+let data15 = data14[key6];
+const _errs53 = errors;
+let valid15 = false;
+const _errs54 = errors;
+if(typeof data15 === "string"){
+if(!pattern8.test(data15)){
+const err31 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema19.additionalProperties.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1695,12 +1699,9 @@ vErrors.push(err31);
 }
 errors++;
 }
-var _valid0 = _errs50 === errors;
-valid14 = valid14 || _valid0;
-if(!valid14){
-const _errs53 = errors;
-if(!((typeof data14 == "number") && (isFinite(data14)))){
-const err32 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema18.additionalProperties.anyOf[1].type,parentSchema:schema18.additionalProperties.anyOf[1],data:data14};
+}
+else {
+const err32 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.additionalProperties.anyOf[0].type,parentSchema:schema19.additionalProperties.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -1709,12 +1710,12 @@ vErrors.push(err32);
 }
 errors++;
 }
-var _valid0 = _errs53 === errors;
-valid14 = valid14 || _valid0;
-if(!valid14){
-const _errs55 = errors;
-if(typeof data14 !== "boolean"){
-const err33 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.additionalProperties.anyOf[2].type,parentSchema:schema18.additionalProperties.anyOf[2],data:data14};
+var _valid0 = _errs54 === errors;
+valid15 = valid15 || _valid0;
+if(!valid15){
+const _errs57 = errors;
+if(!((typeof data15 == "number") && (isFinite(data15)))){
+const err33 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema19.additionalProperties.anyOf[1].type,parentSchema:schema19.additionalProperties.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -1723,17 +1724,12 @@ vErrors.push(err33);
 }
 errors++;
 }
-var _valid0 = _errs55 === errors;
-valid14 = valid14 || _valid0;
-if(!valid14){
-const _errs57 = errors;
-if(Array.isArray(data14)){
-const len0 = data14.length;
-for(let i0=0; i0<len0; i0++){
-let data15 = data14[i0];
-if(typeof data15 === "string"){
-if(!pattern7.test(data15)){
-const err34 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[3].items,data:data15};
+var _valid0 = _errs57 === errors;
+valid15 = valid15 || _valid0;
+if(!valid15){
+const _errs59 = errors;
+if(typeof data15 !== "boolean"){
+const err34 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.additionalProperties.anyOf[2].type,parentSchema:schema19.additionalProperties.anyOf[2],data:data15};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -1742,9 +1738,17 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-else {
-const err35 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[3].items.type,parentSchema:schema18.additionalProperties.anyOf[3].items,data:data15};
+var _valid0 = _errs59 === errors;
+valid15 = valid15 || _valid0;
+if(!valid15){
+const _errs61 = errors;
+if(Array.isArray(data15)){
+const len0 = data15.length;
+for(let i0=0; i0<len0; i0++){
+let data16 = data15[i0];
+if(typeof data16 === "string"){
+if(!pattern8.test(data16)){
+const err35 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema19.additionalProperties.anyOf[3].items,data:data16};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -1754,9 +1758,8 @@ vErrors.push(err35);
 errors++;
 }
 }
-}
 else {
-const err36 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.additionalProperties.anyOf[3].type,parentSchema:schema18.additionalProperties.anyOf[3],data:data14};
+const err36 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.additionalProperties.anyOf[3].items.type,parentSchema:schema19.additionalProperties.anyOf[3].items,data:data16};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -1765,13 +1768,10 @@ vErrors.push(err36);
 }
 errors++;
 }
-var _valid0 = _errs57 === errors;
-valid14 = valid14 || _valid0;
 }
 }
-}
-if(!valid14){
-const err37 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema18.additionalProperties.anyOf,parentSchema:schema18.additionalProperties,data:data14};
+else {
+const err37 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema19.additionalProperties.anyOf[3].type,parentSchema:schema19.additionalProperties.anyOf[3],data:data15};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -1780,11 +1780,26 @@ vErrors.push(err37);
 }
 errors++;
 }
+var _valid0 = _errs61 === errors;
+valid15 = valid15 || _valid0;
+}
+}
+}
+if(!valid15){
+const err38 = {instancePath:instancePath+"/management/kommander/args/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema19.additionalProperties.anyOf,parentSchema:schema19.additionalProperties,data:data15};
+if(vErrors === null){
+vErrors = [err38];
+}
 else {
-errors = _errs49;
+vErrors.push(err38);
+}
+errors++;
+}
+else {
+errors = _errs53;
 if(vErrors !== null){
-if(_errs49){
-vErrors.length = _errs49;
+if(_errs53){
+vErrors.length = _errs53;
 }
 else {
 vErrors = null;
@@ -1794,19 +1809,7 @@ vErrors = null;
 }
 }
 else {
-const err38 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data:data13};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-}
-}
-else {
-const err39 = {instancePath:instancePath+"/management/kommander",schemaPath:"#/properties/management/properties/kommander/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.properties.kommander.type,parentSchema:schema11.properties.management.properties.kommander,data:data12};
+const err39 = {instancePath:instancePath+"/management/kommander/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data14};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -1816,12 +1819,9 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data7.capiComponents !== undefined){
-let data16 = data7.capiComponents;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-for(const key7 in data16){
-if(!(key7 === "args")){
-const err40 = {instancePath:instancePath+"/management/capiComponents",schemaPath:"#/properties/management/properties/capiComponents/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.management.properties.capiComponents,data:data16};
+}
+else {
+const err40 = {instancePath:instancePath+"/management/kommander",schemaPath:"#/properties/management/properties/kommander/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.properties.kommander.type,parentSchema:schema11.properties.management.properties.kommander,data:data13};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -1831,14 +1831,12 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data16.args !== undefined){
-let data17 = data16.args;
+if(data8.capiComponents !== undefined){
+let data17 = data8.capiComponents;
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key8 in data17){
-const _errs68 = errors;
-if(typeof key8 === "string"){
-if(!pattern6.test(key8)){
-const err41 = {instancePath:instancePath+"/management/capiComponents/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema18.propertyNames,data:key8,propertyName:key8};
+for(const key7 in data17){
+if(!(key7 === "args")){
+const err41 = {instancePath:instancePath+"/management/capiComponents",schemaPath:"#/properties/management/properties/capiComponents/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.management.properties.capiComponents,data:data17};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -1848,9 +1846,14 @@ vErrors.push(err41);
 errors++;
 }
 }
-var valid19 = _errs68 === errors;
-if(!valid19){
-const err42 = {instancePath:instancePath+"/management/capiComponents/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key8},message:"property name must be valid",schema:schema18.propertyNames,parentSchema:schema18,data:data17};
+if(data17.args !== undefined){
+let data18 = data17.args;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+for(const key8 in data18){
+const _errs72 = errors;
+if(typeof key8 === "string"){
+if(!pattern7.test(key8)){
+const err42 = {instancePath:instancePath+"/management/capiComponents/args",schemaPath:"#/definitions/commandArgs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9-]*$"+"\"",schema:"^[a-z][a-z0-9-]*$",parentSchema:schema19.propertyNames,data:key8,propertyName:key8};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -1860,14 +1863,9 @@ vErrors.push(err42);
 errors++;
 }
 }
-for(const key9 in data17){
-let data18 = data17[key9];
-const _errs72 = errors;
-let valid21 = false;
-const _errs73 = errors;
-if(typeof data18 === "string"){
-if(!pattern7.test(data18)){
-const err43 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[0],data:data18};
+var valid20 = _errs72 === errors;
+if(!valid20){
+const err43 = {instancePath:instancePath+"/management/capiComponents/args",schemaPath:"#/definitions/commandArgs/propertyNames",keyword:"propertyNames",params:{propertyName: key8},message:"property name must be valid",schema:schema19.propertyNames,parentSchema:schema19,data:data18};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -1877,8 +1875,14 @@ vErrors.push(err43);
 errors++;
 }
 }
-else {
-const err44 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[0].type,parentSchema:schema18.additionalProperties.anyOf[0],data:data18};
+for(const key9 in data18){
+let data19 = data18[key9];
+const _errs76 = errors;
+let valid22 = false;
+const _errs77 = errors;
+if(typeof data19 === "string"){
+if(!pattern8.test(data19)){
+const err44 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema19.additionalProperties.anyOf[0],data:data19};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -1887,12 +1891,9 @@ vErrors.push(err44);
 }
 errors++;
 }
-var _valid1 = _errs73 === errors;
-valid21 = valid21 || _valid1;
-if(!valid21){
-const _errs76 = errors;
-if(!((typeof data18 == "number") && (isFinite(data18)))){
-const err45 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema18.additionalProperties.anyOf[1].type,parentSchema:schema18.additionalProperties.anyOf[1],data:data18};
+}
+else {
+const err45 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.additionalProperties.anyOf[0].type,parentSchema:schema19.additionalProperties.anyOf[0],data:data19};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -1901,12 +1902,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-var _valid1 = _errs76 === errors;
-valid21 = valid21 || _valid1;
-if(!valid21){
-const _errs78 = errors;
-if(typeof data18 !== "boolean"){
-const err46 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema18.additionalProperties.anyOf[2].type,parentSchema:schema18.additionalProperties.anyOf[2],data:data18};
+var _valid1 = _errs77 === errors;
+valid22 = valid22 || _valid1;
+if(!valid22){
+const _errs80 = errors;
+if(!((typeof data19 == "number") && (isFinite(data19)))){
+const err46 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema19.additionalProperties.anyOf[1].type,parentSchema:schema19.additionalProperties.anyOf[1],data:data19};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -1915,17 +1916,12 @@ vErrors.push(err46);
 }
 errors++;
 }
-var _valid1 = _errs78 === errors;
-valid21 = valid21 || _valid1;
-if(!valid21){
-const _errs80 = errors;
-if(Array.isArray(data18)){
-const len1 = data18.length;
-for(let i1=0; i1<len1; i1++){
-let data19 = data18[i1];
-if(typeof data19 === "string"){
-if(!pattern7.test(data19)){
-const err47 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i1,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema18.additionalProperties.anyOf[3].items,data:data19};
+var _valid1 = _errs80 === errors;
+valid22 = valid22 || _valid1;
+if(!valid22){
+const _errs82 = errors;
+if(typeof data19 !== "boolean"){
+const err47 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.additionalProperties.anyOf[2].type,parentSchema:schema19.additionalProperties.anyOf[2],data:data19};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -1934,9 +1930,17 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-else {
-const err48 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i1,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.additionalProperties.anyOf[3].items.type,parentSchema:schema18.additionalProperties.anyOf[3].items,data:data19};
+var _valid1 = _errs82 === errors;
+valid22 = valid22 || _valid1;
+if(!valid22){
+const _errs84 = errors;
+if(Array.isArray(data19)){
+const len1 = data19.length;
+for(let i1=0; i1<len1; i1++){
+let data20 = data19[i1];
+if(typeof data20 === "string"){
+if(!pattern8.test(data20)){
+const err48 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i1,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/pattern",keyword:"pattern",params:{pattern: "^[^\\n\\r\\x00]*$"},message:"must match pattern \""+"^[^\\n\\r\\x00]*$"+"\"",schema:"^[^\\n\\r\\x00]*$",parentSchema:schema19.additionalProperties.anyOf[3].items,data:data20};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -1946,9 +1950,8 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
 else {
-const err49 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema18.additionalProperties.anyOf[3].type,parentSchema:schema18.additionalProperties.anyOf[3],data:data18};
+const err49 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i1,schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.additionalProperties.anyOf[3].items.type,parentSchema:schema19.additionalProperties.anyOf[3].items,data:data20};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -1957,13 +1960,10 @@ vErrors.push(err49);
 }
 errors++;
 }
-var _valid1 = _errs80 === errors;
-valid21 = valid21 || _valid1;
 }
 }
-}
-if(!valid21){
-const err50 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema18.additionalProperties.anyOf,parentSchema:schema18.additionalProperties,data:data18};
+else {
+const err50 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema19.additionalProperties.anyOf[3].type,parentSchema:schema19.additionalProperties.anyOf[3],data:data19};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -1972,11 +1972,26 @@ vErrors.push(err50);
 }
 errors++;
 }
+var _valid1 = _errs84 === errors;
+valid22 = valid22 || _valid1;
+}
+}
+}
+if(!valid22){
+const err51 = {instancePath:instancePath+"/management/capiComponents/args/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/commandArgs/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema19.additionalProperties.anyOf,parentSchema:schema19.additionalProperties,data:data19};
+if(vErrors === null){
+vErrors = [err51];
+}
 else {
-errors = _errs72;
+vErrors.push(err51);
+}
+errors++;
+}
+else {
+errors = _errs76;
 if(vErrors !== null){
-if(_errs72){
-vErrors.length = _errs72;
+if(_errs76){
+vErrors.length = _errs76;
 }
 else {
 vErrors = null;
@@ -1986,19 +2001,7 @@ vErrors = null;
 }
 }
 else {
-const err51 = {instancePath:instancePath+"/management/capiComponents/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema18.type,parentSchema:schema18,data:data17};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-}
-}
-else {
-const err52 = {instancePath:instancePath+"/management/capiComponents",schemaPath:"#/properties/management/properties/capiComponents/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.properties.capiComponents.type,parentSchema:schema11.properties.management.properties.capiComponents,data:data16};
+const err52 = {instancePath:instancePath+"/management/capiComponents/args",schemaPath:"#/definitions/commandArgs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data18};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -2008,23 +2011,9 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data7.nodepools !== undefined){
-if(!(validate11(data7.nodepools, {instancePath:instancePath+"/management/nodepools",parentData:data7,parentDataProperty:"nodepools",rootData}))){
-vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-errors = vErrors.length;
 }
-}
-if(data7.controlPlane !== undefined){
-if(!(validate15(data7.controlPlane, {instancePath:instancePath+"/management/controlPlane",parentData:data7,parentDataProperty:"controlPlane",rootData}))){
-vErrors = vErrors === null ? validate15.errors : vErrors.concat(validate15.errors);
-errors = vErrors.length;
-}
-}
-if(data7.window !== undefined){
-let data22 = data7.window;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.start === undefined){
-const err53 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema27.required,parentSchema:schema27,data:data22};
+else {
+const err53 = {instancePath:instancePath+"/management/capiComponents",schemaPath:"#/properties/management/properties/capiComponents/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.properties.capiComponents.type,parentSchema:schema11.properties.management.properties.capiComponents,data:data17};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -2033,8 +2022,24 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data22.end === undefined){
-const err54 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema27.required,parentSchema:schema27,data:data22};
+}
+if(data8.nodepools !== undefined){
+if(!(validate11(data8.nodepools, {instancePath:instancePath+"/management/nodepools",parentData:data8,parentDataProperty:"nodepools",rootData}))){
+vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
+errors = vErrors.length;
+}
+}
+if(data8.controlPlane !== undefined){
+if(!(validate15(data8.controlPlane, {instancePath:instancePath+"/management/controlPlane",parentData:data8,parentDataProperty:"controlPlane",rootData}))){
+vErrors = vErrors === null ? validate15.errors : vErrors.concat(validate15.errors);
+errors = vErrors.length;
+}
+}
+if(data8.window !== undefined){
+let data23 = data8.window;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.start === undefined){
+const err54 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema28.required,parentSchema:schema28,data:data23};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -2043,9 +2048,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-for(const key10 in data22){
-if(!((((key10 === "days") || (key10 === "start")) || (key10 === "end")) || (key10 === "timezone"))){
-const err55 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema27,data:data22};
+if(data23.end === undefined){
+const err55 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema28.required,parentSchema:schema28,data:data23};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -2054,12 +2058,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data22.days !== undefined){
-let data23 = data22.days;
-if(Array.isArray(data23)){
-if(data23.length < 1){
-const err56 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema27.properties.days,data:data23};
+for(const key10 in data23){
+if(!((((key10 === "days") || (key10 === "start")) || (key10 === "end")) || (key10 === "timezone"))){
+const err56 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema28,data:data23};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -2068,11 +2069,12 @@ vErrors.push(err56);
 }
 errors++;
 }
-const len2 = data23.length;
-for(let i2=0; i2<len2; i2++){
-let data24 = data23[i2];
-if(!(((((((data24 === "mon") || (data24 === "tue")) || (data24 === "wed")) || (data24 === "thu")) || (data24 === "fri")) || (data24 === "sat")) || (data24 === "sun"))){
-const err57 = {instancePath:instancePath+"/management/window/days/" + i2,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema27.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema27.properties.days.items.enum,parentSchema:schema27.properties.days.items,data:data24};
+}
+if(data23.days !== undefined){
+let data24 = data23.days;
+if(Array.isArray(data24)){
+if(data24.length < 1){
+const err57 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema28.properties.days,data:data24};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -2081,20 +2083,33 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-let i3 = data23.length;
-let j0;
-if(i3 > 1){
-outer0:
-for(;i3--;){
-for(j0 = i3; j0--;){
-if(func0(data23[i3], data23[j0])){
-const err58 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i3+" are identical)",schema:true,parentSchema:schema27.properties.days,data:data23};
+const len2 = data24.length;
+for(let i2=0; i2<len2; i2++){
+let data25 = data24[i2];
+if(!(((((((data25 === "mon") || (data25 === "tue")) || (data25 === "wed")) || (data25 === "thu")) || (data25 === "fri")) || (data25 === "sat")) || (data25 === "sun"))){
+const err58 = {instancePath:instancePath+"/management/window/days/" + i2,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema28.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema28.properties.days.items.enum,parentSchema:schema28.properties.days.items,data:data25};
 if(vErrors === null){
 vErrors = [err58];
 }
 else {
 vErrors.push(err58);
+}
+errors++;
+}
+}
+let i3 = data24.length;
+let j0;
+if(i3 > 1){
+outer0:
+for(;i3--;){
+for(j0 = i3; j0--;){
+if(func0(data24[i3], data24[j0])){
+const err59 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i3+" are identical)",schema:true,parentSchema:schema28.properties.days,data:data24};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
 }
 errors++;
 break outer0;
@@ -2104,21 +2119,7 @@ break outer0;
 }
 }
 else {
-const err59 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.days.type,parentSchema:schema27.properties.days,data:data23};
-if(vErrors === null){
-vErrors = [err59];
-}
-else {
-vErrors.push(err59);
-}
-errors++;
-}
-}
-if(data22.start !== undefined){
-let data25 = data22.start;
-if(typeof data25 === "string"){
-if(!pattern20.test(data25)){
-const err60 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema27.properties.start,data:data25};
+const err60 = {instancePath:instancePath+"/management/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema28.properties.days.type,parentSchema:schema28.properties.days,data:data24};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -2128,8 +2129,11 @@ vErrors.push(err60);
 errors++;
 }
 }
-else {
-const err61 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.start.type,parentSchema:schema27.properties.start,data:data25};
+if(data23.start !== undefined){
+let data26 = data23.start;
+if(typeof data26 === "string"){
+if(!pattern21.test(data26)){
+const err61 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema28.properties.start,data:data26};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -2139,11 +2143,8 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data22.end !== undefined){
-let data26 = data22.end;
-if(typeof data26 === "string"){
-if(!pattern21.test(data26)){
-const err62 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema27.properties.end,data:data26};
+else {
+const err62 = {instancePath:instancePath+"/management/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.start.type,parentSchema:schema28.properties.start,data:data26};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -2153,8 +2154,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-else {
-const err63 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.end.type,parentSchema:schema27.properties.end,data:data26};
+if(data23.end !== undefined){
+let data27 = data23.end;
+if(typeof data27 === "string"){
+if(!pattern22.test(data27)){
+const err63 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema28.properties.end,data:data27};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -2164,11 +2168,8 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data22.timezone !== undefined){
-let data27 = data22.timezone;
-if(typeof data27 === "string"){
-if(!pattern22.test(data27)){
-const err64 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema27.properties.timezone,data:data27};
+else {
+const err64 = {instancePath:instancePath+"/management/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.end.type,parentSchema:schema28.properties.end,data:data27};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -2178,8 +2179,11 @@ vErrors.push(err64);
 errors++;
 }
 }
-else {
-const err65 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.timezone.type,parentSchema:schema27.properties.timezone,data:data27};
+if(data23.timezone !== undefined){
+let data28 = data23.timezone;
+if(typeof data28 === "string"){
+if(!pattern23.test(data28)){
+const err65 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema28.properties.timezone,data:data28};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2189,9 +2193,8 @@ vErrors.push(err65);
 errors++;
 }
 }
-}
 else {
-const err66 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.type,parentSchema:schema27,data:data22};
+const err66 = {instancePath:instancePath+"/management/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.timezone.type,parentSchema:schema28.properties.timezone,data:data28};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -2203,7 +2206,7 @@ errors++;
 }
 }
 else {
-const err67 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.type,parentSchema:schema11.properties.management,data:data7};
+const err67 = {instancePath:instancePath+"/management/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema28.type,parentSchema:schema28,data:data23};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -2213,19 +2216,9 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data.workspaces !== undefined){
-let data28 = data.workspaces;
-if(Array.isArray(data28)){
-const len3 = data28.length;
-for(let i4=0; i4<len3; i4++){
-if(!(validate17(data28[i4], {instancePath:instancePath+"/workspaces/" + i4,parentData:data28,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
-errors = vErrors.length;
-}
-}
 }
 else {
-const err68 = {instancePath:instancePath+"/workspaces",schemaPath:"#/properties/workspaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.workspaces.type,parentSchema:schema11.properties.workspaces,data:data28};
+const err68 = {instancePath:instancePath+"/management",schemaPath:"#/properties/management/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.management.type,parentSchema:schema11.properties.management,data:data8};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2235,19 +2228,19 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data.clusters !== undefined){
-let data30 = data.clusters;
-if(Array.isArray(data30)){
-const len4 = data30.length;
-for(let i5=0; i5<len4; i5++){
-if(!(validate24(data30[i5], {instancePath:instancePath+"/clusters/" + i5,parentData:data30,parentDataProperty:i5,rootData}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+if(data.workspaces !== undefined){
+let data29 = data.workspaces;
+if(Array.isArray(data29)){
+const len3 = data29.length;
+for(let i4=0; i4<len3; i4++){
+if(!(validate17(data29[i4], {instancePath:instancePath+"/workspaces/" + i4,parentData:data29,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err69 = {instancePath:instancePath+"/clusters",schemaPath:"#/properties/clusters/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.clusters.type,parentSchema:schema11.properties.clusters,data:data30};
+const err69 = {instancePath:instancePath+"/workspaces",schemaPath:"#/properties/workspaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.workspaces.type,parentSchema:schema11.properties.workspaces,data:data29};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2257,12 +2250,19 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data.rollout !== undefined){
-let data32 = data.rollout;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-for(const key11 in data32){
-if(!((key11 === "maxParallel") || (key11 === "failureThreshold"))){
-const err70 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.rollout,data:data32};
+if(data.clusters !== undefined){
+let data31 = data.clusters;
+if(Array.isArray(data31)){
+const len4 = data31.length;
+for(let i5=0; i5<len4; i5++){
+if(!(validate24(data31[i5], {instancePath:instancePath+"/clusters/" + i5,parentData:data31,parentDataProperty:i5,rootData}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/clusters",schemaPath:"#/properties/clusters/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.clusters.type,parentSchema:schema11.properties.clusters,data:data31};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2272,10 +2272,12 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data32.maxParallel !== undefined){
-let data33 = data32.maxParallel;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err71 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.rollout.properties.maxParallel.type,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data33};
+if(data.rollout !== undefined){
+let data33 = data.rollout;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+for(const key11 in data33){
+if(!((key11 === "maxParallel") || (key11 === "failureThreshold"))){
+const err71 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.rollout,data:data33};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -2284,9 +2286,11 @@ vErrors.push(err71);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 > 256 || isNaN(data33)){
-const err72 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data33};
+}
+if(data33.maxParallel !== undefined){
+let data34 = data33.maxParallel;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err72 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.rollout.properties.maxParallel.type,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data34};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -2295,8 +2299,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(data33 < 1 || isNaN(data33)){
-const err73 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data33};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 > 256 || isNaN(data34)){
+const err73 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data34};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2305,12 +2310,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-}
-if(data32.failureThreshold !== undefined){
-let data34 = data32.failureThreshold;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err74 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.rollout.properties.failureThreshold.type,parentSchema:schema11.properties.rollout.properties.failureThreshold,data:data34};
+if(data34 < 1 || isNaN(data34)){
+const err74 = {instancePath:instancePath+"/rollout/maxParallel",schemaPath:"#/properties/rollout/properties/maxParallel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.rollout.properties.maxParallel,data:data34};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -2319,9 +2320,12 @@ vErrors.push(err74);
 }
 errors++;
 }
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 < 0 || isNaN(data34)){
-const err75 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.rollout.properties.failureThreshold,data:data34};
+}
+}
+if(data33.failureThreshold !== undefined){
+let data35 = data33.failureThreshold;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err75 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.rollout.properties.failureThreshold.type,parentSchema:schema11.properties.rollout.properties.failureThreshold,data:data35};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -2330,11 +2334,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err76 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.rollout.type,parentSchema:schema11.properties.rollout,data:data32};
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 < 0 || isNaN(data35)){
+const err76 = {instancePath:instancePath+"/rollout/failureThreshold",schemaPath:"#/properties/rollout/properties/failureThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.rollout.properties.failureThreshold,data:data35};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -2344,12 +2346,10 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data.backup !== undefined){
-let data35 = data.backup;
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-for(const key12 in data35){
-if(!((((((key12 === "enabled") || (key12 === "reason")) || (key12 === "namespace")) || (key12 === "storageLocation")) || (key12 === "maxAge")) || (key12 === "ttl"))){
-const err77 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backup,data:data35};
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.rollout.type,parentSchema:schema11.properties.rollout,data:data33};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -2359,10 +2359,12 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data35.enabled !== undefined){
-let data36 = data35.enabled;
-if(typeof data36 !== "boolean"){
-const err78 = {instancePath:instancePath+"/backup/enabled",schemaPath:"#/properties/backup/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backup.properties.enabled.type,parentSchema:schema11.properties.backup.properties.enabled,data:data36};
+if(data.backup !== undefined){
+let data36 = data.backup;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key12 in data36){
+if(!((((((key12 === "enabled") || (key12 === "reason")) || (key12 === "namespace")) || (key12 === "storageLocation")) || (key12 === "maxAge")) || (key12 === "ttl"))){
+const err78 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backup,data:data36};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -2372,11 +2374,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data35.reason !== undefined){
-let data37 = data35.reason;
-if(typeof data37 === "string"){
-if(!pattern34.test(data37)){
-const err79 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema11.properties.backup.properties.reason,data:data37};
+if(data36.enabled !== undefined){
+let data37 = data36.enabled;
+if(typeof data37 !== "boolean"){
+const err79 = {instancePath:instancePath+"/backup/enabled",schemaPath:"#/properties/backup/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backup.properties.enabled.type,parentSchema:schema11.properties.backup.properties.enabled,data:data37};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2386,8 +2387,11 @@ vErrors.push(err79);
 errors++;
 }
 }
-else {
-const err80 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backup.properties.reason.type,parentSchema:schema11.properties.backup.properties.reason,data:data37};
+if(data36.reason !== undefined){
+let data38 = data36.reason;
+if(typeof data38 === "string"){
+if(!pattern35.test(data38)){
+const err80 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema11.properties.backup.properties.reason,data:data38};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2397,11 +2401,8 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data35.namespace !== undefined){
-let data38 = data35.namespace;
-if(typeof data38 === "string"){
-if(!pattern0.test(data38)){
-const err81 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data38};
+else {
+const err81 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backup.properties.reason.type,parentSchema:schema11.properties.backup.properties.reason,data:data38};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2411,8 +2412,11 @@ vErrors.push(err81);
 errors++;
 }
 }
-else {
-const err82 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data38};
+if(data36.namespace !== undefined){
+let data39 = data36.namespace;
+if(typeof data39 === "string"){
+if(!pattern0.test(data39)){
+const err82 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data39};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2422,11 +2426,8 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data35.storageLocation !== undefined){
-let data39 = data35.storageLocation;
-if(typeof data39 === "string"){
-if(!pattern0.test(data39)){
-const err83 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data39};
+else {
+const err83 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data39};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2436,8 +2437,11 @@ vErrors.push(err83);
 errors++;
 }
 }
-else {
-const err84 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data39};
+if(data36.storageLocation !== undefined){
+let data40 = data36.storageLocation;
+if(typeof data40 === "string"){
+if(!pattern0.test(data40)){
+const err84 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data40};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2447,11 +2451,8 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data35.maxAge !== undefined){
-let data40 = data35.maxAge;
-if(typeof data40 === "string"){
-if(!pattern37.test(data40)){
-const err85 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema44,data:data40};
+else {
+const err85 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data40};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2461,8 +2462,11 @@ vErrors.push(err85);
 errors++;
 }
 }
-else {
-const err86 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema44.type,parentSchema:schema44,data:data40};
+if(data36.maxAge !== undefined){
+let data41 = data36.maxAge;
+if(typeof data41 === "string"){
+if(!pattern38.test(data41)){
+const err86 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema45,data:data41};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2472,11 +2476,8 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data35.ttl !== undefined){
-let data41 = data35.ttl;
-if(typeof data41 === "string"){
-if(!pattern37.test(data41)){
-const err87 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema44,data:data41};
+else {
+const err87 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data41};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2486,8 +2487,11 @@ vErrors.push(err87);
 errors++;
 }
 }
-else {
-const err88 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema44.type,parentSchema:schema44,data:data41};
+if(data36.ttl !== undefined){
+let data42 = data36.ttl;
+if(typeof data42 === "string"){
+if(!pattern38.test(data42)){
+const err88 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema45,data:data42};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2497,9 +2501,8 @@ vErrors.push(err88);
 errors++;
 }
 }
-}
 else {
-const err89 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backup.type,parentSchema:schema11.properties.backup,data:data35};
+const err89 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data42};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2511,12 +2514,24 @@ errors++;
 }
 }
 else {
-const err90 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err90 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backup.type,parentSchema:schema11.properties.backup,data:data36};
 if(vErrors === null){
 vErrors = [err90];
 }
 else {
 vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+else {
+const err91 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
 }
 errors++;
 }

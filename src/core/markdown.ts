@@ -1,8 +1,9 @@
 // Markdown for GitHub job summaries. Text from inventories and clusters is HTML-escaped:
 // the summary renders HTML, and a cluster name must never become markup.
 
+import { fleetChart, foldable, planChart } from './fleet-chart.js'
 import type { Plan } from './plan.js'
-import { INFERRED_MARK, listOf } from './text.js'
+import { kubernetesMark, listOf } from './text.js'
 
 export function escapeHtml(text: string): string {
   return text
@@ -36,16 +37,24 @@ const SUMMARY_STEPS = 200
 
 export function planSummary(plan: Plan): string {
   const out: string[] = []
-  out.push(`## DKP fleet plan: ${escapeHtml(plan.fleet)}`)
+  out.push(`## DKP fleet plan: ${escapeHtml(plan.fleet)}`, '', fleetChart(planChart(plan)))
   out.push(
     '',
     mdTable(
-      ['target DKP', 'target Kubernetes', 'management', 'managed clusters', 'waves', 'attached', 'digest'],
+      [
+        `target ${plan.product ?? 'DKP'}`,
+        'target Kubernetes',
+        'management',
+        'managed clusters',
+        'waves',
+        'attached',
+        'digest',
+      ],
       [
         [
           plan.target.dkp + (plan.from?.dkp ? ` (from ${plan.from.dkp})` : ''),
           plan.target.kubernetes +
-            (plan.kubernetesInferred ? ` (${INFERRED_MARK})` : '') +
+            kubernetesMark(plan) +
             (plan.from?.kubernetes ? ` (from ${plan.from.kubernetes})` : ''),
           plan.management,
           String(plan.matrix.include.length),
@@ -58,27 +67,31 @@ export function planSummary(plan: Plan): string {
   )
   if (plan.backupDisabled)
     out.push('', `> **Backup is off for this fleet:** ${escapeHtml(plan.backupDisabled)}`)
-  out.push(...stepsSection(plan), ...wavesSection(plan), ...attachedSection(plan))
+  out.push(...wavesSection(plan), ...stepsSection(plan), ...attachedSection(plan))
   return `${out.join('\n')}\n`
 }
 
 function stepsSection(plan: Plan): string[] {
   const out: string[] = []
-  out.push('', '### Steps, in order', '')
   const shown = plan.steps.slice(0, SUMMARY_STEPS)
   out.push(
-    mdTable(
-      ['#', 'step', 'stage', 'cluster', 'wave', 'to', 'state', 'needs'],
-      shown.map((s, i) => [
-        String(i + 1),
-        s.id,
-        s.stage,
-        s.cluster,
-        s.wave === undefined ? '' : String(s.wave),
-        s.to ?? '',
-        s.done ? 'done' : s.from ? `at ${s.from}` : '',
-        s.needs.length > 3 ? `${s.needs.length} steps` : s.needs.join(', '),
-      ]),
+    '',
+    ...foldable(
+      'Steps, in order',
+      mdTable(
+        ['#', 'step', 'stage', 'cluster', 'wave', 'to', 'state', 'needs'],
+        shown.map((s, i) => [
+          String(i + 1),
+          s.id,
+          s.stage,
+          s.cluster,
+          s.wave === undefined ? '' : String(s.wave),
+          s.to ?? '',
+          s.done ? 'done' : s.from ? `at ${s.from}` : '',
+          s.needs.length > 3 ? `${s.needs.length} steps` : s.needs.join(', '),
+        ]),
+      ),
+      plan.steps.length,
     ),
   )
   if (plan.steps.length > shown.length)

@@ -7,6 +7,7 @@
 import { dkpVersionProblem, normalizeDkpVersion, normalizeSha256, sha256Problem } from './download.js'
 import { InputError, type InputProblem } from './errors.js'
 import { isStageName, PER_CLUSTER_STAGES, STAGES, type StageName } from './stages.js'
+import { didYouMean } from './suggest.js'
 import { normalizeDkp, normalizeKubernetes } from './versions.js'
 
 /** Option names: the action's inputs exactly as declared in action.yml, and the CLI's flags. */
@@ -227,7 +228,7 @@ function fetchDkpProblems(
 function stageOf(v: string, stages: readonly StageName[]): Parsed<StageName> {
   return isStageName(v) && stages.includes(v)
     ? ok(v)
-    : no(`unknown stage "${v}"; one of: ${stages.join(', ')}`)
+    : no(`unknown stage "${v}"${didYouMean(v, stages)}; one of: ${stages.join(', ')}`)
 }
 
 function clusterName(v: string): Parsed<string> {

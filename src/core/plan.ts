@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { InputError, type InputProblem } from './errors.js'
 import { type AttachedCluster, type Inventory, isManaged, type ManagedCluster } from './model.js'
-import { upgradedOutsideDkp } from './providers.js'
+import { coveredByUpgradeCluster, upgradedOutsideDkp } from './providers.js'
 import { type PlanStage, STAGE_TABLE, stageRow, targetOf } from './stage-table.js'
 import {
   checkDkpPath,
@@ -16,6 +16,7 @@ import {
   minorOf,
   normalizeDkp,
   normalizeKubernetes,
+  platformName,
 } from './versions.js'
 
 export const PLAN_API_VERSION = 'dkp-fleet/v1'
@@ -38,6 +39,13 @@ export interface PlanStep {
   from?: string
   /** Live state: the step's done-condition already holds; not part of the digest. */
   done?: boolean
+  /**
+   * The step whose command does this step's work (`kubernetes:<cluster>` on an NKP nutanix
+   * cluster: `nkp upgrade cluster nutanix`); this one runs nothing and is done when that one is.
+   */
+  coveredBy?: string
+  /** Why, when coveredBy is set. */
+  note?: string
 }
 
 export interface MatrixEntry {
@@ -77,6 +85,13 @@ export interface Plan {
    * default as inferred (reference/dkp.md §3), not from release notes.
    */
   kubernetesInferred?: boolean
+  /**
+   * `3P` when target.kubernetes is the release's default and the table has it from a
+   * third-party source (NKP 2.17's 1.34.3, from an nkp help page); shown like the inferred mark.
+   */
+  kubernetesThirdParty?: boolean
+  /** `NKP` for an NKP release (2.12+; the nkp binary), `DKP` before. */
+  product?: 'DKP' | 'NKP'
   /** Live versions found when the plan read the cluster (not part of the digest). */
   from?: { dkp?: string; kubernetes?: string }
   rollout: { maxParallel: number; failureThreshold: number }
@@ -118,7 +133,10 @@ export function resolveTarget(inv: Inventory, opts: PlanOptions = {}): { dkp: st
   if (opts.targetDkp !== undefined) {
     const normalized = normalizeDkp(opts.targetDkp)
     if (!normalized)
-      problems.push({ path: 'target', message: `"${opts.targetDkp}" is not a DKP version like v2.8.1` })
+      problems.push({
+        path: 'target',
+        message: `"${opts.targetDkp}" is not a DKP/NKP version like v2.8.1 or v2.14.1`,
+      })
     else dkp = normalized
   }
   let kubernetes: string | undefined
@@ -137,13 +155,7 @@ export function resolveTarget(inv: Inventory, opts: PlanOptions = {}): { dkp: st
     problems.push({
       source: inv.targetSource,
       path: 'target.kubernetes',
-      message: `DKP ${dkp} is not in the built-in release table; set target.kubernetes`,
-    })
-  } else if (dkpMinor(dkp)?.nkp) {
-    problems.push({
-      source: inv.targetSource,
-      path: 'target.dkp',
-      message: `${dkp} is an NKP release; dkp-fleet drives DKP 2.x only`,
+      message: `${platformName(dkp)} ${dkp} is not in the built-in release table; set target.kubernetes`,
     })
   } else {
     const unsupported = kubernetesSupportedBy(dkp, kubernetes)
@@ -166,10 +178,18 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
     const step: PlanStep = { id: `${stage}:${cluster}`, stage, cluster, needs }
     if (wave !== undefined) step.wave = wave
     step.to = targetOf(stage, target)
+    const covered = coveredByUpgradeCluster(stage, providerOf(cluster), target.dkp, cluster === mgmt)
+    if (covered) {
+      step.coveredBy = `kubernetes:${cluster}`
+      step.note = covered
+    }
     steps.push(step)
     return step
   }
   const rows = STAGE_TABLE.filter((r) => r.hasWork(inv))
+  const providers = new Map(inv.clusters.filter(isManaged).map((c) => [c.name, c.provider]))
+  const providerOf = (cluster: string) =>
+    cluster === mgmt ? inv.management.provider : (providers.get(cluster) ?? '')
 
   // Management stages, in the order of the DKP upgrade guide (reference/dkp.md §1): the stage
   // table's order; per-cluster stages run on the management cluster first.
@@ -214,6 +234,9 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
   }
   if (!inv.backup.enabled) plan.backupDisabled = inv.backup.reason ?? 'turned off in the inventory'
   if (kubernetesIsInferred(inv, target, opts)) plan.kubernetesInferred = true
+  else if (kubernetesIsDefault(inv, target, opts) && dkpMinor(target.dkp)?.provenance === '3P')
+    plan.kubernetesThirdParty = true
+  if (platformName(target.dkp) === 'NKP') plan.product = 'NKP'
   plan.digest = planDigest(plan, inv)
   if (live) markLive(plan, live)
   return plan
@@ -244,6 +267,17 @@ export function groupWaves(clusters: ManagedCluster[]): PlanWave[] {
     }
   }
   return waves
+}
+
+/** Whether the resolved target Kubernetes is the release table's default (not given by the inventory or a flag). */
+function kubernetesIsDefault(
+  inv: Inventory,
+  target: { dkp: string; kubernetes: string },
+  opts: PlanOptions,
+): boolean {
+  if (opts.targetKubernetes !== undefined) return false
+  if (inv.target.kubernetes && minorOf(target.dkp) === minorOf(inv.target.dkp)) return false
+  return dkpMinor(target.dkp)?.kubernetes === target.kubernetes
 }
 
 /** Whether the resolved target Kubernetes is the release table's default, marked inferred there. */
@@ -371,7 +405,7 @@ export function planDigest(plan: Plan, inv: Inventory): string {
       needs = createHash('sha256').update(JSON.stringify(s.needs)).digest('hex')
       needsDigest.set(s.needs, needs)
     }
-    hash.update(`\n${s.id}|${needs}|${s.wave ?? ''}|${s.to ?? ''}`)
+    hash.update(`\n${s.id}|${needs}|${s.wave ?? ''}|${s.to ?? ''}${s.coveredBy ? `|${s.coveredBy}` : ''}`)
   }
   // The inventory, one canonical chunk per list entry (10,000 clusters hash in a few ms).
   for (const key of Object.keys(inv).sort()) {

@@ -26,8 +26,8 @@ export interface ProviderLine {
   minors: readonly string[]
   /** Providers of `dkp upgrade addons` / `dkp update controlplane|nodepool`. */
   providers: readonly string[]
-  /** C: read from the release's CLI help; I: inferred (reference §2 "Providers"). */
-  confidence: 'C' | 'I'
+  /** C: read from the release's CLI help; 3P: a third-party copy of it; I: inferred (reference §2 "Providers"). */
+  confidence: 'C' | '3P' | 'I'
   source: string
 }
 
@@ -52,6 +52,16 @@ export const KONVOY_PROVIDERS: readonly ProviderLine[] = [
     providers: ['aws', 'azure', 'eks', 'gcp', 'preprovisioned', 'vsphere'],
     confidence: 'I',
     source: 'inferred: the 2.3 list plus gcp, which a 2.4.0 development build added',
+  },
+  {
+    // nkp update controlplane|nodepool in 2.13.3 lists aks, aws, azure, eks, gcp,
+    // preprovisioned, vcd and vsphere (3P); nutanix is upgraded by `nkp upgrade cluster
+    // nutanix` instead, so it is listed here too. 2.12 and 2.14–2.17 carried over (I).
+    product: 'nkp',
+    minors: ['2.12', '2.13', '2.14', '2.15', '2.16', '2.17'],
+    providers: ['aks', 'aws', 'azure', 'eks', 'gcp', 'nutanix', 'preprovisioned', 'vcd', 'vsphere'],
+    confidence: '3P',
+    source: 'nkp 2.13.3 help (third-party copy); nutanix through nkp upgrade cluster nutanix',
   },
 ]
 
@@ -106,6 +116,8 @@ export function upgradedOutsideDkp(provider: string, targetDkp: string): Outside
 
 /** The flag naming a vSphere cluster's node template (reference §2.6/2.7). */
 export const VM_TEMPLATE = 'vm-template'
+/** The flag naming a Nutanix cluster's VM image (`nkp upgrade cluster nutanix --vm-image`). */
+export const VM_IMAGE = 'vm-image'
 /** The flag pinning an AWS machine image. */
 export const AMI = 'ami'
 
@@ -122,4 +134,33 @@ export function nodePoolArgs(
   if (provider !== 'vsphere' || poolArgs[VM_TEMPLATE] !== undefined) return poolArgs
   const template = controlPlaneArgs[VM_TEMPLATE]
   return template === undefined ? poolArgs : { ...poolArgs, [VM_TEMPLATE]: template }
+}
+
+/** The provider whose Kubernetes (and more) NKP upgrades with one command: `nkp upgrade cluster nutanix`. */
+export const UPGRADE_CLUSTER_PROVIDER = 'nutanix'
+
+/** The cluster's upgrade is `nkp upgrade cluster nutanix` (an NKP target, provider nutanix). */
+export function upgradesWithUpgradeCluster(provider: string, targetDkp: string): boolean {
+  return provider === UPGRADE_CLUSTER_PROVIDER && productOf(targetDkp) === 'nkp'
+}
+
+/**
+ * Why a step is covered by the cluster's `kubernetes` step instead of running: on an NKP
+ * nutanix cluster `nkp upgrade cluster nutanix` upgrades the CAPI components, the ClusterClass
+ * and the addons of the management cluster before its control plane and workers (3P: nkp 2.17.1
+ * help), and a managed nutanix cluster's addons with it (I: its addons come with the
+ * ClusterClass topology). Undefined when the step runs itself.
+ */
+export function coveredByUpgradeCluster(
+  stage: string,
+  provider: string,
+  targetDkp: string,
+  onManagement: boolean,
+): string | undefined {
+  if (!upgradesWithUpgradeCluster(provider, targetDkp)) return undefined
+  if (stage === 'capi-components' && onManagement)
+    return 'nkp upgrade cluster nutanix upgrades the CAPI components of the management cluster in its kubernetes step (not run twice)'
+  if (stage === 'core-addons')
+    return `nkp upgrade cluster nutanix upgrades the addons of this cluster in its kubernetes step (not run twice)`
+  return undefined
 }

@@ -16,9 +16,9 @@ export interface ReleasedHelmRelease {
   name: string
   /** True when the name is a `${…}` pattern: such releases are found by chart, not by name. */
   dynamic: boolean
-  /** `spec.chart.spec.chart` (a chart name or a chart path in the repository); null for a chartRef. */
+  /** `spec.chart.spec.chart` (a chart name or a chart path in the repository); for a `spec.chartRef` (NKP 2.16+) the `oci://` url of the OCIRepository it names; null when neither is known. */
   chart: string | null
-  /** `spec.chart.spec.version` with `${var:=default}` resolved to its default; null for a chartRef. */
+  /** `spec.chart.spec.version` with `${var:=default}` resolved to its default; for a chartRef the OCIRepository's `spec.ref.tag` (resolved the same way); null when the manifest names none (local chart paths carry it in the file name). */
   chartVersion: string | null
   /**
    * ConfigMaps its `spec.valuesFrom` names, in order (`gitea-8.2.1-d2iq-defaults`): they carry
@@ -45,7 +45,7 @@ export interface Release {
 }
 
 export interface PlatformRelease extends Release {
-  /** Apps the release enables by default (kommander app `defaults/cm.yaml`), when it says. */
+  /** Apps the release enables by default (kommander app `defaults/cm.yaml`; `helmrelease/cm.yaml` from 2.17), when it says. */
   defaults?: { management: string[]; workspace: string[] }
   /** Each app's `metadata.yaml` scope (`workspace`, `project`), when it says. */
   scope(app: string): string[] | undefined

@@ -17,6 +17,19 @@ export function table(header: string[], rows: string[][]): string {
 export const INFERRED_MARK =
   'inferred default of the release, not from release notes: set target.kubernetes to pin it'
 
+/** How a target Kubernetes taken from a third-party row of the version table is marked. */
+export const THIRD_PARTY_MARK =
+  'default of the release from a third-party source (3P), not release notes: set target.kubernetes to pin it'
+
+/** The mark of the plan's target Kubernetes, if it is a default not from release notes. */
+export function kubernetesMark(plan: Plan): string {
+  return plan.kubernetesInferred
+    ? ` (${INFERRED_MARK})`
+    : plan.kubernetesThirdParty
+      ? ` (${THIRD_PARTY_MARK})`
+      : ''
+}
+
 /** Above this many steps the managed clusters are summarised per wave. */
 const FULL_TABLE_STEPS = 80
 
@@ -26,14 +39,14 @@ export function renderPlan(plan: Plan): string {
     ? ` (running ${plan.from.dkp}${plan.from.kubernetes ? `, Kubernetes ${plan.from.kubernetes}` : ''})`
     : ''
   out.push(
-    `Fleet ${plan.fleet}: upgrade to DKP ${plan.target.dkp}, Kubernetes ${plan.target.kubernetes}${plan.kubernetesInferred ? ` (${INFERRED_MARK})` : ''}${from}`,
+    `Fleet ${plan.fleet}: upgrade to ${plan.product ?? 'DKP'} ${plan.target.dkp}, Kubernetes ${plan.target.kubernetes}${kubernetesMark(plan)}${from}`,
     `Management cluster ${plan.management}; ${plan.matrix.include.length} managed cluster(s) in ${plan.waves.length} wave(s); ${plan.attached.length} attached`,
     `Digest ${plan.digest}`,
     '',
   )
   if (plan.backupDisabled) out.push(`Backup: OFF (${plan.backupDisabled})`, '')
 
-  out.push(...stepsSection(plan), ...wavesSection(plan), ...attachedSection(plan))
+  out.push(...stepsSection(plan), ...coveredSection(plan), ...wavesSection(plan), ...attachedSection(plan))
   return `${out.join('\n')}\n`
 }
 
@@ -68,6 +81,20 @@ function stepsSection(plan: Plan): string[] {
     )
   }
   return out
+}
+
+/** Steps another step's command does (NKP nutanix: `nkp upgrade cluster nutanix`). */
+function coveredSection(plan: Plan): string[] {
+  const covered = plan.steps.filter((s) => s.coveredBy)
+  if (covered.length === 0) return []
+  return [
+    '',
+    'Covered steps (run nothing; done when the covering step is):',
+    table(
+      ['step', 'covered by', 'note'],
+      covered.map((s) => [s.id, s.coveredBy!, s.note ?? '']),
+    ),
+  ]
 }
 
 function wavesSection(plan: Plan): string[] {

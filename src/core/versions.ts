@@ -18,7 +18,9 @@ export interface DkpMinor {
   oldestKubernetes: string
   /** The default Kubernetes is inferred, not from release notes (the inventory may override it). */
   inferred: boolean
-  /** NKP releases use the `nkp` binary and change several commands (not supported yet). */
+  /** Where the default Kubernetes comes from: C confirmed, 3P third party, I inferred. */
+  provenance: Provenance
+  /** NKP releases (2.12+): the `nkp` binary, `nkp upgrade cluster nutanix` (docs/nkp.md). */
   nkp?: boolean
 }
 
@@ -35,6 +37,7 @@ export const DKP_MINORS: readonly DkpMinor[] = (raw.releases as RawRelease[]).ma
   kubernetes: r.kubernetes.value,
   oldestKubernetes: r.oldestKubernetes.value,
   inferred: r.kubernetes.provenance === 'I',
+  provenance: r.kubernetes.provenance,
   ...(r.nkp ? { nkp: true } : {}),
 }))
 
@@ -48,6 +51,12 @@ export function normalizeDkp(version: string): string | undefined {
 export function normalizeKubernetes(version: string): string | undefined {
   const m = /^v?(\d+\.\d+\.\d+)(\+fips\.\d+)?$/.exec(version.trim())
   return m ? `${m[1]}${m[2] ?? ''}` : undefined
+}
+
+/** `NKP` from 2.12 (DKP was renamed), `DKP` before: how a release is named in messages. */
+export function platformName(version: string): 'DKP' | 'NKP' {
+  const m = /^v?(\d+)\.(\d+)/.exec(version.trim())
+  return m && (Number(m[1]) > 2 || (m[1] === '2' && Number(m[2]) >= 12)) ? 'NKP' : 'DKP'
 }
 
 export const minorOf = (version: string): string => {
@@ -98,8 +107,9 @@ export interface PathCheck {
 }
 
 /**
- * DKP upgrade path rule (reference §3): the same minor with a higher or equal patch, or the
- * next minor in DKP_MINORS; never a downgrade. A refused path names each minor to go through.
+ * DKP/NKP upgrade path rule (reference §3): the same minor with a higher or equal patch, or the
+ * next minor in DKP_MINORS (DKP 2.8 → NKP 2.12 is the next minor; then NKP 2.x → 2.(x+1));
+ * never a downgrade. A refused path names each minor to go through.
  */
 export function checkDkpPath(from: string, to: string): PathCheck {
   const fromIdx = DKP_MINORS.findIndex((m) => m.minor === minorOf(from))
@@ -109,7 +119,7 @@ export function checkDkpPath(from: string, to: string): PathCheck {
       ok: false,
       kind: 'downgrade',
       path: [from],
-      reason: `${to} is older than the running ${from}: DKP cannot be downgraded (restore from a backup instead)`,
+      reason: `${to} is older than the running ${from}: ${platformName(to)} cannot be downgraded (restore from a backup instead)`,
     }
   }
   if (fromIdx < 0 || toIdx < 0) {
@@ -118,17 +128,22 @@ export function checkDkpPath(from: string, to: string): PathCheck {
       ok: false,
       kind: 'unknown',
       path: [from, to],
-      reason: `DKP ${unknown} is not in the known release table (${DKP_MINORS.map((m) => m.minor).join(', ')})`,
+      reason: `${platformName(unknown)} ${unknown} is not in the known release table (${DKP_MINORS.map((m) => m.minor).join(', ')})`,
     }
   }
   if (toIdx - fromIdx <= 1) return { ok: true, kind: 'ok', path: [from, to] }
   const through = DKP_MINORS.slice(fromIdx + 1, toIdx).map((m) => `v${m.minor}.x`)
   const path = [from, ...through, to]
+  const [a, b] = [platformName(from), platformName(to)]
+  const rule =
+    b === 'DKP'
+      ? 'DKP minors cannot be skipped'
+      : `${a === b ? 'NKP' : 'DKP/NKP'} minors cannot be skipped (DKP 2.8.x goes to NKP 2.12.x, then one NKP minor at a time)`
   return {
     ok: false,
     kind: 'skip',
     path,
-    reason: `upgrading DKP ${from} to ${to} skips minor release${through.length > 1 ? 's' : ''} ${through.join(', ')}; DKP minors cannot be skipped: upgrade ${path.join(' → ')}, one release per run`,
+    reason: `upgrading ${a} ${from} to ${a === b ? '' : `${b} `}${to} skips minor release${through.length > 1 ? 's' : ''} ${through.join(', ')}; ${rule}: upgrade ${path.join(' → ')}, one release per run`,
   }
 }
 
@@ -189,12 +204,12 @@ export function kubernetesSupport(dkp: string, kubernetes: string): Support {
   if (below(newest, k))
     return {
       kind: 'newer',
-      reason: `Kubernetes ${kubernetes} is newer than DKP ${dkp} supports (up to ${newest}.x)`,
+      reason: `Kubernetes ${kubernetes} is newer than ${platformName(dkp)} ${dkp} supports (up to ${newest}.x)`,
     }
   if (below(k, release.oldestKubernetes))
     return {
       kind: 'older',
-      reason: `Kubernetes ${kubernetes} is older than DKP ${dkp} supports (from ${release.oldestKubernetes})`,
+      reason: `Kubernetes ${kubernetes} is older than ${platformName(dkp)} ${dkp} supports (from ${release.oldestKubernetes})`,
     }
   return { kind: 'ok' }
 }

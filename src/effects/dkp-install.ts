@@ -29,7 +29,8 @@ import {
   redactUrl,
   SHIPPED_CHECKSUMS,
 } from '../core/download.js'
-import { WorkError } from '../core/errors.js'
+import { InputError, WorkError } from '../core/errors.js'
+import { productOf } from '../core/providers.js'
 import {
   ACTION_LABELS,
   type InputLabels,
@@ -101,6 +102,13 @@ export async function installDkp(opts: InstallDkpOptions): Promise<InstallResult
   }
 
   const platform = dkpPlatform(here.platform, here.arch)
+  // NKP binaries (2.12+) come from signed portal URLs (3P): the official DKP pattern does not
+  // apply, so an NKP version needs a mirror template or a pre-installed binary.
+  if (!template && productOf(version) === 'nkp') {
+    throw new InputError(
+      `nkp ${version}: NKP binaries are downloaded from signed Nutanix portal URLs, so there is no official URL to default to; set ${L.urlTemplate} (a mirror template with {version}, {os}, {arch}) or ${L.dkpPath} (a pre-installed nkp)`,
+    )
+  }
   const url = expandUrlTemplate(template ?? OFFICIAL_URL_TEMPLATE, version, platform)
   const key = checksumKey(version, platform)
   const entry: ChecksumEntry | undefined = table[key]
@@ -359,7 +367,8 @@ async function installTarball(
   let t = performance.now()
   const binDir = join(work, 'bin')
   await mkdir(binDir)
-  const bin = await extractBinaryFromTarGz(tarball, binDir).catch((err) => {
+  // The NKP tarball holds `nkp` (3P), DKP's `dkp`.
+  const bin = await extractBinaryFromTarGz(tarball, binDir, { name: productOf(c.version) }).catch((err) => {
     if (err instanceof ArchiveError) {
       throw new WorkError(`the tarball for ${what(c)} from ${url} is unusable: ${err.message}`, {
         cause: err,

@@ -28,6 +28,8 @@ export interface DkpRunResult {
 export interface DkpRunnerOptions {
   binary: string
   kubeconfigPath: string
+  /** The CLI's name in command lines users see: `dkp`, or `nkp` for an NKP target (2.12+). */
+  cli?: 'dkp' | 'nkp'
   /** Lines of output handed to the log as they arrive. */
   onLine?: (line: string) => void
   /** Kept for the failure report. */
@@ -62,8 +64,8 @@ export function dkpArgv(cmd: DkpCommand, kubeconfigPath: string): string[] {
 }
 
 /** A command as users see it in logs, results and summaries; needs no dkp binary (dry runs). */
-export function displayCommand(cmd: DkpCommand, kubeconfigPath: string): string {
-  return commandLine('dkp', dkpArgv(cmd, kubeconfigPath))
+export function displayCommand(cmd: DkpCommand, kubeconfigPath: string, cli: 'dkp' | 'nkp' = 'dkp'): string {
+  return commandLine(cli, dkpArgv(cmd, kubeconfigPath))
 }
 
 /** A dkp command failed: carries the command line, exit code and last output lines. */
@@ -111,7 +113,7 @@ export class DkpRunner {
 
   /** The command line users see (`dkp …`), as recorded in results and summaries. */
   display(cmd: DkpCommand): string {
-    return displayCommand(cmd, this.opts.kubeconfigPath)
+    return displayCommand(cmd, this.opts.kubeconfigPath, this.opts.cli)
   }
 
   private orphanMs(): number {

@@ -15,6 +15,20 @@ export interface Reporter {
   summary(markdown: string): void
   /** Never print this value (GitHub masks it in every later line). */
   secret(value: string): void
+  /**
+   * A line of a tool's own output (dkp: rendered YAML, long logs). Optional: without it the
+   * line goes to `info`. The CLI writes these to its log file and keeps the last ones for a failure.
+   */
+  detail?(line: string): void
+}
+
+/** Where a reporter's `detail` lines go: a log file, with the last lines kept. */
+export interface DetailSink {
+  write(line: string): void
+  /** The last lines written (for the failure report on the console). */
+  tail(): string[]
+  /** The file, as shown to the user. */
+  readonly path: string
 }
 
 /** A terminal reporter: progress on stderr, outputs collected for the caller. */
@@ -22,7 +36,15 @@ export class ConsoleReporter implements Reporter {
   readonly outputs = new Map<string, string>()
   readonly summaries: string[] = []
   private indent = ''
-  constructor(private readonly write: (text: string) => void = (t) => process.stderr.write(t)) {}
+  constructor(
+    private readonly write: (text: string) => void = (t) => process.stderr.write(t),
+    /** Tool output goes here instead of the console (the CLI's --log-file). */
+    readonly details?: DetailSink,
+  ) {}
+  detail(line: string) {
+    if (this.details) this.details.write(line)
+    else this.info(line)
+  }
   info(message: string) {
     this.write(`${this.indent}${message}\n`)
   }

@@ -153,6 +153,12 @@ export const INFRA_KIND: Record<string, { apiVersion: string; cluster: string; m
     cluster: 'GCPCluster',
     machineTemplate: 'GCPMachineTemplate',
   },
+  // NKP nutanix: CAPX's kinds (minimal CRDs, src/fleet/crds.ts NUTANIX_KINDS)
+  nutanix: {
+    apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1',
+    cluster: 'NutanixCluster',
+    machineTemplate: 'NutanixMachineTemplate',
+  },
 }
 
 export function infraKind(provider: string) {

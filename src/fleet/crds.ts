@@ -24,6 +24,7 @@ import { join } from 'node:path'
 import { parse, parseAllDocuments, stringify } from 'yaml'
 import { WorkError } from '../core/errors.js'
 import type { Kube, KubeObject } from '../effects/kube.js'
+import { NUTANIX_KINDS } from './crds-nutanix.js'
 import { packageRoot } from './kube-bins.js'
 
 export interface Crd extends KubeObject {
@@ -282,7 +283,7 @@ export function readCrdDir(dir: string): Crd[] {
 
 const OPEN = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }
 
-interface PermissiveKind {
+export interface PermissiveKind {
   group: string
   kind: string
   plural: string
@@ -372,7 +373,7 @@ export function permissiveCrd(k: PermissiveKind): Crd {
     metadata: {
       name: `${k.plural}.${k.group}`,
       annotations: {
-        'dkp-fleet.test/source': 'permissive stand-in CRD (src/fleet/crds.ts): no published CRD',
+        'dkp-fleet.test/source': `permissive stand-in CRD (src/fleet/crds.ts): ${k.group.startsWith('infrastructure.') ? 'CAPX module not available here' : 'no published CRD'}`,
       },
     },
     spec: {
@@ -412,7 +413,7 @@ export function permissiveCrd(k: PermissiveKind): Crd {
 }
 
 export function kommanderCrds(): Crd[] {
-  return PERMISSIVE_KINDS.map(permissiveCrd)
+  return [...PERMISSIVE_KINDS, ...NUTANIX_KINDS].map(permissiveCrd)
 }
 
 /** Every CRD of the test fleet: upstream (fetched or cached) plus the permissive Kommander ones. */

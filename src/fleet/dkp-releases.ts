@@ -14,10 +14,25 @@
 //   and only test-fleet data; the product never reads this module.
 
 import { defaultKubernetesFor, minorOf } from '../core/versions.js'
+import { ADDON_VERSIONS, CAPI_CORE, INFRA } from './release-columns.js'
 import { dkpTags, kommanderAppVersion, RELEASES } from './release-table.js'
 
-/** Minor releases this module knows, oldest first. */
-export const KNOWN_MINORS = ['2.2', '2.3', '2.4', '2.5', '2.6', '2.7', '2.8'] as const
+/** Minor releases this module knows, oldest first: DKP 2.2–2.8, then NKP 2.12–2.17 (the renamed DKP). */
+export const KNOWN_MINORS = [
+  '2.2',
+  '2.3',
+  '2.4',
+  '2.5',
+  '2.6',
+  '2.7',
+  '2.8',
+  '2.12',
+  '2.13',
+  '2.14',
+  '2.15',
+  '2.16',
+  '2.17',
+] as const
 type Minor = (typeof KNOWN_MINORS)[number]
 
 export interface CapiComponent {
@@ -106,6 +121,18 @@ function fluxFor(minor: Minor, patch: number): string {
       return '2.1.2'
     case '2.8':
       return '2.2.3'
+    // NKP (I), except 2.17: its kommander-flux app is 2.7.2 (C: KA v2.17.1)
+    case '2.12':
+      return '2.3.0'
+    case '2.13':
+    case '2.14':
+      return '2.4.0'
+    case '2.15':
+      return '2.5.1'
+    case '2.16':
+      return '2.6.4'
+    case '2.17':
+      return '2.7.2'
   }
 }
 
@@ -114,56 +141,15 @@ function fluxFor(minor: Minor, patch: number): string {
 function providersFor(minor: Minor): string[] {
   if (minor === '2.2') return ['aws', 'azure', 'preprovisioned']
   if (minor === '2.3') return ['aws', 'azure', 'eks', 'preprovisioned', 'vsphere']
+  // NKP (3P: nkp 2.13.3 help for update controlplane|nodepool); nutanix through upgrade cluster
+  if (idx(minor) >= idx('2.12'))
+    return ['aks', 'aws', 'azure', 'eks', 'gcp', 'preprovisioned', 'vcd', 'vsphere']
   return ['aws', 'azure', 'eks', 'gcp', 'preprovisioned', 'vsphere']
 }
 
-// (I) CAPI providers: core/kubeadm, infrastructure providers, cert-manager. 2.2.3 CAPPP v0.8.3
-// and CAPZ v1.3.1 are confirmed; the rest is inferred.
-const CAPI_CORE = ['v1.1.3', 'v1.1.5', 'v1.2.4', 'v1.3.5', 'v1.4.4', 'v1.5.3', 'v1.5.5'] as const
-const INFRA: {
-  short: string
-  providerName: string
-  serves: string[]
-  image: string
-  versions: readonly (string | null)[]
-}[] = [
-  {
-    short: 'capa',
-    providerName: 'aws',
-    serves: ['aws', 'eks'],
-    image: 'registry.k8s.io/cluster-api-aws/cluster-api-aws-controller',
-    versions: ['v1.4.1', 'v1.5.0', 'v2.0.2', 'v2.1.4', 'v2.2.1', 'v2.2.4', 'v2.3.0'],
-  },
-  {
-    short: 'capz',
-    providerName: 'azure',
-    serves: ['azure'],
-    image: 'registry.k8s.io/cluster-api-azure/cluster-api-azure-controller',
-    versions: ['v1.3.1', 'v1.4.2', 'v1.5.3', 'v1.8.2', 'v1.9.4', 'v1.10.4', 'v1.11.2'],
-  },
-  {
-    short: 'capv',
-    providerName: 'vsphere',
-    serves: ['vsphere'],
-    image: 'registry.k8s.io/cluster-api-vsphere/cluster-api-vsphere-controller',
-    versions: [null, 'v1.2.0', 'v1.4.1', 'v1.5.3', 'v1.6.1', 'v1.7.4', 'v1.8.4'],
-  },
-  {
-    short: 'cappp',
-    providerName: 'preprovisioned',
-    serves: ['preprovisioned'],
-    image: 'docker.io/mesosphere/cluster-api-preprovisioned-controller',
-    versions: ['v0.8.3', 'v0.9.2', 'v0.10.3', 'v0.11.3', 'v0.12.1', 'v0.13.4', 'v0.14.1'],
-  },
-  {
-    short: 'capg',
-    providerName: 'gcp',
-    serves: ['gcp'],
-    image: 'registry.k8s.io/cluster-api-gcp/cluster-api-gcp-controller',
-    versions: [null, null, 'v1.1.0', 'v1.2.0', 'v1.3.1', 'v1.4.0', 'v1.5.0'],
-  },
-]
-
+// (I) CAPI providers: core/kubeadm, infrastructure providers (their versions per minor in
+// release-columns.ts), cert-manager. 2.2.3 CAPPP v0.8.3 and CAPZ v1.3.1 are confirmed; the rest
+// is inferred.
 /** The core CAPI providers: one controller each, all at the release's CAPI core version. */
 const CORE_PROVIDERS: readonly {
   name: string
@@ -324,46 +310,15 @@ const ADDONS_BY_PROVIDER: Record<string, string[]> = {
     'nvidia-feature-discovery',
   ],
   aks: ['cluster-autoscaler', 'node-feature-discovery', 'nvidia-feature-discovery'],
-}
-
-// (I) addon versions per minor 2.2…2.8 and their images.
-const ADDON_VERSIONS: Record<string, { image: string; versions: readonly (string | null)[] }> = {
-  'calico-cni-installation': {
-    image: 'quay.io/calico/node',
-    versions: ['v3.22.1', 'v3.22.1', 'v3.24.1', 'v3.24.5', 'v3.25.1', 'v3.26.1', 'v3.26.4'],
-  },
-  'tigera-operator': {
-    image: 'quay.io/tigera/operator',
-    versions: ['v1.25.3', 'v1.25.3', 'v1.28.1', 'v1.28.5', 'v1.29.3', 'v1.30.4', 'v1.30.9'],
-  },
-  'aws-ebs-csi': {
-    image: 'registry.k8s.io/provider-aws/aws-ebs-csi-driver',
-    versions: ['v1.5.1', 'v1.9.0', 'v1.12.0', 'v1.14.1', 'v1.19.0', 'v1.22.0', 'v1.25.0'],
-  },
-  'azure-disk-csi': {
-    image: 'mcr.microsoft.com/oss/kubernetes-csi/azuredisk-csi',
-    versions: ['v1.13.0', 'v1.19.0', 'v1.23.0', 'v1.26.2', 'v1.27.1', 'v1.28.3', 'v1.29.1'],
-  },
-  'vsphere-csi': {
-    image: 'gcr.io/cloud-provider-vsphere/csi/release/driver',
-    versions: ['v2.4.0', 'v2.5.1', 'v2.6.2', 'v2.7.0', 'v3.0.2', 'v3.0.3', 'v3.1.2'],
-  },
-  'local-volume-provisioner': {
-    image: 'registry.k8s.io/sig-storage/local-volume-provisioner',
-    versions: ['v2.4.0', 'v2.4.0', 'v2.5.0', 'v2.5.0', 'v2.5.0', 'v2.5.0', 'v2.6.0'],
-  },
-  'gcp-pd-csi': {
-    image: 'registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver',
-    versions: ['v1.4.0', 'v1.6.1', 'v1.7.1', 'v1.8.5', 'v1.10.1', 'v1.10.4', 'v1.12.2'],
-  },
-  'node-feature-discovery': {
-    image: 'registry.k8s.io/nfd/node-feature-discovery',
-    versions: ['v0.10.1', 'v0.10.1', 'v0.11.3', 'v0.12.1', 'v0.13.2', 'v0.14.1', 'v0.14.3'],
-  },
-  'nvidia-feature-discovery': {
-    image: 'nvcr.io/nvidia/gpu-feature-discovery',
-    versions: ['v0.5.0', 'v0.6.1', 'v0.6.2', 'v0.7.0', 'v0.8.0', 'v0.8.1', 'v0.8.2'],
-  },
+  // NKP nutanix (I): the CNI, the Nutanix CSI driver and the provider-independent addons
+  nutanix: [
+    'calico-cni-installation',
+    'tigera-operator',
+    'nutanix-csi',
+    'cluster-autoscaler',
+    'node-feature-discovery',
+    'nvidia-feature-discovery',
+  ],
 }
 
 // cluster-autoscaler follows the release's Kubernetes minor (I).
@@ -375,6 +330,12 @@ const AUTOSCALER_PATCH: Record<string, number> = {
   '1.26': 1,
   '1.27': 2,
   '1.28': 0,
+  '1.29': 3,
+  '1.30': 2,
+  '1.31': 1,
+  '1.32': 0,
+  '1.33': 0,
+  '1.34': 1,
 }
 
 export function addonProviders(): string[] {

@@ -23,6 +23,7 @@ import { homedir, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { InputError, WorkError } from '../core/errors.js'
 import type { Inventory } from '../core/model.js'
+import { productOf } from '../core/providers.js'
 import { DKP_MINORS, minorOf, normalizeDkp } from '../core/versions.js'
 import { isKnownDkp } from './dkp-releases.js'
 import { packageRoot } from './kube-bins.js'
@@ -65,6 +66,8 @@ export interface FleetUpOptions {
   cwd?: string
   /** DKP version to seed the fleet at (default: the release before the inventory's target). */
   dkp?: string
+  /** NKP version to seed the fleet at, instead of `dkp` (`v2.13.x`: the newest 2.13 patch of the table). */
+  nkp?: string
   /** Directory for the fleet's files (default: a new temp dir). */
   dir?: string
   /** Control plane + CRDs only: no seeding, no simulated controllers. */
@@ -192,26 +195,47 @@ async function fleetInventory(
     ? await options.loadInventory(files, cwd)
     : (await loadInventory(files, cwd)).inventory
   const target = inventory.target.dkp
-  if (!options.dkp) return { files, target, dkp: defaultSeedVersion(target) }
-  const v = normalizeDkp(options.dkp)
-  if (!v) throw new InputError(`--dkp: "${options.dkp}" is not a version like v2.7.1`)
+  if (options.dkp && options.nkp) throw new InputError('--dkp and --nkp: give at most one seed release')
+  const flag = options.nkp ? '--nkp' : '--dkp'
+  const given = options.nkp ?? options.dkp
+  if (!given) return { files, target, dkp: defaultSeedVersion(target) }
+  const v = newestPatch(given) ?? normalizeDkp(given)
+  if (!v) throw new InputError(`${flag}: "${given}" is not a version like v2.7.1 or v2.13.x`)
   if (!isKnownDkp(v))
     throw new InputError(
-      `--dkp: the test fleet seeds the DKP releases of the release table (data/releases.json: ${dkpTags().join(', ')}); ${v} is not one`,
+      `${flag}: the test fleet seeds the DKP/NKP releases of the release table (data/releases.json: ${dkpTags().join(', ')}); ${v} is not one`,
+    )
+  if ((productOf(v) === 'nkp') !== (flag === '--nkp'))
+    throw new InputError(
+      `${flag}: ${v} is ${productOf(v) === 'nkp' ? 'an NKP release: use --nkp' : 'a DKP release: use --dkp'}`,
     )
   return { files, target, dkp: v }
 }
 
-/** `<dir>/bin/dkp`: a shell shim that runs the stand-in at the target release (unless set). */
+/** `v2.13.x` → the newest v2.13 patch of the release table; undefined for anything else. */
+function newestPatch(spec: string): string | undefined {
+  const m = /^v?(\d+\.\d+)\.x$/.exec(spec.trim())
+  if (!m) return undefined
+  return dkpTags()
+    .filter((t) => t.startsWith(`v${m[1]}.`))
+    .at(-1)
+}
+
+/**
+ * `<dir>/bin/dkp` and `<dir>/bin/nkp`: shell shims that run the stand-in at the target release
+ * (unless set); the stand-in answers as `nkp` for NKP releases (2.12+).
+ */
 function writeStandinShim(dir: string, standin: string[], target: string): void {
-  const shim = join(dir, 'bin', 'dkp')
-  writeFileSync(
-    shim,
-    `#!/bin/sh\n# Stand-in dkp of the local test fleet (dkp-fleet fleet up).\n` +
-      `: "\${DKP_STANDIN_VERSION:=${target}}"\nexport DKP_STANDIN_VERSION\n` +
-      `exec ${standin.map(q).join(' ')} "$@"\n`,
-  )
-  chmodSync(shim, 0o755)
+  for (const cli of ['dkp', 'nkp']) {
+    const shim = join(dir, 'bin', cli)
+    writeFileSync(
+      shim,
+      `#!/bin/sh\n# Stand-in ${cli} of the local test fleet (dkp-fleet fleet up).\n` +
+        `: "\${DKP_STANDIN_VERSION:=${target}}"\nexport DKP_STANDIN_VERSION\n` +
+        `exec ${standin.map(q).join(' ')} "$@"\n`,
+    )
+    chmodSync(shim, 0o755)
+  }
 }
 
 /** Starts the daemon detached, its output to `<dir>/daemon.log`; returns its pid. */

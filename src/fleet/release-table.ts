@@ -26,9 +26,9 @@ import { compareVersions } from '../core/versions.js'
 
 export const RELEASES: ReleaseData = releaseDataFrom(raw as unknown as RawReleaseData)
 
-/** DKP (not NKP) tags of the table, oldest first: v2.2.0 … v2.8.3. */
+/** Platform tags the test fleet seeds, oldest first: DKP v2.2.0 … v2.8.3 and NKP v2.12.0 … v2.17.1. */
 export function dkpTags(): string[] {
-  return RELEASES.platformTags().filter((t) => /^v2\.[2-8]\.\d+$/.test(t))
+  return RELEASES.platformTags().filter((t) => /^v2\.([2-8]|1[2-7])\.\d+$/.test(t))
 }
 
 function platform(tag: string): PlatformRelease {

@@ -53,6 +53,47 @@ export function capiCluster(ctx: SeedBuilder, c: SeededCluster): void {
   else kubeadmControlPlane(ctx, c, cpName)
   for (const pool of c.nodepools) nodePool(ctx, c, pool)
   coreAddons(ctx, c)
+  if (c.provider === 'nutanix') nutanixObjects(ctx, c, [cpName, ...c.nodepools])
+}
+
+/**
+ * NKP nutanix (CAPX kinds, minimal CRDs): the NutanixCluster and one NutanixMachineTemplate per
+ * template the control plane and the pools reference, on the VM image built for the seeded
+ * Kubernetes (an image name of the NKP naming pattern, I).
+ */
+function nutanixObjects(ctx: SeedBuilder, c: SeededCluster, templates: string[]): void {
+  const infra = infraKind('nutanix')
+  add(
+    ctx,
+    {
+      apiVersion: infra.apiVersion,
+      kind: infra.cluster,
+      metadata: meta(c.name, c.namespace, { [CLUSTER_NAME]: c.name }),
+      spec: {
+        controlPlaneEndpoint: { host: `${c.name}.fleet.invalid`, port: 6443 },
+        prismCentral: { address: 'prism-central.fleet.invalid', port: 9440 },
+      },
+    },
+    { ready: true },
+  )
+  for (const name of templates) {
+    add(ctx, {
+      apiVersion: infra.apiVersion,
+      kind: infra.machineTemplate,
+      metadata: meta(name, c.namespace, { [CLUSTER_NAME]: c.name }),
+      spec: {
+        template: {
+          spec: {
+            image: { type: 'name', name: `nkp-rocky-9.5-release-${ctx.kubernetes}` },
+            vcpuSockets: 2,
+            vcpusPerSocket: 1,
+            memorySize: '8Gi',
+            systemDiskSize: '80Gi',
+          },
+        },
+      },
+    })
+  }
 }
 
 /** The CAPI Cluster, Provisioned and Ready. */

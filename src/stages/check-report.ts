@@ -11,6 +11,7 @@ import { healthRule } from '../core/health-rules.js'
 import type { SourceRef } from '../core/model.js'
 import { preflightRule } from '../core/preflight-rules.js'
 import { selectAnnotations } from '../core/report/annotations.js'
+import { type ReportArtifact, reportFilesNote } from '../core/report/artifact.js'
 import { exitCodeFor, type FailOn } from '../core/report/exit-code.js'
 import { renderJson } from '../core/report/json.js'
 import { type CheckReport, TOOL_INFORMATION_URI } from '../core/report/model.js'
@@ -33,6 +34,8 @@ export interface PublishOptions {
   failOn: FailOn
   /** The previous run's JSON report (`previous-report`), for the summary's trend line. */
   previous?: CheckReport
+  /** The artifact the report files are uploaded as: the summary names them by it, not by the runner's path. */
+  artifact?: ReportArtifact
 }
 
 export interface Published {
@@ -82,13 +85,17 @@ export async function publishCheck(
     if (a.level === 'error') reporter.error(text, where)
     else reporter.warning(text, where)
   }
-  let summary = renderSummary(report, options.previous ? { previous: options.previous } : {})
+  let summary =
+    renderSummary(report, options.previous ? { previous: options.previous } : {}) +
+    reportFilesNote(options.artifact)
   if (selection.note) {
     reporter.info(selection.note)
     summary += `\n> [!NOTE]\n> ${selection.note.replace(/\n/g, ' ')}\n`
   }
   reporter.summary(summary)
-  reporter.info(`JSON report: ${reportPath}; SARIF: ${sarifPath}`)
+  reporter.info(
+    `JSON report: ${reportPath}; SARIF: ${sarifPath}${options.artifact ? ` (uploaded as the artifact ${options.artifact.name})` : ''}`,
+  )
   return {
     counts,
     report: reportPath,

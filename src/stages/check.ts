@@ -100,6 +100,7 @@ const check: GateStage<StepState> = {
     const previous = await loadPreviousReport(ctx.extra.previousReport, ctx.place.cwd, ctx.reporter)
     const published = await publishCheck(checked, ctx.reporter, {
       dir: ctx.place.reportDir,
+      ...(ctx.place.reportArtifact ? { artifact: ctx.place.reportArtifact } : {}),
       clusterSources: clusterSources(ctx.inventory),
       fallback: ctx.inventory.management.source,
       srcRoot: ctx.place.cwd,

@@ -8,6 +8,7 @@ import { InputError, messageOf } from '../core/errors.js'
 import type { Inventory } from '../core/model.js'
 import { assertPlanDigest, buildPlan, type Plan } from '../core/plan.js'
 import { PER_CLUSTER_STAGES, type PlanStage } from '../core/stages.js'
+import { didYouMean } from '../core/suggest.js'
 import type { DkpRunner } from '../effects/dkp-runner.js'
 import { loadInventory } from '../effects/inventory-files.js'
 import { Kube, type KubeOptions } from '../effects/kube.js'
@@ -85,7 +86,7 @@ export function resolveCluster(stage: PlanStage, inventory: Inventory, requested
   if (!cluster) {
     const names = inventory.clusters.filter((c) => !c.attached).map((c) => c.name)
     throw new InputError(
-      `unknown cluster "${requested}": not the management cluster (${mgmt}) nor a managed cluster of the inventory (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})`,
+      `unknown cluster "${requested}"${didYouMean(requested, [mgmt, ...names])}: not the management cluster (${mgmt}) nor a managed cluster of the inventory (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})`,
     )
   }
   if (cluster.attached) {

@@ -1,6 +1,7 @@
 // The dkp binary a stage runs: the pinned version (input `dkp-version`, else the target DKP
 // release), installed and verified by the installer, or the pre-installed `dkp-path`.
 
+import { productOf } from '../core/providers.js'
 import { type InstallResult, installDkp } from '../effects/dkp-install.js'
 import type { Reporter } from '../effects/reporter.js'
 import type { DkpSource } from './execute.js'
@@ -12,18 +13,22 @@ export async function installDkpForStage(
   env: NodeJS.ProcessEnv,
   onInstalled?: (result: InstallResult) => void,
 ): Promise<string> {
+  const version = source.version ?? targetDkp
+  const cli = productOf(version)
+  const path = source.path ?? (source.downloadUrl || source.version ? undefined : source.pathOf?.(cli))
+  if (path && !source.path) reporter.info(`using ${cli} from PATH: ${path}`)
   const result = await installDkp({
-    version: source.version ?? targetDkp,
+    version,
     sha256: source.sha256,
     urlTemplate: source.downloadUrl,
-    dkpPath: source.path,
+    dkpPath: path,
     requireChecksum: source.requireChecksum,
     tarballCacheDir: source.cacheDir,
     log: { info: (m) => reporter.info(m), warning: (m) => reporter.warning(m) },
     cwd: env.GITHUB_WORKSPACE ?? process.cwd(),
   })
   reporter.info(
-    `dkp ${result.version} (${result.source}, sha256 ${result.sha256.slice(0, 12)}…): ${result.binary}`,
+    `${cli} ${result.version} (${result.source}, sha256 ${result.sha256.slice(0, 12)}…): ${result.binary}`,
   )
   // A verified download kept in the tarball cache: the key to save it under (the shipped
   // workflows save the cache after the stage only when this equals the plan job's key).

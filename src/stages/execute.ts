@@ -8,9 +8,10 @@
 import { tmpdir } from 'node:os'
 import { InputError, messageOf, WorkError } from '../core/errors.js'
 import { countBySeverity } from '../core/findings.js'
-import { prerequisitesOf, stageRow } from '../core/stage-table.js'
+import { productOf } from '../core/providers.js'
+import { checkArtifact } from '../core/report/artifact.js'
+import { stageRow } from '../core/stage-table.js'
 import { type PlanStage, type StageName, UPGRADE_ORDER } from '../core/stages.js'
-import { pendingTexts } from '../core/step-state.js'
 import { TerminalError } from '../core/terminal.js'
 import { toolVersion } from '../core/version.js'
 import { describeWindow, inWindow, nextOpening } from '../core/window.js'
@@ -31,6 +32,7 @@ import {
 import { drive } from './drive.js'
 import { pollMsFrom } from './flow.js'
 import { loadStage } from './registry.js'
+import { unmetPrerequisites, withoutRunning } from './step-states.js'
 import type {
   JobPlace,
   Runner,
@@ -49,6 +51,11 @@ export interface DkpSource {
   sha256?: string
   downloadUrl?: string
   path?: string
+  /**
+   * A pre-installed CLI by name when `path` is unset (the local CLI: `dkp` or `nkp` found on
+   * PATH); the target's product picks the name, `nkp` for NKP 2.12+.
+   */
+  pathOf?: (cli: 'dkp' | 'nkp') => string | undefined
   requireChecksum: boolean
   /** The tarball cache shared between fresh runners (input `dkp-cache-dir`; docs/installer.md). */
   cacheDir?: string
@@ -156,14 +163,8 @@ export async function runStage(options: RunOptions, reporter: Reporter): Promise
     state: { stepId, started: started.toISOString(), tempDirs: [] },
     kubeconfigPath: '',
   }
-  if (!loaded.plan.steps.some((s) => s.id === stepId)) {
-    const message =
-      stage === 'backup' && loaded.plan.backupDisabled
-        ? `backups are turned off for this fleet: ${loaded.plan.backupDisabled}`
-        : `nothing to do: the plan has no ${stepId} step (no ${stage} work in this inventory)`
-    const outcome: StageOutcome = { status: 'skipped', commands: [], message }
-    return publish(job, finish(job, outcome), outcome)
-  }
+  const early = withoutRunning(loaded, stage, stepId)
+  if (early) return publish(job, finish(job, early), early)
   const connected = await connectManagement(
     loaded.inventory,
     {
@@ -329,6 +330,8 @@ function context(job: Job, env: StageEnv, signal: AbortSignal, found: { from?: s
     reportDir: options.reportDir ?? (options.env.RUNNER_TEMP || tmpdir()),
     toolVersion: toolVersion(options.env),
   }
+  const artifact = checkArtifact(options.env)
+  if (artifact) place.reportArtifact = artifact
   const ctx: StageContext = {
     ...env,
     signal,
@@ -395,7 +398,7 @@ function finish(job: Job, outcome: StageOutcome & { badInput?: true }): StageRes
     finished: job.now().toISOString(),
     // A dry run lists what would run; otherwise what did run (also when a later command failed).
     commands: job.options.dryRun
-      ? outcome.commands.map((c) => displayCommand(c, job.kubeconfigPath))
+      ? outcome.commands.map((c) => displayCommand(c, job.kubeconfigPath, productOf(plan.target.dkp)))
       : (job.dkpRunner?.executed ?? []),
     stepId: job.stepId,
     planDigest: plan.digest,
@@ -452,21 +455,6 @@ function guarded<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
   })
 }
 
-/** The prerequisites (stage table) of a step that are in the plan and not done, each with why. */
-async function unmetPrerequisites(stage: PlanStage, env: StageEnv, cluster: string): Promise<string[]> {
-  const unmet: string[] = []
-  for (const req of prerequisitesOf(stage, cluster, env.inventory.management.name)) {
-    if (!env.plan.steps.some((s) => s.id === `${req.stage}:${req.cluster}`)) continue
-    const other = await loadStage(req.stage)
-    const state = await other.status(env, req.cluster)
-    if (!state.done)
-      unmet.push(
-        `${req.stage} is not done on ${req.cluster} (${pendingTexts(state).join(', ') || 'not at target'})`,
-      )
-  }
-  return unmet
-}
-
 /**
  * The dkp binary, installed (or checked) on first use: skipped stages never download it. One
  * install per stage: the first call installs, the others wait for it.
@@ -491,10 +479,11 @@ async function installDkp(job: Job): Promise<DkpRunner> {
   job.dkpRunner ??= new DkpRunner({
     binary,
     kubeconfigPath: job.kubeconfigPath,
+    cli: productOf(job.loaded.plan.target.dkp),
     env: options.env,
     // dkp reads the 0600 file named by --kubeconfig, never the kubeconfig content.
     omitEnv: ['INPUT_KUBECONFIG', ...(kubeconfigEnv ? [kubeconfigEnv] : [])],
-    onLine: (line) => reporter.info(line),
+    onLine: (line) => (reporter.detail ? reporter.detail(line) : reporter.info(line)),
   })
   return job.dkpRunner
 }

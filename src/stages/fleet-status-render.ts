@@ -1,10 +1,20 @@
 // The fleet status as text (`dkp-fleet status`) and as Markdown (the job summary of the action's
-// `status` stage).
+// `status` stage): both open with the per-wave rollup, the Markdown with the Mermaid flowchart;
+// long tables fold into <details>.
 
 import { formatAge } from '../core/backup-state.js'
+import {
+  type ChartState,
+  type FleetChart,
+  fleetChart,
+  foldable,
+  type WaveCounts,
+  waveTotal,
+} from '../core/fleet-chart.js'
 import { code, escapeHtml, mdTable } from '../core/markdown.js'
+import { stageRow } from '../core/stage-table.js'
 import { table } from '../core/text.js'
-import type { ClusterStatus, FleetStatus, LockStatus } from './fleet-status-model.js'
+import type { ClusterStatus, FleetStatus, LockStatus, StepStatus } from './fleet-status-model.js'
 
 const ageText = (iso: string | null | undefined, now: string) =>
   iso ? formatAge(Date.parse(now) - Date.parse(iso)) : '-'
@@ -95,6 +105,18 @@ export function renderFleetStatus(s: FleetStatus): string {
   )
   out.push(pausedLine(s) ?? 'Not paused.')
   out.push(backupLine(s), '')
+  const rollup = waveRollup(s)
+  if (rollup.length > 0)
+    out.push(
+      table(
+        ['WAVE', 'CLUSTERS', 'UPGRADED', 'RUNNING', 'FAILED', 'PENDING'],
+        rollup.map((w) => [
+          `${w.wave}${w.wave === 0 ? ' (canary)' : ''}`,
+          ...[waveTotal(w), w.upgraded, w.running, w.failed, w.pending].map(String),
+        ]),
+      ),
+      '',
+    )
   out.push(
     table(
       CLUSTER_HEADER,
@@ -115,12 +137,57 @@ export function renderFleetStatus(s: FleetStatus): string {
   return `${out.join('\n')}\n`
 }
 
+/** A managed cluster's state in the rollup: every plan step done, a failed last step, a held lock, else pending. */
+export function clusterState(c: ClusterStatus): 'upgraded' | 'running' | 'failed' | 'pending' {
+  if (c.steps.total > 0 && c.steps.done === c.steps.total) return 'upgraded'
+  if (c.lastStep && (c.lastStep.status === 'failed' || c.lastStep.status === 'cancelled')) return 'failed'
+  if (c.lock && !c.lock.expired) return 'running'
+  return 'pending'
+}
+
+/** Per wave: how many managed clusters are upgraded, running, failed, pending. */
+export function waveRollup(s: FleetStatus): WaveCounts[] {
+  const waves = new Map<number, WaveCounts>()
+  for (const c of s.clusters) {
+    if (c.kind !== 'managed' || c.wave === null) continue
+    const w = waves.get(c.wave) ?? { wave: c.wave, upgraded: 0, running: 0, failed: 0, pending: 0 }
+    w[clusterState(c)]++
+    waves.set(c.wave, w)
+  }
+  return [...waves.values()].sort((a, b) => a.wave - b.wave)
+}
+
+/** The status chart: the management chain and the final gate by their steps' states, the waves by their rollup. */
+export function statusChart(s: FleetStatus): FleetChart {
+  const mgmtLock = s.locks.find((l) => l.cluster === s.management && !l.expired)
+  const mgmtSteps = s.steps.filter((x) => x.wave === null)
+  let runningShown = false
+  const state = (x: StepStatus): ChartState => {
+    if (x.state === 'done') return 'done'
+    if (x.recorded && (x.recorded.status === 'failed' || x.recorded.status === 'cancelled')) return 'failed'
+    if (mgmtLock && !runningShown) {
+      runningShown = true
+      return 'running'
+    }
+    return 'pending'
+  }
+  const last = mgmtSteps.at(-1)
+  const final = last && stageRow(last.stage).final && mgmtSteps.length > 1 ? last : undefined
+  return {
+    kind: 'status',
+    management: s.management,
+    chain: mgmtSteps.filter((x) => x !== final).map((x) => ({ stage: x.stage, state: state(x) })),
+    waves: waveRollup(s),
+    ...(final ? { final: { stage: final.stage, state: state(final) } } : {}),
+  }
+}
+
 /** Rows shown in the job summary before the rest is left to the JSON output. */
 const SUMMARY_ROWS = 300
 
 /** Markdown for the job summary. */
 export function fleetStatusMarkdown(s: FleetStatus): string {
-  const out: string[] = [`## DKP fleet status: ${escapeHtml(s.fleet)}`, '']
+  const out: string[] = [`## DKP fleet status: ${escapeHtml(s.fleet)}`, '', fleetChart(statusChart(s)), '']
   if (s.paused)
     out.push(
       `> ⏸️ **Paused** by ${escapeHtml(s.paused.by)} since ${escapeHtml(s.paused.at)}: ${escapeHtml(s.paused.reason)}`,
@@ -147,18 +214,40 @@ export function fleetStatusMarkdown(s: FleetStatus): string {
         ],
       ],
     ),
+  )
+  const rollup = waveRollup(s)
+  if (rollup.length > 0)
+    out.push(
+      '',
+      '### Waves',
+      '',
+      mdTable(
+        ['wave', 'clusters', 'upgraded', 'running', 'failed', 'pending'],
+        rollup.map((w) => [
+          `${w.wave}${w.wave === 0 ? ' (canary)' : ''}`,
+          String(waveTotal(w)),
+          String(w.upgraded),
+          String(w.running),
+          String(w.failed),
+          String(w.pending),
+        ]),
+      ),
+    )
+  out.push(
     '',
-    '### Clusters',
-    '',
-    mdTable(
-      CLUSTER_HEADER,
-      s.clusters.slice(0, SUMMARY_ROWS).map((c) => clusterRow(c, s.observedAt)),
+    ...foldable(
+      'Clusters',
+      mdTable(
+        CLUSTER_HEADER,
+        s.clusters.slice(0, SUMMARY_ROWS).map((c) => clusterRow(c, s.observedAt)),
+      ),
+      s.clusters.length,
     ),
   )
   if (s.clusters.length > SUMMARY_ROWS)
     out.push('', `… and ${s.clusters.length - SUMMARY_ROWS} more clusters (the \`status\` output lists all).`)
   const { rows, hidden } = stepRows(s, SUMMARY_ROWS)
-  out.push('', '### Steps', '', mdTable(STEP_HEADER, rows))
+  out.push('', ...foldable('Steps', mdTable(STEP_HEADER, rows), rows.length))
   if (hidden > 0) out.push('', `… and ${hidden} more steps (the \`status\` output lists all).`)
   out.push(
     '',

@@ -36,7 +36,13 @@ export {
   resumeFleet,
 } from './fleet-control.js'
 export * from './fleet-status-model.js'
-export { fleetStatusMarkdown, renderFleetStatus } from './fleet-status-render.js'
+export {
+  clusterState,
+  fleetStatusMarkdown,
+  renderFleetStatus,
+  statusChart,
+  waveRollup,
+} from './fleet-status-render.js'
 
 /** Reads the fleet status: live state through the stage modules and the Snapshot, plus the run record. */
 export async function readFleetStatus(

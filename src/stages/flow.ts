@@ -3,6 +3,7 @@
 
 import type { DkpCommand } from '../core/dkp-commands.js'
 import { WorkError } from '../core/errors.js'
+import { productOf } from '../core/providers.js'
 import { pendingTexts } from '../core/step-state.js'
 import { sameTerminal, TerminalError, type TerminalState } from '../core/terminal.js'
 import { displayCommand } from '../effects/dkp-runner.js'
@@ -17,7 +18,9 @@ export function noteFrom(ctx: Pick<StageContext, 'found'>, from: string | undefi
 export async function act(ctx: StageContext, cmd: DkpCommand): Promise<void> {
   // A dry run names the command without resolving dkp: nothing is installed to preview.
   if (ctx.dryRun && !cmd.readOnly) {
-    ctx.reporter.info(`dry run: would run ${displayCommand(cmd, ctx.kubeconfigPath)}`)
+    ctx.reporter.info(
+      `dry run: would run ${displayCommand(cmd, ctx.kubeconfigPath, productOf(ctx.target.dkp))}`,
+    )
     return
   }
   const dkp = await ctx.dkp()
@@ -67,7 +70,8 @@ export async function runWatching(
   try {
     await running
   } catch (err) {
-    if (terminal) throw new TerminalError(terminal, displayCommand(cmd, ctx.kubeconfigPath))
+    if (terminal)
+      throw new TerminalError(terminal, displayCommand(cmd, ctx.kubeconfigPath, productOf(ctx.target.dkp)))
     throw err
   } finally {
     finished = true

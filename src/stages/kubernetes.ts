@@ -7,9 +7,10 @@
 // marker is honoured between parts. A vSphere pool without its own `vm-template` gets the
 // control plane's (templates are built per Kubernetes version, reference §2.6/2.7).
 
-import { controlPlaneCommand, nodePoolCommand } from '../core/dkp-commands.js'
+import { controlPlaneCommand, nodePoolCommand, upgradeClusterCommand } from '../core/dkp-commands.js'
 import { CLUSTER_NAME_LABEL } from '../core/kinds.js'
 import { type KubernetesView, kubernetesState, type RolloutState } from '../core/konvoy-state.js'
+import { upgradesWithUpgradeCluster } from '../core/providers.js'
 import { pend } from '../core/step-state.js'
 import { checkKubernetesPath, vVersion } from '../core/versions.js'
 import { defineStage } from './drive.js'
@@ -125,6 +126,51 @@ function parts({ view, target }: KubernetesState): Step<KubernetesState>[] {
   ]
 }
 
+/**
+ * NKP nutanix: one step, `nkp upgrade cluster nutanix`, done when the control plane and every
+ * pool are at the version that nkp builds in (the same convergence as the Konvoy chain). A
+ * rollout already under way (every spec at target) is waited for, not started again.
+ */
+function wholeCluster({ view, target }: KubernetesState): Step<KubernetesState> {
+  const kc = view.cluster
+  const v = vVersion(target)
+  const label = `cluster ${kc.namespace}/${kc.name} (nkp upgrade cluster nutanix)`
+  const states = (x: KubernetesView) => [
+    partOf(x.controlPlane?.state, `control plane of ${kc.name}`),
+    ...x.pools.map((p) => partOf(p.state, `md ${p.name}`)),
+  ]
+  const rolling = [view.controlPlane?.state, ...view.pools.map((p) => p.state)].every((p) => p?.specAtTarget)
+  return {
+    label,
+    action: rolling
+      ? {
+          kind: 'none',
+          why: 'the rollout in progress',
+          log: `${label}: every part already wants ${v}, still rolling; waiting without an nkp command`,
+        }
+      : { kind: 'dkp', command: upgradeClusterCommand(kc, view.pools, target) },
+    done: (s) => {
+      const parts = states(s.view)
+      const open = parts.filter((p) => !p.done)
+      if (open.length === 0)
+        return { done: true, evidence: parts.flatMap((p) => p.evidence), pending: [], progress: `at ${v}` }
+      const part: PartState = {
+        done: false,
+        evidence: [],
+        pending: open.flatMap((p) => p.pending),
+        progress: open
+          .map((p) => p.progress)
+          .filter(Boolean)
+          .join('; '),
+      }
+      const failed = open.find((p) => p.failed)?.failed
+      if (failed) part.failed = failed
+      return part
+    },
+    skip: { log: `${label}: skipped, already at ${v}`, note: `${label}: skipped (at ${v})` },
+  }
+}
+
 const kubernetes: UpgradeStage<KubernetesState> = {
   name: 'kubernetes',
   kind: 'upgrade',
@@ -149,6 +195,7 @@ const kubernetes: UpgradeStage<KubernetesState> = {
     const refused = refusal(state)
     if (refused) return refused
     noteUnlisted(state.view, ctx)
+    if (upgradesWithUpgradeCluster(state.view.cluster.provider, ctx.target.dkp)) return [wholeCluster(state)]
     return parts(state)
   },
 

@@ -8,6 +8,7 @@ import type { DkpCommand } from '../core/dkp-commands.js'
 import type { Finding } from '../core/findings.js'
 import type { Inventory, ManagedCluster } from '../core/model.js'
 import type { Plan } from '../core/plan.js'
+import type { ReportArtifact } from '../core/report/artifact.js'
 import type { PlanStage, StageName } from '../core/stages.js'
 import type { PartState, StepState } from '../core/step-state.js'
 import type { TerminalState } from '../core/terminal.js'
@@ -92,6 +93,8 @@ export interface JobPlace {
   reportDir: string
   /** The tool version reports name (`DKP_FLEET_VERSION` overrides the package's). */
   toolVersion: string
+  /** The artifact the shipped workflow uploads the check's report files as (a GitHub run only). */
+  reportArtifact?: ReportArtifact
 }
 
 export interface StageContext extends StageEnv {

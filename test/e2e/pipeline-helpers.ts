@@ -76,7 +76,12 @@ export interface Dispatcher {
 let runCounter = 0
 
 /** Runs the shipped upgrade workflow (or a caller of it) against the test fleet. */
-export function dispatcher(kubeconfig: () => string, log: (line: string) => void = () => {}): Dispatcher {
+export function dispatcher(
+  kubeconfig: () => string,
+  log: (line: string) => void = () => {},
+  /** The release the stand-in reports (an NKP one answers as `nkp`). */
+  standinVersion: string = TARGET.dkp,
+): Dispatcher {
   const actionDir = actionSnapshot()
   const shim = standinShim(actionDir)
   const approvals: Dispatcher['approvals'] = []
@@ -110,7 +115,7 @@ export function dispatcher(kubeconfig: () => string, log: (line: string) => void
           PATH: process.env.PATH,
           HOME: process.env.HOME ?? tmpdir(),
           // The stand-in dkp reports this release; the stages poll fast; the fault switches.
-          DKP_STANDIN_VERSION: TARGET.dkp,
+          DKP_STANDIN_VERSION: standinVersion,
           DKP_STANDIN_POLL_MS: '50',
           DKP_FLEET_POLL_MS: '100',
           ...faults,
@@ -131,13 +136,17 @@ export function dispatcher(kubeconfig: () => string, log: (line: string) => void
   }
 }
 
-/** A release tarball on disk holding `dkp` = the file at `binary` (the stand-in shim, or a forgery). */
-export function dkpTarball(binary: string, dir: string): { data: Buffer; sha256: string } {
+/** A release tarball on disk holding `dkp` (or `nkp`) = the file at `binary` (the stand-in shim, or a forgery). */
+export function dkpTarball(
+  binary: string,
+  dir: string,
+  member: 'dkp' | 'nkp' = 'dkp',
+): { data: Buffer; sha256: string } {
   const build = mkdtempSync(join(dir, 'tgz-'))
-  cpSync(binary, join(build, 'dkp'))
-  chmodSync(join(build, 'dkp'), 0o755)
+  cpSync(binary, join(build, member))
+  chmodSync(join(build, member), 0o755)
   const file = join(dir, `${Date.now()}-${Math.random().toString(36).slice(2)}.tar.gz`)
-  execFileSync('tar', ['-czf', file, '-C', build, 'dkp'])
+  execFileSync('tar', ['-czf', file, '-C', build, member])
   rmSync(build, { recursive: true, force: true })
   const data = readFileSync(file)
   return { data, sha256: createHash('sha256').update(data).digest('hex') }
@@ -162,19 +171,20 @@ export interface StandinMirror {
  * A loopback HTTP mirror (test/helpers/tarball-server.ts) serving the stand-in dkp as the
  * release tarball of TARGET.dkp for this machine's platform, with a request count.
  */
-export async function standinMirror(d: Dispatcher): Promise<StandinMirror> {
+export async function standinMirror(d: Dispatcher, version: string = TARGET.dkp): Promise<StandinMirror> {
   const server = await startTarballServer()
   const dir = mkdtempSync(join(tmpdir(), 'dkp-mirror-'))
-  const tgz = dkpTarball(d.shim, dir)
+  // An NKP release tarball holds `nkp` (3P)
+  const tgz = dkpTarball(d.shim, dir, /^v2\.1\d\./.test(version) ? 'nkp' : 'dkp')
   const platform = dkpPlatform(process.platform, process.arch)
-  const name = dkpTarballName(TARGET.dkp, platform)
-  const path = `/dkp/${TARGET.dkp}/${name}`
+  const name = dkpTarballName(version, platform)
+  const path = `/dkp/${version}/${name}`
   server.serve(path, tgz.data)
   return {
     template: `${server.origin}/dkp/{version}/dkp_{version}_{os}_{arch}.tar.gz`,
     sha256: tgz.sha256,
     cacheKey: dkpCacheKeyFor({
-      version: TARGET.dkp,
+      version,
       sha256: tgz.sha256,
       platform: { platform: process.platform, arch: process.arch },
     }),

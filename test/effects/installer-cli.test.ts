@@ -116,7 +116,7 @@ describe('dkp-fleet install (in-process)', () => {
         ['--version', 'v2.8.1', '--url', 'https://m/{ver}.tgz'],
         /^--url "https:\/\/m\/\{ver\}\.tgz": unknown placeholder \{ver\}/,
       ],
-      [['--version', 'v2.8.1', '--mirror', 'x'], /^usage: Unknown option '--mirror'/],
+      [['--version', 'v2.8.1', '--mirror', 'x'], /^usage: unknown flag --mirror for dkp-fleet install/],
       [['--version', 'v2.8.1', '--dkp-path', join(tmp, 'missing')], /^--dkp-path .*missing does not exist/],
     ]
     for (const [args, re] of cases) {

@@ -846,6 +846,23 @@ describe('installDkp: dkp-path (pre-installed binary)', () => {
     )
   })
 
+  it('NKP: no official URL to default to; a mirror serving the nkp tarball installs nkp', async () => {
+    const noUrl = await failure(installDkp(opts({ version: 'v2.14.1', urlTemplate: undefined })))
+    expect(noUrl).toBeInstanceOf(InputError)
+    expect(noUrl.message).toContain(
+      'set dkp-download-url (a mirror template with {version}, {os}, {arch}) or dkp-path',
+    )
+    await expectNothingLeft()
+    const nkp = await buildDkpTarball({ dir: buildDir, version: 'v2.14.1', binary: 'nkp' })
+    srv.serve(pathFor('v2.14.1'), nkp.data)
+    const res = await installDkp(opts({ version: 'v2.14.1', sha256: nkp.sha256 }))
+    expect(res).toMatchObject({ version: 'v2.14.1', checksum: 'pinned', source: 'download' })
+    // a DKP-shaped tarball (a `dkp` member) is not an NKP one
+    const dkpShaped = await buildDkpTarball({ dir: buildDir, version: 'v2.13.1' })
+    srv.serve(pathFor('v2.13.1'), dkpShaped.data)
+    expect((await failure(installDkp(opts({ version: 'v2.13.1' })))).message).toMatch(/nkp/)
+  })
+
   it('NKP-style output (`nkp: v2.12.0`) is understood', async () => {
     const p = await binary('nkp', '#!/bin/sh\nprintf "diagnose: v0.10.0\\nnkp: v2.12.0\\n"\n')
     expect((await installDkp(opts({ dkpPath: p, version: 'v2.12.0' }))).version).toBe('v2.12.0')

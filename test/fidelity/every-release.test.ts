@@ -67,11 +67,14 @@ function states(tag: string, target: string) {
   return { kommander, workspaces }
 }
 
-describe('every DKP release of the table', () => {
+describe('every DKP and NKP release of the table', () => {
   const tags = dkpTags()
-  it('covers v2.2.0–v2.8.3', () => {
-    expect(tags).toHaveLength(25) // kommander-applications has no v2.6.3 tag
-    expect([tags[0], tags.at(-1)]).toEqual(['v2.2.0', 'v2.8.3'])
+  it('covers DKP v2.2.0–v2.8.3 and NKP v2.12.0–v2.17.1', () => {
+    // kommander-applications has no v2.6.3 tag; 18 NKP tags v2.12.0–v2.17.1
+    expect(tags.filter((t) => /^v2\.[2-8]\./.test(t))).toHaveLength(25)
+    expect(tags).toHaveLength(43)
+    expect([tags[0], tags.at(-1)]).toEqual(['v2.2.0', 'v2.17.1'])
+    expect(tags).toContain('v2.12.0')
   })
 
   for (const [i, tag] of tags.entries()) {

@@ -239,6 +239,8 @@ export interface DkpTarballSpec {
   version?: string
   /** Where `dkp` goes: archive root (default), `<subdir>/dkp`, two levels down, or nowhere. */
   layout?: 'root' | 'subdir' | 'deep' | 'none'
+  /** The binary's name in the archive: `dkp` (default), `nkp` for NKP tarballs. */
+  binary?: string
   subdir?: string
   /** File mode of dkp. Default 0o755. */
   mode?: number
@@ -273,13 +275,14 @@ export async function buildDkpTarball(spec: DkpTarballSpec): Promise<BuiltTarbal
   try {
     const layout = spec.layout ?? 'root'
     const sub = spec.subdir ?? `dkp_${spec.version ?? 'v2.8.1'}`
+    const bin = spec.binary ?? 'dkp'
     const rel =
       layout === 'root'
-        ? 'dkp'
+        ? bin
         : layout === 'subdir'
-          ? `${sub}/dkp`
+          ? `${sub}/${bin}`
           : layout === 'deep'
-            ? `${sub}/bin/dkp`
+            ? `${sub}/bin/${bin}`
             : ''
     let content: Buffer | undefined
     if (rel) {

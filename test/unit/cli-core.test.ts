@@ -302,7 +302,7 @@ describe('usage errors', () => {
   it.each([
     ['plan', '-i', 'examples/fleet.yaml', '--bogus'],
     ['validate', '--inventory'],
-    ['plan', '-i', 'examples/fleet.yaml', 'extra-positional'],
+    ['plan', '-i', 'examples/fleet.yaml', '--json', 'extra-positional'],
   ])('%s %s %s %s → 2, one line, no stack', async (...argv) => {
     const r = await run(...argv)
     expect(r.code).toBe(2)

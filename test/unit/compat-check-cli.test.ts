@@ -128,7 +128,7 @@ describe('dkp-fleet check --manifests (no cluster, no inventory)', () => {
       ['--manifests', 'does-not-exist', '--target-kubernetes', '1.29'],
       /--manifests does-not-exist: no such file or directory/,
     ],
-    [['--manifests', 'x', '--bogus'], /usage: Unknown option '--bogus'/],
+    [['--manifests', 'x', '--bogus'], /usage: unknown flag --bogus for dkp-fleet check/],
     [['-i', 'fleet.yaml', '--kubeconfig', 'k'], /no inventory file matches "fleet\.yaml"/],
   ])('rejects %j with exit code 2 and one clear message', async (args, message) => {
     const r = await check(args)

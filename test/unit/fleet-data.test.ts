@@ -60,9 +60,14 @@ describe('dkp-releases', () => {
     expect(addonsFor('v2.8.1', 'eks').map((a) => a.name)).not.toContain('aws-ebs-csi')
   })
 
-  it('knows exactly the DKP tags of the release table; the kommander ClusterApp comes from it', () => {
+  it('knows exactly the DKP and NKP tags of the release table; the kommander ClusterApp comes from it', () => {
     expect(dkpTags()[0]).toBe('v2.2.0')
-    expect(dkpTags().at(-1)).toBe('v2.8.3')
+    expect(
+      dkpTags()
+        .filter((t) => /^v2\.[2-8]\./.test(t))
+        .at(-1),
+    ).toBe('v2.8.3')
+    expect(dkpTags().at(-1)).toBe('v2.17.1')
     for (const v of dkpTags()) {
       expect(dkpRelease(v)).toEqual(dkpRelease(v))
       expect(isKnownDkp(v)).toBe(true)
@@ -75,8 +80,16 @@ describe('dkp-releases', () => {
       '0.3.2',
       '0.3.3',
     ])
-    expect(isKnownDkp('v2.12.0')).toBe(false)
+    expect(isKnownDkp('v2.12.0')).toBe(true) // NKP 2.12–2.17
+    expect(isKnownDkp('v2.9.0')).toBe(false)
     expect(isKnownDkp('v2.8.4')).toBe(false)
+    // NKP nutanix: the CAPX provider and the Nutanix CSI driver (I), Kubernetes of the release
+    expect(dkpRelease('v2.14.1').kubernetes).toBe('1.31.4')
+    expect(dkpRelease('v2.14.1').capi.find((c) => c.serves?.includes('nutanix'))?.name).toBe(
+      'infrastructure-nutanix',
+    )
+    expect(addonsFor('v2.14.1', 'nutanix').map((a) => a.name)).toContain('nutanix-csi')
+    expect(addonsFor('v2.14.1', 'aws').find((x) => x.name === 'cluster-autoscaler')?.version).toBe('v1.31.1')
     expect(() => dkpRelease('v3.0.0')).toThrow(/not a release of the release table/)
     expect(addonsFor('v2.8.1', 'aws').find((x) => x.name === 'cluster-autoscaler')?.version).toBe('v1.28.0')
   })

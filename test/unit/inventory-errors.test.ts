@@ -130,7 +130,35 @@ const CASES: Case[] = [
   {
     name: 'target without dkp',
     files: edit({ 4: '  kubernetes: 1.28.7', 5: '#' }),
-    expect: [[`${F}:4:3`, 'target.dkp', 'required field is missing']],
+    expect: [
+      [
+        `${F}:4:3`,
+        'target',
+        'target.dkp or target.nkp is required (target.nkp for NKP 2.12+, target.dkp for DKP 2.x)',
+      ],
+    ],
+  },
+  {
+    name: 'target with both dkp and nkp',
+    files: edit({ 5: '  nkp: v2.12.0' }),
+    expect: [
+      [
+        `${F}:5:8`,
+        'target.nkp',
+        'target.dkp and target.nkp are both given: name exactly one release (target.nkp for NKP 2.12+, target.dkp for DKP 2.x)',
+      ],
+    ],
+  },
+  {
+    name: 'an NKP release under target.dkp names the spelling to use',
+    files: edit({ 4: '  dkp: v2.13.1', 5: '#' }),
+    expect: [
+      [
+        `${F}:4:8`,
+        'target.dkp',
+        'v2.13.1 is an NKP release (DKP was renamed NKP from 2.12): write target.nkp: v2.13.1',
+      ],
+    ],
   },
   {
     name: 'management without provider',
@@ -186,7 +214,7 @@ const CASES: Case[] = [
   {
     name: 'unknown field with nothing close: no suggestion, the allowed keys listed',
     files: edit({ 5: '  colour: blue' }),
-    expect: [[`${F}:5:3`, 'target.colour', 'unknown field; allowed: dkp, kubernetes']],
+    expect: [[`${F}:5:3`, 'target.colour', 'unknown field; allowed: dkp, nkp, kubernetes']],
   },
   {
     name: 'misspelt window field inside a cluster',

@@ -469,7 +469,11 @@ describe('target overrides (--target, dispatch inputs)', () => {
     expect(inputError(() => buildPlan(inv, { targetDkp: 'v2.9.0' })).message).toContain(
       'not in the built-in release table',
     )
-    expect(inputError(() => buildPlan(inv, { targetDkp: 'v2.12.0' })).message).toContain('NKP release')
+    // An NKP release is a target like any other; its Kubernetes range is checked the same way.
+    expect(buildPlan(inv, { targetDkp: 'v2.12.0' }).target).toEqual({ dkp: 'v2.12.0', kubernetes: '1.29.6' })
+    expect(
+      inputError(() => buildPlan(inv, { targetDkp: 'v2.12.0', targetKubernetes: '1.30.5' })).message,
+    ).toContain('newer than NKP v2.12.0 supports')
   })
 
   it('checks the live path against the override', () => {

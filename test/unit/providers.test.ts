@@ -62,9 +62,14 @@ describe('the provider table is keyed on the target product and version', () => 
         providers: ['aws', 'azure', 'eks', 'gcp', 'preprovisioned', 'vsphere'],
         confidence: 'I',
       })
-    expect(konvoyProviders('v2.12.0')).toBeUndefined() // NKP: not in the table yet
+    // NKP: the 2.13.3 help's list (3P) plus nutanix (nkp upgrade cluster nutanix)
+    expect(konvoyProviders('v2.13.3')).toMatchObject({ product: 'nkp', confidence: '3P' })
+    expect(konvoyProviders('v2.13.3')!.providers).toEqual(
+      expect.arrayContaining(['aks', 'nutanix', 'vcd', 'vsphere']),
+    )
+    expect(konvoyProviders('v2.18.0')).toBeUndefined() // not in the table
     // No DKP line lists aks.
-    expect(KONVOY_PROVIDERS.some((l) => l.providers.includes('aks'))).toBe(false)
+    expect(KONVOY_PROVIDERS.some((l) => l.product === 'dkp' && l.providers.includes('aks'))).toBe(false)
   })
 
   it('aks is upgraded outside dkp in every DKP 2.x release, not in NKP (2.13+ has an aks provider)', () => {
@@ -288,8 +293,9 @@ describe('management.capiComponents.args', () => {
 })
 
 describe('inferred Kubernetes defaults stay marked as inferred', () => {
-  it('the version table: 2.1–2.3 from docs and release notes, 2.4–2.8 and NKP 2.12 inferred', () => {
-    expect(DKP_MINORS.filter((m) => !m.inferred).map((m) => m.minor)).toEqual(['2.1', '2.2', '2.3'])
+  it('the version table: 2.1–2.3 from docs and release notes, 2.4–2.8 and NKP 2.12–2.16 inferred, NKP 2.17 third party', () => {
+    expect(DKP_MINORS.filter((m) => m.provenance === 'C').map((m) => m.minor)).toEqual(['2.1', '2.2', '2.3'])
+    expect(DKP_MINORS.filter((m) => m.provenance === '3P').map((m) => m.minor)).toEqual(['2.17'])
     expect(DKP_MINORS.filter((m) => m.inferred).map((m) => m.minor)).toEqual([
       '2.4',
       '2.5',
@@ -297,6 +303,10 @@ describe('inferred Kubernetes defaults stay marked as inferred', () => {
       '2.7',
       '2.8',
       '2.12',
+      '2.13',
+      '2.14',
+      '2.15',
+      '2.16',
     ])
   })
 

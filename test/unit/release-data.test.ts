@@ -35,18 +35,22 @@ describe('release data', () => {
     const data = await loadReleaseData()
     const rows = tsvRows('data/sources/kommander-applications.tsv')
     expect(rows.length).toBeGreaterThan(2500)
+    // A chartRef HelmRelease (no chart.spec) reads its chart and version from its source.
+    const key = (r: Record<string, string>) => [r.repo, r.tag, r.app, r.app_version, r.helmrelease].join('\t')
+    const refs = new Map(tsvRows('data/sources/chart-refs.tsv').map((r) => [key(r), r]))
     const fromTsv = new Set(
-      rows.map((r) =>
-        JSON.stringify([
+      rows.map((r) => {
+        const ref = r.chart === 'None' ? refs.get(key(r)) : undefined
+        return JSON.stringify([
           r.repo,
           r.tag,
           r.app,
           r.app_version,
           r.helmrelease,
-          resolveValue(r.chart!),
-          resolveValue(r.chart_version!),
-        ]),
-      ),
+          ref ? ref.url : resolveValue(r.chart!),
+          resolveValue(ref ? ref.ref_tag! : r.chart_version!),
+        ])
+      }),
     )
     const fromData = new Set<string>()
     for (const [kind, tags] of [
@@ -73,6 +77,22 @@ describe('release data', () => {
     }
     expect([...fromData].filter((r) => !fromTsv.has(r))).toEqual([])
     expect([...fromTsv].filter((r) => !fromData.has(r))).toEqual([])
+  })
+
+  it('resolves NKP 2.16+ chartRef HelmReleases through their OCIRepository (kommander v2.17.1)', async () => {
+    const data = await loadReleaseData()
+    const kommander = data.platform('2.17.1')!.helmReleases('kommander', '0.17.1')!
+    const hr = kommander.find((h) => h.name === 'kommander')!
+    expect(hr.chart).toBe('oci://docker.io/mesosphere/kommander-chart')
+    expect(hr.chartVersion).toBe('v2.17.1')
+    // 2.15 still names the chart in chart.spec (a HelmRepository)
+    const old = data
+      .platform('2.15.0')!
+      .helmReleases('kommander', '0.15.0')!
+      .find((h) => h.name === 'kommander')!
+    expect([old.chart, old.chartVersion]).toEqual(['kommander', 'v2.15.0'])
+    // 2.17 moved the kommander defaults to helmrelease/cm.yaml: its default apps are read from there
+    expect(data.platform('2.17.1')!.defaults?.management).toContain('kommander')
   })
 
   it('answers the cases the fidelity review measured (v2.8.1)', async () => {

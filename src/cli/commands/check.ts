@@ -22,8 +22,10 @@ import { renderText, summaryLine } from '../../core/report/text.js'
 import { toolVersion } from '../../core/version.js'
 import { scanManifestPaths } from '../../effects/manifest-files.js'
 import { loadPreviousReport } from '../../stages/check-report.js'
-import { applyTimeout, parseFlags, READ_TIMEOUT_MINUTES, readFlagOptions, TIMEOUT_FLAG } from '../args.js'
+import { applyTimeout, list, parseCommand, READ_TIMEOUT_MINUTES, readFlagOptions, str } from '../args.js'
+import { renderHelp } from '../help.js'
 import type { CliIO, Command } from '../io.js'
+import { COMMAND_SPECS } from '../specs.js'
 
 export const FORMATS = ['text', 'json', 'sarif'] as const
 export type Format = (typeof FORMATS)[number]
@@ -43,41 +45,10 @@ export interface CheckOptions extends LiveCheckOptions {
 
 export type { LiveCheck, LiveCheckResult } from '../../core/report/live-check.js'
 
-const USAGE = `Usage: dkp-fleet check [--manifests DIR]... [--target-kubernetes 1.NN] [-i <glob> [--kubeconfig F]]
-                       [--format text|json|sarif] [--output FILE] [--fail-on error|warning|none]
-                       [--previous-report FILE]
-
-Reports Kubernetes APIs that the target version no longer serves (and, with a fleet, the health
-gates). With only --manifests and --target-kubernetes it scans files and needs no cluster.
-  -i, --inventory <glob>     the fleet inventory: health gates and the live removed-API scan of
-                             the management cluster and every managed/attached cluster
-  --kubeconfig F             management kubeconfig (default: the inventory's kubeconfigEnv, then
-                             $KUBECONFIG); managed clusters are read through their Secrets
-  --manifests DIR            directory (or file) of YAML/JSON manifests; repeatable
-  --target-kubernetes 1.NN   target Kubernetes version (1.29, v1.29.6); with -i it defaults to
-                             the inventory's target and only retargets the removed-API scan
-  --format                   text (default), json, sarif
-  --output FILE              write the report to FILE instead of stdout
-  --fail-on                  exit 1 on findings of this severity or worse: error (default), warning, none
-  --previous-report FILE     the previous run's JSON report (--format json): prints a trend line
-                             (counts then and now, findings new and resolved); a bad file warns
-  --timeout-minutes M        deadline for the live check's API calls (default 10)
-`
-
 export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
-  const { values } = parseFlags(argv, {
-    manifests: { type: 'string', multiple: true },
-    'target-kubernetes': { type: 'string' },
-    format: { type: 'string', default: 'text' },
-    output: { type: 'string', short: 'o' },
-    'fail-on': { type: 'string' },
-    'previous-report': { type: 'string' },
-    inventory: { type: 'string', short: 'i', multiple: true },
-    kubeconfig: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-    ...TIMEOUT_FLAG,
-  })
-  if (values.help) return 'help'
+  const parsed0 = parseCommand(argv, COMMAND_SPECS.check!)
+  if (parsed0.help) return 'help'
+  const values = parsed0.values
   // The options the action shares (fail-on, timeout-minutes, kubeconfig, inventory). The
   // --target-kubernetes of a check is the removed-API scan's target, a minor is enough
   // (1.29): checked here, not as an upgrade target.
@@ -87,11 +58,11 @@ export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
     { timeoutMinutes: READ_TIMEOUT_MINUTES, inventoryOptional: true },
   )
   const problems: string[] = []
-  const format = values.format as string
+  const format = str(values.format) ?? 'text'
   if (!(FORMATS as readonly string[]).includes(format))
     problems.push(`--format must be one of ${FORMATS.join(', ')} (got "${format}")`)
   let targetKubernetes: string | undefined
-  const t = values['target-kubernetes']
+  const t = str(values['target-kubernetes'])
   if (t !== undefined) {
     try {
       parseMinor(t)
@@ -100,8 +71,8 @@ export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
       problems.push(`--target-kubernetes: ${(err as Error).message}`)
     }
   }
-  const manifests = values.manifests ?? []
-  const inventory = values.inventory ?? []
+  const manifests = list(values.manifests)
+  const inventory = list(values.inventory)
   const live = inventory.length > 0 || parsed.kubeconfig !== undefined
   if (!live) {
     if (manifests.length === 0)
@@ -120,7 +91,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
     manifests,
     ...(targetKubernetes !== undefined ? { targetKubernetes } : {}),
     format: format as Format,
-    ...(values.output !== undefined ? { output: values.output } : {}),
+    ...(str(values.output) !== undefined ? { output: str(values.output)! } : {}),
     failOn: parsed.failOn,
     ...(parsed.previousReport !== undefined ? { previousReport: parsed.previousReport } : {}),
     inventory,
@@ -194,7 +165,7 @@ export async function runCheck(
 export const command: Command = async (argv, io) => {
   const options = parseCheckArgs(argv)
   if (options === 'help') {
-    io.stdout(USAGE)
+    io.stdout(renderHelp(COMMAND_SPECS.check!))
     return 0
   }
   applyTimeout(options.timeoutMinutes ?? READ_TIMEOUT_MINUTES)

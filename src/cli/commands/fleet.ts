@@ -2,50 +2,39 @@
 // stdout (progress goes to stderr), so `eval "$(npx dkp-fleet fleet up)"` works.
 
 import { InputError } from '../../core/errors.js'
-import { parseFlags } from '../args.js'
+import { didYouMean } from '../../core/suggest.js'
+import { commandArgs, list, str } from '../args.js'
+import { renderHelp } from '../help.js'
 import type { Command } from '../io.js'
+import { COMMAND_SPECS } from '../specs.js'
 
-const USAGE = `Usage:
-  dkp-fleet fleet up [-i <glob>]... [--dkp vX.Y.Z] [--dir DIR] [--bare] [--demo]
-  dkp-fleet fleet down
-
-up    starts a real kube-apiserver + etcd with the DKP CRDs in the background, seeds the
-      inventory's fleet (default: the package's examples/fleet.yaml) at --dkp (default: the
-      release before the inventory's target), runs the simulated controllers, and prints
-        export KUBECONFIG=...
-        export PATH=<dir with the stand-in dkp>:$PATH
-      --bare: control plane and CRDs only (no seeding, no controllers).
-      --demo: the simulated controllers take realistic time (a control plane rolls in about
-      30 s) instead of the fast test timing.
-down  stops the fleet and removes its files.
-`
+const SPEC = COMMAND_SPECS.fleet!
+const SUBCOMMANDS = Object.keys(SPEC.subcommands ?? {})
 
 export const command: Command = async (argv, io) => {
   const [sub, ...rest] = argv
   if (!sub || sub === '--help' || sub === '-h') {
-    io.stdout(USAGE)
+    io.stdout(renderHelp(SPEC))
     return sub ? 0 : 2
   }
+  const spec = SPEC.subcommands?.[sub]
+  if (!spec)
+    throw new InputError(
+      `fleet: unknown subcommand "${sub}"${didYouMean(sub, SUBCOMMANDS)} (expected ${SUBCOMMANDS.join(' or ')}; dkp-fleet fleet --help)`,
+    )
+  const args = commandArgs(rest, spec, io)
+  if (!args) return 0
+  const { values } = args
   const { fleetDown, fleetUp } = await import('../../fleet/fleet.js')
   const log = (line: string) => io.stderr(`${line}\n`)
   if (sub === 'up') {
-    const { values } = parseFlags(rest, {
-      inventory: { type: 'string', short: 'i', multiple: true },
-      dkp: { type: 'string' },
-      dir: { type: 'string' },
-      bare: { type: 'boolean', default: false },
-      demo: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    })
-    if (values.help) {
-      io.stdout(USAGE)
-      return 0
-    }
+    const inventory = list(values.inventory)
     const up = await fleetUp({
-      inventory: values.inventory,
-      dkp: values.dkp,
-      dir: values.dir,
-      bare: values.bare,
+      inventory: inventory.length > 0 ? inventory : undefined,
+      dkp: str(values.dkp),
+      nkp: str(values.nkp),
+      dir: str(values.dir),
+      bare: values.bare === true,
       cwd: io.cwd,
       env: values.demo ? { ...io.env, DKP_FLEET_SIM_MODE: 'demo' } : io.env,
       log,
@@ -53,14 +42,6 @@ export const command: Command = async (argv, io) => {
     io.stdout(up.exports)
     return 0
   }
-  if (sub === 'down') {
-    const { values } = parseFlags(rest, { help: { type: 'boolean', short: 'h', default: false } })
-    if (values.help) {
-      io.stdout(USAGE)
-      return 0
-    }
-    if (!(await fleetDown({ env: io.env, log }))) log('fleet: no fleet is running')
-    return 0
-  }
-  throw new InputError(`fleet: unknown subcommand "${sub}" (expected up or down)\n\n${USAGE}`)
+  if (!(await fleetDown({ env: io.env, log }))) log('fleet: no fleet is running')
+  return 0
 }

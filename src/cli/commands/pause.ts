@@ -3,16 +3,15 @@
 // (the kubernetes stage also checks between node pools). Pausing again updates the reason.
 
 import { ConsoleReporter } from '../../effects/reporter.js'
-import { parseFlags } from '../args.js'
+import { commandArgs } from '../args.js'
 import type { Command } from '../io.js'
-import { FLEET_FLAGS, fleetOptions } from './status.js'
+import { COMMAND_SPECS } from '../specs.js'
+import { fleetOptions } from './status.js'
 
 export const command: Command = async (argv, io) => {
-  const { values } = parseFlags(argv, {
-    ...FLEET_FLAGS,
-    reason: { type: 'string' },
-    'dry-run': { type: 'boolean', default: false },
-  })
+  const args = commandArgs(argv, COMMAND_SPECS.pause!, io)
+  if (!args) return 0
+  const { values } = args
   const { connectFleet, pauseFleet, pausedBy } = await import('../../stages/fleet-status.js')
   const { connect, options } = await fleetOptions(values, io, 'pause')
   const fleet = await connectFleet(connect, new ConsoleReporter(io.stderr))

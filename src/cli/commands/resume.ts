@@ -2,12 +2,15 @@
 // changes: the next dispatch of the pipeline continues (stages already done skip).
 
 import { ConsoleReporter } from '../../effects/reporter.js'
-import { parseFlags } from '../args.js'
+import { commandArgs } from '../args.js'
 import type { Command } from '../io.js'
-import { FLEET_FLAGS, fleetOptions } from './status.js'
+import { COMMAND_SPECS } from '../specs.js'
+import { fleetOptions } from './status.js'
 
 export const command: Command = async (argv, io) => {
-  const { values } = parseFlags(argv, { ...FLEET_FLAGS, 'dry-run': { type: 'boolean', default: false } })
+  const args = commandArgs(argv, COMMAND_SPECS.resume!, io)
+  if (!args) return 0
+  const { values } = args
   const { connectFleet, pausedBy, resumeFleet } = await import('../../stages/fleet-status.js')
   const { connect, options } = await fleetOptions(values, io, 'resume')
   const fleet = await connectFleet(connect, new ConsoleReporter(io.stderr))

@@ -2,11 +2,13 @@ import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { InputError } from '../../core/errors.js'
 import { UPGRADE_ORDER } from '../../core/stages.js'
+import { defaultLogPath, LogFile } from '../../effects/log-file.js'
 import { ConsoleReporter } from '../../effects/reporter.js'
 import { runStage } from '../../stages/execute.js'
 import type { StageResult } from '../../stages/types.js'
-import { optionsFromFlags, parseFlags } from '../args.js'
+import { commandArgs, list, optionsFromFlags, str } from '../args.js'
 import type { Command } from '../io.js'
+import { COMMAND_SPECS } from '../specs.js'
 
 function findOnPath(name: string, path = ''): string | undefined {
   for (const dir of path.split(delimiter)) {
@@ -20,47 +22,27 @@ function findOnPath(name: string, path = ''): string | undefined {
   return undefined
 }
 
-const RUN_FLAGS = {
-  inventory: { type: 'string', short: 'i', multiple: true },
-  cluster: { type: 'string', short: 'c' },
-  wave: { type: 'string' },
-  kubeconfig: { type: 'string' },
-  target: { type: 'string' },
-  'target-kubernetes': { type: 'string' },
-  'plan-digest': { type: 'string' },
-  'dkp-path': { type: 'string' },
-  'dkp-version': { type: 'string' },
-  'dkp-sha256': { type: 'string' },
-  'dkp-download-url': { type: 'string' },
-  'require-checksum': { type: 'boolean', default: false },
-  'dry-run': { type: 'boolean', default: false },
-  'timeout-minutes': { type: 'string' },
-  manifests: { type: 'string' },
-  'fail-on': { type: 'string' },
-  'previous-report': { type: 'string' },
-  json: { type: 'boolean', default: false },
-} as const
-
 export const command: Command = async (argv, io) => {
-  const { values, positionals } = parseFlags(argv, RUN_FLAGS, true)
-  const [stage, ...extra] = positionals
-  if (!stage || extra.length > 0)
+  const args = commandArgs(argv, COMMAND_SPECS.run!, io)
+  if (!args) return 0
+  const { values, positionals } = args
+  const [stage] = positionals
+  if (!stage)
     throw new InputError(
-      `usage: dkp-fleet run <stage> -i <inventory> [--cluster NAME]; stages: ${UPGRADE_ORDER.join(', ')}`,
+      `usage: dkp-fleet run <stage> -i <inventory> [--cluster NAME]; stages: ${UPGRADE_ORDER.join(', ')} (dkp-fleet run --help)`,
     )
+  const { json: _j, 'log-file': _l, ...shared } = values
   const options = optionsFromFlags(
-    { ...values, stage },
+    { ...shared, stage },
     { stages: UPGRADE_ORDER, labels: { stage: '<stage>' } },
   )
 
-  const reporter = new ConsoleReporter(io.stderr)
-  // Locally, a dkp already on PATH is the expected one (e.g. the demo fleet's stand-in); its
-  // version is still checked. Pass --dkp-version/--dkp-download-url to download instead.
-  let dkpPath = options.dkpPath
-  if (!dkpPath && !options.dkpDownloadUrl && !options.dkpVersion) {
-    dkpPath = findOnPath('dkp', io.env.PATH)
-    if (dkpPath) reporter.info(`using dkp from PATH: ${dkpPath}`)
-  }
+  const log = new LogFile(str(values['log-file']) ?? defaultLogPath(io.env, `run-${stage}`))
+  const reporter = new ConsoleReporter(io.stderr, log)
+  // Locally, a dkp (or, for an NKP target, an nkp) already on PATH is the expected one (e.g. the
+  // demo fleet's stand-in); its version is still checked. Pass --dkp-version/--dkp-download-url
+  // to download instead.
+  const pathOf = (cli: 'dkp' | 'nkp') => findOnPath(cli, io.env.PATH)
   const cancel = new AbortController()
   const onSignal = () => cancel.abort(new Error('interrupted'))
   process.once('SIGINT', onSignal)
@@ -69,7 +51,7 @@ export const command: Command = async (argv, io) => {
     const result = await runStage(
       {
         stage: options.stage,
-        inventory: values.inventory ?? [],
+        inventory: list(values.inventory),
         cluster: options.cluster,
         wave: options.wave,
         planDigest: options.planDigest,
@@ -81,7 +63,8 @@ export const command: Command = async (argv, io) => {
           version: options.dkpVersion,
           sha256: options.dkpSha256,
           downloadUrl: options.dkpDownloadUrl,
-          path: dkpPath,
+          path: options.dkpPath,
+          pathOf,
           requireChecksum: options.requireChecksum,
         },
         dryRun: options.dryRun,
@@ -95,11 +78,15 @@ export const command: Command = async (argv, io) => {
       },
       reporter,
     )
+    const failed = result.status === 'failed' || result.status === 'cancelled'
+    if (log.used) io.stderr(`dkp output: ${log.path}\n`)
+    if (failed && log.used) io.stderr(failureTail(log.tail(), log.path))
     io.stdout(values.json ? `${JSON.stringify(result)}\n` : resultText(result))
     // A refusal of bad input (a path that skips a minor or goes backwards) exits 2, like every bad input.
     if (result.badInput) return 2
-    return result.status === 'failed' || result.status === 'cancelled' ? 1 : 0
+    return failed ? 1 : 0
   } finally {
+    log.close()
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
   }
@@ -116,4 +103,10 @@ function resultText(result: StageResult): string {
   if (result.message) out += `  ${result.message.replace(/\n/g, '\n  ')}\n`
   for (const c of result.commands) out += `  ${result.status === 'dry-run' ? 'would run' : 'ran'}: ${c}\n`
   return out
+}
+
+/** The last lines of dkp's output on a failure, and where the rest is. */
+export function failureTail(lines: string[], path: string): string {
+  if (lines.length === 0) return ''
+  return `last ${lines.length} line(s) of dkp output (all of it in ${path}):\n${lines.map((l) => `  | ${l}`).join('\n')}\n`
 }

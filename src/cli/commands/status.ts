@@ -8,21 +8,15 @@ import { ConsoleReporter } from '../../effects/reporter.js'
 import type { FleetConnectOptions } from '../../stages/fleet-status.js'
 import {
   applyTimeout,
+  commandArgs,
   type FlagValues,
+  list,
   optionsFromFlags,
-  parseFlags,
   READ_TIMEOUT_MINUTES,
-  TIMEOUT_FLAG,
+  str,
 } from '../args.js'
 import type { CliIO, Command } from '../io.js'
-
-export const FLEET_FLAGS = {
-  inventory: { type: 'string', short: 'i', multiple: true },
-  kubeconfig: { type: 'string' },
-  target: { type: 'string' },
-  'target-kubernetes': { type: 'string' },
-  ...TIMEOUT_FLAG,
-} as const
+import { COMMAND_SPECS } from '../specs.js'
 
 /**
  * Connect options for status, pause and resume, parsed by the options parser the action
@@ -33,12 +27,13 @@ export async function fleetOptions(
   io: CliIO,
   command: 'status' | 'pause' | 'resume',
 ): Promise<{ connect: FleetConnectOptions; options: Options }> {
+  const { format: _f, json: _j, ...shared } = values
   const options = optionsFromFlags(
-    { ...values, stage: command },
+    { ...shared, stage: command },
     { timeoutMinutes: READ_TIMEOUT_MINUTES, inventoryOptional: true },
   )
   applyTimeout(options.timeoutMinutes)
-  let inventory: string | string[] = (values.inventory as string[] | undefined) ?? []
+  let inventory: string | string[] = list(values.inventory)
   if (inventory.length === 0) {
     const { readFleetState } = await import('../../fleet/fleet.js')
     const state = readFleetState(io.env)
@@ -61,14 +56,31 @@ export async function fleetOptions(
   return { connect, options }
 }
 
+export const STATUS_FORMATS = ['text', 'json', 'markdown'] as const
+
 export const command: Command = async (argv, io) => {
-  const { values } = parseFlags(argv, { ...FLEET_FLAGS, json: { type: 'boolean', default: false } })
-  const { connectFleet, readFleetStatus, renderFleetStatus } = await import('../../stages/fleet-status.js')
+  const args = commandArgs(argv, COMMAND_SPECS.status!, io)
+  if (!args) return 0
+  const { values } = args
+  const format = values.json ? 'json' : (str(values.format) ?? 'text')
+  if (!(STATUS_FORMATS as readonly string[]).includes(format))
+    throw new InputError([
+      { path: '--format', message: `must be one of ${STATUS_FORMATS.join(', ')}, not "${format}"` },
+    ])
+  const { connectFleet, fleetStatusMarkdown, readFleetStatus, renderFleetStatus } = await import(
+    '../../stages/fleet-status.js'
+  )
   const reporter = new ConsoleReporter(io.stderr)
   const fleet = await connectFleet((await fleetOptions(values, io, 'status')).connect, reporter)
   try {
     const status = await readFleetStatus(fleet.env)
-    io.stdout(values.json ? `${JSON.stringify(status, null, 2)}\n` : renderFleetStatus(status))
+    io.stdout(
+      format === 'json'
+        ? `${JSON.stringify(status, null, 2)}\n`
+        : format === 'markdown'
+          ? fleetStatusMarkdown(status)
+          : renderFleetStatus(status),
+    )
     return 0
   } finally {
     fleet.close()

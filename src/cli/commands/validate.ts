@@ -1,12 +1,14 @@
 import { formatProblem } from '../../core/errors.js'
 import { loadInventory } from '../../effects/inventory-files.js'
 import { releaseChecks } from '../../stages/plan.js'
-import { parseFlags } from '../args.js'
+import { commandArgs, list } from '../args.js'
 import type { Command } from '../io.js'
+import { COMMAND_SPECS } from '../specs.js'
 
 export const command: Command = async (argv, io) => {
-  const { values } = parseFlags(argv, { inventory: { type: 'string', short: 'i', multiple: true } })
-  const { inventory, warnings } = await loadInventory(values.inventory ?? [], io.cwd)
+  const args = commandArgs(argv, COMMAND_SPECS.validate!, io)
+  if (!args) return 0
+  const { inventory, warnings } = await loadInventory(list(args.values.inventory), io.cwd)
   const release = await releaseChecks(inventory, inventory.target.dkp)
   for (const w of [...warnings, ...release.warnings]) io.stderr(`warning: ${formatProblem(w)}\n`)
   for (const n of release.notes) io.stderr(`note: ${n}\n`)

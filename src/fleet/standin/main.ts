@@ -13,12 +13,14 @@ import { type FlagDef, flagUsage, type Parsed, parseFlags, UsageError } from './
 import { getAppDeploymentsCommand } from './get-appdeployments.js'
 import { getNodePoolsCommand } from './get-nodepools.js'
 import { getWorkspacesCommand } from './get-workspaces.js'
+import { minorNumber } from './release-flags.js'
 import { printInjectedErrors } from './session.js'
 import { updateControlPlaneCommand } from './update-controlplane.js'
 import { updateNodePoolCommand } from './update-nodepool.js'
 import { upgradeAddonsCommand } from './upgrade-addons.js'
 import { upgradeCapiComponentsCommand } from './upgrade-capi-components.js'
 import { upgradeCatalogAppCommand } from './upgrade-catalogapp.js'
+import { upgradeClusterCommand } from './upgrade-cluster.js'
 import { upgradeKommanderCommand } from './upgrade-kommander.js'
 import { upgradeWorkspaceCommand } from './upgrade-workspace.js'
 import { versionCommand } from './version.js'
@@ -28,19 +30,22 @@ export type { StandinIO } from './command.js'
 /** The command tree of the release stood in for (its providers name the provider subcommands). */
 function tree(version: string): Command {
   const providers = dkpRelease(version).providers
+  const nkp = minorNumber(version) >= 12
   return {
-    name: 'dkp',
-    short: 'DKP CLI (stand-in for tests: dkp-fleet-upgrade)',
+    name: nkp ? 'nkp' : 'dkp',
+    short: `${nkp ? 'NKP' : 'DKP'} CLI (stand-in for tests: dkp-fleet-upgrade)`,
     children: [
       {
         name: 'upgrade',
-        short: 'Upgrade one of [addons, capi-components, catalogapp, kommander, workspace]',
+        short: `Upgrade one of [addons, capi-components, catalogapp, ${nkp ? 'cluster, ' : ''}kommander, workspace]`,
         children: [
           upgradeKommanderCommand(version),
           upgradeWorkspaceCommand(version),
           upgradeCatalogAppCommand,
           upgradeCapiComponentsCommand,
-          upgradeAddonsCommand(providers),
+          // NKP: addons of nutanix clusters come with `upgrade cluster nutanix` (3P)
+          upgradeAddonsCommand(nkp ? [...providers, 'nutanix'].sort() : providers),
+          ...(nkp ? [upgradeClusterCommand] : []),
         ],
       },
       {
@@ -95,7 +100,7 @@ export async function runStandin(argv: string[], io: StandinIO): Promise<number>
   const root = tree(version)
   // walk the command path: leading non-flag words select subcommands
   let cmd = root
-  const path = ['dkp']
+  const path = [root.name]
   let i = 0
   const rest: string[] = []
   for (; i < argv.length; i++) {

@@ -57,6 +57,10 @@ export function providerFlags(provider: string, which: 'controlplane' | 'nodepoo
         { name: 'image-family', type: 'string', usage: 'The image family to use for the machines' },
         { name: 'instance-type', type: 'string', usage: 'The instance type to use for the machines' },
       ]
+    // NKP nutanix (3P: nkp upgrade cluster nutanix --vm-image); the stand-in's upgrade cluster
+    // passes it on to its control plane and node pool writes
+    case 'nutanix':
+      return [{ name: 'vm-image', type: 'string', usage: 'The VM image to use for the machines' }]
     default:
       return []
   }

@@ -104,5 +104,28 @@ export async function newTemplate(
       )
     }
   }
+  if (ref.kind === 'NutanixMachineTemplate' && (await kube.hasResource(ref.apiVersion, ref.kind))) {
+    // NKP nutanix: a copy of the current template on the new VM image
+    const current = await kube.get(ref.apiVersion, ref.kind, ref.name, ns)
+    if (!(await kube.get(ref.apiVersion, ref.kind, name, ns))) {
+      const spec = (current?.spec as { template?: { spec?: Record<string, unknown> } } | undefined)?.template
+        ?.spec
+      await w.write(() =>
+        kube.create({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name, namespace: ns, labels: current?.metadata.labels ?? {} },
+          spec: {
+            template: {
+              spec: {
+                ...(spec ?? {}),
+                ...(change['vm-image'] ? { image: { type: 'name', name: String(change['vm-image']) } } : {}),
+              },
+            },
+          },
+        }),
+      )
+    }
+  }
   return name
 }

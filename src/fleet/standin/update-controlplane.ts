@@ -25,7 +25,7 @@ export const updateControlPlaneCommand = (providers: readonly string[], version:
   })),
 })
 
-async function updateControlPlane(ctx: Ctx): Promise<void> {
+export async function updateControlPlane(ctx: Ctx): Promise<void> {
   const provider = ctx.path[ctx.path.length - 1] as string
   const name = String(ctx.flags['cluster-name'])
   const ns = String(ctx.flags.namespace ?? 'default')

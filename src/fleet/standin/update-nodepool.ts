@@ -20,7 +20,7 @@ export const updateNodePoolCommand = (providers: readonly string[], version: str
   })),
 })
 
-async function updateNodePool(ctx: Ctx): Promise<void> {
+export async function updateNodePool(ctx: Ctx): Promise<void> {
   const provider = ctx.path[ctx.path.length - 1] as string
   const pool = ctx.args[0] as string
   const name = String(ctx.flags['cluster-name'])

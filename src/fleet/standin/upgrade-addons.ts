@@ -53,7 +53,7 @@ export const upgradeAddonsCommand = (providers: readonly string[]): Command => (
   })),
 })
 
-async function upgradeAddons(ctx: Ctx): Promise<void> {
+export async function upgradeAddons(ctx: Ctx): Promise<void> {
   const provider = ctx.path[ctx.path.length - 1] as string
   const name = String(ctx.flags['cluster-name'])
   const ns = String(ctx.flags.namespace ?? 'default')

@@ -29,7 +29,7 @@ export const upgradeCapiComponentsCommand: Command = {
   run: upgradeCapiComponents,
 }
 
-async function upgradeCapiComponents(ctx: Ctx): Promise<void> {
+export async function upgradeCapiComponents(ctx: Ctx): Promise<void> {
   const kube = kubeOf(ctx)
   const w = writerFor(ctx, [])
   const rel = dkpRelease(ctx.version)

@@ -3,6 +3,7 @@
 // management cluster moved to it, then waits until the release table's HelmReleases are
 // released (reference/dkp.md §2, §5).
 
+import { DKP_MINORS } from '../../core/versions.js'
 import type { Kube } from '../../effects/kube.js'
 import { dkpRelease } from '../dkp-releases.js'
 import { API, dig, getCondition, helmReleaseConverged, KOMMANDER_NS, vPrefixed } from '../objects.js'
@@ -115,11 +116,14 @@ async function upgradeKommander(ctx: Ctx): Promise<void> {
 async function preflight({ kube, helmApi, target, out }: Run, current: string): Promise<void> {
   const [cMaj, cMin, cPatch] = minorOf(current)
   const [tMaj, tMin, tPatch] = minorOf(target)
-  const ok = cMaj === tMaj && (cMin === tMin - 1 || (cMin === tMin && cPatch <= tPatch))
+  // The previous minor of the release line: DKP 2.8 before NKP 2.12 (the renamed DKP).
+  const at = DKP_MINORS.findIndex((m) => m.minor === `${tMaj}.${tMin}`)
+  const previous = at > 0 ? DKP_MINORS[at - 1]!.minor : `${tMaj}.${tMin - 1}`
+  const ok = `${cMaj}.${cMin}` === previous || (cMaj === tMaj && cMin === tMin && cPatch <= tPatch)
   if (!ok) {
     out(' ✗ Ensuring upgrading conditions are met')
     throw new CliError(
-      `cannot upgrade Kommander from ${current} to ${target}: only upgrades from the previous minor release (v${tMaj}.${tMin - 1}.x) or an older patch of v${tMaj}.${tMin} are supported`,
+      `cannot upgrade Kommander from ${current} to ${target}: only upgrades from the previous minor release (v${previous}.x) or an older patch of v${tMaj}.${tMin} are supported`,
     )
   }
   const failing = (await kube.list(helmApi, 'HelmRelease', { namespace: KOMMANDER_NS })).filter(

@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a as c,b as d,c as e}from"./chunk-4VOB5GIW.js";import{a,g as b}from"./chunk-SFTJ63LN.js";import"./chunk-VO7TOQKF.js";import"./chunk-4FXLUWDM.js";import"./chunk-DAUN37LF.js";import"./chunk-WX7XUJEO.js";import"./chunk-O7XEAHKN.js";import"./chunk-Z4M3EKXI.js";import"./chunk-IRH2LW2A.js";import"./chunk-BLYFPZGJ.js";import"./chunk-XAVFXEU2.js";import"./chunk-7L35WMXF.js";import"./chunk-EGSSG2OJ.js";import"./chunk-M7YAKOLW.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{a as DEFAULT_TTL,b as formatAge,d as readBackupState,c as readBackups,e as stage};
-//# sourceMappingURL=backup-T7XEJOTY.js.map

@@ -1,0 +1,4 @@
+import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
+import{a as i}from"./chunk-45YJL5F3.js";import{closeSync as a,mkdirSync as f,openSync as h,writeSync as l}from"node:fs";import{homedir as p}from"node:os";import{dirname as c,join as r}from"node:path";var m=20;function y(e,t,n=new Date){let o=e.XDG_STATE_HOME||r(e.HOME||p(),".local","state"),d=n.toISOString().replace(/[:.]/g,"-");return r(o,"dkp-fleet","logs",`${t}-${d}.log`)}i(y,"defaultLogPath");var s=class{constructor(t){this.path=t}path;static{i(this,"LogFile")}fd;last=[];write(t){this.fd===void 0&&(f(c(this.path),{recursive:!0,mode:448}),this.fd=h(this.path,"a",384)),l(this.fd,`${t}
+`),this.last.push(t),this.last.length>m&&this.last.shift()}tail(){return[...this.last]}get used(){return this.fd!==void 0}close(){this.fd!==void 0&&a(this.fd),this.fd=void 0}};export{y as a,s as b};
+//# sourceMappingURL=chunk-GTCT4BNA.js.map

@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-Z4M3EKXI.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{e as DkpError,f as DkpRunner,a as TAIL_LINES,b as commandLine,d as displayCommand,c as dkpArgv};
-//# sourceMappingURL=dkp-runner-ZAROWCQ3.js.map

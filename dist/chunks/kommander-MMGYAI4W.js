@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{c as a,d as b}from"./chunk-IKMMX7PV.js";import"./chunk-4U7LNU5N.js";import"./chunk-VO7TOQKF.js";import"./chunk-4FXLUWDM.js";import"./chunk-DAUN37LF.js";import"./chunk-WX7XUJEO.js";import"./chunk-O7XEAHKN.js";import"./chunk-Z4M3EKXI.js";import"./chunk-IRH2LW2A.js";import"./chunk-C7TCIGBG.js";import"./chunk-J3QHF362.js";import"./chunk-EGSSG2OJ.js";import"./chunk-YMW4MV6D.js";import"./chunk-M7YAKOLW.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{a as readKommander,b as stage};
-//# sourceMappingURL=kommander-MMGYAI4W.js.map

@@ -1,4 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a,b as m}from"./chunk-VI45E2AG.js";import{a as r}from"./chunk-JBGZP2SP.js";import{a as s}from"./chunk-QCKPUDE3.js";import"./chunk-UMEXVJO5.js";import"./chunk-LC6DCME4.js";import"./chunk-5Y2N3FFQ.js";import"./chunk-7L35WMXF.js";import"./chunk-EGSSG2OJ.js";import"./chunk-M7YAKOLW.js";import"./chunk-XAZPVJKA.js";import{a as n}from"./chunk-45YJL5F3.js";var g=n(async(p,e)=>{let{values:l}=r(p,{...a,reason:{type:"string"},"dry-run":{type:"boolean",default:!1}}),{connectFleet:c,pauseFleet:i,pausedBy:u}=await import("./fleet-status-CHLCKD7A.js"),{connect:y,options:t}=await m(l,e,"pause"),o=await c(y,new s(e.stderr));try{let d=await i(o.env,{reason:t.reason,by:u(e.env),dryRun:t.dryRun});return e.stdout(`${d.message}
-`),0}finally{o.close()}},"command");export{g as command};
-//# sourceMappingURL=pause-NR45LWSZ.js.map

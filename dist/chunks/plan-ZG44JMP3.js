@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j}from"./chunk-Q7QIBZAS.js";import"./chunk-E5X2UBXR.js";import"./chunk-EGSSG2OJ.js";import"./chunk-YMW4MV6D.js";import"./chunk-M7YAKOLW.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{c as ATTACHED_NOTE,b as MAX_WAVE_SIZE,a as PLAN_API_VERSION,j as assertPlanDigest,e as buildPlan,i as clustersInWave,f as groupWaves,g as planDigest,d as resolveTarget,h as stepsFor};
-//# sourceMappingURL=plan-ZG44JMP3.js.map

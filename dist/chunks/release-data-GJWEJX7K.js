@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a,b,c}from"./chunk-J3QHF362.js";import"./chunk-45YJL5F3.js";export{c as findAppRelease,b as loadReleaseData,a as releaseDataFrom};
-//# sourceMappingURL=release-data-GJWEJX7K.js.map

@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a}from"./chunk-5BBM7F6I.js";import"./chunk-45YJL5F3.js";export{a as default};
-//# sourceMappingURL=releases-UA4EIVVE.js.map

@@ -1,4 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a as s,b as a}from"./chunk-VI45E2AG.js";import{a as r}from"./chunk-JBGZP2SP.js";import{a as n}from"./chunk-QCKPUDE3.js";import"./chunk-UMEXVJO5.js";import"./chunk-LC6DCME4.js";import"./chunk-5Y2N3FFQ.js";import"./chunk-7L35WMXF.js";import"./chunk-EGSSG2OJ.js";import"./chunk-M7YAKOLW.js";import"./chunk-XAZPVJKA.js";import{a as o}from"./chunk-45YJL5F3.js";var v=o(async(m,e)=>{let{values:l}=r(m,{...s,"dry-run":{type:"boolean",default:!1}}),{connectFleet:c,pausedBy:p,resumeFleet:u}=await import("./fleet-status-CHLCKD7A.js"),{connect:d,options:i}=await a(l,e,"resume"),t=await c(d,new n(e.stderr));try{let y=await u(t.env,{by:p(e.env),dryRun:i.dryRun});return e.stdout(`${y.message}
-`),0}finally{t.close()}},"command");export{v as command};
-//# sourceMappingURL=resume-SB5VSTIL.js.map

@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k,l,m}from"./chunk-ANKUOUBC.js";import"./chunk-M6XNUROW.js";import"./chunk-7C35RL7D.js";import"./chunk-5BBM7F6I.js";import"./chunk-J3QHF362.js";import"./chunk-TRDL6NYN.js";import"./chunk-E5X2UBXR.js";import"./chunk-M7YAKOLW.js";import"./chunk-45YJL5F3.js";export{e as CUSTOM_APP,c as catalogAppId,h as configMapHash,f as controlPlaneReplicas,i as deploymentAvailable,k as fleetObjects,j as gitRepositoryStatus,g as nodePoolReplicas,d as olderVersion,b as projectNamespace,l as seedFleet,a as workspaceNamespace,m as writeStatus};
-//# sourceMappingURL=seed-D72LS6CT.js.map

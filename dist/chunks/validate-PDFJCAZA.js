@@ -1,6 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a as c}from"./chunk-JBGZP2SP.js";import"./chunk-UMEXVJO5.js";import"./chunk-LC6DCME4.js";import{d as l}from"./chunk-LYIWOJBN.js";import"./chunk-5Y2N3FFQ.js";import{c as m}from"./chunk-KCSORYMI.js";import"./chunk-C7TCIGBG.js";import"./chunk-TRDL6NYN.js";import"./chunk-XAVFXEU2.js";import"./chunk-7L35WMXF.js";import"./chunk-CKOWOUJD.js";import"./chunk-Q7QIBZAS.js";import"./chunk-E5X2UBXR.js";import"./chunk-EGSSG2OJ.js";import"./chunk-YMW4MV6D.js";import"./chunk-M7YAKOLW.js";import{a}from"./chunk-XAZPVJKA.js";import{a as s}from"./chunk-45YJL5F3.js";var $=s(async(i,r)=>{let{values:d}=c(i,{inventory:{type:"string",short:"i",multiple:!0}}),{inventory:t,warnings:f}=await m(d.inventory??[],r.cwd),n=await l(t,t.target.dkp);for(let e of[...f,...n.warnings])r.stderr(`warning: ${a(e)}
-`);for(let e of n.notes)r.stderr(`note: ${e}
-`);let o=t.clusters.filter(e=>!e.attached).length;return r.stdout(`${t.files.join(", ")}: valid (fleet ${t.fleet}, target DKP ${t.target.dkp}, ${t.workspaces.length} workspace(s), ${o} managed and ${t.clusters.length-o} attached cluster(s))
-`),0},"command");export{$ as command};
-//# sourceMappingURL=validate-PDFJCAZA.js.map
