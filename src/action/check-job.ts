@@ -15,7 +15,7 @@ import { toolVersion } from '../core/version.js'
 import type { GitHubReporter } from '../effects/github.js'
 import { scanManifestPaths } from '../effects/manifest-files.js'
 import { ConsoleReporter } from '../effects/reporter.js'
-import { publishCheck, splitManifests } from '../stages/check-report.js'
+import { loadPreviousReport, publishCheck, splitManifests } from '../stages/check-report.js'
 import { loadPlan } from '../stages/connect.js'
 import type { ActionInputs } from './inputs.js'
 
@@ -56,11 +56,13 @@ export async function checkWithoutCluster(inputs: ActionInputs, reporter: GitHub
     manifests,
     scanned: { files: repo.files, documents: repo.documents, bytes: repo.bytes },
   }
+  const previous = await loadPreviousReport(inputs.previousReport, cwd, reporter)
   const published = await publishCheck(report, reporter, {
     dir: process.env.RUNNER_TEMP || tmpdir(),
     srcRoot: cwd,
     failOn: inputs.failOn,
     fallback,
+    ...(previous ? { previous } : {}),
     ...artifactOf(process.env),
   })
   for (const [name, value] of Object.entries(published.outputs)) reporter.output(name, value)

@@ -45,6 +45,7 @@ export async function executeStage(inputs: ActionInputs, reporter: GitHubReporte
         timeoutMs: inputs.timeoutMinutes * 60_000,
         manifests: inputs.manifests,
         failOn: inputs.failOn,
+        previousReport: inputs.previousReport,
         reason: inputs.reason,
         env: process.env,
         cwd: process.cwd(),

@@ -170,6 +170,11 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
         help: 'exit 1 on findings of this severity or worse: error, warning, none',
         default: 'error',
       },
+      'previous-report': {
+        type: 'string',
+        arg: 'FILE',
+        help: "the previous run's JSON report (--format json): prints a trend line (counts then and now, findings new and resolved); a bad file only warns",
+      },
       'timeout-minutes': timeout(10),
     },
     examples: [
@@ -210,6 +215,11 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
         arg: 'LEVEL',
         help: 'with check: error, warning or none',
         default: 'error',
+      },
+      'previous-report': {
+        type: 'string',
+        arg: 'FILE',
+        help: "with check: the previous run's JSON report, for the summary's trend line",
       },
       'log-file': logFile,
       json: json('print the result as JSON'),

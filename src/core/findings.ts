@@ -116,3 +116,45 @@ export function describeLocation(l: FindingLocation): string {
 function objectKey(o: ObjectRef | undefined): string {
   return o ? `${o.kind}\u0000${o.namespace ?? ''}\u0000${o.name}\u0000${o.apiVersion}` : ''
 }
+
+/** The fields of an object a finding names it by. */
+export interface NamedObject {
+  apiVersion: string
+  kind: string
+  metadata: { namespace?: string; name?: string }
+}
+
+/** The object of a finding, from an object as read. */
+export function objectRef(o: NamedObject): ObjectRef {
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+    name: o.metadata.name ?? '(unnamed)',
+  }
+}
+
+/** `namespace/name`, or `name` for a cluster-scoped object. */
+export const nsName = (o: Pick<NamedObject, 'metadata'>): string =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`
+
+/** A finding of a rule of a cluster; `details` only when it has any. */
+export function makeFinding(
+  ruleId: string,
+  severity: Severity,
+  cluster: string,
+  object: ObjectRef | undefined,
+  message: string,
+  remedy: string,
+  details?: Finding['details'],
+): Finding {
+  return {
+    ruleId,
+    severity,
+    cluster,
+    ...(object ? { object } : {}),
+    message,
+    remedy,
+    ...(details && Object.keys(details).length > 0 ? { details } : {}),
+  }
+}

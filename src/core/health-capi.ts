@@ -19,6 +19,7 @@ import {
   nodePoolState,
 } from './konvoy-state.js'
 import type { KubeObject } from './kube-object.js'
+import { allowedKubeletLag } from './preflight-skew.js'
 import { bareVersion, kubernetesMinor } from './versions.js'
 
 /** The CAPI Cluster: present, `Provisioned`, Ready=True, not paused. */
@@ -162,10 +163,11 @@ export function machineFindings(cluster: string, machines: readonly Machine[]): 
 }
 
 /**
- * Oldest kubelet a kube-apiserver of this minor supports (Kubernetes version skew policy: up to
- * three minors older from 1.28, two before; never newer).
+ * How many minors a kubelet may trail a kube-apiserver of this minor. The policy is worded by the
+ * kubelet's minor (allowedKubeletLag): three behind is allowed when that kubelet is 1.25+, that
+ * is, from an API server 1.28.
  */
-export const maxKubeletSkew = (apiserverMinor: number): number => (apiserverMinor >= 28 ? 3 : 2)
+export const maxKubeletSkew = (apiserverMinor: number): number => allowedKubeletLag(apiserverMinor - 3)
 
 export interface PoolKubelets {
   /** The MachineDeployment/MachinePool. */

@@ -8,10 +8,9 @@
 // Severity: `error` blocks the upgrade (it would fail or make things worse), `warning` needs a
 // look (the pipeline can still run), `info` is context.
 
-import type { Finding, ObjectRef, Severity } from './findings.js'
+import { type Finding, makeFinding, nsName, type ObjectRef, objectRef, type Severity } from './findings.js'
 import type { HelmRelease } from './kinds.js'
 import { KOMMANDER_NS, KOMMANDER_RELEASE, runningDkp } from './kommander-releases.js'
-import type { KubeObject } from './kube-object.js'
 import type { BackupSettings } from './model.js'
 import { pendingTexts, type StepState } from './step-state.js'
 import { bareVersion, checkDkpPath, checkKubernetesPath } from './versions.js'
@@ -36,20 +35,8 @@ export const HEALTH = {
 
 export type HealthRuleId = (typeof HEALTH)[keyof typeof HEALTH]
 
-/** The object of a finding, from an object as read. */
-export function objectRef(o: KubeObject): ObjectRef {
-  return {
-    apiVersion: o.apiVersion,
-    kind: o.kind,
-    ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
-    name: o.metadata.name ?? '(unnamed)',
-  }
-}
-
-export const nsName = (o: KubeObject) =>
-  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`
-
-export function finding(
+/** A finding of a health rule. */
+export const finding: (
   ruleId: HealthRuleId,
   severity: Severity,
   cluster: string,
@@ -57,17 +44,9 @@ export function finding(
   message: string,
   remedy: string,
   details?: Finding['details'],
-): Finding {
-  return {
-    ruleId,
-    severity,
-    cluster,
-    ...(object ? { object } : {}),
-    message,
-    remedy,
-    ...(details && Object.keys(details).length > 0 ? { details } : {}),
-  }
-}
+) => Finding = makeFinding
+
+export { nsName, objectRef }
 
 /** A condition's message, one line and bounded (they can carry whole error logs). */
 export function conditionNote(c: { reason?: string; message?: string } | undefined): string {

@@ -98,6 +98,7 @@ function attachedCluster(ctx: BuildContext, e: Entry): Cluster {
     workspace: e.workspace,
     attached: true,
     ...(e.raw.allowInsecureSkipTlsVerify === true ? { allowInsecureSkipTlsVerify: true } : {}),
+    ...(typeof e.raw.auditLog === 'string' ? { auditLog: e.raw.auditLog } : {}),
     source: e.source,
   }
 }
@@ -131,6 +132,7 @@ function managedCluster(
   }
   if (typeof raw.namespace === 'string') cluster.namespace = raw.namespace
   if (raw.allowInsecureSkipTlsVerify === true) cluster.allowInsecureSkipTlsVerify = true
+  if (typeof raw.auditLog === 'string') cluster.auditLog = raw.auditLog
   if (raw.nodepools !== undefined) {
     cluster.nodepools = nodepoolsOf(raw.nodepools)
     claimNodePools(ctx, e, cluster.nodepools, poolOwner, namespace)
@@ -174,6 +176,7 @@ function outsideDkpCluster(
     workspace: e.workspace,
     attached: true,
     provider: outside.provider,
+    ...(typeof e.raw.auditLog === 'string' ? { auditLog: e.raw.auditLog } : {}),
     source: e.source,
   }
 }

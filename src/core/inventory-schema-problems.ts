@@ -200,6 +200,7 @@ export const ALLOWED_KEYS: Record<string, string[]> = {
     'wave',
     'canary',
     'window',
+    'auditLog',
     'allowInsecureSkipTlsVerify',
   ],
 }

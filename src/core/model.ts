@@ -68,6 +68,8 @@ export interface ManagedCluster {
   window?: MaintenanceWindow
   /** Accept `insecure-skip-tls-verify: true` in this cluster's kubeconfig Secret (refused otherwise). */
   allowInsecureSkipTlsVerify?: boolean
+  /** The API server's audit log (JSON lines), relative to the inventory file (`source.file`). */
+  auditLog?: string
   source: SourceRef
 }
 
@@ -82,6 +84,8 @@ export interface AttachedCluster {
   provider?: string
   /** Accept `insecure-skip-tls-verify: true` in this cluster's kubeconfig Secret (refused otherwise). */
   allowInsecureSkipTlsVerify?: boolean
+  /** The API server's audit log (JSON lines), relative to the inventory file (`source.file`). */
+  auditLog?: string
   source: SourceRef
 }
 

@@ -30,6 +30,7 @@ export const OPTION_NAMES = [
   'timeout-minutes',
   'manifests',
   'fail-on',
+  'previous-report',
   'reason',
 ] as const
 
@@ -67,6 +68,8 @@ export interface Options {
   /** `check`: manifests to scan (comma or newline separated). */
   manifests?: string
   failOn: FailOnLevel
+  /** `check`: the previous run's JSON report, for the summary's trend line. */
+  previousReport?: string
   /** `pause`: why. */
   reason?: string
 }
@@ -144,6 +147,7 @@ export function readOptions(
     dkpPath: opt('dkp-path'),
     dkpCacheDir: opt('dkp-cache-dir'),
     manifests: opt('manifests'),
+    previousReport: opt('previous-report'),
     reason: opt('reason'),
   })
   problems.push(...missing(options, settings, opt, stageValid))

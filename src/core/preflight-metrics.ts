@@ -7,6 +7,7 @@
 // `removed_release` (C: same). Pure: Prometheus text in, findings out.
 
 import type { Finding } from './findings.js'
+import { type AuditClient, apiKey, describeClients } from './preflight-audit.js'
 import { kubeMinor, PREFLIGHT, preflightFinding } from './preflight-objects.js'
 
 export const DEPRECATED_API_METRIC = 'apiserver_requested_deprecated_apis'
@@ -82,12 +83,14 @@ const apiVersionOf = (r: DeprecatedRequest) => (r.group ? `${r.group}/${r.versio
 /**
  * Findings for what was requested: removed at or before the target → error (clients still use
  * it and break on the upgrade); removed later → warning; no removal announced (deprecated CRD
- * versions) → info.
+ * versions) → info. With `clients` (from the cluster's audit log, preflight-audit.ts), each
+ * finding names the user agents and users that requested the API.
  */
 export function deprecatedRequestFindings(
   cluster: string,
   requests: readonly DeprecatedRequest[],
   target: string,
+  clients?: ReadonlyMap<string, readonly AuditClient[]>,
 ): Finding[] {
   const to = kubeMinor(target)
   return requests.map((r) => {
@@ -100,19 +103,32 @@ export function deprecatedRequestFindings(
         : severity === 'error'
           ? `which Kubernetes ${r.removedRelease} removes (the target is ${target})`
           : `which Kubernetes ${r.removedRelease} removes, after the target ${target}`
+    const who = clients?.get(apiKey(r.group, r.version, r.resource, r.subresource)) ?? []
+    const named = who.length > 0 ? describeClients(who) : undefined
     return preflightFinding(
       PREFLIGHT.deprecatedRequested,
       severity,
       cluster,
       { apiVersion: apiVersionOf(r), kind: r.resource, name: r.subresource ? `*/${r.subresource}` : '*' },
-      `The API server of ${cluster} served requests for ${what} since it started, ${when}: some client (a controller, a CI job, kubectl) still uses it.`,
-      `Find the client in the API server's audit log (annotation k8s.io/removed-release, or the request's user agent) and move it to the replacement version before the upgrade.`,
+      named
+        ? `The API server of ${cluster} served requests for ${what} since it started, ${when}. Its audit log names the clients: ${named}.`
+        : `The API server of ${cluster} served requests for ${what} since it started, ${when}: some client (a controller, a CI job, kubectl) still uses it.`,
+      named
+        ? `Move these clients to the replacement version before the upgrade (a service account names the workload; the user agent names the program).`
+        : `Find the client in the API server's audit log (annotation k8s.io/removed-release, or the request's user agent) and move it to the replacement version before the upgrade.`,
       {
         group: r.group,
         version: r.version,
         resource: r.resource,
         ...(r.subresource ? { subresource: r.subresource } : {}),
         ...(r.removedRelease ? { removedRelease: r.removedRelease } : {}),
+        ...(named
+          ? {
+              clients: named,
+              clientUserAgents: [...new Set(who.map((c) => c.userAgent))].join(', '),
+              clientUsers: [...new Set(who.map((c) => c.user))].join(', '),
+            }
+          : {}),
       },
     )
   })

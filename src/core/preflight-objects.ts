@@ -3,7 +3,8 @@
 // every pre-flight rule shares (rule ids, a finding, the object of a finding, a minor version).
 // Pure: the reads live in src/stages/preflight-read.ts.
 
-import type { Finding, ObjectRef, Severity } from './findings.js'
+import { type Finding, makeFinding, nsName, type ObjectRef, objectRef, type Severity } from './findings.js'
+import { kubernetesMinor } from './versions.js'
 
 /** Rule ids of the pre-flight checks; help in data/rules.json. The prefix is the check's column in the fleet table. */
 export const PREFLIGHT = {
@@ -81,19 +82,12 @@ export interface SecretObj extends Obj {
 }
 
 /** The object of a finding. */
-export function refOf(o: Obj): ObjectRef {
-  return {
-    apiVersion: o.apiVersion,
-    kind: o.kind,
-    ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
-    name: o.metadata.name ?? '(unnamed)',
-  }
-}
+export const refOf: (o: Obj) => ObjectRef = objectRef
 
-export const nsName = (o: Obj): string =>
-  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`
+export { nsName }
 
-export function preflightFinding(
+/** A finding of a pre-flight rule. */
+export const preflightFinding: (
   ruleId: PreflightRuleId,
   severity: Severity,
   cluster: string,
@@ -101,20 +95,8 @@ export function preflightFinding(
   message: string,
   remedy: string,
   details?: Finding['details'],
-): Finding {
-  return {
-    ruleId,
-    severity,
-    cluster,
-    ...(object ? { object } : {}),
-    message,
-    remedy,
-    ...(details && Object.keys(details).length > 0 ? { details } : {}),
-  }
-}
+) => Finding = makeFinding
 
 /** `1.28.7`, `v1.28.7+fips.0`, `v1.28.7-eks-1a2b` → 28; anything else undefined. */
-export function kubeMinor(version: string | undefined): number | undefined {
-  const m = /^v?(\d+)\.(\d+)/.exec((version ?? '').trim())
-  return m && m[1] === '1' ? Number(m[2]) : undefined
-}
+export const kubeMinor = (version: string | undefined): number | undefined =>
+  version === undefined ? undefined : kubernetesMinor(version)

@@ -3,7 +3,7 @@
 // descriptions, fix or a known severity is a build error, not a report with holes. Pure.
 
 import raw from '../../data/rules.json' with { type: 'json' }
-import type { Severity } from './findings.js'
+import type { RuleDescriptor, Severity } from './findings.js'
 
 /** One rule's help as data/rules.json states it. */
 export interface RuleHelp {
@@ -81,3 +81,44 @@ export function ruleHelpIds(): string[] {
 
 export const REMOVED_API_TEXTS: RemovedApiTexts = raw.removedApi
 export const KIND_IN_USE_TEXTS: KindInUseTexts = raw.removedApiKindInUse as KindInUseTexts
+
+/** Where docs/checks.md describes a family of rules, and the SARIF tags of its rules. */
+export interface RuleFamily {
+  anchor: string
+  tags: (id: string, help: RuleHelp) => string[]
+}
+
+/**
+ * The SARIF rule descriptors of a family of rule ids, from data/rules.json: built on first use,
+ * then `all()` and `get(id)` read the same map.
+ */
+export function ruleDescriptors(
+  ids: readonly string[],
+  family: RuleFamily,
+): { all(): RuleDescriptor[]; get(id: string): RuleDescriptor | undefined } {
+  let rules: Map<string, RuleDescriptor> | undefined
+  const built = (): Map<string, RuleDescriptor> => {
+    rules ??= new Map(
+      ids.map((id) => {
+        const h = ruleHelp(id)
+        const docs = `https://github.com/dkp-fleet-upgrade/dkp-fleet-upgrade/blob/main/docs/checks.md#${family.anchor}`
+        return [
+          id,
+          {
+            id,
+            name: h.name,
+            shortDescription: h.short,
+            fullDescription: h.full,
+            help: h.help,
+            helpMarkdown:
+              h.helpMarkdown ?? `${h.full}\n\n**Fix:** ${h.help}\n\nSee [the checks documentation](${docs}).`,
+            defaultSeverity: h.severity,
+            tags: family.tags(id, h),
+          },
+        ]
+      }),
+    )
+    return rules
+  }
+  return { all: () => [...built().values()], get: (id) => built().get(id) }
+}

@@ -13,6 +13,7 @@
 // order); identical HelmRelease findings read through several of them are reported once, under
 // the first, with `details.sameApiServerAs` naming the others.
 
+import { dirname, resolve } from 'node:path'
 import { messageOf } from '../core/errors.js'
 import { type Finding, sortFindings } from '../core/findings.js'
 import {
@@ -63,6 +64,8 @@ export const CHECK_CONCURRENCY = 8
 export interface FleetCheckOptions {
   /** Kubernetes version the removed-API scan targets; default the plan's target. */
   targetKubernetes?: string
+  /** The repository checkout: inventory files (and the audit logs they name) are relative to it. Default: the process's. */
+  cwd?: string
   /** Clusters read at once (default 8). */
   concurrency?: number
   /** Progress lines. */
@@ -423,6 +426,7 @@ class FleetCheck {
       current: this.current,
       machines,
       limit: this.limit,
+      auditLogs: auditLogsOf(this.env.inventory, this.options.cwd ?? process.cwd()),
     }
     this.findings.push(
       ...(await preflightServers(
@@ -435,6 +439,14 @@ class FleetCheck {
       ...(await managementPreflight(this.env, this.konvoyNamespaces, machines, { now: this.env.now() })),
     )
   }
+}
+
+/** Cluster name → its audit log's path (`clusters[].auditLog`, relative to the inventory file that names it). */
+export function auditLogsOf(inventory: StageEnv['inventory'], cwd: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const c of inventory.clusters)
+    if (c.auditLog) out.set(c.name, resolve(cwd, dirname(c.source.file), c.auditLog))
+  return out
 }
 
 async function readManagement(env: StageEnv) {

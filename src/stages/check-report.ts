@@ -3,7 +3,8 @@
 // check (src/action/check-job.ts).
 
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { open } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { compatRule } from '../core/compat/rules.js'
 import { countBySeverity, type RuleDescriptor, type SeverityCounts } from '../core/findings.js'
 import { healthRule } from '../core/health-rules.js'
@@ -14,6 +15,7 @@ import { type ReportArtifact, reportFilesNote } from '../core/report/artifact.js
 import { exitCodeFor, type FailOn } from '../core/report/exit-code.js'
 import { renderJson } from '../core/report/json.js'
 import { type CheckReport, TOOL_INFORMATION_URI } from '../core/report/model.js'
+import { PREVIOUS_REPORT_MAX_BYTES, parsePreviousReport } from '../core/report/previous.js'
 import { renderSarif } from '../core/report/sarif.js'
 import { renderSummary } from '../core/report/summary.js'
 import { renderText, summaryLine } from '../core/report/text.js'
@@ -30,6 +32,8 @@ export interface PublishOptions {
   fallback?: SourceRef
   srcRoot: string
   failOn: FailOn
+  /** The previous run's JSON report (`previous-report`), for the summary's trend line. */
+  previous?: CheckReport
   /** The artifact the report files are uploaded as: the summary names them by it, not by the runner's path. */
   artifact?: ReportArtifact
 }
@@ -81,7 +85,9 @@ export async function publishCheck(
     if (a.level === 'error') reporter.error(text, where)
     else reporter.warning(text, where)
   }
-  let summary = renderSummary(report) + reportFilesNote(options.artifact)
+  let summary =
+    renderSummary(report, options.previous ? { previous: options.previous } : {}) +
+    reportFilesNote(options.artifact)
   if (selection.note) {
     reporter.info(selection.note)
     summary += `\n> [!NOTE]\n> ${selection.note.replace(/\n/g, ' ')}\n`
@@ -105,3 +111,41 @@ export const splitManifests = (spec: string | undefined): string[] =>
     .split(/[\n,]/)
     .map((p) => p.trim())
     .filter(Boolean)
+
+/**
+ * The previous run's JSON report at `path` (relative to `cwd`), read bounded
+ * (PREVIOUS_REPORT_MAX_BYTES) and checked field by field; undefined without a path. A missing,
+ * oversized or malformed file is a warning (no trend line), never a failure of the check.
+ */
+export async function loadPreviousReport(
+  path: string | undefined,
+  cwd: string,
+  reporter: Pick<Reporter, 'warning'>,
+): Promise<CheckReport | undefined> {
+  if (!path) return undefined
+  const full = resolve(cwd, path)
+  const skip = (why: string) => {
+    reporter.warning(`previous-report ${path}: ${why}; the summary has no trend line this run`)
+    return undefined
+  }
+  let text: string
+  try {
+    const fh = await open(full, 'r')
+    try {
+      const st = await fh.stat()
+      if (!st.isFile()) return skip('not a regular file')
+      if (st.size > PREVIOUS_REPORT_MAX_BYTES)
+        return skip(`${st.size} bytes, over the ${PREVIOUS_REPORT_MAX_BYTES}-byte limit`)
+      const buf = Buffer.alloc(st.size)
+      const { bytesRead } = await fh.read(buf, 0, st.size, 0)
+      text = buf.subarray(0, bytesRead).toString('utf8')
+    } finally {
+      await fh.close()
+    }
+  } catch (err) {
+    return skip(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+  }
+  const parsed = parsePreviousReport(text)
+  if ('problem' in parsed) return skip(`not a dkp-fleet JSON report: ${parsed.problem}`)
+  return parsed.report
+}

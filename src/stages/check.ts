@@ -12,7 +12,7 @@ import { type CheckReport, type ScanStats, TOOL_NAME } from '../core/report/mode
 import { summaryLine } from '../core/report/text.js'
 import type { StepState } from '../core/step-state.js'
 import { checkFleet, clusterSources, type FleetCheckResult } from './check-fleet.js'
-import { type Published, publishCheck, splitManifests } from './check-report.js'
+import { loadPreviousReport, type Published, publishCheck, splitManifests } from './check-report.js'
 import { defineStage } from './drive.js'
 import { gateState } from './gate-record.js'
 import type { GateStage, StageContext, Verdict } from './types.js'
@@ -24,7 +24,7 @@ export { publishCheck, ruleOf, splitManifests } from './check-report.js'
 /** The live check and, with `manifests`, the repository scan, as one report. */
 async function report(ctx: StageContext): Promise<{ report: CheckReport; live: FleetCheckResult }> {
   const live = await ctx.reporter.group('health gates and live removed-API scan', () =>
-    checkFleet(ctx, { log: (l) => ctx.reporter.info(l) }),
+    checkFleet(ctx, { log: (l) => ctx.reporter.info(l), cwd: ctx.place.cwd }),
   )
   const findings = [...live.findings]
   const scanned: ScanStats = { ...live.scanned }
@@ -97,6 +97,7 @@ const check: GateStage<StepState> = {
   async check(ctx) {
     const failOn = ctx.extra.failOn ?? 'error'
     const { report: checked, live } = await report(ctx)
+    const previous = await loadPreviousReport(ctx.extra.previousReport, ctx.place.cwd, ctx.reporter)
     const published = await publishCheck(checked, ctx.reporter, {
       dir: ctx.place.reportDir,
       ...(ctx.place.reportArtifact ? { artifact: ctx.place.reportArtifact } : {}),
@@ -104,6 +105,7 @@ const check: GateStage<StepState> = {
       fallback: ctx.inventory.management.source,
       srcRoot: ctx.place.cwd,
       failOn,
+      ...(previous ? { previous } : {}),
     })
     ctx.reporter.info(
       `check: ${live.clusters.length} clusters in ${(live.ms / 1000).toFixed(1)} s, ${live.apiRequests} API requests`,

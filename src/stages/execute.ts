@@ -77,6 +77,8 @@ export interface RunOptions {
   timeoutMs: number
   manifests?: string
   failOn: 'error' | 'warning' | 'none'
+  /** `check`: the previous run's JSON report, for the summary's trend line. */
+  previousReport?: string
   reason?: string
   /** The job's environment: provider credentials for dkp, `DKP_FLEET_POLL_MS`, `RUNNER_TEMP`, `DKP_FLEET_VERSION`. */
   env: NodeJS.ProcessEnv
@@ -345,6 +347,7 @@ function context(job: Job, env: StageEnv, signal: AbortSignal, found: { from?: s
     extra: {
       manifests: options.manifests,
       failOn: options.failOn,
+      previousReport: options.previousReport,
       wave: options.wave,
       reason: options.reason,
     },

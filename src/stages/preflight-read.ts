@@ -1,17 +1,25 @@
 // The reads of the pre-flight checks (issue 20); the rules are pure, in src/core/preflight-*.ts.
 //  - per API server (clusters sharing one are read once, reported under the first): one list
 //    each of PodDisruptionBudgets, Pods and Nodes, and `GET /metrics` → drain blockers, kubelet
-//    skew, deprecated APIs still requested;
+//    skew, deprecated APIs still requested (with the clients that requested them, from the audit
+//    log the inventory names: `clusters[].auditLog`, its tail read bounded);
 //  - on the management cluster: the CAPI certificate Secrets (one list, by the cluster-name
 //    label), the KubeadmControlPlanes and Machines already listed → certificates and etcd;
 //  - the `kubernetes` stage's gate: the same drain and skew rules for one cluster, refusing
 //    before dkp runs on a skew error or a drain blocker (errors), warning on the rest.
 // A kind that cannot be listed is a health/scan-incomplete warning, never a crash.
 
+import { open } from 'node:fs/promises'
 import { messageOf, WorkError } from '../core/errors.js'
 import type { Finding } from '../core/findings.js'
 import { scanIncompleteFinding } from '../core/health.js'
 import { CLUSTER_NAME_LABEL, K } from '../core/kinds.js'
+import {
+  AUDIT_LOG_MAX_BYTES,
+  type AuditAttribution,
+  auditAttribution,
+  auditTail,
+} from '../core/preflight-audit.js'
 import { type CertWindow, certificateFindings, etcdFindings } from '../core/preflight-certs.js'
 import { type DrainOf, drainFindings } from '../core/preflight-drain.js'
 import { deprecatedRequestFindings, parseDeprecatedRequests } from '../core/preflight-metrics.js'
@@ -28,6 +36,8 @@ export interface ServerRead {
   nodes: Node[]
   /** `/metrics` text; undefined when it could not be read. */
   metrics?: string
+  /** The clients of deprecated APIs in the audit log, when one is named and could be read. */
+  audit?: AuditAttribution
   /** What could not be read, and why. */
   missing: { what: string; reason: string }[]
 }
@@ -45,25 +55,48 @@ async function attempt<T>(
   }
 }
 
-/** One list of PDBs, Pods and Nodes, and /metrics (metrics only when `metrics`). */
+/**
+ * The tail of an audit log (JSON lines): its last AUDIT_LOG_MAX_BYTES, whole lines only, at
+ * most AUDIT_LOG_MAX_LINES of them; the newest requests are the ones that matter.
+ */
+export async function readAuditLog(path: string): Promise<AuditAttribution> {
+  const fh = await open(path, 'r')
+  try {
+    const st = await fh.stat()
+    if (!st.isFile()) throw new Error('not a regular file')
+    const length = Math.min(st.size, AUDIT_LOG_MAX_BYTES)
+    const buf = Buffer.alloc(length)
+    const { bytesRead } = await fh.read(buf, 0, length, st.size - length)
+    return auditAttribution(auditTail(buf.subarray(0, bytesRead).toString('utf8'), st.size > length))
+  } finally {
+    await fh.close()
+  }
+}
+
+/** One list of PDBs, Pods and Nodes, and /metrics (metrics only when `metrics`), and the audit log when named. */
 export async function readServer(
   wc: WorkloadCluster,
-  options: { metrics?: boolean } = {},
+  options: { metrics?: boolean; auditLog?: string } = {},
 ): Promise<ServerRead> {
   const missing: ServerRead['missing'] = []
-  const [pdbs, pods, nodes, metrics] = await Promise.all([
+  const { auditLog } = options
+  const [pdbs, pods, nodes, metrics, audit] = await Promise.all([
     attempt(missing, 'PodDisruptionBudgets', () => wc.kube.list('policy/v1', 'PodDisruptionBudget')),
     attempt(missing, 'Pods', () => wc.kube.list('v1', 'Pod')),
     attempt(missing, 'Nodes', () => wc.kube.list('v1', 'Node')),
     options.metrics === false
       ? undefined
       : attempt(missing, 'the API server metrics (/metrics)', () => wc.kube.raw<string>('GET', '/metrics')),
+    auditLog === undefined || options.metrics === false
+      ? undefined
+      : attempt(missing, `the audit log ${auditLog}`, () => readAuditLog(auditLog)),
   ])
   return {
     pdbs: (pdbs ?? []) as unknown as Pdb[],
     pods: (pods ?? []) as unknown as Pod[],
     nodes: (nodes ?? []) as unknown as Node[],
     ...(typeof metrics === 'string' ? { metrics } : {}),
+    ...(audit ? { audit } : {}),
     missing,
   }
 }
@@ -100,7 +133,12 @@ export function serverFindings(read: ServerRead, o: ServerOptions): Finding[] {
     ...kubeletSkewFindings(o.cluster, read.nodes, o.target, o.current),
     ...(read.metrics === undefined
       ? []
-      : deprecatedRequestFindings(o.cluster, parseDeprecatedRequests(read.metrics), o.apiTarget ?? o.target)),
+      : deprecatedRequestFindings(
+          o.cluster,
+          parseDeprecatedRequests(read.metrics),
+          o.apiTarget ?? o.target,
+          read.audit?.clients,
+        )),
   ]
 }
 
@@ -117,6 +155,8 @@ export async function preflightServers(
     current: ReadonlyMap<string, string>
     machines: readonly MachineObj[]
     limit: number
+    /** Cluster name → the path of its audit log (the inventory's `auditLog`, resolved). */
+    auditLogs?: ReadonlyMap<string, string>
   },
 ): Promise<Finding[]> {
   const servers = new Map<string, { primary: string; wc: WorkloadCluster }>()
@@ -127,7 +167,12 @@ export async function preflightServers(
   const drainOf = drainIndex(o.machines)
   const per = await mapLimit([...servers.values()], o.limit, async (g) => {
     const current = o.current.get(g.primary)
-    return serverFindings(await readServer(g.wc), {
+    // The audit log named on any cluster of this API server (they share one server's log).
+    const auditLog = members
+      .filter((n) => connections.get(n)?.server === g.wc.server)
+      .map((n) => o.auditLogs?.get(n))
+      .find((p) => p !== undefined)
+    return serverFindings(await readServer(g.wc, auditLog ? { auditLog } : {}), {
       cluster: g.primary,
       target: o.target,
       apiTarget: o.apiTarget,

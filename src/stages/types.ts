@@ -116,7 +116,14 @@ export interface StageContext extends StageEnv {
   /** What the stage found before acting (the version it started from): the executor keeps it when the stage fails later. */
   found?: { from?: string }
   /** Options only some stages use. */
-  extra: { manifests?: string; failOn?: 'error' | 'warning' | 'none'; wave?: number; reason?: string }
+  extra: {
+    manifests?: string
+    failOn?: 'error' | 'warning' | 'none'
+    /** `check`: the previous run's JSON report (path), for the trend line. */
+    previousReport?: string
+    wave?: number
+    reason?: string
+  }
   place: JobPlace
 }
 

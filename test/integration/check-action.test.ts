@@ -140,6 +140,43 @@ describe('action stage check', () => {
     expect(JSON.parse(s.outputs.result!).status).toBe('passed')
   })
 
+  it("the summary carries the trend line against the previous run's JSON report; a bad one only warns", async () => {
+    const base = {
+      stage: 'check',
+      inventory: INVENTORY,
+      kubeconfig: readFileSync(tc.kubeconfigPath, 'utf8'),
+      'fail-on': 'none',
+    }
+    writeFileSync(
+      join(dir, 'junk.json'),
+      '{"schemaVersion":1,"findings":[{"ruleId":"x","severity":"fatal"}]}',
+    )
+    const first = await step({
+      ...base,
+      manifests: 'test/fixtures/manifests',
+      'previous-report': join(dir, 'junk.json'),
+    })
+    expect(first.exitCode, first.stdout.slice(-2000)).toBeUndefined()
+    expect(first.stdout).toMatch(
+      /^::warning::previous-report .*junk\.json: not a dkp-fleet JSON report: findings\[0\]\.severity is not one of error, warning, info; the summary has no trend line this run$/m,
+    )
+    expect(first.summary).not.toContain('Since the previous run')
+    const before = JSON.parse(readFileSync(first.outputs.report!, 'utf8'))
+    // The previous report is kept outside the run's own report directory, as the workflow does.
+    const previous = join(dir, 'previous-report.json')
+    writeFileSync(previous, readFileSync(first.outputs.report!))
+
+    const second = await step({ ...base, manifests: join(dir, 'extra.yaml'), 'previous-report': previous })
+    expect(second.exitCode, second.stdout.slice(-2000)).toBeUndefined()
+    const now = JSON.parse(readFileSync(second.outputs.report!, 'utf8'))
+    expect(before.counts).toMatchObject({ error: 9, warning: 2 })
+    expect(now.counts).toMatchObject({ error: 2, warning: 0 })
+    expect(second.summary).toContain(
+      'Since the previous run: errors 9 → 2 (−7), warnings 2 → 0 (−2), info 0 → 0; 2 new, 11 resolved.',
+    )
+    expect(second.stdout).not.toMatch(/^::warning::previous-report/m)
+  })
+
   it("without a kubeconfig scans the repository only, at the inventory's target", async () => {
     const s = await step({
       stage: 'check',

@@ -109,6 +109,7 @@ describe('parseInputs', () => {
           'dry-run': 'True',
           'timeout-minutes': '90',
           'fail-on': 'warning',
+          'previous-report': ' previous/report.json ',
           reason: 'change freeze',
         }),
       ),
@@ -129,6 +130,7 @@ describe('parseInputs', () => {
       dryRun: true,
       timeoutMinutes: 90,
       failOn: 'warning',
+      previousReport: 'previous/report.json',
       reason: 'change freeze',
     })
   })

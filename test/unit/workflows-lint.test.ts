@@ -732,6 +732,47 @@ describe('dkp-fleet-check.yml', () => {
       actions: 'read',
     })
   })
+  it("keeps the JSON report in the Actions cache for the next run's trend line; only a job without secrets restores it", () => {
+    const isRestore = (st: Yaml) => String(st.uses).startsWith('actions/cache/restore@')
+    const isSave = (st: Yaml) => String(st.uses).startsWith('actions/cache/save@')
+    const prev = check.jobs.previous as Yaml
+    const steps = check.jobs.check.steps as Yaml[]
+    // The restoring job holds no secret and no token permission, restores on GitHub-hosted
+    // runners only, and hands the report over as one file.
+    expect(JSON.stringify(prev)).not.toContain('secrets.')
+    expect(prev.environment).toBeUndefined()
+    expect(prev.permissions).toEqual({})
+    const restore = (prev.steps as Yaml[]).find(isRestore)!
+    expect(evaluate(restore.if.slice(3, -2), { runner: { environment: 'github-hosted' } })).toBe(true)
+    expect(evaluate(restore.if.slice(3, -2), { runner: { environment: 'self-hosted' } })).toBe(false)
+    expect(restore.with['restore-keys']).toBe(ex('steps.key.outputs.prefix'))
+    const upload = (prev.steps as Yaml[]).find((st) =>
+      String(st.uses).startsWith('actions/upload-artifact@'),
+    )!
+    expect(upload.with.archive).toBe(false)
+    expect((prev.steps as Yaml[]).at(-1)).toBe(upload) // nothing runs after it on that runner
+    // The check job never restores the cache; it takes the file without extracting anything.
+    expect(steps.some(isRestore)).toBe(false)
+    const take = steps.find((st) => st.id === 'previous')!
+    expect(take.with['skip-decompress']).toBe(true)
+    const stage = steps.find((st) => st.uses === './.dkp-fleet/action')!
+    const path = (outcome: string) =>
+      evalTemplateString(stage.with['previous-report'], {
+        steps: { previous: { outcome } },
+        runner: { temp: '/t' },
+      })
+    expect(path('success')).toBe(`/t/dkp-fleet-previous/report.json`)
+    expect(path('skipped')).toBe('')
+    expect(path('failure')).toBe('')
+    // Saved where it is restored from, under the same prefix, one entry per run attempt.
+    const save = steps.find(isSave)!
+    expect(save.with.path).toBe(restore.with.path)
+    expect(save.with.key).toBe(
+      restore.with.key.replace('steps.key.outputs.prefix', 'needs.previous.outputs.key-prefix'),
+    )
+    expect(prev.outputs['key-prefix']).toBe(ex('steps.key.outputs.prefix'))
+    expect(check.jobs.check.needs).toEqual(['previous'])
+  })
   it('scheduled runs (no inputs) fall back to the defaults', () => {
     const stage = (check.jobs.check.steps as Yaml[]).find((s) => s.uses === './.dkp-fleet/action')!
     const scope = { inputs: {}, secrets: {}, github: { event_name: 'schedule' } }

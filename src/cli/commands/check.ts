@@ -1,6 +1,6 @@
 // dkp-fleet check: pre-flight checks without changing anything.
 //   check --manifests DIR --target-kubernetes 1.NN [--format text|json|sarif] [--output FILE]
-//         [--fail-on error|warning|none]
+//         [--fail-on error|warning|none] [--previous-report FILE]
 // scans repository manifests for removed APIs and needs no cluster. The live mode (`-i <glob>`
 // with `--kubeconfig F`: health gates, Helm releases, last-applied, live kinds) plugs in
 // through `LiveCheck`: check-live.ts, loaded only when asked for (it brings the
@@ -13,6 +13,7 @@ import { parseMinor } from '../../core/compat/table.js'
 import { InputError } from '../../core/errors.js'
 import { countBySeverity, type Finding } from '../../core/findings.js'
 import { exitCodeFor, type FailOn } from '../../core/report/exit-code.js'
+import { trendLine } from '../../core/report/fleet-table.js'
 import { renderJson } from '../../core/report/json.js'
 import type { LiveCheck, LiveCheckOptions } from '../../core/report/live-check.js'
 import { type CheckReport, type ScanStats, TOOL_INFORMATION_URI, TOOL_NAME } from '../../core/report/model.js'
@@ -20,6 +21,7 @@ import { renderSarif } from '../../core/report/sarif.js'
 import { renderText, summaryLine } from '../../core/report/text.js'
 import { toolVersion } from '../../core/version.js'
 import { scanManifestPaths } from '../../effects/manifest-files.js'
+import { loadPreviousReport } from '../../stages/check-report.js'
 import { applyTimeout, list, parseCommand, READ_TIMEOUT_MINUTES, readFlagOptions, str } from '../args.js'
 import { renderHelp } from '../help.js'
 import type { CliIO, Command } from '../io.js'
@@ -35,6 +37,8 @@ export interface CheckOptions extends LiveCheckOptions {
   format: Format
   output?: string
   failOn: FailOn
+  /** The previous run's JSON report: a trend line on stderr (counts and findings new/resolved since). */
+  previousReport?: string
   /** Deadline of the live check's API calls (--timeout-minutes, default 10). */
   timeoutMinutes?: number
 }
@@ -89,6 +93,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | 'help' {
     format: format as Format,
     ...(str(values.output) !== undefined ? { output: str(values.output)! } : {}),
     failOn: parsed.failOn,
+    ...(parsed.previousReport !== undefined ? { previousReport: parsed.previousReport } : {}),
     inventory,
     ...(parsed.kubeconfig !== undefined ? { kubeconfig: parsed.kubeconfig } : {}),
     timeoutMinutes: parsed.timeoutMinutes,
@@ -149,6 +154,11 @@ export async function runCheck(
     io.stdout(rendered)
     if (options.format !== 'text') io.stderr(`${summaryLine(report, countBySeverity(findings))}\n`)
   }
+  const previous = await loadPreviousReport(options.previousReport, io.cwd, {
+    warning: (m) => io.stderr(`warning: ${m}\n`),
+  })
+  const trend = trendLine(previous, report)
+  if (trend) io.stderr(`${trend}\n`)
   return exitCodeFor(findings, options.failOn)
 }
 

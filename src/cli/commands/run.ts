@@ -71,6 +71,7 @@ export const command: Command = async (argv, io) => {
         timeoutMs: options.timeoutMinutes * 60_000,
         manifests: options.manifests,
         failOn: options.failOn,
+        previousReport: options.previousReport,
         env: io.env,
         cwd: io.cwd,
         signal: cancel.signal,

@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a as t}from"./chunk-45YJL5F3.js";var u="dkp-fleet",a="https://github.com/dkp-fleet-upgrade/dkp-fleet-upgrade";var n=/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;function g(e){return e.replace(/\r?\n/g," ").replace(n,"?")}t(g,"terminalSafe");var s={"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;","@":"&#64;","`":"&#96;","|":"&#124;","[":"&#91;","]":"&#93;","*":"&#42;",_:"&#95;","\\":"&#92;"};function o(e){return e.replace(n,"").replace(/[&<>"'@`|[\]*_\\]/g,r=>s[r]??r).replace(/\r?\n/g,"<br>")}t(o,"escapeHtml");export{u as a,a as b,g as c,o as d};
-//# sourceMappingURL=chunk-5UBKA7DU.js.map

@@ -1,0 +1,3 @@
+import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
+import{h as r,j as i}from"./chunk-VJHWVVHT.js";import{o as n}from"./chunk-B4ETKEV7.js";import{a as t}from"./chunk-45YJL5F3.js";var d={pdbBlocks:"drain/pdb-blocks",pdbNoMatch:"drain/pdb-no-match",barePod:"drain/bare-pod",emptyDir:"drain/emptydir-data",kubeletSkew:"skew/kubelet",deprecatedRequested:"live-api/deprecated-requested",certificate:"certs/expiring",etcd:"etcd/member-unhealthy"},c=r;var p=i,g=t(e=>e===void 0?void 0:n(e),"kubeMinor");export{d as a,c as b,p as c,g as d};
+//# sourceMappingURL=chunk-LH5IZLC3.js.map
