@@ -4,6 +4,8 @@
 // upgrade younger than the soak and the soak ending after its own time limit (deadline less
 // the 5-minute margin): it ends `deferred` with soak-until. The driver sleeps until then, asks
 // the gate again, which passes; the later waves (no soak) follow, and the upgrade is done.
+// Then `plan --kubeconfig` reads the run record's durations: every wave's matrix is ordered
+// longest-recorded-first, with the same digest as the plan without a kubeconfig.
 
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -11,6 +13,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Plan } from '../../src/core/plan.js'
+import { expectedSeconds } from '../../src/core/rollout-order.js'
+import { Kube } from '../../src/effects/kube.js'
+import { RunRecord } from '../../src/effects/run-record.js'
 import type { UpgradeEvent } from '../../src/stages/upgrade.js'
 import { kubeSkipReason } from '../kube/harness.js'
 
@@ -86,4 +92,24 @@ describe.skipIf(skip)('soak: the gate defers, the local upgrade waits it out, th
     expect(steps.filter((s) => s.step === 'verify:mgmt@wave-2').map((s) => s.status)).toEqual(['passed'])
     expect(order.at(-1)).toBe('verify:mgmt')
   }, 600_000)
+
+  it('a plan read live afterwards orders each wave longest-recorded-first; the digest is the offline one', async () => {
+    const live = await dkpFleet(['plan', '-i', inventory, '--kubeconfig', env.KUBECONFIG!, '--json'])
+    expect(live.code, live.stderr).toBe(0)
+    const offline = await dkpFleet(['plan', '-i', inventory, '--json'])
+    const plan = JSON.parse(live.stdout) as Plan
+    expect(plan.digest).toBe((JSON.parse(offline.stdout) as Plan).digest)
+    const kube = Kube.fromFile(env.KUBECONFIG!)
+    try {
+      const record = await new RunRecord(kube, 'default', 'example').entries()
+      const seconds = expectedSeconds(record, ['core-addons', 'kubernetes'])
+      for (const w of plan.waves) {
+        const got = w.include.map((e) => seconds[e.cluster]!)
+        expect(got.every((x) => x !== undefined)).toBe(true)
+        expect(got, `wave ${w.wave}`).toEqual([...got].sort((a, b) => b - a))
+      }
+    } finally {
+      kube.close()
+    }
+  })
 })
