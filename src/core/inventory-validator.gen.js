@@ -3,14 +3,14 @@ import __equal from 'fast-deep-equal'
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/dkp-fleet-upgrade/dkp-fleet-upgrade/main/schema/fleet.schema.json","title":"dkp-fleet inventory","description":"One YAML document of a DKP fleet inventory (dkp-fleet/v1). A fleet may span several files and documents: exactly one `target` and one `management` across all of them; `workspaces` and `clusters` are concatenated. Fields, defaults and merge rules: docs/inventory.md.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"dkp-fleet/v1","description":"Inventory format version: always dkp-fleet/v1.","examples":["dkp-fleet/v1"]},"kind":{"const":"Fleet","description":"Document kind: always Fleet.","examples":["Fleet"]},"metadata":{"type":"object","additionalProperties":false,"description":"About the fleet itself (at most one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Fleet name: names the run record, locks and pause marker on the management cluster. Default: the management cluster's name.","examples":["prod-fleet"]}}},"target":{"type":"object","additionalProperties":false,"description":"What the fleet is upgraded to (exactly one document sets it): target.dkp for a DKP 2.x release or target.nkp for an NKP release (2.12+), exactly one of them.","properties":{"dkp":{"$ref":"#/definitions/dkpVersion","description":"DKP release to reach (2.8.1 is read as v2.8.1). The plan refuses a target that skips a DKP minor or goes backwards. For NKP (2.12+) write target.nkp instead.","examples":["v2.8.1"]},"nkp":{"$ref":"#/definitions/dkpVersion","description":"NKP (Nutanix Kubernetes Platform, the renamed DKP) release to reach, 2.12 or later; instead of target.dkp. One NKP minor at a time; DKP 2.8.x goes to NKP 2.12.x first.","examples":["v2.14.1"]},"kubernetes":{"$ref":"#/definitions/kubernetesVersion","description":"Kubernetes version to reach; must be supported by the DKP release. Default: the release's default Kubernetes version from the built-in table.","examples":["1.28.7"]}}},"management":{"type":"object","additionalProperties":false,"required":["name","provider"],"description":"The management cluster: Kommander and the CAPI controllers run here (exactly one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Management cluster name (the CAPI Cluster object's name).","examples":["mgmt"]},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider of the management cluster (picks the dkp subcommands and the control-plane kind).","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the management cluster's own CAPI objects; the Leases and the run record live here too.","default":"default","examples":["default"]},"kubeconfigEnv":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","patternErrorMessage":"must be an environment variable name (letters, digits and _, not starting with a digit)","description":"Environment variable holding the management kubeconfig content; when unset, the `kubeconfig` action input or the --kubeconfig file is used.","examples":["DKP_MGMT_KUBECONFIG"]},"kommander":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade kommander`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp upgrade kommander`, e.g. the air-gapped bundles.","examples":[{"charts-bundle":["dkp-kommander-charts-bundle-v2.8.1.tar.gz"],"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}]}},"examples":[{"args":{"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}}]},"capiComponents":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade capi-components`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Flags `dkp upgrade capi-components` must be given again (proxy, credentials used at creation).","examples":[{"with-aws-bootstrap-credentials":true}]}},"examples":[{"args":{"with-aws-bootstrap-credentials":true}}]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) of the management cluster in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for the management cluster."},"window":{"$ref":"#/definitions/window","description":"Maintenance window of the management cluster's Konvoy stages; outside it they change nothing and end deferred. Default: always open."}}},"workspaces":{"type":"array","description":"Kommander workspaces whose catalog apps and projects are upgraded; lists of all documents are concatenated.","items":{"$ref":"#/definitions/workspace"}},"clusters":{"type":"array","description":"Managed and attached clusters; lists of all documents are concatenated.","items":{"$ref":"#/definitions/cluster"}},"rollout":{"type":"object","additionalProperties":false,"description":"How managed clusters are rolled out, wave by wave (at most one document sets it).","properties":{"maxParallel":{"type":"integer","minimum":1,"maximum":256,"description":"Clusters upgraded at once inside a wave (the workflow's max-parallel).","default":1,"examples":[1,5]},"failureThreshold":{"type":"integer","minimum":0,"description":"Failed or unfinished clusters tolerated before later waves halt (0: the first failure halts).","default":0,"examples":[0,2]}}},"backup":{"type":"object","additionalProperties":false,"description":"The pre-upgrade Velero backup of the management cluster (on by default; at most one document sets it).","properties":{"enabled":{"type":"boolean","description":"Take (or find a fresh) Velero backup before upgrading. Turning it off needs a reason.","default":true},"reason":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: say why this fleet upgrades without a backup","description":"Why backups are off; required when enabled is false and shown in every summary.","examples":["backed up by the storage team's nightly snapshot"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of Velero on the management cluster.","default":"kommander","examples":["kommander"]},"storageLocation":{"$ref":"#/definitions/dnsLabel","description":"Velero BackupStorageLocation name. Default: Velero's default location.","examples":["default"]},"maxAge":{"$ref":"#/definitions/duration","description":"A Completed backup younger than this satisfies the gate, and no new one is taken.","default":"24h","examples":["24h","90m"]},"ttl":{"$ref":"#/definitions/duration","description":"Retention of the backups dkp-fleet creates (Velero spec.ttl).","default":"720h0m0s","examples":["720h0m0s","168h"]}}}},"definitions":{"dnsLabel":{"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"},"dnsSubdomain":{"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"},"dkpVersion":{"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"},"kubernetesVersion":{"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"},"appVersion":{"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"},"duration":{"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"},"provider":{"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]},"commandArgs":{"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]},"nodepool":{"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]},"nodepools":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]},"controlPlane":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere); on nutanix (NKP) the flags of `nkp upgrade cluster nutanix`, where vm-image is required and covers the node pools.","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"},{"vm-image":"nkp-rocky-9.5-release-1.31.4"}]}},"description":"Options of `dkp update controlplane`."},"app":{"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}},"project":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}},"workspace":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}},"window":{"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}},"cluster":{"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."},"auditLog":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: the path of the audit log, relative to this inventory file","description":"A Kubernetes audit log of this cluster's API server (JSON lines, audit.k8s.io/v1 Events), as a path relative to this inventory file. `check` reads its newest 32 MiB (at most 200,000 lines) and names, in each deprecated-API-requested finding, the user agents and users whose requests carry the k8s.io/deprecated or k8s.io/removed-release annotation. A log that cannot be read is a warning.","examples":["audit/prod-east-1.log"]},"allowInsecureSkipTlsVerify":{"type":"boolean","description":"Accept insecure-skip-tls-verify: true in this cluster's kubeconfig Secret on the management cluster. Off, such a Secret is refused: the server's certificate would not be checked.","default":false}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/dkp-fleet-upgrade/dkp-fleet-upgrade/main/schema/fleet.schema.json","title":"dkp-fleet inventory","description":"One YAML document of a DKP fleet inventory (dkp-fleet/v1). A fleet may span several files and documents: exactly one `target` and one `management` across all of them; `workspaces` and `clusters` are concatenated. Fields, defaults and merge rules: docs/inventory.md.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"dkp-fleet/v1","description":"Inventory format version: always dkp-fleet/v1.","examples":["dkp-fleet/v1"]},"kind":{"const":"Fleet","description":"Document kind: always Fleet.","examples":["Fleet"]},"metadata":{"type":"object","additionalProperties":false,"description":"About the fleet itself (at most one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Fleet name: names the run record, locks and pause marker on the management cluster. Default: the management cluster's name.","examples":["prod-fleet"]}}},"target":{"type":"object","additionalProperties":false,"description":"What the fleet is upgraded to (exactly one document sets it): target.dkp for a DKP 2.x release or target.nkp for an NKP release (2.12+), exactly one of them.","properties":{"dkp":{"$ref":"#/definitions/dkpVersion","description":"DKP release to reach (2.8.1 is read as v2.8.1). The plan refuses a target that skips a DKP minor or goes backwards. For NKP (2.12+) write target.nkp instead.","examples":["v2.8.1"]},"nkp":{"$ref":"#/definitions/dkpVersion","description":"NKP (Nutanix Kubernetes Platform, the renamed DKP) release to reach, 2.12 or later; instead of target.dkp. One NKP minor at a time; DKP 2.8.x goes to NKP 2.12.x first.","examples":["v2.14.1"]},"kubernetes":{"$ref":"#/definitions/kubernetesVersion","description":"Kubernetes version to reach; must be supported by the DKP release. Default: the release's default Kubernetes version from the built-in table.","examples":["1.28.7"]}}},"management":{"type":"object","additionalProperties":false,"required":["name","provider"],"description":"The management cluster: Kommander and the CAPI controllers run here (exactly one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Management cluster name (the CAPI Cluster object's name).","examples":["mgmt"]},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider of the management cluster (picks the dkp subcommands and the control-plane kind).","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the management cluster's own CAPI objects; the Leases and the run record live here too.","default":"default","examples":["default"]},"kubeconfigEnv":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","patternErrorMessage":"must be an environment variable name (letters, digits and _, not starting with a digit)","description":"Environment variable holding the management kubeconfig content; when unset, the `kubeconfig` action input or the --kubeconfig file is used.","examples":["DKP_MGMT_KUBECONFIG"]},"kommander":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade kommander`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp upgrade kommander`, e.g. the air-gapped bundles.","examples":[{"charts-bundle":["dkp-kommander-charts-bundle-v2.8.1.tar.gz"],"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}]}},"examples":[{"args":{"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}}]},"capiComponents":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade capi-components`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Flags `dkp upgrade capi-components` must be given again (proxy, credentials used at creation).","examples":[{"with-aws-bootstrap-credentials":true}]}},"examples":[{"args":{"with-aws-bootstrap-credentials":true}}]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) of the management cluster in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for the management cluster."},"window":{"$ref":"#/definitions/window","description":"Maintenance window of the management cluster's Konvoy stages; outside it they change nothing and end deferred. Default: always open."}}},"workspaces":{"type":"array","description":"Kommander workspaces whose catalog apps and projects are upgraded; lists of all documents are concatenated.","items":{"$ref":"#/definitions/workspace"}},"clusters":{"type":"array","description":"Managed and attached clusters; lists of all documents are concatenated.","items":{"$ref":"#/definitions/cluster"}},"rollout":{"type":"object","additionalProperties":false,"description":"How managed clusters are rolled out, wave by wave (at most one document sets it).","properties":{"maxParallel":{"type":"integer","minimum":1,"maximum":256,"description":"Clusters upgraded at once inside a wave (the workflow's max-parallel).","default":1,"examples":[1,5]},"failureThreshold":{"type":"integer","minimum":0,"description":"Failed or unfinished clusters tolerated before later waves halt (0: the first failure halts).","default":0,"examples":[0,2]},"soak":{"$ref":"#/definitions/duration","description":"Time a wave's clusters run at the target before the next wave may start: the gate before a wave passes only once the previous wave's last upgrade is older than this (0: no wait).","default":"0s","examples":["0s","2h","1d"]},"waves":{"type":"object","description":"Per-wave settings, keyed by plan wave number (0: the canaries): they override the rollout's for that wave.","propertyNames":{"pattern":"^(0|[1-9][0-9]*)$","patternErrorMessage":"must be a wave number like 0 (the canaries), 1 or 2"},"additionalProperties":{"type":"object","additionalProperties":false,"description":"Settings of one wave.","properties":{"soak":{"$ref":"#/definitions/duration","description":"Soak after this wave, before the next one may start (overrides rollout.soak).","examples":["24h"]}}},"examples":[{"0":{"soak":"24h"}}]}}},"backup":{"type":"object","additionalProperties":false,"description":"The pre-upgrade Velero backup of the management cluster (on by default; at most one document sets it).","properties":{"enabled":{"type":"boolean","description":"Take (or find a fresh) Velero backup before upgrading. Turning it off needs a reason.","default":true},"reason":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: say why this fleet upgrades without a backup","description":"Why backups are off; required when enabled is false and shown in every summary.","examples":["backed up by the storage team's nightly snapshot"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of Velero on the management cluster.","default":"kommander","examples":["kommander"]},"storageLocation":{"$ref":"#/definitions/dnsLabel","description":"Velero BackupStorageLocation name. Default: Velero's default location.","examples":["default"]},"maxAge":{"$ref":"#/definitions/duration","description":"A Completed backup younger than this satisfies the gate, and no new one is taken.","default":"24h","examples":["24h","90m"]},"ttl":{"$ref":"#/definitions/duration","description":"Retention of the backups dkp-fleet creates (Velero spec.ttl).","default":"720h0m0s","examples":["720h0m0s","168h"]}}}},"definitions":{"dnsLabel":{"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"},"dnsSubdomain":{"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"},"dkpVersion":{"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"},"kubernetesVersion":{"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"},"appVersion":{"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"},"duration":{"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"},"provider":{"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]},"commandArgs":{"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]},"nodepool":{"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]},"nodepools":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]},"controlPlane":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere); on nutanix (NKP) the flags of `nkp upgrade cluster nutanix`, where vm-image is required and covers the node pools.","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"},{"vm-image":"nkp-rocky-9.5-release-1.31.4"}]}},"description":"Options of `dkp update controlplane`."},"app":{"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}},"project":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}},"workspace":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}},"window":{"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}},"cluster":{"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."},"auditLog":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: the path of the audit log, relative to this inventory file","description":"A Kubernetes audit log of this cluster's API server (JSON lines, audit.k8s.io/v1 Events), as a path relative to this inventory file. `check` reads its newest 32 MiB (at most 200,000 lines) and names, in each deprecated-API-requested finding, the user agents and users whose requests carry the k8s.io/deprecated or k8s.io/removed-release annotation. A log that cannot be read is a warning.","examples":["audit/prod-east-1.log"]},"allowInsecureSkipTlsVerify":{"type":"boolean","description":"Accept insecure-skip-tls-verify: true in this cluster's kubeconfig Secret on the management cluster. Off, such a Secret is refused: the server's certificate would not be checked.","default":false}}}}};
 const schema12 = {"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"};
 const schema13 = {"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"};
 const schema15 = {"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"};
 const schema17 = {"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]};
 const schema19 = {"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]};
 const schema28 = {"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}};
-const schema45 = {"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"};
+const schema43 = {"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"};
 const func2 = Object.prototype.hasOwnProperty;
 const func0 = __equal;
 const pattern0 = new RegExp("^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
@@ -22,8 +22,9 @@ const pattern8 = new RegExp("^[^\\n\\r\\x00]*$", "u");
 const pattern21 = new RegExp("^([01][0-9]|2[0-3]):[0-5][0-9]$", "u");
 const pattern22 = new RegExp("^([01][0-9]|2[0-4]):[0-5][0-9]$", "u");
 const pattern23 = new RegExp("^[A-Za-z0-9_+/-]+$", "u");
+const pattern36 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$", "u");
+const pattern37 = new RegExp("^(0|[1-9][0-9]*)$", "u");
 const pattern35 = new RegExp("\\S", "u");
-const pattern39 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$", "u");
 const schema21 = {"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]};
 const schema22 = {"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]};
 const schema23 = {"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"};
@@ -2301,7 +2302,7 @@ if(data.rollout !== undefined){
 let data33 = data.rollout;
 if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
 for(const key11 in data33){
-if(!((key11 === "maxParallel") || (key11 === "failureThreshold"))){
+if(!((((key11 === "maxParallel") || (key11 === "failureThreshold")) || (key11 === "soak")) || (key11 === "waves"))){
 const err71 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.rollout,data:data33};
 if(vErrors === null){
 vErrors = [err71];
@@ -2372,9 +2373,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err77 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.rollout.type,parentSchema:schema11.properties.rollout,data:data33};
+if(data33.soak !== undefined){
+let data36 = data33.soak;
+if(typeof data36 === "string"){
+if(!pattern36.test(data36)){
+const err77 = {instancePath:instancePath+"/rollout/soak",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema43,data:data36};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -2384,12 +2387,8 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data.backup !== undefined){
-let data36 = data.backup;
-if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
-for(const key12 in data36){
-if(!((((((key12 === "enabled") || (key12 === "reason")) || (key12 === "namespace")) || (key12 === "storageLocation")) || (key12 === "maxAge")) || (key12 === "ttl"))){
-const err78 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backup,data:data36};
+else {
+const err78 = {instancePath:instancePath+"/rollout/soak",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data36};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -2399,10 +2398,14 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data36.enabled !== undefined){
-let data37 = data36.enabled;
-if(typeof data37 !== "boolean"){
-const err79 = {instancePath:instancePath+"/backup/enabled",schemaPath:"#/properties/backup/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backup.properties.enabled.type,parentSchema:schema11.properties.backup.properties.enabled,data:data37};
+if(data33.waves !== undefined){
+let data37 = data33.waves;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+for(const key12 in data37){
+const _errs126 = errors;
+if(typeof key12 === "string"){
+if(!pattern37.test(key12)){
+const err79 = {instancePath:instancePath+"/rollout/waves",schemaPath:"#/properties/rollout/properties/waves/propertyNames/pattern",keyword:"pattern",params:{pattern: "^(0|[1-9][0-9]*)$"},message:"must match pattern \""+"^(0|[1-9][0-9]*)$"+"\"",schema:"^(0|[1-9][0-9]*)$",parentSchema:schema11.properties.rollout.properties.waves.propertyNames,data:key12,propertyName:key12};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2412,11 +2415,9 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data36.reason !== undefined){
-let data38 = data36.reason;
-if(typeof data38 === "string"){
-if(!pattern35.test(data38)){
-const err80 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema11.properties.backup.properties.reason,data:data38};
+var valid36 = _errs126 === errors;
+if(!valid36){
+const err80 = {instancePath:instancePath+"/rollout/waves",schemaPath:"#/properties/rollout/properties/waves/propertyNames",keyword:"propertyNames",params:{propertyName: key12},message:"property name must be valid",schema:schema11.properties.rollout.properties.waves.propertyNames,parentSchema:schema11.properties.rollout.properties.waves,data:data37};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2426,8 +2427,12 @@ vErrors.push(err80);
 errors++;
 }
 }
-else {
-const err81 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backup.properties.reason.type,parentSchema:schema11.properties.backup.properties.reason,data:data38};
+for(const key13 in data37){
+let data38 = data37[key13];
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key14 in data38){
+if(!(key14 === "soak")){
+const err81 = {instancePath:instancePath+"/rollout/waves/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rollout/properties/waves/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.rollout.properties.waves.additionalProperties,data:data38};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2437,11 +2442,11 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data36.namespace !== undefined){
-let data39 = data36.namespace;
+if(data38.soak !== undefined){
+let data39 = data38.soak;
 if(typeof data39 === "string"){
-if(!pattern0.test(data39)){
-const err82 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data39};
+if(!pattern36.test(data39)){
+const err82 = {instancePath:instancePath+"/rollout/waves/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/soak",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema43,data:data39};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2452,7 +2457,7 @@ errors++;
 }
 }
 else {
-const err83 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data39};
+const err83 = {instancePath:instancePath+"/rollout/waves/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/soak",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data39};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2462,11 +2467,9 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data36.storageLocation !== undefined){
-let data40 = data36.storageLocation;
-if(typeof data40 === "string"){
-if(!pattern0.test(data40)){
-const err84 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data40};
+}
+else {
+const err84 = {instancePath:instancePath+"/rollout/waves/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rollout/properties/waves/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.rollout.properties.waves.additionalProperties.type,parentSchema:schema11.properties.rollout.properties.waves.additionalProperties,data:data38};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2476,8 +2479,9 @@ vErrors.push(err84);
 errors++;
 }
 }
+}
 else {
-const err85 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data40};
+const err85 = {instancePath:instancePath+"/rollout/waves",schemaPath:"#/properties/rollout/properties/waves/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.rollout.properties.waves.type,parentSchema:schema11.properties.rollout.properties.waves,data:data37};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2487,11 +2491,9 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data36.maxAge !== undefined){
-let data41 = data36.maxAge;
-if(typeof data41 === "string"){
-if(!pattern39.test(data41)){
-const err86 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema45,data:data41};
+}
+else {
+const err86 = {instancePath:instancePath+"/rollout",schemaPath:"#/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.rollout.type,parentSchema:schema11.properties.rollout,data:data33};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2501,8 +2503,12 @@ vErrors.push(err86);
 errors++;
 }
 }
-else {
-const err87 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data41};
+if(data.backup !== undefined){
+let data40 = data.backup;
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+for(const key15 in data40){
+if(!((((((key15 === "enabled") || (key15 === "reason")) || (key15 === "namespace")) || (key15 === "storageLocation")) || (key15 === "maxAge")) || (key15 === "ttl"))){
+const err87 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backup,data:data40};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2512,11 +2518,10 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data36.ttl !== undefined){
-let data42 = data36.ttl;
-if(typeof data42 === "string"){
-if(!pattern39.test(data42)){
-const err88 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema45,data:data42};
+if(data40.enabled !== undefined){
+let data41 = data40.enabled;
+if(typeof data41 !== "boolean"){
+const err88 = {instancePath:instancePath+"/backup/enabled",schemaPath:"#/properties/backup/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backup.properties.enabled.type,parentSchema:schema11.properties.backup.properties.enabled,data:data41};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2526,8 +2531,11 @@ vErrors.push(err88);
 errors++;
 }
 }
-else {
-const err89 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data42};
+if(data40.reason !== undefined){
+let data42 = data40.reason;
+if(typeof data42 === "string"){
+if(!pattern35.test(data42)){
+const err89 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema11.properties.backup.properties.reason,data:data42};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2537,9 +2545,8 @@ vErrors.push(err89);
 errors++;
 }
 }
-}
 else {
-const err90 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backup.type,parentSchema:schema11.properties.backup,data:data36};
+const err90 = {instancePath:instancePath+"/backup/reason",schemaPath:"#/properties/backup/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backup.properties.reason.type,parentSchema:schema11.properties.backup.properties.reason,data:data42};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2549,14 +2556,126 @@ vErrors.push(err90);
 errors++;
 }
 }
-}
-else {
-const err91 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data40.namespace !== undefined){
+let data43 = data40.namespace;
+if(typeof data43 === "string"){
+if(!pattern0.test(data43)){
+const err91 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data43};
 if(vErrors === null){
 vErrors = [err91];
 }
 else {
 vErrors.push(err91);
+}
+errors++;
+}
+}
+else {
+const err92 = {instancePath:instancePath+"/backup/namespace",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data43};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+if(data40.storageLocation !== undefined){
+let data44 = data40.storageLocation;
+if(typeof data44 === "string"){
+if(!pattern0.test(data44)){
+const err93 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema12,data:data44};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+else {
+const err94 = {instancePath:instancePath+"/backup/storageLocation",schemaPath:"#/definitions/dnsLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data44};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+}
+if(data40.maxAge !== undefined){
+let data45 = data40.maxAge;
+if(typeof data45 === "string"){
+if(!pattern36.test(data45)){
+const err95 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema43,data:data45};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/backup/maxAge",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data45};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+if(data40.ttl !== undefined){
+let data46 = data40.ttl;
+if(typeof data46 === "string"){
+if(!pattern36.test(data46)){
+const err97 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$",parentSchema:schema43,data:data46};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/backup/ttl",schemaPath:"#/definitions/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema43.type,parentSchema:schema43,data:data46};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+}
+else {
+const err99 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backup.type,parentSchema:schema11.properties.backup,data:data40};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+}
+else {
+const err100 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
 }
 errors++;
 }

@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a as c,b as d,c as e}from"./chunk-ZDRTQBMJ.js";import{a,g as b}from"./chunk-FUUJWOVO.js";import"./chunk-W5MH4BTW.js";import"./chunk-G526VO4K.js";import"./chunk-6CUFAB4N.js";import"./chunk-WX7XUJEO.js";import"./chunk-O7XEAHKN.js";import"./chunk-VXFYXRRH.js";import"./chunk-IRH2LW2A.js";import"./chunk-BLYFPZGJ.js";import"./chunk-XAVFXEU2.js";import"./chunk-7L35WMXF.js";import"./chunk-IGXGEVPG.js";import"./chunk-EGSSG2OJ.js";import"./chunk-B4ETKEV7.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{a as DEFAULT_TTL,b as formatAge,d as readBackupState,c as readBackups,e as stage};
-//# sourceMappingURL=backup-YLA7RTH3.js.map

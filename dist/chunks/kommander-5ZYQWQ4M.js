@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{c as a,d as b}from"./chunk-PZBVJY22.js";import"./chunk-2GMM6KMB.js";import"./chunk-W5MH4BTW.js";import"./chunk-G526VO4K.js";import"./chunk-6CUFAB4N.js";import"./chunk-WX7XUJEO.js";import"./chunk-O7XEAHKN.js";import"./chunk-VXFYXRRH.js";import"./chunk-IRH2LW2A.js";import"./chunk-C7TCIGBG.js";import"./chunk-H3CCC2GP.js";import"./chunk-IGXGEVPG.js";import"./chunk-EGSSG2OJ.js";import"./chunk-B4ETKEV7.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{a as readKommander,b as stage};
-//# sourceMappingURL=kommander-5ZYQWQ4M.js.map
