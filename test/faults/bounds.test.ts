@@ -209,13 +209,16 @@ clusters:
       'none',
     ]
     const check = () => measured([join(dist, 'dist', 'cli.js'), ...args], { cwd: repo, timeoutMs: 300_000 })
-    const before = await check()
+    // The lower peak of two checks each time: one process's peak varies by tens of MB with GC
+    // timing (101 and 167 MB for the same check), while a release held beyond its scan shows in both.
+    const lower = (x: Measured, y: Measured) => (x.rssMB <= y.rssMB ? x : y)
+    const before = lower(await check(), await check())
     expect(before.code, before.stderr.slice(-2000)).toBe(0)
     for (const bomb of BOMBS)
       await tc.kube.create(
         helmSecret(`bomb-${bomb}`, BOMB_NS, bombJson(bomb, BOMB_NS)) as unknown as KubeObject,
       )
-    const r = await check()
+    const r = lower(await check(), await check())
     rows.push(
       `check without bombs: ${before.rssMB} MB peak, ${before.cpuMs} ms CPU; with ${BOMBS.length} bomb releases: exit ${r.code}, ${r.rssMB} MB peak, ${r.cpuMs} ms CPU, ${r.wallMs} ms wall`,
     )

@@ -157,9 +157,11 @@ function expectTerminal(
     ),
   )
   if (want.from) expect(r!.from, 'from is filled').toMatch(want.from)
-  // the summary: the failure table with object, reason, message and next step
-  expect(job.main.summary).toContain('| object | reason | message | next |')
+  // the summary: what failed (the object, its reason and message) and what to do next
+  expect(job.main.summary).toContain('### What failed')
+  expect(job.main.summary).toContain('| object | reason | message |')
   expect(job.main.summary).toContain(`| ${want.object.replace(/&/g, '&amp;')} | ${want.reason} |`)
+  expect(job.main.summary).toContain('**What to do next:**')
   expect(job.main.stdout).toMatch(/^::error::/m)
   return f
 }
