@@ -34,12 +34,20 @@ export function checkProvider(ctx: BuildContext, c: ProviderCheck): void {
   if (c.provider === 'aws') warnPinnedAmis(ctx, c)
 }
 
-/** vSphere node templates are built per Kubernetes version: the control plane must name one. */
-function checkVsphereTemplate(ctx: BuildContext, c: ProviderCheck): void {
+/**
+ * A control-plane arg the provider's upgrade needs (an image or template built per Kubernetes
+ * version): missing is reported where the nearest given parent is, blank at the arg.
+ */
+function requireControlPlaneArg(
+  ctx: BuildContext,
+  c: ProviderCheck,
+  key: string,
+  texts: { missing: string; blank: string },
+): void {
   const { doc, base } = c
   const cpArgsPath = [...base, 'controlPlane', 'args']
-  const template = c.controlPlaneArgs[VM_TEMPLATE]
-  if (!given(doc, [...cpArgsPath, VM_TEMPLATE])) {
+  const value = c.controlPlaneArgs[key]
+  if (!given(doc, [...cpArgsPath, key])) {
     const at = given(doc, cpArgsPath)
       ? cpArgsPath
       : given(doc, [...base, 'controlPlane'])
@@ -47,16 +55,24 @@ function checkVsphereTemplate(ctx: BuildContext, c: ProviderCheck): void {
         : base
     ctx.problems.push({
       source: here(doc.src, at),
-      path: fieldPath([...cpArgsPath, VM_TEMPLATE]),
-      message: `required for a vsphere cluster: vSphere node templates are built per Kubernetes version; name the template built for Kubernetes ${ctx.targetKubernetes ?? 'of the target'} (node pools use it unless their args name their own)`,
+      path: fieldPath([...cpArgsPath, key]),
+      message: texts.missing,
     })
-  } else if (template !== undefined && (typeof template !== 'string' || template === '')) {
+  } else if (typeof value !== 'string' || value === '') {
     ctx.problems.push({
-      source: here(doc.src, [...cpArgsPath, VM_TEMPLATE]),
-      path: fieldPath([...cpArgsPath, VM_TEMPLATE]),
-      message: 'must name one VM template',
+      source: here(doc.src, [...cpArgsPath, key]),
+      path: fieldPath([...cpArgsPath, key]),
+      message: texts.blank,
     })
   }
+}
+
+/** vSphere node templates are built per Kubernetes version: the control plane must name one. */
+function checkVsphereTemplate(ctx: BuildContext, c: ProviderCheck): void {
+  requireControlPlaneArg(ctx, c, VM_TEMPLATE, {
+    missing: `required for a vsphere cluster: vSphere node templates are built per Kubernetes version; name the template built for Kubernetes ${ctx.targetKubernetes ?? 'of the target'} (node pools use it unless their args name their own)`,
+    blank: 'must name one VM template',
+  })
 }
 
 /** An AMI is built for one Kubernetes version: every pinned one must be rebuilt for the target. */
@@ -90,26 +106,10 @@ function warnPinnedAmis(ctx: BuildContext, c: ProviderCheck): void {
  */
 function checkNutanixImage(ctx: BuildContext, c: ProviderCheck): void {
   const { doc, base } = c
-  const cpArgsPath = [...base, 'controlPlane', 'args']
-  const image = c.controlPlaneArgs[VM_IMAGE]
-  if (!given(doc, [...cpArgsPath, VM_IMAGE])) {
-    const at = given(doc, cpArgsPath)
-      ? cpArgsPath
-      : given(doc, [...base, 'controlPlane'])
-        ? [...base, 'controlPlane']
-        : base
-    ctx.problems.push({
-      source: here(doc.src, at),
-      path: fieldPath([...cpArgsPath, VM_IMAGE]),
-      message: `required for a nutanix cluster: nkp upgrade cluster nutanix needs the VM image built for Kubernetes ${ctx.targetKubernetes ?? 'of the target'} (node pools use it unless their args name their own)`,
-    })
-  } else if (typeof image !== 'string' || image === '') {
-    ctx.problems.push({
-      source: here(doc.src, [...cpArgsPath, VM_IMAGE]),
-      path: fieldPath([...cpArgsPath, VM_IMAGE]),
-      message: 'must name one VM image',
-    })
-  }
+  requireControlPlaneArg(ctx, c, VM_IMAGE, {
+    missing: `required for a nutanix cluster: nkp upgrade cluster nutanix needs the VM image built for Kubernetes ${ctx.targetKubernetes ?? 'of the target'} (node pools use it unless their args name their own)`,
+    blank: 'must name one VM image',
+  })
   items(c.raw.nodepools).forEach((p, j) => {
     if (!isObject(p) || !isObject(p.args) || p.args[VM_IMAGE] === undefined) return
     const own = p.args[VM_IMAGE]
