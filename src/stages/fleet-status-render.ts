@@ -15,6 +15,7 @@ import { code, escapeHtml, mdTable } from '../core/markdown.js'
 import { formatSeconds } from '../core/soak.js'
 import { stageRow } from '../core/stage-table.js'
 import { table } from '../core/text.js'
+import { platformName } from '../core/versions.js'
 import type { ClusterStatus, FleetStatus, LockStatus, StepStatus } from './fleet-status-model.js'
 
 const ageText = (iso: string | null | undefined, now: string) =>
@@ -107,7 +108,7 @@ function stepRows(s: FleetStatus, limit: number): { rows: string[][]; hidden: nu
 export function renderFleetStatus(s: FleetStatus): string {
   const out: string[] = []
   out.push(
-    `Fleet ${s.fleet} (management ${s.management}): target DKP ${s.target.dkp}, Kubernetes ${s.target.kubernetes}; ${s.counts.done}/${s.counts.steps} plan steps done${s.counts.unknown ? `, ${s.counts.unknown} unknown` : ''}`,
+    `Fleet ${s.fleet} (management ${s.management}): target ${platformName(s.target.dkp)} ${s.target.dkp}, Kubernetes ${s.target.kubernetes}; ${s.counts.done}/${s.counts.steps} plan steps done${s.counts.unknown ? `, ${s.counts.unknown} unknown` : ''}`,
     `Observed ${s.observedAt}; plan ${s.planDigest}`,
   )
   out.push(pausedLine(s) ?? 'Not paused.')

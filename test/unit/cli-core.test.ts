@@ -35,6 +35,12 @@ async function run(...argv: string[]) {
 const STACK_FRAME = /^\s+at .+[:(]\d+/m
 
 describe('dkp-fleet validate', () => {
+  it('an NKP inventory is summarised with its platform name', async () => {
+    const r = await run('validate', '-i', 'examples/nkp-fleet.yaml')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('(fleet nkp-example, target NKP v2.14.1,')
+  })
+
   it('a valid inventory → 0 and a one-line summary', async () => {
     const r = await run('validate', '-i', 'examples/fleet.yaml')
     expect(r.code).toBe(0)

@@ -1,4 +1,5 @@
 import { formatProblem } from '../../core/errors.js'
+import { platformName } from '../../core/versions.js'
 import { loadInventory } from '../../effects/inventory-files.js'
 import { releaseChecks } from '../../stages/plan.js'
 import { commandArgs, list } from '../args.js'
@@ -14,7 +15,7 @@ export const command: Command = async (argv, io) => {
   for (const n of release.notes) io.stderr(`note: ${n}\n`)
   const managed = inventory.clusters.filter((c) => !c.attached).length
   io.stdout(
-    `${inventory.files.join(', ')}: valid (fleet ${inventory.fleet}, target DKP ${inventory.target.dkp}, ${inventory.workspaces.length} workspace(s), ${managed} managed and ${inventory.clusters.length - managed} attached cluster(s))\n`,
+    `${inventory.files.join(', ')}: valid (fleet ${inventory.fleet}, target ${platformName(inventory.target.dkp)} ${inventory.target.dkp}, ${inventory.workspaces.length} workspace(s), ${managed} managed and ${inventory.clusters.length - managed} attached cluster(s))\n`,
   )
   return 0
 }

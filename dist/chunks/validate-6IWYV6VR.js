@@ -1,6 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{f as i,g as f}from"./chunk-L2N5YPWY.js";import"./chunk-SY5OJRNF.js";import"./chunk-LC6DCME4.js";import{d}from"./chunk-CQDABTRE.js";import{c}from"./chunk-4UMYJ35A.js";import"./chunk-C7TCIGBG.js";import{e as l}from"./chunk-3J53MGWL.js";import"./chunk-C7O636ZA.js";import"./chunk-TRDL6NYN.js";import"./chunk-XAVFXEU2.js";import"./chunk-7L35WMXF.js";import"./chunk-FOGBFYKU.js";import"./chunk-3D2X6RWB.js";import"./chunk-COGT7F7E.js";import"./chunk-CYAUMS6B.js";import"./chunk-DI33HOO4.js";import"./chunk-IGXGEVPG.js";import"./chunk-EGSSG2OJ.js";import"./chunk-B4ETKEV7.js";import{a as m}from"./chunk-XAZPVJKA.js";import{a as s}from"./chunk-45YJL5F3.js";var k=s(async(g,r)=>{let n=i(g,l.validate,r);if(!n)return 0;let{inventory:t,warnings:p}=await c(f(n.values.inventory),r.cwd),o=await d(t,t.target.dkp);for(let e of[...p,...o.warnings])r.stderr(`warning: ${m(e)}
-`);for(let e of o.notes)r.stderr(`note: ${e}
-`);let a=t.clusters.filter(e=>!e.attached).length;return r.stdout(`${t.files.join(", ")}: valid (fleet ${t.fleet}, target DKP ${t.target.dkp}, ${t.workspaces.length} workspace(s), ${a} managed and ${t.clusters.length-a} attached cluster(s))
-`),0},"command");export{k as command};
-//# sourceMappingURL=validate-6IWYV6VR.js.map
