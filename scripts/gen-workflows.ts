@@ -152,6 +152,8 @@ const COMMON_WITH: [string, string][] = [
   ['kubeconfig', '${{ secrets.DKP_MGMT_KUBECONFIG }}'],
   ['target', '${{ inputs.target }}'],
   ['target-kubernetes', '${{ inputs.target-kubernetes }}'],
+  // A multi-hop plan: every job performs the plan job's hop (empty when one run reaches the target).
+  ['plan-hop', '${{ needs.plan.outputs.hop }}'],
   ['dkp-version', '${{ inputs.dkp-version }}'],
   ['dkp-sha256', '${{ inputs.dkp-sha256 }}'],
   ['dkp-download-url', '${{ inputs.dkp-download-url }}'],
@@ -439,6 +441,8 @@ function planJob(): string {
       'timeout-minutes: 15',
       'outputs:',
       '  digest: ${{ steps.plan.outputs.digest }}',
+      '  hop: ${{ steps.plan.outputs.hop }}',
+      '  hops-left: ${{ steps.plan.outputs.hops-left }}',
       '  dkp-cache-key: ${{ steps.plan.outputs.dkp-cache-key }}',
       '  dkp-version: ${{ inputs.dkp-version || fromJSON(steps.plan.outputs.plan).target.dkp }}',
       '  waves: ${{ steps.plan.outputs.waves }}',

@@ -31,6 +31,7 @@ export async function runControl(
       allowKubeconfigEnv: false,
       target: inputs.target,
       targetKubernetes: inputs.targetKubernetes,
+      ...(inputs.planHop ? { hop: inputs.planHop } : {}),
       env: process.env,
       cwd: process.cwd(),
     },

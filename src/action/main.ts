@@ -67,6 +67,7 @@ async function runStage(inputs: ActionInputs, reporter: GitHubReporter): Promise
       targetKubernetes: inputs.targetKubernetes,
       live,
       outDir: process.env.RUNNER_TEMP,
+      ...(inputs.dkpVersion ? { dkpVersion: inputs.dkpVersion } : {}),
     })
     await reportReleaseChecks(inventory, plan.target.dkp, reporter)
     // The key under which the workflow's dkp job keeps the verified tarball (actions/cache): the

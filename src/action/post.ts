@@ -70,6 +70,7 @@ async function cleanUpCluster(state: JobState, reporter: GitHubReporter) {
       const plan = buildPlan(inventory, {
         targetDkp: inputs.target,
         targetKubernetes: inputs.targetKubernetes,
+        ...(inputs.planHop ? { hop: inputs.planHop } : {}),
       })
       const finished = new Date().toISOString()
       await new RunRecord(kube, inventory.management.namespace, inventory.fleet).append({

@@ -33,6 +33,7 @@ export async function executeStage(inputs: ActionInputs, reporter: GitHubReporte
         allowKubeconfigEnv: false,
         target: inputs.target,
         targetKubernetes: inputs.targetKubernetes,
+        ...(inputs.planHop ? { hop: inputs.planHop } : {}),
         dkp: {
           version: inputs.dkpVersion,
           sha256: inputs.dkpSha256,

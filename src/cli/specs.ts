@@ -57,6 +57,11 @@ const targetKubernetes: FlagSpec = {
   arg: '1.NN.P',
   help: 'target Kubernetes version, overriding the inventory',
 }
+const hop: FlagSpec = {
+  type: 'string',
+  arg: 'vX.Y.Z',
+  help: "the hop of a multi-hop plan this run performs (the plan's hops[0].to); the target stays where the hops lead",
+}
 const timeout = (minutes: number): FlagSpec => ({
   type: 'string',
   arg: 'M',
@@ -201,6 +206,7 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
       kubeconfig,
       target,
       'target-kubernetes': targetKubernetes,
+      'plan-hop': hop,
       'plan-digest': {
         type: 'string',
         arg: 'sha256:…',
@@ -240,6 +246,10 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
       kubeconfig,
       target,
       'target-kubernetes': targetKubernetes,
+      'all-hops': {
+        type: 'boolean',
+        help: 'when the target is more than one minor away, run every hop (each with its own dkp: give --dkp-download-url) instead of the first',
+      },
       'max-parallel': {
         type: 'string',
         arg: 'N',

@@ -2,6 +2,7 @@
 // the summary renders HTML, and a cluster name must never become markup.
 
 import { fleetChart, foldable, planChart } from './fleet-chart.js'
+import { hopLine } from './hops.js'
 import type { Plan } from './plan.js'
 import { soakNote } from './soak.js'
 import { kubernetesMark, listOf } from './text.js'
@@ -66,6 +67,8 @@ export function planSummary(plan: Plan): string {
       ],
     ),
   )
+  const hop = hopLine(plan)
+  if (hop) out.push('', `> **Multi-hop upgrade:** ${escapeHtml(hop)}`)
   if (plan.backupDisabled)
     out.push('', `> **Backup is off for this fleet:** ${escapeHtml(plan.backupDisabled)}`)
   out.push(...wavesSection(plan), ...stepsSection(plan), ...attachedSection(plan))

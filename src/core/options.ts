@@ -20,6 +20,7 @@ export const OPTION_NAMES = [
   'kubeconfig',
   'target',
   'target-kubernetes',
+  'plan-hop',
   'dkp-version',
   'dkp-sha256',
   'dkp-download-url',
@@ -56,6 +57,8 @@ export interface Options {
   /** Target DKP release, overriding the inventory (e.g. from a dispatch input). */
   target?: string
   targetKubernetes?: string
+  /** The hop this run performs on the way to the target (the plan job's `hop` output). */
+  planHop?: string
   dkpVersion?: string
   dkpSha256?: string
   dkpDownloadUrl?: string
@@ -141,6 +144,7 @@ export function readOptions(
     kubeconfig: opt('kubeconfig'),
     target: read('target', dkpTarget),
     targetKubernetes: read('target-kubernetes', kubernetesTarget),
+    planHop: read('plan-hop', dkpTarget),
     dkpVersion: read('dkp-version', (v) => checked(dkpVersionProblem(v), () => normalizeDkpVersion(v))),
     dkpSha256: read('dkp-sha256', (v) => checked(sha256Problem(v), () => normalizeSha256(v))),
     dkpDownloadUrl: opt('dkp-download-url'),

@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto'
 import { InputError, type InputProblem } from './errors.js'
+import { furtherAlong, type Hop } from './hops.js'
 import {
   type AttachedCluster,
   type Inventory,
@@ -11,18 +12,16 @@ import {
   type ManagedCluster,
   type Rollout,
 } from './model.js'
+import { kubernetesIsDefault, kubernetesIsInferred, resolveRunTarget } from './plan-target.js'
 import { coveredByUpgradeCluster, upgradedOutsideDkp } from './providers.js'
 import { orderWaves } from './rollout-order.js'
 import { type PlanStage, STAGE_TABLE, stageRow, targetOf } from './stage-table.js'
 import {
   checkDkpPath,
   checkKubernetesPath,
-  defaultKubernetesFor,
   dkpMinor,
   kubernetesSupportedBy,
   minorOf,
-  normalizeDkp,
-  normalizeKubernetes,
   platformName,
 } from './versions.js'
 
@@ -86,7 +85,15 @@ export interface Plan {
   apiVersion: typeof PLAN_API_VERSION
   fleet: string
   management: string
+  /** What this run upgrades to: the first hop's release when the target is more than one minor away. */
   target: { dkp: string; kubernetes: string }
+  /** Set when this run is one hop: the release the hops lead to (the inventory's or the dispatched target). */
+  goal?: { dkp: string; kubernetes: string }
+  /**
+   * The hops from the live release to the goal, when it is more than one minor away (a plan
+   * read live): a run performs hops[0] (= target).
+   */
+  hops?: Hop[]
   /**
    * True when target.kubernetes is the release's default and the built-in table marks that
    * default as inferred (reference/dkp.md §3), not from release notes.
@@ -125,6 +132,8 @@ export interface LiveVersions {
   seconds?: Record<string, number | undefined>
   /** Node count per managed cluster (live Machines; orders the matrix only). */
   nodes?: Record<string, number | undefined>
+  /** The hops to the target when the live release is more than one minor behind (src/core/hops.ts). */
+  hops?: Hop[]
 }
 
 export interface PlanOptions {
@@ -132,56 +141,24 @@ export interface PlanOptions {
   targetDkp?: string
   /** Overrides target.kubernetes. */
   targetKubernetes?: string
+  /**
+   * The hop this run performs (the plan job's `hop` output, for jobs that plan without live
+   * state): the release every step upgrades to; the target stays where the hops lead.
+   */
+  hop?: string
   live?: LiveVersions
 }
 
 export const ATTACHED_NOTE =
   'attached: the Kommander stages upgrade its platform and catalog apps; DKP does not upgrade its Kubernetes (use the provider tools, after Kommander is upgraded)'
 
-export function resolveTarget(inv: Inventory, opts: PlanOptions = {}): { dkp: string; kubernetes: string } {
-  const problems: InputProblem[] = []
-  let dkp = inv.target.dkp
-  if (opts.targetDkp !== undefined) {
-    const normalized = normalizeDkp(opts.targetDkp)
-    if (!normalized)
-      problems.push({
-        path: 'target',
-        message: `"${opts.targetDkp}" is not a DKP/NKP version like v2.8.1 or v2.14.1`,
-      })
-    else dkp = normalized
-  }
-  let kubernetes: string | undefined
-  if (opts.targetKubernetes !== undefined) {
-    kubernetes = normalizeKubernetes(opts.targetKubernetes)
-    if (!kubernetes)
-      problems.push({
-        path: 'target-kubernetes',
-        message: `"${opts.targetKubernetes}" is not a Kubernetes version like 1.28.7`,
-      })
-  } else if (inv.target.kubernetes && minorOf(dkp) === minorOf(inv.target.dkp)) {
-    kubernetes = inv.target.kubernetes
-  }
-  kubernetes ??= defaultKubernetesFor(dkp)
-  if (!kubernetes) {
-    problems.push({
-      source: inv.targetSource,
-      path: 'target.kubernetes',
-      message: `${platformName(dkp)} ${dkp} is not in the built-in release table; set target.kubernetes`,
-    })
-  } else {
-    const unsupported = kubernetesSupportedBy(dkp, kubernetes)
-    if (unsupported)
-      problems.push({ source: inv.targetSource, path: 'target.kubernetes', message: unsupported })
-  }
-  if (problems.length > 0) throw new InputError(problems)
-  return { dkp, kubernetes: kubernetes! }
-}
+export { resolveRunTarget, resolveTarget } from './plan-target.js'
 
 export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
-  const target = resolveTarget(inv, opts)
+  const { target, goal } = resolveRunTarget(inv, opts)
   const live = opts.live
   const mgmt = inv.management.name
-  checkPaths(inv, target, live)
+  checkPaths(inv, target, live, goal)
 
   const steps: PlanStep[] = []
   let previous: string[] = []
@@ -235,6 +212,8 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
     fleet: inv.fleet,
     management: mgmt,
     target,
+    ...(goal ? { goal } : {}),
+    ...(goal && live?.hops && live.hops.length > 1 ? { hops: live.hops } : {}),
     rollout: { ...inv.rollout },
     stages,
     steps,
@@ -244,8 +223,9 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
     digest: '',
   }
   if (!inv.backup.enabled) plan.backupDisabled = inv.backup.reason ?? 'turned off in the inventory'
-  if (kubernetesIsInferred(inv, target, opts)) plan.kubernetesInferred = true
-  else if (kubernetesIsDefault(inv, target, opts) && dkpMinor(target.dkp)?.provenance === '3P')
+  const targetOpts = goal ? {} : opts
+  if (kubernetesIsInferred(inv, target, targetOpts)) plan.kubernetesInferred = true
+  else if (kubernetesIsDefault(inv, target, targetOpts) && dkpMinor(target.dkp)?.provenance === '3P')
     plan.kubernetesThirdParty = true
   if (platformName(target.dkp) === 'NKP') plan.product = 'NKP'
   plan.digest = planDigest(plan, inv)
@@ -290,29 +270,6 @@ export function groupWaves(clusters: ManagedCluster[]): PlanWave[] {
   return waves
 }
 
-/** Whether the resolved target Kubernetes is the release table's default (not given by the inventory or a flag). */
-function kubernetesIsDefault(
-  inv: Inventory,
-  target: { dkp: string; kubernetes: string },
-  opts: PlanOptions,
-): boolean {
-  if (opts.targetKubernetes !== undefined) return false
-  if (inv.target.kubernetes && minorOf(target.dkp) === minorOf(inv.target.dkp)) return false
-  return dkpMinor(target.dkp)?.kubernetes === target.kubernetes
-}
-
-/** Whether the resolved target Kubernetes is the release table's default, marked inferred there. */
-function kubernetesIsInferred(
-  inv: Inventory,
-  target: { dkp: string; kubernetes: string },
-  opts: PlanOptions,
-): boolean {
-  if (opts.targetKubernetes !== undefined) return false
-  if (inv.target.kubernetes && minorOf(target.dkp) === minorOf(inv.target.dkp)) return false
-  const release = dkpMinor(target.dkp)
-  return !!release?.inferred && release.kubernetes === target.kubernetes
-}
-
 function attachedEntry(
   c: AttachedCluster,
   target: { dkp: string; kubernetes: string },
@@ -336,11 +293,16 @@ function attachedEntry(
   return entry
 }
 
-/** Refuses targets that skip a DKP or Kubernetes minor, or go backwards, for live versions. */
+/**
+ * Refuses targets that skip a DKP or Kubernetes minor, or go backwards, for live versions. On a
+ * hop, a cluster whose Kubernetes is already past the hop's is planned from its own version (a
+ * mixed fleet): its kubernetes step has nothing to do until the hop that reaches it.
+ */
 function checkPaths(
   inv: Inventory,
   target: { dkp: string; kubernetes: string },
   live: LiveVersions | undefined,
+  goal?: { dkp: string; kubernetes: string },
 ) {
   if (!live) return
   const problems: InputProblem[] = []
@@ -352,6 +314,7 @@ function checkPaths(
   for (const name of konvoyClusters) {
     const running = live.kubernetes[name]
     if (!running) continue
+    if (goal && furtherAlong(running, target.kubernetes, goal.kubernetes)) continue
     const path = checkKubernetesPath(running, target.kubernetes)
     if (!path.ok) {
       const source =
@@ -412,6 +375,8 @@ export function planDigest(plan: Plan, inv: Inventory): string {
       fleet: plan.fleet,
       management: plan.management,
       target: plan.target,
+      // A hop covers where it leads too; a plan without one hashes as before.
+      ...(plan.goal ? { goal: plan.goal } : {}),
       rollout: plan.rollout,
       backupDisabled: plan.backupDisabled ?? null,
       // Members as a set: the order legs start in (longest expected first) is not what runs.

@@ -1,5 +1,6 @@
 // Plain-text tables for terminals, and the plan rendered as one. Pure formatting.
 
+import { hopLine } from './hops.js'
 import type { Plan, PlanStep } from './plan.js'
 import { soakNote } from './soak.js'
 
@@ -45,6 +46,8 @@ export function renderPlan(plan: Plan): string {
     `Digest ${plan.digest}`,
     '',
   )
+  const hop = hopLine(plan, 'run `dkp-fleet upgrade` again (or with --all-hops)')
+  if (hop) out.push(`Multi-hop: ${hop}`, '')
   if (plan.backupDisabled) out.push(`Backup: OFF (${plan.backupDisabled})`, '')
 
   out.push(...stepsSection(plan), ...coveredSection(plan), ...wavesSection(plan), ...attachedSection(plan))

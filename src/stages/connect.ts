@@ -55,12 +55,16 @@ export interface Loaded {
 
 export async function loadPlan(
   options: Pick<RunOptions, 'inventory' | 'cwd'> &
-    Partial<Pick<RunOptions, 'target' | 'targetKubernetes' | 'planDigest'>>,
+    Partial<Pick<RunOptions, 'target' | 'targetKubernetes' | 'hop' | 'planDigest'>>,
   reporter: Reporter,
 ): Promise<Loaded> {
   const { inventory, warnings } = await loadInventory(options.inventory, options.cwd)
   reportInventoryWarnings(warnings, reporter)
-  const plan = buildPlan(inventory, { targetDkp: options.target, targetKubernetes: options.targetKubernetes })
+  const plan = buildPlan(inventory, {
+    targetDkp: options.target,
+    targetKubernetes: options.targetKubernetes,
+    ...(options.hop ? { hop: options.hop } : {}),
+  })
   assertPlanDigest(plan, options.planDigest)
   return { inventory, plan }
 }

@@ -72,6 +72,8 @@ export interface RunOptions {
   allowKubeconfigEnv: boolean
   target?: string
   targetKubernetes?: string
+  /** The hop of a multi-hop plan this run performs (the plan job's `hop` output). */
+  hop?: string
   dkp: DkpSource
   dryRun: boolean
   timeoutMs: number

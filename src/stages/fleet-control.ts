@@ -17,6 +17,7 @@ export interface FleetConnectOptions {
   allowKubeconfigEnv: boolean
   target?: string
   targetKubernetes?: string
+  hop?: string
   env: NodeJS.ProcessEnv
   cwd: string
   now?: () => Date

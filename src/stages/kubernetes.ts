@@ -8,11 +8,12 @@
 // control plane's (templates are built per Kubernetes version, reference §2.6/2.7).
 
 import { controlPlaneCommand, nodePoolCommand, upgradeClusterCommand } from '../core/dkp-commands.js'
+import { furtherAlong } from '../core/hops.js'
 import { CLUSTER_NAME_LABEL } from '../core/kinds.js'
 import { type KubernetesView, kubernetesState, type RolloutState } from '../core/konvoy-state.js'
 import { upgradesWithUpgradeCluster } from '../core/providers.js'
 import { pend } from '../core/step-state.js'
-import { checkKubernetesPath, vVersion } from '../core/versions.js'
+import { bareVersion, checkKubernetesPath, vVersion } from '../core/versions.js'
 import { defineStage } from './drive.js'
 import { konvoyCluster, readKubernetesView } from './konvoy-read.js'
 import { preflightGate } from './preflight-read.js'
@@ -177,7 +178,16 @@ const kubernetes: UpgradeStage<KubernetesState> = {
   async read(env, cluster) {
     const kc = await konvoyCluster(env, cluster)
     const target = env.target.kubernetes
-    return { target, view: await readKubernetesView(env.snapshot, kc, target, env.now()) }
+    const view = await readKubernetesView(env.snapshot, kc, target, env.now())
+    // A hop of a mixed fleet: a control plane already past the hop's Kubernetes is planned from
+    // its own version (nothing to do until the hop that reaches it; never a downgrade).
+    const running = view.controlPlane?.state?.running
+    const goal = env.plan.goal?.kubernetes
+    if (running && goal && furtherAlong(running, target, goal)) {
+      const own = bareVersion(running)
+      return { target: own, view: await readKubernetesView(env.snapshot, kc, own, env.now()) }
+    }
+    return { target, view }
   },
   evaluate: ({ view, target }) => kubernetesState(view, target),
   // Fresh lists of the kinds involved (the control plane's own kind included: EKS, AKS).

@@ -2,17 +2,20 @@
 // and which plan steps are already done, read through each stage's own done-condition (the
 // end-state steps of the stage table).
 
+import { type Hop, planHops } from '../core/hops.js'
 import { CLUSTER_NAME_LABEL, K, type KommanderCluster, type Machine } from '../core/kinds.js'
 import type { Inventory } from '../core/model.js'
-import { buildPlan, type LiveVersions, type PlanOptions } from '../core/plan.js'
+import { buildPlan, type LiveVersions, type Plan, type PlanOptions } from '../core/plan.js'
 import { expectedSeconds } from '../core/rollout-order.js'
 import { STAGE_TABLE, stageRow } from '../core/stage-table.js'
-import { bareVersion } from '../core/versions.js'
+import { bareVersion, checkDkpPath } from '../core/versions.js'
 import type { Kube } from '../effects/kube.js'
 import { readKubeconfigFile } from '../effects/kubeconfig.js'
 import { ConsoleReporter, type Reporter } from '../effects/reporter.js'
 import { closeEnv, makeEnv, managementClient } from './connect.js'
+import { Memo } from './memo.js'
 import { readStepStates } from './step-states.js'
+import type { StageEnv } from './types.js'
 
 export async function readLiveVersionsFromFile(
   path: string,
@@ -37,29 +40,30 @@ export async function readLiveVersionsFromContent(
   }
 }
 
-/** Versions from the stages' own status reads; `done` lists the plan steps already at target. */
+/**
+ * Versions from the stages' own status reads; `done` lists the plan steps already at target.
+ * A fleet more than one minor behind gets its hops (src/core/hops.ts), and `done` is read
+ * against the first hop, the release this run upgrades to.
+ */
 export async function readLiveVersions(
   kube: Kube,
   inventory: Inventory,
   options: PlanOptions = {},
   reporter?: Pick<Reporter, 'secret'>,
 ): Promise<LiveVersions> {
-  const plan = buildPlan(inventory, {
+  const planOptions = {
     targetDkp: options.targetDkp,
     targetKubernetes: options.targetKubernetes,
-  })
+  }
+  let plan = buildPlan(inventory, planOptions)
   const env = makeEnv({ inventory, plan }, kube, reporter ? { reporter } : {})
   try {
-    const live: LiveVersions = { kubernetes: {}, done: [] }
-    const steps = plan.steps.filter((s) => stageRow(s.stage).endState)
-    const states = await readStepStates(env, steps)
-    steps.forEach((step, i) => {
-      const state = states[i]!
-      if (state instanceof Error) throw state
-      if (state.done) live.done!.push(step.id)
-      if (step.stage === 'kommander' && state.from) live.dkp = state.from
-      if (step.stage === 'kubernetes' && state.from) live.kubernetes[step.cluster] = state.from
-    })
+    let live = await readSteps(env, plan)
+    const hops = live.dkp ? await hopsTo(live.dkp, plan.target.dkp) : undefined
+    if (hops && hops.length > 1) {
+      plan = buildPlan(inventory, { ...planOptions, hop: hops[0]!.to })
+      live = { ...(await readSteps({ ...env, plan, target: plan.target, memo: new Memo() }, plan)), hops }
+    }
     const kommanderClusters = await env.snapshot.list<KommanderCluster>(...K.kommanderCluster)
     for (const c of inventory.clusters.filter((c) => c.attached)) {
       const kc = kommanderClusters.find((k) => k.metadata.name === c.name)
@@ -70,6 +74,28 @@ export async function readLiveVersions(
   } finally {
     closeEnv(env)
   }
+}
+
+/** The end-state steps' done-conditions against a plan's target, and the versions they found. */
+async function readSteps(env: StageEnv, plan: Plan): Promise<LiveVersions> {
+  const live: LiveVersions = { kubernetes: {}, done: [] }
+  const steps = plan.steps.filter((s) => stageRow(s.stage).endState)
+  const states = await readStepStates(env, steps)
+  steps.forEach((step, i) => {
+    const state = states[i]!
+    if (state instanceof Error) throw state
+    if (state.done) live.done!.push(step.id)
+    if (step.stage === 'kommander' && state.from) live.dkp = state.from
+    if (step.stage === 'kubernetes' && state.from) live.kubernetes[step.cluster] = state.from
+  })
+  return live
+}
+
+/** The hops from the running release to the target (the release data's tags load only when needed). */
+async function hopsTo(running: string, target: string): Promise<Hop[] | undefined> {
+  if (checkDkpPath(running, target).kind !== 'skip') return undefined
+  const { loadReleaseData } = await import('../core/release-data.js')
+  return planHops(running, target, (await loadReleaseData()).platformTags())
 }
 
 /**

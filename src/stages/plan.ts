@@ -4,11 +4,13 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { type CatalogCheck, checkCatalogVersions, inventoryCatalogApps } from '../core/catalog-check.js'
-import type { InputProblem } from '../core/errors.js'
+import { InputError, type InputProblem } from '../core/errors.js'
+import { hopLine } from '../core/hops.js'
 import { planSummary } from '../core/markdown.js'
 import type { Inventory } from '../core/model.js'
 import { buildPlan, type LiveVersions, type Plan } from '../core/plan.js'
 import { planJsonChunks } from '../core/plan-json.js'
+import { minorOf } from '../core/versions.js'
 import type { Reporter } from '../effects/reporter.js'
 
 /**
@@ -23,10 +25,19 @@ export interface PlanStageOptions {
   live?: LiveVersions
   /** Directory for plan.json (RUNNER_TEMP in the action). */
   outDir?: string
+  /** The pinned dkp-version input: a hop run needs the hop's release. */
+  dkpVersion?: string
 }
 
 export function publishPlan(inventory: Inventory, reporter: Reporter, opts: PlanStageOptions): Plan {
   const plan = buildPlan(inventory, opts)
+  if (plan.hops && opts.dkpVersion && minorOf(opts.dkpVersion) !== minorOf(plan.target.dkp))
+    throw new InputError([
+      {
+        path: 'dkp-version',
+        message: `pins ${opts.dkpVersion}, but this run upgrades to ${plan.target.dkp} (${hopLine(plan)}): leave dkp-version empty (each hop installs its own release) or pin a ${minorOf(plan.target.dkp)} release`,
+      },
+    ])
   // Streamed: the text of a very large plan is never held whole (see plan-json.ts).
   let small: string[] | undefined = []
   let size = 0
@@ -47,6 +58,8 @@ export function publishPlan(inventory: Inventory, reporter: Reporter, opts: Plan
   }
   if (planFile) reporter.output('plan-file', planFile)
   reporter.output('plan', small ? small.join('') : compactPlan(plan))
+  reporter.output('hop', plan.hops ? plan.target.dkp : '')
+  reporter.output('hops-left', String(plan.hops ? plan.hops.length - 1 : 0))
   reporter.output('digest', plan.digest)
   reporter.output('matrix', JSON.stringify(plan.matrix))
   reporter.output('waves', JSON.stringify(plan.waves))
@@ -56,6 +69,8 @@ export function publishPlan(inventory: Inventory, reporter: Reporter, opts: Plan
   reporter.output('kommander-version', plan.from?.dkp ?? '')
   reporter.output('kubernetes-version', plan.from?.kubernetes ?? '')
   reporter.summary(planSummary(plan))
+  const hop = hopLine(plan)
+  if (hop) reporter.info(hop)
   reporter.info(
     `plan ${plan.digest}: ${plan.steps.length} steps, ${plan.matrix.include.length} managed cluster(s) in ${plan.waves.length} wave(s), ${plan.attached.length} attached${planFile ? `; full plan in ${planFile}` : ''}`,
   )

@@ -59,6 +59,7 @@ export const command: Command = async (argv, io) => {
         allowKubeconfigEnv: true,
         target: options.target,
         targetKubernetes: options.targetKubernetes,
+        ...(options.planHop ? { hop: options.planHop } : {}),
         dkp: {
           version: options.dkpVersion,
           sha256: options.dkpSha256,

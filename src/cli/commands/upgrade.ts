@@ -4,11 +4,14 @@
 // record; src/stages/upgrade.ts decides the order. Running it again continues (done steps skip).
 
 import { InputError, type InputProblem } from '../../core/errors.js'
+import { type Hop, hopLine } from '../../core/hops.js'
+import type { Options } from '../../core/options.js'
 import { isStageName, UPGRADE_ORDER } from '../../core/stages.js'
 import { didYouMean } from '../../core/suggest.js'
 import {
   buildSchedule,
   type ScheduledStep,
+  type ScheduleOptions,
   type StepStatus,
   scheduleProblems,
 } from '../../core/upgrade-schedule.js'
@@ -59,66 +62,162 @@ export function upgradeCommand(deps: UpgradeDeps = {}): Command {
     })()
     if (problems.length > 0) throw new InputError(problems)
 
-    const { connectFleet } = await import('../../stages/fleet-status.js')
-    const { runUpgrade } = await import('../../stages/upgrade.js')
     const log = new LogFile(str(values['log-file']) ?? defaultLogPath(io.env, 'upgrade'))
-    const reporter = new ConsoleReporter(io.stderr, log)
-    const fleet = await connectFleet(
+    const cancel = new AbortController()
+    const onSignal = () => cancel.abort(new Error('interrupted'))
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    try {
+      const mode: ViewMode = values.json ? 'json' : io.tty?.stdout ? 'tty' : 'plain'
+      const pass: Pass = {
+        values,
+        options,
+        io,
+        log,
+        reporter: new ConsoleReporter(io.stderr, log),
+        mode,
+        p: paint(mode !== 'json' && colourEnabled(io.env, io.tty?.stdout === true)),
+        self: deps.self ?? selfCommand(),
+        signal: cancel.signal,
+        schedule: {
+          ...(clusters ? { clusters } : {}),
+          ...(until ? { until } : {}),
+          dryRun: options.dryRun,
+        },
+        ...(maxParallel ? { maxParallel } : {}),
+        allHops: values['all-hops'] === true,
+      }
+      // One hop per pass: a fleet more than one minor behind goes one minor per pass, each
+      // planned from the live versions the previous pass left (--all-hops: every pass).
+      for (;;) {
+        const { exitCode, next } = await upgradePass(pass)
+        if (!next) return exitCode
+      }
+    } finally {
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
+      log.close()
+    }
+  }
+}
+
+/** What every pass of one `upgrade` shares. */
+interface Pass {
+  values: FlagValues
+  options: Options
+  io: CliIO
+  log: LogFile
+  reporter: ConsoleReporter
+  mode: ViewMode
+  p: ReturnType<typeof paint>
+  self: string[]
+  signal: AbortSignal
+  schedule: ScheduleOptions
+  maxParallel?: number
+  allHops: boolean
+}
+
+/** One pass: the plan from live state (its first hop, when there are hops), run to its end. */
+async function upgradePass(c: Pass): Promise<{ exitCode: number; next: boolean }> {
+  const { runUpgrade } = await import('../../stages/upgrade.js')
+  const { io, p, options } = c
+  const fleet = await connectHop(c.values, options, io, c.reporter)
+  try {
+    const { plan, hops } = fleet
+    if (hops && c.allHops) allHopsProblem(c.values)
+    const wrong = scheduleProblems(plan, c.schedule)
+    if (wrong.length > 0) throw new InputError(wrong)
+    const schedule = buildSchedule(plan, c.schedule)
+    const hop = hopLine({ ...plan, ...(hops ? { hops } : {}) }, AGAIN)
+    if (hop) schedule.notes.unshift(hop)
+    const view = new UpgradeView(c.mode, io.stdout, p)
+    const hopFlag = plan.goal ? ['--plan-hop', plan.target.dkp] : []
+    const childArgs = (step: ScheduledStep) => [
+      ...runArgs(step, c.values, plan.digest, options.dryRun, c.log.path),
+      ...hopFlag,
+    ]
+    const result = await runUpgrade({
+      fleet: plan.fleet,
+      schedule,
+      maxParallel: c.maxParallel ?? plan.rollout.maxParallel,
+      failureThreshold: plan.rollout.failureThreshold,
+      runStep: (step, signal) => runStepChild([...c.self, ...childArgs(step)], step, io, signal, c.log),
+      paused: async () => (await fleet.env.record.pause()) ?? undefined,
+      emit: (e) => view.emit(e),
+      signal: c.signal,
+    })
+    view.stop()
+    const more = result.result === 'done' && plan.goal !== undefined && !options.dryRun
+    if (c.mode !== 'json') {
+      io.stdout(`\n${finalTable(result.records)}\n`)
+      const verdict = RESULT_TEXT[result.result]
+      io.stdout(`${result.result === 'done' ? p.green(verdict) : p.red(verdict)}\n`)
+      if (more && !c.allHops)
+        io.stdout(
+          `Hop to ${plan.target.dkp} done; ${plan.goal!.dkp} is ${hops ? `${hops.length - 1} more hop(s)` : 'further'} away: run \`dkp-fleet upgrade\` again (or with --all-hops).\n`,
+        )
+      else if (more)
+        io.stdout(`\nHop to ${plan.target.dkp} done; planning the next hop from the live versions.\n\n`)
+      if (c.log.used) io.stdout(`dkp output and progress of every step: ${c.log.path}\n`)
+    }
+    return { exitCode: result.exitCode, next: more && c.allHops }
+  } finally {
+    fleet.close()
+  }
+}
+
+const AGAIN = 'run `dkp-fleet upgrade` again (or with --all-hops)'
+
+/**
+ * The fleet connected with the plan of this pass: read live, and when the target is more than
+ * one minor away, connected again with the first hop's plan (the `run` children get `--plan-hop`).
+ */
+async function connectHop(values: FlagValues, options: Options, io: CliIO, reporter: ConsoleReporter) {
+  const { connectFleet } = await import('../../stages/fleet-status.js')
+  const { readLiveVersions } = await import('../../stages/live-versions.js')
+  const connect = (hop?: string) =>
+    connectFleet(
       {
         inventory: list(values.inventory),
         kubeconfig: { path: options.kubeconfig },
         allowKubeconfigEnv: true,
         target: options.target,
         targetKubernetes: options.targetKubernetes,
+        ...(hop ? { hop } : {}),
         env: io.env,
         cwd: io.cwd,
       },
       reporter,
     )
-    const cancel = new AbortController()
-    const onSignal = () => cancel.abort(new Error('interrupted'))
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    try {
-      const plan = fleet.env.plan
-      const scheduleOptions = {
-        ...(clusters ? { clusters } : {}),
-        ...(until ? { until } : {}),
-        dryRun: options.dryRun,
-      }
-      const wrong = scheduleProblems(plan, scheduleOptions)
-      if (wrong.length > 0) throw new InputError(wrong)
-      const schedule = buildSchedule(plan, scheduleOptions)
-      const mode: ViewMode = values.json ? 'json' : io.tty?.stdout ? 'tty' : 'plain'
-      const p = paint(mode !== 'json' && colourEnabled(io.env, io.tty?.stdout === true))
-      const view = new UpgradeView(mode, io.stdout, p)
-      const childArgs = (step: ScheduledStep) => runArgs(step, values, plan.digest, options.dryRun, log.path)
-      const self = deps.self ?? selfCommand()
-      const result = await runUpgrade({
-        fleet: plan.fleet,
-        schedule,
-        maxParallel: maxParallel ?? plan.rollout.maxParallel,
-        failureThreshold: plan.rollout.failureThreshold,
-        runStep: (step, signal) => runStepChild([...self, ...childArgs(step)], step, io, signal, log),
-        paused: async () => (await fleet.env.record.pause()) ?? undefined,
-        emit: (e) => view.emit(e),
-        signal: cancel.signal,
+  const fleet = await connect()
+  let hops: Hop[] | undefined
+  try {
+    hops = (
+      await readLiveVersions(fleet.env.kube, fleet.env.inventory, {
+        targetDkp: options.target,
+        targetKubernetes: options.targetKubernetes,
       })
-      view.stop()
-      if (mode !== 'json') {
-        io.stdout(`\n${finalTable(result.records)}\n`)
-        const verdict = RESULT_TEXT[result.result]
-        io.stdout(`${result.result === 'done' ? p.green(verdict) : p.red(verdict)}\n`)
-        if (log.used) io.stdout(`dkp output and progress of every step: ${log.path}\n`)
-      }
-      return result.exitCode
-    } finally {
-      process.removeListener('SIGINT', onSignal)
-      process.removeListener('SIGTERM', onSignal)
-      fleet.close()
-      log.close()
-    }
+    ).hops
+  } catch (err) {
+    fleet.close()
+    throw err
   }
+  if (!hops || hops.length < 2) return { ...fleet, plan: fleet.env.plan, hops: undefined }
+  fleet.close()
+  const hopFleet = await connect(hops[0]!.to)
+  return { ...hopFleet, plan: hopFleet.env.plan, hops }
+}
+
+/** --all-hops runs each hop with its own release's dkp: only a download can give each one. */
+function allHopsProblem(values: FlagValues): void {
+  const pinned = (['dkp-version', 'dkp-path'] as const).filter((f) => str(values[f]) !== undefined)
+  if (pinned.length > 0 || str(values['dkp-download-url']) === undefined)
+    throw new InputError([
+      {
+        path: '--all-hops',
+        message: `each hop runs its own release's dkp, so --all-hops needs --dkp-download-url (a mirror with {version}) and no ${pinned.length > 0 ? pinned.map((f) => `--${f}`).join(' or ') : '--dkp-version or --dkp-path'}; or run one hop at a time with that hop's dkp`,
+      },
+    ])
 }
 
 export const command: Command = upgradeCommand()
