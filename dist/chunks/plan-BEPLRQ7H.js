@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{b as a,c as b,d as c,e as d,f as e,g as f,h as g,i as h,j as i,k as j}from"./chunk-CYAUMS6B.js";import"./chunk-DI33HOO4.js";import"./chunk-IGXGEVPG.js";import"./chunk-EGSSG2OJ.js";import"./chunk-B4ETKEV7.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{c as ATTACHED_NOTE,b as MAX_WAVE_SIZE,a as PLAN_API_VERSION,j as assertPlanDigest,e as buildPlan,i as clustersInWave,f as groupWaves,g as planDigest,d as resolveTarget,h as stepsFor};
-//# sourceMappingURL=plan-BEPLRQ7H.js.map
