@@ -148,7 +148,7 @@ export function dkpVersionFindings(
         ? `Set target.dkp to ${running} or newer: DKP is never downgraded (restore from a Velero backup instead).`
         : path.kind === 'unknown'
           ? 'Use a DKP release dkp-fleet knows (its version table), or update dkp-fleet to a version that knows this one.'
-          : `Upgrade one minor at a time: set target.dkp to the next release on the path (${path.path.slice(1, 2).join('')}), run the whole pipeline, then continue (${path.path.join(' → ')}).`,
+          : `Upgrade one minor at a time (${path.path.join(' → ')}): the upgrade workflow and \`dkp-fleet upgrade\` plan this as hops, one per run, and check each hop's target (\`dkp-fleet plan\` with a kubeconfig lists them; \`dkp-fleet run check --plan-hop <hop>\` checks one); or set target.dkp to the next release on the path (${path.path.slice(1, 2).join('')}).`,
       { running, target, path: path.path.join(' → ') },
     ),
   ]

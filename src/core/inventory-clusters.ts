@@ -21,7 +21,7 @@ import { upgradedOutsideDkp } from './providers.js'
 import { fieldPath, type PathSegment } from './yaml-source.js'
 
 /** Fields only a Konvoy cluster has. */
-const KONVOY_FIELDS = ['nodepools', 'controlPlane', 'wave', 'canary', 'window', 'namespace'] as const
+const KONVOY_FIELDS = ['nodepools', 'controlPlane', 'wave', 'canary', 'nodes', 'window', 'namespace'] as const
 
 /** One cluster entry being read: its document, path, raw value, name and workspace. */
 interface Entry {
@@ -133,6 +133,7 @@ function managedCluster(
   if (typeof raw.namespace === 'string') cluster.namespace = raw.namespace
   if (raw.allowInsecureSkipTlsVerify === true) cluster.allowInsecureSkipTlsVerify = true
   if (typeof raw.auditLog === 'string') cluster.auditLog = raw.auditLog
+  if (typeof raw.nodes === 'number') cluster.nodes = raw.nodes
   if (raw.nodepools !== undefined) {
     cluster.nodepools = nodepoolsOf(raw.nodepools)
     claimNodePools(ctx, e, cluster.nodepools, poolOwner, namespace)

@@ -199,6 +199,7 @@ export const ALLOWED_KEYS: Record<string, string[]> = {
     'controlPlane',
     'wave',
     'canary',
+    'nodes',
     'window',
     'auditLog',
     'allowInsecureSkipTlsVerify',

@@ -3,7 +3,7 @@ import __equal from 'fast-deep-equal'
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/dkp-fleet-upgrade/dkp-fleet-upgrade/main/schema/fleet.schema.json","title":"dkp-fleet inventory","description":"One YAML document of a DKP fleet inventory (dkp-fleet/v1). A fleet may span several files and documents: exactly one `target` and one `management` across all of them; `workspaces` and `clusters` are concatenated. Fields, defaults and merge rules: docs/inventory.md.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"dkp-fleet/v1","description":"Inventory format version: always dkp-fleet/v1.","examples":["dkp-fleet/v1"]},"kind":{"const":"Fleet","description":"Document kind: always Fleet.","examples":["Fleet"]},"metadata":{"type":"object","additionalProperties":false,"description":"About the fleet itself (at most one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Fleet name: names the run record, locks and pause marker on the management cluster. Default: the management cluster's name.","examples":["prod-fleet"]}}},"target":{"type":"object","additionalProperties":false,"description":"What the fleet is upgraded to (exactly one document sets it): target.dkp for a DKP 2.x release or target.nkp for an NKP release (2.12+), exactly one of them.","properties":{"dkp":{"$ref":"#/definitions/dkpVersion","description":"DKP release to reach (2.8.1 is read as v2.8.1). The plan refuses a target that skips a DKP minor or goes backwards. For NKP (2.12+) write target.nkp instead.","examples":["v2.8.1"]},"nkp":{"$ref":"#/definitions/dkpVersion","description":"NKP (Nutanix Kubernetes Platform, the renamed DKP) release to reach, 2.12 or later; instead of target.dkp. One NKP minor at a time; DKP 2.8.x goes to NKP 2.12.x first.","examples":["v2.14.1"]},"kubernetes":{"$ref":"#/definitions/kubernetesVersion","description":"Kubernetes version to reach; must be supported by the DKP release. Default: the release's default Kubernetes version from the built-in table.","examples":["1.28.7"]}}},"management":{"type":"object","additionalProperties":false,"required":["name","provider"],"description":"The management cluster: Kommander and the CAPI controllers run here (exactly one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Management cluster name (the CAPI Cluster object's name).","examples":["mgmt"]},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider of the management cluster (picks the dkp subcommands and the control-plane kind).","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the management cluster's own CAPI objects; the Leases and the run record live here too.","default":"default","examples":["default"]},"kubeconfigEnv":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","patternErrorMessage":"must be an environment variable name (letters, digits and _, not starting with a digit)","description":"Environment variable holding the management kubeconfig content; when unset, the `kubeconfig` action input or the --kubeconfig file is used.","examples":["DKP_MGMT_KUBECONFIG"]},"kommander":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade kommander`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp upgrade kommander`, e.g. the air-gapped bundles.","examples":[{"charts-bundle":["dkp-kommander-charts-bundle-v2.8.1.tar.gz"],"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}]}},"examples":[{"args":{"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}}]},"capiComponents":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade capi-components`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Flags `dkp upgrade capi-components` must be given again (proxy, credentials used at creation).","examples":[{"with-aws-bootstrap-credentials":true}]}},"examples":[{"args":{"with-aws-bootstrap-credentials":true}}]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) of the management cluster in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for the management cluster."},"window":{"$ref":"#/definitions/window","description":"Maintenance window of the management cluster's Konvoy stages; outside it they change nothing and end deferred. Default: always open."}}},"workspaces":{"type":"array","description":"Kommander workspaces whose catalog apps and projects are upgraded; lists of all documents are concatenated.","items":{"$ref":"#/definitions/workspace"}},"clusters":{"type":"array","description":"Managed and attached clusters; lists of all documents are concatenated.","items":{"$ref":"#/definitions/cluster"}},"rollout":{"type":"object","additionalProperties":false,"description":"How managed clusters are rolled out, wave by wave (at most one document sets it).","properties":{"maxParallel":{"type":"integer","minimum":1,"maximum":256,"description":"Clusters upgraded at once inside a wave (the workflow's max-parallel).","default":1,"examples":[1,5]},"failureThreshold":{"type":"integer","minimum":0,"description":"Failed or unfinished clusters tolerated before later waves halt (0: the first failure halts).","default":0,"examples":[0,2]},"soak":{"$ref":"#/definitions/duration","description":"Time a wave's clusters run at the target before the next wave may start: the gate before a wave passes only once the previous wave's last upgrade is older than this (0: no wait).","default":"0s","examples":["0s","2h","1d"]},"waves":{"type":"object","description":"Per-wave settings, keyed by plan wave number (0: the canaries): they override the rollout's for that wave.","propertyNames":{"pattern":"^(0|[1-9][0-9]*)$","patternErrorMessage":"must be a wave number like 0 (the canaries), 1 or 2"},"additionalProperties":{"type":"object","additionalProperties":false,"description":"Settings of one wave.","properties":{"soak":{"$ref":"#/definitions/duration","description":"Soak after this wave, before the next one may start (overrides rollout.soak).","examples":["24h"]}}},"examples":[{"0":{"soak":"24h"}}]}}},"backup":{"type":"object","additionalProperties":false,"description":"The pre-upgrade Velero backup of the management cluster (on by default; at most one document sets it).","properties":{"enabled":{"type":"boolean","description":"Take (or find a fresh) Velero backup before upgrading. Turning it off needs a reason.","default":true},"reason":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: say why this fleet upgrades without a backup","description":"Why backups are off; required when enabled is false and shown in every summary.","examples":["backed up by the storage team's nightly snapshot"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of Velero on the management cluster.","default":"kommander","examples":["kommander"]},"storageLocation":{"$ref":"#/definitions/dnsLabel","description":"Velero BackupStorageLocation name. Default: Velero's default location.","examples":["default"]},"maxAge":{"$ref":"#/definitions/duration","description":"A Completed backup younger than this satisfies the gate, and no new one is taken.","default":"24h","examples":["24h","90m"]},"ttl":{"$ref":"#/definitions/duration","description":"Retention of the backups dkp-fleet creates (Velero spec.ttl).","default":"720h0m0s","examples":["720h0m0s","168h"]}}}},"definitions":{"dnsLabel":{"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"},"dnsSubdomain":{"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"},"dkpVersion":{"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"},"kubernetesVersion":{"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"},"appVersion":{"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"},"duration":{"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"},"provider":{"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]},"commandArgs":{"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]},"nodepool":{"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]},"nodepools":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]},"controlPlane":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere); on nutanix (NKP) the flags of `nkp upgrade cluster nutanix`, where vm-image is required and covers the node pools.","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"},{"vm-image":"nkp-rocky-9.5-release-1.31.4"}]}},"description":"Options of `dkp update controlplane`."},"app":{"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}},"project":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}},"workspace":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}},"window":{"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}},"cluster":{"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."},"auditLog":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: the path of the audit log, relative to this inventory file","description":"A Kubernetes audit log of this cluster's API server (JSON lines, audit.k8s.io/v1 Events), as a path relative to this inventory file. `check` reads its newest 32 MiB (at most 200,000 lines) and names, in each deprecated-API-requested finding, the user agents and users whose requests carry the k8s.io/deprecated or k8s.io/removed-release annotation. A log that cannot be read is a warning.","examples":["audit/prod-east-1.log"]},"allowInsecureSkipTlsVerify":{"type":"boolean","description":"Accept insecure-skip-tls-verify: true in this cluster's kubeconfig Secret on the management cluster. Off, such a Secret is refused: the server's certificate would not be checked.","default":false}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/dkp-fleet-upgrade/dkp-fleet-upgrade/main/schema/fleet.schema.json","title":"dkp-fleet inventory","description":"One YAML document of a DKP fleet inventory (dkp-fleet/v1). A fleet may span several files and documents: exactly one `target` and one `management` across all of them; `workspaces` and `clusters` are concatenated. Fields, defaults and merge rules: docs/inventory.md.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"dkp-fleet/v1","description":"Inventory format version: always dkp-fleet/v1.","examples":["dkp-fleet/v1"]},"kind":{"const":"Fleet","description":"Document kind: always Fleet.","examples":["Fleet"]},"metadata":{"type":"object","additionalProperties":false,"description":"About the fleet itself (at most one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Fleet name: names the run record, locks and pause marker on the management cluster. Default: the management cluster's name.","examples":["prod-fleet"]}}},"target":{"type":"object","additionalProperties":false,"description":"What the fleet is upgraded to (exactly one document sets it): target.dkp for a DKP 2.x release or target.nkp for an NKP release (2.12+), exactly one of them.","properties":{"dkp":{"$ref":"#/definitions/dkpVersion","description":"DKP release to reach (2.8.1 is read as v2.8.1). The plan refuses a target that skips a DKP minor or goes backwards. For NKP (2.12+) write target.nkp instead.","examples":["v2.8.1"]},"nkp":{"$ref":"#/definitions/dkpVersion","description":"NKP (Nutanix Kubernetes Platform, the renamed DKP) release to reach, 2.12 or later; instead of target.dkp. One NKP minor at a time; DKP 2.8.x goes to NKP 2.12.x first.","examples":["v2.14.1"]},"kubernetes":{"$ref":"#/definitions/kubernetesVersion","description":"Kubernetes version to reach; must be supported by the DKP release. Default: the release's default Kubernetes version from the built-in table.","examples":["1.28.7"]}}},"management":{"type":"object","additionalProperties":false,"required":["name","provider"],"description":"The management cluster: Kommander and the CAPI controllers run here (exactly one document sets it).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Management cluster name (the CAPI Cluster object's name).","examples":["mgmt"]},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider of the management cluster (picks the dkp subcommands and the control-plane kind).","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the management cluster's own CAPI objects; the Leases and the run record live here too.","default":"default","examples":["default"]},"kubeconfigEnv":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","patternErrorMessage":"must be an environment variable name (letters, digits and _, not starting with a digit)","description":"Environment variable holding the management kubeconfig content; when unset, the `kubeconfig` action input or the --kubeconfig file is used.","examples":["DKP_MGMT_KUBECONFIG"]},"kommander":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade kommander`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp upgrade kommander`, e.g. the air-gapped bundles.","examples":[{"charts-bundle":["dkp-kommander-charts-bundle-v2.8.1.tar.gz"],"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}]}},"examples":[{"args":{"kommander-applications-repository":"kommander-applications-v2.8.1.tar.gz"}}]},"capiComponents":{"type":"object","additionalProperties":false,"description":"Options of `dkp upgrade capi-components`.","properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Flags `dkp upgrade capi-components` must be given again (proxy, credentials used at creation).","examples":[{"with-aws-bootstrap-credentials":true}]}},"examples":[{"args":{"with-aws-bootstrap-credentials":true}}]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) of the management cluster in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for the management cluster."},"window":{"$ref":"#/definitions/window","description":"Maintenance window of the management cluster's Konvoy stages; outside it they change nothing and end deferred. Default: always open."}}},"workspaces":{"type":"array","description":"Kommander workspaces whose catalog apps and projects are upgraded; lists of all documents are concatenated.","items":{"$ref":"#/definitions/workspace"}},"clusters":{"type":"array","description":"Managed and attached clusters; lists of all documents are concatenated.","items":{"$ref":"#/definitions/cluster"}},"rollout":{"type":"object","additionalProperties":false,"description":"How managed clusters are rolled out, wave by wave (at most one document sets it).","properties":{"maxParallel":{"type":"integer","minimum":1,"maximum":256,"description":"Clusters upgraded at once inside a wave (the workflow's max-parallel).","default":1,"examples":[1,5]},"failureThreshold":{"type":"integer","minimum":0,"description":"Failed or unfinished clusters tolerated before later waves halt (0: the first failure halts).","default":0,"examples":[0,2]},"soak":{"$ref":"#/definitions/duration","description":"Time a wave's clusters run at the target before the next wave may start: the gate before a wave passes only once the previous wave's last upgrade is older than this (0: no wait).","default":"0s","examples":["0s","2h","1d"]},"waves":{"type":"object","description":"Per-wave settings, keyed by plan wave number (0: the canaries): they override the rollout's for that wave.","propertyNames":{"pattern":"^(0|[1-9][0-9]*)$","patternErrorMessage":"must be a wave number like 0 (the canaries), 1 or 2"},"additionalProperties":{"type":"object","additionalProperties":false,"description":"Settings of one wave.","properties":{"soak":{"$ref":"#/definitions/duration","description":"Soak after this wave, before the next one may start (overrides rollout.soak).","examples":["24h"]}}},"examples":[{"0":{"soak":"24h"}}]}}},"backup":{"type":"object","additionalProperties":false,"description":"The pre-upgrade Velero backup of the management cluster (on by default; at most one document sets it).","properties":{"enabled":{"type":"boolean","description":"Take (or find a fresh) Velero backup before upgrading. Turning it off needs a reason.","default":true},"reason":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: say why this fleet upgrades without a backup","description":"Why backups are off; required when enabled is false and shown in every summary.","examples":["backed up by the storage team's nightly snapshot"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of Velero on the management cluster.","default":"kommander","examples":["kommander"]},"storageLocation":{"$ref":"#/definitions/dnsLabel","description":"Velero BackupStorageLocation name. Default: Velero's default location.","examples":["default"]},"maxAge":{"$ref":"#/definitions/duration","description":"A Completed backup younger than this satisfies the gate, and no new one is taken.","default":"24h","examples":["24h","90m"]},"ttl":{"$ref":"#/definitions/duration","description":"Retention of the backups dkp-fleet creates (Velero spec.ttl).","default":"720h0m0s","examples":["720h0m0s","168h"]}}}},"definitions":{"dnsLabel":{"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"},"dnsSubdomain":{"type":"string","description":"A lowercase DNS subdomain name (RFC 1123): DNS labels joined by dots, at most 253 characters.","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"must be a lowercase DNS name (a-z, 0-9, \"-\", \".\")"},"dkpVersion":{"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"},"kubernetesVersion":{"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"},"appVersion":{"type":"string","description":"A catalog app version, e.g. 0.25.1.","pattern":"^(?=.{1,128}$)[0-9A-Za-z][0-9A-Za-z.+_-]*$","patternErrorMessage":"must be a version like 0.25.1"},"duration":{"type":"string","description":"A duration: numbers with units ms, s, m, h or d, e.g. 24h, 90m or 1h30m.","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$","patternErrorMessage":"must be a duration like 24h, 90m or 7d"},"provider":{"type":"string","description":"Infrastructure provider: aws, azure, eks, gcp, preprovisioned or vsphere (aks, vcd and nutanix for NKP-era fleets).","enum":["aws","azure","eks","gcp","preprovisioned","vsphere","aks","vcd","nutanix"]},"commandArgs":{"type":"object","description":"Flags passed to the dkp command: flag name without dashes → a value or a list of values (a list repeats the flag). Flags dkp-fleet sets itself (kubeconfig, context, cluster-name, namespace, kubernetes-version, …) are refused.","propertyNames":{"pattern":"^[a-z][a-z0-9-]*$","patternErrorMessage":"must be a flag name without dashes: lowercase letters, digits and \"-\" (e.g. ami)"},"additionalProperties":{"anyOf":[{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string","pattern":"^[^\\n\\r\\x00]*$","patternErrorMessage":"must be one line (no newline, carriage return or NUL byte)"}}]},"examples":[{"ami":"ami-0a1b2c3d"}]},"nodepool":{"description":"A node pool (MachineDeployment) name, or { name, args } with provider flags for `dkp update nodepool`.","anyOf":[{"$ref":"#/definitions/dnsSubdomain"},{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"MachineDeployment name (DKP names them <cluster>-md-0).","examples":["prod-east-1-md-0"]},"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update nodepool`, e.g. a new machine image built for the target.","examples":[{"ami":"ami-0a1b2c3d"}]}}}]},"nodepools":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/nodepool"},"description":"Node pools (MachineDeployment names) in upgrade order; discovered from MachineDeployments when omitted.","examples":[["prod-east-1-md-0",{"name":"gpu","args":{"ami":"ami-0a1b2c3d"}}]]},"controlPlane":{"type":"object","additionalProperties":false,"properties":{"args":{"$ref":"#/definitions/commandArgs","description":"Extra flags for `dkp update controlplane`, e.g. a new machine image built for the target (ami on AWS, vm-template on vSphere); on nutanix (NKP) the flags of `nkp upgrade cluster nutanix`, where vm-image is required and covers the node pools.","examples":[{"ami":"ami-0a1b2c3d"},{"vm-template":"ubuntu-2204-kube-v1.28.7"},{"vm-image":"nkp-rocky-9.5-release-1.31.4"}]}},"description":"Options of `dkp update controlplane`."},"app":{"type":"object","additionalProperties":false,"required":["name","version"],"description":"A catalog app deployment and the version to upgrade it to.","properties":{"name":{"$ref":"#/definitions/dnsSubdomain","description":"AppDeployment name.","examples":["kafka-operator"]},"version":{"$ref":"#/definitions/appVersion","description":"Target version of the app (quote versions YAML would read as numbers, e.g. \"1.10\").","examples":["0.25.1"]}}},"project":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander project of a workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Project name (the Project object's name in the workspace namespace).","examples":["payments"]},"apps":{"type":"array","description":"Catalog apps deployed to the project (`dkp upgrade catalogapp … --workspace --project`).","items":{"$ref":"#/definitions/app"}}}},"workspace":{"type":"object","additionalProperties":false,"required":["name"],"description":"A Kommander workspace.","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Workspace name (the Workspace object's name).","examples":["team-a"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"The workspace's namespace; read from the Workspace (status.namespaceRef.name) when omitted.","examples":["team-a-x7k2p"]},"apps":{"type":"array","description":"Catalog apps deployed to the workspace (`dkp upgrade catalogapp … --workspace`).","items":{"$ref":"#/definitions/app"}},"projects":{"type":"array","description":"Projects of the workspace with catalog apps to upgrade.","items":{"$ref":"#/definitions/project"}}}},"window":{"type":"object","additionalProperties":false,"required":["start","end"],"description":"A weekly maintenance window; outside it a per-cluster stage changes nothing and ends deferred. An end at or before the start crosses midnight.","examples":[{"days":["sat","sun"],"start":"02:00","end":"06:00","timezone":"UTC"}],"properties":{"days":{"type":"array","minItems":1,"uniqueItems":true,"description":"Days the window opens on.","default":["mon","tue","wed","thu","fri","sat","sun"],"examples":[["sat","sun"]],"items":{"enum":["mon","tue","wed","thu","fri","sat","sun"]}},"start":{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Opening time, HH:MM on a 24-hour clock, in the window's time zone.","examples":["02:00"]},"end":{"type":"string","pattern":"^([01][0-9]|2[0-4]):[0-5][0-9]$","patternErrorMessage":"must be a time like 02:00","description":"Closing time, HH:MM on a 24-hour clock (24:00 is midnight); at or before start means the next day.","examples":["06:00"]},"timezone":{"type":"string","pattern":"^[A-Za-z0-9_+/-]+$","patternErrorMessage":"must be an IANA time zone name like Europe/Berlin or UTC","description":"IANA time zone of start and end.","default":"UTC","examples":["UTC","Europe/Berlin"]}}},"cluster":{"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"nodes":{"type":"integer","minimum":1,"description":"Expected node count (control plane and workers). Orders each wave's matrix longest-first when the run record has no upgrade durations for the cluster and the plan reads no live Machines; changes no command and not the plan digest.","examples":[12]},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."},"auditLog":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: the path of the audit log, relative to this inventory file","description":"A Kubernetes audit log of this cluster's API server (JSON lines, audit.k8s.io/v1 Events), as a path relative to this inventory file. `check` reads its newest 32 MiB (at most 200,000 lines) and names, in each deprecated-API-requested finding, the user agents and users whose requests carry the k8s.io/deprecated or k8s.io/removed-release annotation. A log that cannot be read is a warning.","examples":["audit/prod-east-1.log"]},"allowInsecureSkipTlsVerify":{"type":"boolean","description":"Accept insecure-skip-tls-verify: true in this cluster's kubeconfig Secret on the management cluster. Off, such a Secret is refused: the server's certificate would not be checked.","default":false}}}}};
 const schema12 = {"type":"string","description":"A lowercase DNS label (RFC 1123): a-z, 0-9 and -, at most 63 characters.","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"must be a lowercase DNS label (a-z, 0-9, \"-\", at most 63 characters, no leading or trailing \"-\")"};
 const schema13 = {"type":"string","description":"A DKP release version, e.g. v2.8.1.","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$","patternErrorMessage":"must be a DKP version like v2.8.1"};
 const schema15 = {"type":"string","description":"A Kubernetes version, e.g. 1.28.7 (a leading v and a +fips.N suffix are accepted).","pattern":"^v?[0-9]+\\.[0-9]+\\.[0-9]+(\\+fips\\.[0-9]+)?$","patternErrorMessage":"must be a Kubernetes version like 1.28.7 (or v1.28.7, +fips.0 allowed)"};
@@ -881,7 +881,7 @@ validate17.errors = vErrors;
 return errors === 0;
 }
 
-const schema37 = {"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."},"auditLog":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: the path of the audit log, relative to this inventory file","description":"A Kubernetes audit log of this cluster's API server (JSON lines, audit.k8s.io/v1 Events), as a path relative to this inventory file. `check` reads its newest 32 MiB (at most 200,000 lines) and names, in each deprecated-API-requested finding, the user agents and users whose requests carry the k8s.io/deprecated or k8s.io/removed-release annotation. A log that cannot be read is a warning.","examples":["audit/prod-east-1.log"]},"allowInsecureSkipTlsVerify":{"type":"boolean","description":"Accept insecure-skip-tls-verify: true in this cluster's kubeconfig Secret on the management cluster. Off, such a Secret is refused: the server's certificate would not be checked.","default":false}}};
+const schema37 = {"type":"object","additionalProperties":false,"required":["name","workspace"],"description":"A managed cluster (Konvoy stages upgrade it) or an attached one (attached: true; only its apps are upgraded).","properties":{"name":{"$ref":"#/definitions/dnsLabel","description":"Cluster name (the CAPI Cluster object's name); unique in the fleet.","examples":["prod-east-1"]},"workspace":{"$ref":"#/definitions/dnsLabel","description":"Name of the workspace (in this inventory) the cluster belongs to.","examples":["team-a"]},"attached":{"type":"boolean","description":"An attached cluster: the Kommander stages cover its apps; Konvoy stages never touch it and its Kubernetes gap is reported.","default":false},"provider":{"$ref":"#/definitions/provider","description":"Infrastructure provider; required for a managed cluster, not allowed for an attached one.","examples":["aws"]},"namespace":{"$ref":"#/definitions/dnsLabel","description":"Namespace of the cluster's CAPI objects on the management cluster. Default: the workspace's namespace.","examples":["team-a-x7k2p"]},"nodepools":{"$ref":"#/definitions/nodepools","description":"Node pools (MachineDeployment names) in upgrade order; discovered when omitted."},"controlPlane":{"$ref":"#/definitions/controlPlane","description":"Options of `dkp update controlplane` for this cluster."},"wave":{"type":"integer","minimum":1,"description":"Rollout wave; lower waves go first. Wave 0 is the canary wave: set canary: true instead.","default":1,"examples":[1,2]},"canary":{"type":"boolean","description":"All canaries form the first wave (0), before every other wave.","default":false},"nodes":{"type":"integer","minimum":1,"description":"Expected node count (control plane and workers). Orders each wave's matrix longest-first when the run record has no upgrade durations for the cluster and the plan reads no live Machines; changes no command and not the plan digest.","examples":[12]},"window":{"$ref":"#/definitions/window","description":"Maintenance window of this cluster. Default: always open."},"auditLog":{"type":"string","pattern":"\\S","patternErrorMessage":"must not be blank: the path of the audit log, relative to this inventory file","description":"A Kubernetes audit log of this cluster's API server (JSON lines, audit.k8s.io/v1 Events), as a path relative to this inventory file. `check` reads its newest 32 MiB (at most 200,000 lines) and names, in each deprecated-API-requested finding, the user agents and users whose requests carry the k8s.io/deprecated or k8s.io/removed-release annotation. A log that cannot be read is a warning.","examples":["audit/prod-east-1.log"]},"allowInsecureSkipTlsVerify":{"type":"boolean","description":"Accept insecure-skip-tls-verify: true in this cluster's kubeconfig Secret on the management cluster. Off, such a Secret is refused: the server's certificate would not be checked.","default":false}}};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1080,11 +1080,10 @@ vErrors.push(err14);
 errors++;
 }
 }
-if(data.window !== undefined){
-let data9 = data.window;
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-if(data9.start === undefined){
-const err15 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema28.required,parentSchema:schema28,data:data9};
+if(data.nodes !== undefined){
+let data9 = data.nodes;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err15 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.properties.nodes.type,parentSchema:schema37.properties.nodes,data:data9};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1093,8 +1092,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data9.end === undefined){
-const err16 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema28.required,parentSchema:schema28,data:data9};
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 1 || isNaN(data9)){
+const err16 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema37.properties.nodes,data:data9};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1103,9 +1103,13 @@ vErrors.push(err16);
 }
 errors++;
 }
-for(const key1 in data9){
-if(!((((key1 === "days") || (key1 === "start")) || (key1 === "end")) || (key1 === "timezone"))){
-const err17 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema28,data:data9};
+}
+}
+if(data.window !== undefined){
+let data10 = data.window;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.start === undefined){
+const err17 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema28.required,parentSchema:schema28,data:data10};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1114,12 +1118,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data9.days !== undefined){
-let data10 = data9.days;
-if(Array.isArray(data10)){
-if(data10.length < 1){
-const err18 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema28.properties.days,data:data10};
+if(data10.end === undefined){
+const err18 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/required",keyword:"required",params:{missingProperty: "end"},message:"must have required property '"+"end"+"'",schema:schema28.required,parentSchema:schema28,data:data10};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1128,11 +1128,9 @@ vErrors.push(err18);
 }
 errors++;
 }
-const len0 = data10.length;
-for(let i0=0; i0<len0; i0++){
-let data11 = data10[i0];
-if(!(((((((data11 === "mon") || (data11 === "tue")) || (data11 === "wed")) || (data11 === "thu")) || (data11 === "fri")) || (data11 === "sat")) || (data11 === "sun"))){
-const err19 = {instancePath:instancePath+"/window/days/" + i0,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema28.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema28.properties.days.items.enum,parentSchema:schema28.properties.days.items,data:data11};
+for(const key1 in data10){
+if(!((((key1 === "days") || (key1 === "start")) || (key1 === "end")) || (key1 === "timezone"))){
+const err19 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema28,data:data10};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1142,14 +1140,11 @@ vErrors.push(err19);
 errors++;
 }
 }
-let i1 = data10.length;
-let j0;
-if(i1 > 1){
-outer0:
-for(;i1--;){
-for(j0 = i1; j0--;){
-if(func0(data10[i1], data10[j0])){
-const err20 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema28.properties.days,data:data10};
+if(data10.days !== undefined){
+let data11 = data10.days;
+if(Array.isArray(data11)){
+if(data11.length < 1){
+const err20 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema28.properties.days,data:data11};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1157,14 +1152,12 @@ else {
 vErrors.push(err20);
 }
 errors++;
-break outer0;
 }
-}
-}
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema28.properties.days.type,parentSchema:schema28.properties.days,data:data10};
+const len0 = data11.length;
+for(let i0=0; i0<len0; i0++){
+let data12 = data11[i0];
+if(!(((((((data12 === "mon") || (data12 === "tue")) || (data12 === "wed")) || (data12 === "thu")) || (data12 === "fri")) || (data12 === "sat")) || (data12 === "sun"))){
+const err21 = {instancePath:instancePath+"/window/days/" + i0,schemaPath:"#/definitions/window/properties/days/items/enum",keyword:"enum",params:{allowedValues: schema28.properties.days.items.enum},message:"must be equal to one of the allowed values",schema:schema28.properties.days.items.enum,parentSchema:schema28.properties.days.items,data:data12};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1174,11 +1167,14 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data9.start !== undefined){
-let data12 = data9.start;
-if(typeof data12 === "string"){
-if(!pattern21.test(data12)){
-const err22 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema28.properties.start,data:data12};
+let i1 = data11.length;
+let j0;
+if(i1 > 1){
+outer0:
+for(;i1--;){
+for(j0 = i1; j0--;){
+if(func0(data11[i1], data11[j0])){
+const err22 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema28.properties.days,data:data11};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1186,10 +1182,14 @@ else {
 vErrors.push(err22);
 }
 errors++;
+break outer0;
+}
+}
+}
 }
 }
 else {
-const err23 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.start.type,parentSchema:schema28.properties.start,data:data12};
+const err23 = {instancePath:instancePath+"/window/days",schemaPath:"#/definitions/window/properties/days/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema28.properties.days.type,parentSchema:schema28.properties.days,data:data11};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1199,11 +1199,11 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data9.end !== undefined){
-let data13 = data9.end;
+if(data10.start !== undefined){
+let data13 = data10.start;
 if(typeof data13 === "string"){
-if(!pattern22.test(data13)){
-const err24 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema28.properties.end,data:data13};
+if(!pattern21.test(data13)){
+const err24 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-3]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-3]):[0-5][0-9]$",parentSchema:schema28.properties.start,data:data13};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1214,7 +1214,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.end.type,parentSchema:schema28.properties.end,data:data13};
+const err25 = {instancePath:instancePath+"/window/start",schemaPath:"#/definitions/window/properties/start/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.start.type,parentSchema:schema28.properties.start,data:data13};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1224,11 +1224,11 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data9.timezone !== undefined){
-let data14 = data9.timezone;
+if(data10.end !== undefined){
+let data14 = data10.end;
 if(typeof data14 === "string"){
-if(!pattern23.test(data14)){
-const err26 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema28.properties.timezone,data:data14};
+if(!pattern22.test(data14)){
+const err26 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/pattern",keyword:"pattern",params:{pattern: "^([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^([01][0-9]|2[0-4]):[0-5][0-9]$"+"\"",schema:"^([01][0-9]|2[0-4]):[0-5][0-9]$",parentSchema:schema28.properties.end,data:data14};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1239,7 +1239,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.timezone.type,parentSchema:schema28.properties.timezone,data:data14};
+const err27 = {instancePath:instancePath+"/window/end",schemaPath:"#/definitions/window/properties/end/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.end.type,parentSchema:schema28.properties.end,data:data14};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1249,9 +1249,11 @@ vErrors.push(err27);
 errors++;
 }
 }
-}
-else {
-const err28 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema28.type,parentSchema:schema28,data:data9};
+if(data10.timezone !== undefined){
+let data15 = data10.timezone;
+if(typeof data15 === "string"){
+if(!pattern23.test(data15)){
+const err28 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_+/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_+/-]+$"+"\"",schema:"^[A-Za-z0-9_+/-]+$",parentSchema:schema28.properties.timezone,data:data15};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1261,11 +1263,8 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data.auditLog !== undefined){
-let data15 = data.auditLog;
-if(typeof data15 === "string"){
-if(!pattern35.test(data15)){
-const err29 = {instancePath:instancePath+"/auditLog",schemaPath:"#/properties/auditLog/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema37.properties.auditLog,data:data15};
+else {
+const err29 = {instancePath:instancePath+"/window/timezone",schemaPath:"#/definitions/window/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema28.properties.timezone.type,parentSchema:schema28.properties.timezone,data:data15};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1275,8 +1274,9 @@ vErrors.push(err29);
 errors++;
 }
 }
+}
 else {
-const err30 = {instancePath:instancePath+"/auditLog",schemaPath:"#/properties/auditLog/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.auditLog.type,parentSchema:schema37.properties.auditLog,data:data15};
+const err30 = {instancePath:instancePath+"/window",schemaPath:"#/definitions/window/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema28.type,parentSchema:schema28,data:data10};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1286,10 +1286,11 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data.allowInsecureSkipTlsVerify !== undefined){
-let data16 = data.allowInsecureSkipTlsVerify;
-if(typeof data16 !== "boolean"){
-const err31 = {instancePath:instancePath+"/allowInsecureSkipTlsVerify",schemaPath:"#/properties/allowInsecureSkipTlsVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.allowInsecureSkipTlsVerify.type,parentSchema:schema37.properties.allowInsecureSkipTlsVerify,data:data16};
+if(data.auditLog !== undefined){
+let data16 = data.auditLog;
+if(typeof data16 === "string"){
+if(!pattern35.test(data16)){
+const err31 = {instancePath:instancePath+"/auditLog",schemaPath:"#/properties/auditLog/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema37.properties.auditLog,data:data16};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1299,14 +1300,38 @@ vErrors.push(err31);
 errors++;
 }
 }
-}
 else {
-const err32 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.type,parentSchema:schema37,data};
+const err32 = {instancePath:instancePath+"/auditLog",schemaPath:"#/properties/auditLog/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.properties.auditLog.type,parentSchema:schema37.properties.auditLog,data:data16};
 if(vErrors === null){
 vErrors = [err32];
 }
 else {
 vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data.allowInsecureSkipTlsVerify !== undefined){
+let data17 = data.allowInsecureSkipTlsVerify;
+if(typeof data17 !== "boolean"){
+const err33 = {instancePath:instancePath+"/allowInsecureSkipTlsVerify",schemaPath:"#/properties/allowInsecureSkipTlsVerify/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema37.properties.allowInsecureSkipTlsVerify.type,parentSchema:schema37.properties.allowInsecureSkipTlsVerify,data:data17};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+else {
+const err34 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema37.type,parentSchema:schema37,data};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
 }
 errors++;
 }

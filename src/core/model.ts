@@ -65,6 +65,8 @@ export interface ManagedCluster {
   controlPlane: { args: CommandArgs }
   wave: number
   canary: boolean
+  /** Expected node count: orders a wave's matrix when neither history nor live Machines say more. */
+  nodes?: number
   window?: MaintenanceWindow
   /** Accept `insecure-skip-tls-verify: true` in this cluster's kubeconfig Secret (refused otherwise). */
   allowInsecureSkipTlsVerify?: boolean

@@ -230,16 +230,21 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
   if (platformName(target.dkp) === 'NKP') plan.product = 'NKP'
   plan.digest = planDigest(plan, inv)
   if (live) markLive(plan, live)
-  if (live?.seconds || live?.nodes) orderMatrix(plan, live)
+  orderMatrix(plan, inv, live)
   return plan
 }
 
 /**
  * History and node counts decide only in which order a wave's legs start, never what runs:
- * applied after the digest, which hashes each wave's members as a set.
+ * applied after the digest, which hashes each wave's members as a set. Node counts: live
+ * Machines, else the inventory's `nodes`.
  */
-function orderMatrix(plan: Plan, live: LiveVersions) {
-  plan.waves = orderWaves(plan.waves, live)
+function orderMatrix(plan: Plan, inv: Inventory, live: LiveVersions | undefined) {
+  const nodes: Record<string, number | undefined> = {}
+  for (const c of inv.clusters) if (isManaged(c) && c.nodes !== undefined) nodes[c.name] = c.nodes
+  Object.assign(nodes, live?.nodes)
+  if (!live?.seconds && Object.keys(nodes).length === 0) return
+  plan.waves = orderWaves(plan.waves, { ...(live?.seconds ? { seconds: live.seconds } : {}), nodes })
   plan.matrix = { include: plan.waves.flatMap((w) => w.include) }
 }
 
@@ -352,9 +357,9 @@ const NOT_DIGESTED = new Set(['files', 'targetSource', 'target'])
 /**
  * Fields of list entries that count only through the plan, which is hashed already: a cluster's
  * `wave` and `canary` decide nothing beyond the plan's waves (wave 2 → 3 with no wave between
- * leaves the plan and every job the same).
+ * leaves the plan and every job the same); `nodes` only the order a wave's legs start in.
  */
-const IN_PLAN: Record<string, Set<string>> = { clusters: new Set(['wave', 'canary']) }
+const IN_PLAN: Record<string, Set<string>> = { clusters: new Set(['wave', 'canary', 'nodes']) }
 
 /**
  * sha256 over everything a later job acts on: the plan derived from the inventory (target,

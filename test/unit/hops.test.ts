@@ -167,3 +167,52 @@ describe("the plan job's outputs", () => {
     expect(publish({ live, dkpVersion: 'v2.7.3' }).hop).toBe('v2.7.3')
   })
 })
+
+describe('node counts from the inventory (wave order when there is no history)', () => {
+  const withNodes = (counts: Record<string, number>) =>
+    parseInventory([
+      {
+        path: 'examples/fleet.yaml',
+        content: Object.entries(counts).reduce(
+          (text, [name, n]) => text.replace(`- { name: ${name}, `, `- { name: ${name}, nodes: ${n}, `),
+          readFileSync(join(ROOT, 'examples/fleet.yaml'), 'utf8'),
+        ),
+      },
+    ]).inventory
+  const wave1 = (p: ReturnType<typeof buildPlan>) =>
+    p.waves.find((w) => w.wave === 1)!.include.map((e) => e.cluster)
+
+  it('orders a wave most nodes first, changes neither members nor digest; live counts and history win', () => {
+    const base = buildPlan(inv)
+    expect(wave1(base)).toEqual(['prod-east-1', 'prod-east-2', 'ci-west-1', 'ci-west-2'])
+    const counted = withNodes({ 'ci-west-2': 40, 'prod-east-2': 9 })
+    const plan = buildPlan(counted)
+    expect(wave1(plan)).toEqual(['ci-west-2', 'prod-east-2', 'prod-east-1', 'ci-west-1'])
+    expect(plan.digest).toBe(base.digest)
+    expect(plan.matrix.include.map((e) => e.cluster)).toEqual(
+      plan.waves.flatMap((w) => w.include.map((e) => e.cluster)),
+    )
+    // A live Machine count replaces the inventory's; a recorded duration ranks before both.
+    const live = buildPlan(counted, { live: { kubernetes: {}, nodes: { 'ci-west-2': 3, 'ci-west-1': 20 } } })
+    expect(wave1(live)).toEqual(['ci-west-1', 'prod-east-2', 'ci-west-2', 'prod-east-1'])
+    const history = buildPlan(counted, {
+      live: { kubernetes: {}, seconds: { 'ci-west-2': 50, 'prod-east-1': 900 } },
+    })
+    expect(wave1(history)).toEqual(['prod-east-2', 'ci-west-1', 'prod-east-1', 'ci-west-2'])
+  })
+
+  it('refuses a node count below 1, naming the field', () => {
+    const err = inputError(() =>
+      parseInventory([
+        {
+          path: 'f.yaml',
+          content: readFileSync(join(ROOT, 'examples/fleet.yaml'), 'utf8').replace(
+            '- { name: prod-east-2, ',
+            '- { name: prod-east-2, nodes: 0, ',
+          ),
+        },
+      ]),
+    )
+    expect(err.problems.map((p) => p.path)).toContain('clusters[2].nodes')
+  })
+})
