@@ -1,3 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k,l,m}from"./chunk-U2BRMBHE.js";import"./chunk-W7YK6TGN.js";import"./chunk-OP7I6UBU.js";import"./chunk-74VUZH3G.js";import"./chunk-H3CCC2GP.js";import"./chunk-TRDL6NYN.js";import"./chunk-DI33HOO4.js";import"./chunk-B4ETKEV7.js";import"./chunk-45YJL5F3.js";export{e as CUSTOM_APP,c as catalogAppId,h as configMapHash,f as controlPlaneReplicas,i as deploymentAvailable,k as fleetObjects,j as gitRepositoryStatus,g as nodePoolReplicas,d as olderVersion,b as projectNamespace,l as seedFleet,a as workspaceNamespace,m as writeStatus};
-//# sourceMappingURL=seed-VUJU4AL6.js.map
