@@ -165,6 +165,21 @@ describe('EKS (AWSManagedControlPlane) with the namespace read from the Workspac
     expect(again.commands).toEqual([])
   })
 
+  it('on a hop, a cluster already past the hop is planned from its own version: skipped, no command', async () => {
+    // eks-1 now runs 1.28 (above); hop v2.7.3 (Kubernetes 1.27.6) toward the inventory's v2.8.1.
+    const c = await ctx('kubernetes', 'eks-1', { hop: 'v2.7.3' })
+    expect([c.plan.target.kubernetes, c.plan.goal?.kubernetes]).toEqual(['1.27.6', '1.28.7'])
+    const res = await kubernetes.run(c)
+    expect(res.status, c.reporter.text()).toBe('skipped')
+    expect(res.commands).toEqual([])
+    expect(res.message).toContain('1.28.7')
+    // The same version as a target of its own (no goal): a downgrade, refused.
+    const err = await kubernetes
+      .run(await ctx('kubernetes', 'eks-1', { targetKubernetes: '1.27.6' }))
+      .catch((e: unknown) => e)
+    expect(String(err)).toMatch(/older than the running/)
+  })
+
   it('core-addons compares with the dry run (no CSI addon on EKS); without dkp the run record decides', async () => {
     const before = await addons.status(envOf(await ctx('core-addons', 'eks-1')), 'eks-1')
     expect(before.done).toBe(false)

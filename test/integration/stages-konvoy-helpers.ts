@@ -202,16 +202,18 @@ export async function moduleContext(opts: {
   shim?: Shim
   dryRun?: boolean
   targetKubernetes?: string
+  /** A hop of a multi-hop plan (the stage job's plan-hop). */
+  hop?: string
   reporter?: Collecting
 }): Promise<import('../../src/stages/types.js').StageContext & { reporter: Collecting }> {
   const { buildPlan } = await import('../../src/core/plan.js')
   const { makeEnv } = await import('../../src/stages/execute.js')
   const { DkpRunner } = await import('../../src/effects/dkp-runner.js')
   const reporter = opts.reporter ?? new Collecting()
-  const plan = buildPlan(
-    opts.inventory,
-    opts.targetKubernetes ? { targetKubernetes: opts.targetKubernetes } : {},
-  )
+  const plan = buildPlan(opts.inventory, {
+    ...(opts.targetKubernetes ? { targetKubernetes: opts.targetKubernetes } : {}),
+    ...(opts.hop ? { hop: opts.hop } : {}),
+  })
   let runner: InstanceType<typeof DkpRunner> | undefined
   const dkp = async () => {
     if (!opts.shim) throw new Error('no dkp in this test context')
