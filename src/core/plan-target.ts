@@ -6,6 +6,7 @@ import { hopProblem } from './hops.js'
 import type { Inventory } from './model.js'
 import type { PlanOptions } from './plan.js'
 import {
+  type DkpMinor,
   defaultKubernetesFor,
   dkpMinor,
   kubernetesSupportedBy,
@@ -83,25 +84,18 @@ export function resolveRunTarget(
   return { target: resolveTarget(inv, { targetDkp: hop }), goal }
 }
 
-/** Whether the resolved target Kubernetes is the release table's default (not given by the inventory or a flag). */
-export function kubernetesIsDefault(
+/**
+ * Where the resolved target Kubernetes comes from when it is the release table's default (not
+ * given by the inventory or a flag): that row's provenance (`I` inferred, `3P`, `C`); undefined
+ * when it was given.
+ */
+export function defaultKubernetesProvenance(
   inv: Inventory,
-  target: { dkp: string; kubernetes: string },
+  target: Target,
   opts: PlanOptions,
-): boolean {
-  if (opts.targetKubernetes !== undefined) return false
-  if (inv.target.kubernetes && minorOf(target.dkp) === minorOf(inv.target.dkp)) return false
-  return dkpMinor(target.dkp)?.kubernetes === target.kubernetes
-}
-
-/** Whether the resolved target Kubernetes is the release table's default, marked inferred there. */
-export function kubernetesIsInferred(
-  inv: Inventory,
-  target: { dkp: string; kubernetes: string },
-  opts: PlanOptions,
-): boolean {
-  if (opts.targetKubernetes !== undefined) return false
-  if (inv.target.kubernetes && minorOf(target.dkp) === minorOf(inv.target.dkp)) return false
+): DkpMinor['provenance'] | undefined {
+  if (opts.targetKubernetes !== undefined) return undefined
+  if (inv.target.kubernetes && minorOf(target.dkp) === minorOf(inv.target.dkp)) return undefined
   const release = dkpMinor(target.dkp)
-  return !!release?.inferred && release.kubernetes === target.kubernetes
+  return release?.kubernetes === target.kubernetes ? release.provenance : undefined
 }

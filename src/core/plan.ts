@@ -12,14 +12,13 @@ import {
   type ManagedCluster,
   type Rollout,
 } from './model.js'
-import { kubernetesIsDefault, kubernetesIsInferred, resolveRunTarget } from './plan-target.js'
+import { defaultKubernetesProvenance, resolveRunTarget } from './plan-target.js'
 import { coveredByUpgradeCluster, upgradedOutsideDkp } from './providers.js'
 import { orderWaves } from './rollout-order.js'
 import { type PlanStage, STAGE_TABLE, stageRow, targetOf } from './stage-table.js'
 import {
   checkDkpPath,
   checkKubernetesPath,
-  dkpMinor,
   kubernetesSupportedBy,
   minorOf,
   platformName,
@@ -223,10 +222,10 @@ export function buildPlan(inv: Inventory, opts: PlanOptions = {}): Plan {
     digest: '',
   }
   if (!inv.backup.enabled) plan.backupDisabled = inv.backup.reason ?? 'turned off in the inventory'
-  const targetOpts = goal ? {} : opts
-  if (kubernetesIsInferred(inv, target, targetOpts)) plan.kubernetesInferred = true
-  else if (kubernetesIsDefault(inv, target, targetOpts) && dkpMinor(target.dkp)?.provenance === '3P')
-    plan.kubernetesThirdParty = true
+  // A hop's Kubernetes is never the options' (they are for the goal).
+  const provenance = defaultKubernetesProvenance(inv, target, goal ? {} : opts)
+  if (provenance === 'I') plan.kubernetesInferred = true
+  else if (provenance === '3P') plan.kubernetesThirdParty = true
   if (platformName(target.dkp) === 'NKP') plan.product = 'NKP'
   plan.digest = planDigest(plan, inv)
   if (live) markLive(plan, live)

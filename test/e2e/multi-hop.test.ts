@@ -8,23 +8,20 @@
 //   3. A fresh fleet at v2.6.1: `upgrade --all-hops` with a mirror serving each release's dkp
 //      runs both hops in one command, each with its own release's dkp.
 
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { dkpPlatform, dkpTarballName } from '../../src/core/download.js'
 import type { Plan } from '../../src/core/plan.js'
 import { loadInventory } from '../../src/effects/inventory-files.js'
 import { Kube } from '../../src/effects/kube.js'
+import { runBundledCli } from '../helpers/bundled-cli.js'
 import { buildDkpTarball, startTarballServer, type TarballServer } from '../helpers/tarball-server.js'
 import { kubeSkipReason } from '../kube/harness.js'
 import { expectFleetAtTarget } from './pipeline-helpers.js'
 
-const run = promisify(execFile)
 const root = resolve(import.meta.dirname, '../..')
-const cli = join(root, 'dist', 'cli.js')
 const inventory = 'examples/fleet.yaml'
 const stateDir = mkdtempSync(join(tmpdir(), 'dkp-fleet-hops-'))
 let env: NodeJS.ProcessEnv = {}
@@ -32,17 +29,7 @@ let fleetBin = ''
 let kube: Kube | undefined
 
 async function dkpFleet(args: string[], extra: NodeJS.ProcessEnv = {}) {
-  try {
-    const r = await run(process.execPath, [cli, ...args], {
-      cwd: root,
-      env: { ...env, ...extra },
-      maxBuffer: 64 * 1024 * 1024,
-    })
-    return { code: 0, stdout: r.stdout, stderr: r.stderr }
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string }
-    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
-  }
+  return runBundledCli(args, { ...env, ...extra })
 }
 
 /** A fleet at DKP v2.6.1 (the previous one, if any, taken down). */

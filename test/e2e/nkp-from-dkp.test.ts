@@ -3,19 +3,16 @@
 // attached one) seeded at DKP 2.8.1, its inventory targeting NKP v2.12.2. The hop switches
 // binaries: every command, Kommander's first, runs the NKP CLI (`nkp` on PATH next to `dkp`).
 
-import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Plan } from '../../src/core/plan.js'
 import { Kube, type KubeObject } from '../../src/effects/kube.js'
+import { runBundledCli } from '../helpers/bundled-cli.js'
 import { kubeSkipReason } from '../kube/harness.js'
 
-const run = promisify(execFile)
 const root = resolve(import.meta.dirname, '../..')
-const cli = join(root, 'dist', 'cli.js')
 const stateDir = mkdtempSync(join(tmpdir(), 'dkp-fleet-nkp-hop-'))
 // The example retargeted at NKP 2.12.2: images built for its Kubernetes, 1.29.6.
 const inventory = join(stateDir, 'nkp-2.12.yaml')
@@ -23,13 +20,7 @@ let env: NodeJS.ProcessEnv = {}
 let kube: Kube
 
 async function dkpFleet(args: string[]) {
-  try {
-    const r = await run(process.execPath, [cli, ...args], { cwd: root, env, maxBuffer: 64 * 1024 * 1024 })
-    return { code: 0, stdout: r.stdout, stderr: r.stderr }
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string }
-    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
-  }
+  return runBundledCli(args, env)
 }
 
 const skip = Boolean(kubeSkipReason())

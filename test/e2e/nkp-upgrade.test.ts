@@ -7,33 +7,23 @@
 // capi-components/core-addons steps covered, not run), the aws cluster through the Konvoy chain
 // with nkp; a second pass is all skipped (gates passed); then the refusal of 2.14 → 2.16.
 
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Plan } from '../../src/core/plan.js'
 import { STAGE_TABLE } from '../../src/core/stage-table.js'
 import { Kube, type KubeObject } from '../../src/effects/kube.js'
+import { runBundledCli } from '../helpers/bundled-cli.js'
 import { kubeSkipReason } from '../kube/harness.js'
 
-const run = promisify(execFile)
-const root = resolve(import.meta.dirname, '../..')
-const cli = join(root, 'dist', 'cli.js')
 const inventory = 'examples/nkp-fleet.yaml'
 const stateDir = mkdtempSync(join(tmpdir(), 'dkp-fleet-nkp-e2e-'))
 let env: NodeJS.ProcessEnv = {}
 let kube: Kube
 
 async function dkpFleet(args: string[]) {
-  try {
-    const r = await run(process.execPath, [cli, ...args], { cwd: root, env, maxBuffer: 64 * 1024 * 1024 })
-    return { code: 0, stdout: r.stdout, stderr: r.stderr }
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string }
-    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
-  }
+  return runBundledCli(args, env)
 }
 
 function applyExports(text: string, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -7,22 +7,19 @@
 // Then `plan --kubeconfig` reads the run record's durations: every wave's matrix is ordered
 // longest-recorded-first, with the same digest as the plan without a kubeconfig.
 
-import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Plan } from '../../src/core/plan.js'
 import { expectedSeconds } from '../../src/core/rollout-order.js'
 import { Kube } from '../../src/effects/kube.js'
 import { RunRecord } from '../../src/effects/run-record.js'
 import type { UpgradeEvent } from '../../src/stages/upgrade.js'
+import { runBundledCli } from '../helpers/bundled-cli.js'
 import { kubeSkipReason } from '../kube/harness.js'
 
-const exec = promisify(execFile)
 const root = resolve(import.meta.dirname, '../..')
-const cli = join(root, 'dist', 'cli.js')
 const skip = Boolean(kubeSkipReason())
 const SOAK_S = 70
 
@@ -38,13 +35,7 @@ const env: NodeJS.ProcessEnv = {
 delete env.FORCE_COLOR
 
 async function dkpFleet(args: string[]) {
-  try {
-    const r = await exec(process.execPath, [cli, ...args], { cwd: root, env, maxBuffer: 64 * 1024 * 1024 })
-    return { code: 0, stdout: r.stdout, stderr: r.stderr }
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string }
-    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
-  }
+  return runBundledCli(args, env)
 }
 
 type Finished = Extract<UpgradeEvent, { event: 'step-finished' }>

@@ -6,17 +6,16 @@
 //       wave 2 halts the later waves (failureThreshold 0), exit 1; a re-run without the fault
 //       continues (nothing redone) and finishes, exit 0.
 
-import { execFile, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Kube, type KubeObject } from '../../src/effects/kube.js'
 import type { UpgradeEvent } from '../../src/stages/upgrade.js'
+import { runBundledCli } from '../helpers/bundled-cli.js'
 import { kubeSkipReason } from '../kube/harness.js'
 
-const exec = promisify(execFile)
 const root = resolve(import.meta.dirname, '../..')
 const cli = join(root, 'dist', 'cli.js')
 const inventory = 'examples/fleet.yaml'
@@ -29,17 +28,7 @@ interface Fleet {
 }
 
 async function dkpFleet(fleet: Fleet, args: string[], extra: NodeJS.ProcessEnv = {}) {
-  try {
-    const r = await exec(process.execPath, [cli, ...args], {
-      cwd: root,
-      env: { ...fleet.env, ...extra },
-      maxBuffer: 64 * 1024 * 1024,
-    })
-    return { code: 0, stdout: r.stdout, stderr: r.stderr }
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string }
-    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
-  }
+  return runBundledCli(args, { ...fleet.env, ...extra })
 }
 
 async function fleetUp(): Promise<Fleet> {
