@@ -1,0 +1,3 @@
+import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
+import{a,b,d as c,e as d,f as e,g as f,h as g,i as h,j as i,k as j,l as k}from"./chunk-6TAUHPJJ.js";import"./chunk-K6PI3HTM.js";import"./chunk-IGXGEVPG.js";import"./chunk-EGSSG2OJ.js";import"./chunk-C4776I4Y.js";import"./chunk-B4ETKEV7.js";import"./chunk-XAZPVJKA.js";import"./chunk-45YJL5F3.js";export{e as ATTACHED_NOTE,d as MAX_WAVE_SIZE,c as PLAN_API_VERSION,k as assertPlanDigest,f as buildPlan,j as clustersInWave,g as groupWaves,h as planDigest,b as resolveRunTarget,a as resolveTarget,i as stepsFor};
+//# sourceMappingURL=plan-C3LQUVLY.js.map
