@@ -5,7 +5,7 @@
 // A mixed fleet (a nutanix management cluster, nutanix and aws managed clusters, an attached
 // one) goes NKP 2.13 → 2.14: nutanix clusters through `nkp upgrade cluster nutanix` (their
 // capi-components/core-addons steps covered, not run), the aws cluster through the Konvoy chain
-// with nkp; a second pass is all skipped (gates passed); then the refusal of 2.14 → 2.16.
+// with nkp; a second pass is all skipped (gates passed); then 2.14 → 2.16 planned as two hops.
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -165,8 +165,39 @@ it.skipIf(skip)(
   900_000,
 )
 
-it.skipIf(skip)('2.14 → 2.16 is refused with exit 2, naming 2.15 to go through', async () => {
-  const r = await dkpFleet(['plan', '-i', inventory, '--kubeconfig', env.KUBECONFIG!, '--target', 'v2.16.1'])
-  expect(r.code, r.stderr).toBe(2)
-  expect(r.stderr).toContain('v2.14.1 → v2.15.x → v2.16.1')
-})
+it.skipIf(skip)(
+  '2.14 → 2.16 is planned as two hops through 2.15; a stage job without the hop refuses it',
+  async () => {
+    const r = await dkpFleet([
+      'plan',
+      '-i',
+      inventory,
+      '--kubeconfig',
+      env.KUBECONFIG!,
+      '--target',
+      'v2.16.1',
+      '--json',
+    ])
+    expect(r.code, r.stderr).toBe(0)
+    const plan = JSON.parse(r.stdout) as Plan
+    expect(plan.hops).toEqual([
+      { from: 'v2.14.1', to: 'v2.15.2' },
+      { from: 'v2.15.2', to: 'v2.16.1' },
+    ])
+    expect(plan.target.dkp).toBe('v2.15.2')
+    expect(plan.goal?.dkp).toBe('v2.16.1')
+    // A job given the target but not the plan's hop: refused before any command, naming 2.15.
+    const run = await dkpFleet([
+      'run',
+      'kommander',
+      '-i',
+      inventory,
+      '--target',
+      'v2.16.1',
+      '--dry-run',
+      '--json',
+    ])
+    expect(run.code, run.stderr).toBe(2)
+    expect(run.stderr + run.stdout).toContain('v2.14.1 → v2.15.x → v2.16.1')
+  },
+)
