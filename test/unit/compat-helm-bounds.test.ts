@@ -214,3 +214,23 @@ describe('bombs through scanHelmReleases: a finding, never a crash', () => {
     expect(() => decodeHelmRelease(data)).toThrow(`expands beyond ${MAX_RELEASE_BYTES} bytes (the limit)`)
   })
 })
+
+describe('gzip size trailer', () => {
+  it('refuses a record whose trailer is over the limit without inflating, and a forged trailer at the limit', async () => {
+    const { gzipSync } = await import('node:zlib')
+    const storage = (json: Buffer, trailer?: number) => {
+      const gz = gzipSync(json)
+      if (trailer !== undefined) gz.writeUInt32LE(trailer, gz.length - 4)
+      return Buffer.from(gz.toString('base64'), 'latin1').toString('base64')
+    }
+    const big = Buffer.alloc(2 * MAX_RELEASE_BYTES, 0x20)
+    expect(() => decodeHelmRelease(storage(big))).toThrow(
+      /expands beyond \d+ bytes \(the limit\): its gzip trailer says/,
+    )
+    // The trailer lies (says 10 bytes): maxOutputLength still stops the inflate at the limit.
+    expect(() => decodeHelmRelease(storage(big, 10))).toThrow(
+      `expands beyond ${MAX_RELEASE_BYTES} bytes (the limit)`,
+    )
+    expect(() => decodeHelmRelease(storage(big, 10))).not.toThrow(/trailer says/)
+  })
+})
