@@ -1,0 +1,3 @@
+import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
+import{d as t}from"./chunk-KHHOQ5EB.js";import{a as s}from"./chunk-LH5IZLC3.js";import{a as o}from"./chunk-CILVXRFW.js";import{a as e}from"./chunk-45YJL5F3.js";var p=t(Object.values(o),{anchor:"health-gates",tags:e(()=>["dkp","health","pre-upgrade"],"tags")}),u=e(()=>p.all(),"healthRules"),a=e(r=>p.get(r),"healthRule");var i=t(Object.values(s),{anchor:"pre-flight-checks",tags:e((r,l)=>["dkp","pre-upgrade",...l.tags??[r.split("/")[0]]],"tags")}),m=e(()=>i.all(),"preflightRules"),d=e(r=>i.get(r),"preflightRule");export{u as a,a as b,m as c,d};
+//# sourceMappingURL=chunk-4HIYBHAA.js.map

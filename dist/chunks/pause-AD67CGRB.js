@@ -1,0 +1,4 @@
+import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
+import{a as c}from"./chunk-JNEW5BFX.js";import{f as m}from"./chunk-XADDMHSK.js";import{a as s}from"./chunk-XAQU3542.js";import"./chunk-AWG7WY6W.js";import"./chunk-LC6DCME4.js";import{e as a}from"./chunk-BOCIHU27.js";import"./chunk-C7O636ZA.js";import"./chunk-7L35WMXF.js";import"./chunk-EGSSG2OJ.js";import"./chunk-B4ETKEV7.js";import"./chunk-XAZPVJKA.js";import{a as r}from"./chunk-45YJL5F3.js";var R=r(async(p,t)=>{let e=m(p,a.pause,t);if(!e)return 0;let{values:i}=e,{connectFleet:u,pauseFleet:l,pausedBy:d}=await import("./fleet-status-I3LYTFE2.js"),{connect:f,options:o}=await c(i,t,"pause"),n=await u(f,new s(t.stderr));try{let y=await l(n.env,{reason:o.reason,by:d(t.env),dryRun:o.dryRun});return t.stdout(`${y.message}
+`),0}finally{n.close()}},"command");export{R as command};
+//# sourceMappingURL=pause-AD67CGRB.js.map

@@ -1,4 +1,0 @@
-import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
-import{a}from"./chunk-EHY3JUUX.js";import{f as m}from"./chunk-XADDMHSK.js";import{a as n}from"./chunk-XAQU3542.js";import"./chunk-AWG7WY6W.js";import"./chunk-LC6DCME4.js";import{e as s}from"./chunk-BOCIHU27.js";import"./chunk-C7O636ZA.js";import"./chunk-7L35WMXF.js";import"./chunk-EGSSG2OJ.js";import"./chunk-B4ETKEV7.js";import"./chunk-XAZPVJKA.js";import{a as r}from"./chunk-45YJL5F3.js";var R=r(async(c,t)=>{let e=m(c,s.resume,t);if(!e)return 0;let{values:p}=e,{connectFleet:i,pausedBy:u,resumeFleet:l}=await import("./fleet-status-NH67PICG.js"),{connect:d,options:f}=await a(p,t,"resume"),o=await i(d,new n(t.stderr));try{let y=await l(o.env,{by:u(t.env),dryRun:f.dryRun});return t.stdout(`${y.message}
-`),0}finally{o.close()}},"command");export{R as command};
-//# sourceMappingURL=resume-YQPEXFJO.js.map
