@@ -55,15 +55,20 @@ export async function readLiveVersions(
     targetDkp: options.targetDkp,
     targetKubernetes: options.targetKubernetes,
   }
-  let plan = buildPlan(inventory, planOptions)
+  const plan = buildPlan(inventory, planOptions)
   const env = makeEnv({ inventory, plan }, kube, reporter ? { reporter } : {})
   try {
-    let live = await readSteps(env, plan)
-    const hops = live.dkp ? await hopsTo(live.dkp, plan.target.dkp) : undefined
+    // The running release first (Kommander's step alone): it decides whether this run is a hop,
+    // and so which target every other step is read against.
+    const kommander = plan.steps.filter((s) => s.stage === 'kommander')
+    const running = (await readSteps(env, kommander)).dkp
+    const hops = running ? await hopsTo(running, plan.target.dkp) : undefined
+    let live: LiveVersions
     if (hops && hops.length > 1) {
-      plan = buildPlan(inventory, { ...planOptions, hop: hops[0]!.to })
-      live = { ...(await readSteps({ ...env, plan, target: plan.target, memo: new Memo() }, plan)), hops }
-    }
+      const hopPlan = buildPlan(inventory, { ...planOptions, hop: hops[0]!.to })
+      const hopEnv = { ...env, plan: hopPlan, target: hopPlan.target, memo: new Memo() }
+      live = { ...(await readSteps(hopEnv, endStateSteps(hopPlan))), hops }
+    } else live = await readSteps(env, endStateSteps(plan))
     const kommanderClusters = await env.snapshot.list<KommanderCluster>(...K.kommanderCluster)
     for (const c of inventory.clusters.filter((c) => c.attached)) {
       const kc = kommanderClusters.find((k) => k.metadata.name === c.name)
@@ -76,10 +81,11 @@ export async function readLiveVersions(
   }
 }
 
-/** The end-state steps' done-conditions against a plan's target, and the versions they found. */
-async function readSteps(env: StageEnv, plan: Plan): Promise<LiveVersions> {
+const endStateSteps = (plan: Plan) => plan.steps.filter((s) => stageRow(s.stage).endState)
+
+/** These steps' done-conditions against the env's target, and the versions they found. */
+async function readSteps(env: StageEnv, steps: Plan['steps']): Promise<LiveVersions> {
   const live: LiveVersions = { kubernetes: {}, done: [] }
-  const steps = plan.steps.filter((s) => stageRow(s.stage).endState)
   const states = await readStepStates(env, steps)
   steps.forEach((step, i) => {
     const state = states[i]!
