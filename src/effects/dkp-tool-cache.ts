@@ -167,8 +167,9 @@ export async function commitEntry(
       { cause: err },
     )
   } finally {
+    // Also when another install's entry won the race after this one staged: its copy goes.
+    if (staging) await rm(staging, { recursive: true, force: true })
     if (!done) {
-      if (staging) await rm(staging, { recursive: true, force: true })
       await rmdir(parent).catch(() => {})
       await rmdir(dirname(parent)).catch(() => {})
       if (createdRoot) await rmdir(cacheRoot).catch(() => {})
