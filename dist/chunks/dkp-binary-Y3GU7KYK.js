@@ -1,0 +1,6 @@
+import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
+import{c as h}from"./chunk-CSRFYWBI.js";import"./chunk-LC6DCME4.js";import"./chunk-EOAJKOAP.js";import{a as l}from"./chunk-IGXGEVPG.js";import"./chunk-B4ETKEV7.js";import"./chunk-XAZPVJKA.js";import{a as e}from"./chunk-45YJL5F3.js";async function u(n,p,i,c,d){let r=n.version??p,a=l(r),s=n.path??(n.downloadUrl||n.version?void 0:n.pathOf?.(a));s&&!n.path&&i.info(`using ${a} from PATH: ${s}`);let t=await h({version:r,sha256:n.sha256,urlTemplate:n.downloadUrl,dkpPath:s,requireChecksum:n.requireChecksum,tarballCacheDir:n.cacheDir,log:{info:e(o=>i.info(o),"info"),warning:e(o=>i.warning(o),"warning")},cwd:c.GITHUB_WORKSPACE??process.cwd()});return i.info(`${a} ${t.version} (${t.source}, sha256 ${t.sha256.slice(0,12)}\u2026): ${t.binary}`),t.tarballCache?.state==="stored"&&i.output("dkp-cache-key",t.tarballCache.key),t.pinLine&&i.summary(`> **Pin the dkp checksum.** No sha256 was known for dkp ${t.version}; this run trusted the download on first use. Add this to the action's \`with:\` block:
+>
+> \`${t.pinLine}\`
+`),d?.(t),t.binary}e(u,"installDkpForStage");export{u as installDkpForStage};
+//# sourceMappingURL=dkp-binary-Y3GU7KYK.js.map

@@ -1,0 +1,6 @@
+import { createRequire as __dkpCreateRequire } from 'node:module'; const require = __dkpCreateRequire(import.meta.url);
+import{d as m,f as u}from"./chunk-XADDMHSK.js";import{a as d,b as i,c as l}from"./chunk-CSRFYWBI.js";import"./chunk-AWG7WY6W.js";import"./chunk-LC6DCME4.js";import{e as p}from"./chunk-BOCIHU27.js";import"./chunk-C7O636ZA.js";import"./chunk-7L35WMXF.js";import"./chunk-EOAJKOAP.js";import"./chunk-IGXGEVPG.js";import"./chunk-EGSSG2OJ.js";import"./chunk-B4ETKEV7.js";import"./chunk-XAZPVJKA.js";import{a as e}from"./chunk-45YJL5F3.js";var w=e(async(c,n)=>{let t=u(c,p.install,n);if(!t)return 0;let{values:s}=t,r=m(s,{inventoryOptional:!0,required:["dkp-version"],labels:{"dkp-version":"--version","dkp-sha256":"--sha256","dkp-download-url":"--url"}}),a=i(n.env),k=await l({version:r.dkpVersion??"",...r.dkpSha256!==void 0?{sha256:r.dkpSha256}:{},...r.dkpDownloadUrl!==void 0?{urlTemplate:r.dkpDownloadUrl}:{},...r.dkpPath!==void 0?{dkpPath:r.dkpPath}:{},requireChecksum:r.requireChecksum,cacheRoot:a.cacheRoot,tempDir:a.tempDir,cwd:n.cwd,labels:d,log:{info:e(o=>{s.quiet||n.stderr(`${o}
+`)},"info"),warning:e(o=>n.stderr(`warning: ${o}
+`),"warning")}});return n.stdout(`${k.binary}
+`),0},"command");export{w as command};
+//# sourceMappingURL=install-A77QJUSA.js.map
